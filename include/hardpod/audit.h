@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `hardpod audit`: runs the policy engine over manifests on disk or stdin
+ * (YAML streams, JSON objects, Lists, AdmissionReviews) and reports the
+ * findings as text, JSON or SARIF 2.1.0. Reading and rendering live here; the
+ * judgement is the engine's.
+ */
+#ifndef HARDPOD_AUDIT_H
+#define HARDPOD_AUDIT_H
+
+#include "hardpod/manifest.h"
+#include "hardpod/policy.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum hp_audit_format {
+    HP_AUDIT_TEXT,
+    HP_AUDIT_JSON,
+    HP_AUDIT_SARIF,
+};
+
+struct hp_audit_options {
+    const struct hp_policy *policy; /* borrowed */
+    const char *profile_name;       /* for messages and SARIF; borrowed */
+    enum hp_audit_format format;
+    bool color;                     /* ANSI colour in text output */
+    int64_t now;                    /* unix seconds, for exemption expiry */
+    size_t max_file_bytes;          /* per input file; 0 = the manifest default */
+    struct hp_manifest_limits limits;
+};
+
+/* Audits every path ("-" is stdin; directories are walked recursively for
+ * *.yaml, *.yml and *.json, in sorted order) and writes the report to out.
+ * Returns the exit code: 0 when nothing is denied, 1 when any resource has a
+ * deny finding, 2 when any input could not be read or parsed (the other
+ * inputs are still audited and reported). */
+int hp_audit_run(const struct hp_audit_options *o, char *const *paths, size_t n_paths, FILE *out);
+
+bool hp_audit_format_lookup(const char *name, enum hp_audit_format *out);
+
+#endif

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Growable byte buffer with a hard cap, always NUL-terminated. Used for
+ * building messages, JSON output and reading files. Not thread-safe; one owner.
+ */
+#ifndef HARDPOD_BUF_H
+#define HARDPOD_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct hp_buf {
+    char *data; /* owned; NUL-terminated; NULL until the first append */
+    size_t len;
+    size_t cap;
+    size_t max;  /* appends that would grow len past max fail; 0 = no cap */
+    bool overflow; /* set once an append was refused by max */
+};
+
+/* Initialises an empty buffer with the given cap (0 = unlimited). */
+void hp_buf_init(struct hp_buf *b, size_t max);
+/* Frees the storage; the buffer may be initialised again. */
+void hp_buf_cleanup(struct hp_buf *b);
+/* Empties the buffer, keeping its storage. */
+void hp_buf_reset(struct hp_buf *b);
+/* Appends n bytes. Returns false (and sets overflow) when the cap would be exceeded. */
+bool hp_buf_append(struct hp_buf *b, const void *p, size_t n);
+bool hp_buf_puts(struct hp_buf *b, const char *s);
+bool hp_buf_putc(struct hp_buf *b, char c);
+bool hp_buf_printf(struct hp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s as a JSON string literal, quotes included, escaping as RFC 8259
+ * requires. Invalid UTF-8 bytes are replaced by U+FFFD. */
+bool hp_buf_put_json_string(struct hp_buf *b, const char *s, size_t n);
+/* Returns the data (an empty string when nothing was appended); borrowed. */
+const char *hp_buf_str(const struct hp_buf *b);
+
+#endif

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Kubernetes object knowledge: where the pod spec lives in each workload kind
+ * (legacy apiVersions included), and the effective security settings of a
+ * container once the pod-level securityContext is taken into account. Pure:
+ * borrowed json-c views only, no allocation, no I/O.
+ */
+#ifndef HARDPOD_K8S_H
+#define HARDPOD_K8S_H
+
+#include "hardpod/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct json_object;
+
+enum hp_workload {
+    HP_WORKLOAD_NONE, /* a kind without a pod spec */
+    HP_WORKLOAD_POD,
+    HP_WORKLOAD_DEPLOYMENT,
+    HP_WORKLOAD_REPLICASET,
+    HP_WORKLOAD_STATEFULSET,
+    HP_WORKLOAD_DAEMONSET,
+    HP_WORKLOAD_JOB,
+    HP_WORKLOAD_CRONJOB,
+    HP_WORKLOAD_REPLICATIONCONTROLLER,
+    HP_WORKLOAD_PODTEMPLATE,
+};
+
+/* Where a pod spec sits inside an object. */
+struct hp_podspec {
+    enum hp_workload workload;
+    struct json_object *spec;     /* borrowed; the pod spec object */
+    struct json_object *metadata; /* borrowed; the pod's (or template's) metadata, may be NULL */
+    const char *prefix;           /* static: "spec", "spec.template.spec", ... */
+    const char *metadata_prefix;  /* static: "metadata", "spec.template.metadata", ... */
+};
+
+/* Maps (apiVersion, kind) to a workload; HP_WORKLOAD_NONE for any other pair.
+ * Accepts the legacy group versions (extensions/v1beta1, apps/v1beta1,
+ * apps/v1beta2, batch/v1beta1, batch/v2alpha1). */
+enum hp_workload hp_k8s_workload(const char *api_version, const char *kind);
+
+/* Finds the pod spec of obj for the given workload. HP_WORKLOAD_NONE gives
+ * HP_OK with out->spec NULL. A missing or non-object spec on the way is
+ * HP_ERR_INVALID with the path ("spec.template.spec: expected object, got
+ * string"). */
+enum hp_err hp_k8s_podspec_find(struct json_object *obj, enum hp_workload w, struct hp_podspec *out,
+                                struct hp_error *err);
+
+/* The three container lists, in the order checks visit them. */
+enum hp_container_list {
+    HP_LIST_INIT,
+    HP_LIST_CONTAINERS,
+    HP_LIST_EPHEMERAL,
+    HP_LIST_COUNT
+};
+const char *hp_k8s_list_name(enum hp_container_list l); /* "initContainers", ... */
+
+/* A field value with its validity: unset (absent or null), ok, or present
+ * with the wrong JSON type or an out-of-range value. */
+enum hp_vstate {
+    HP_V_UNSET,
+    HP_V_OK,
+    HP_V_BAD,
+};
+
+struct hp_bool_val {
+    enum hp_vstate state;
+    bool value;
+    bool from_pod; /* the effective value comes from the pod securityContext */
+};
+
+struct hp_int_val {
+    enum hp_vstate state;
+    int64_t value;
+    bool from_pod;
+};
+
+struct hp_obj_val {
+    enum hp_vstate state;
+    struct json_object *obj; /* borrowed; an object when state is OK */
+    bool from_pod;
+};
+
+/* The effective security settings of one container: the container's own
+ * securityContext overrides the pod's for runAsNonRoot, runAsUser,
+ * runAsGroup, seccompProfile, seLinuxOptions and appArmorProfile. */
+struct hp_effective {
+    struct hp_bool_val run_as_non_root;
+    struct hp_int_val run_as_user;
+    struct hp_int_val run_as_group;
+    struct hp_obj_val seccomp_profile;
+    struct hp_obj_val selinux_options;
+    struct hp_obj_val apparmor_profile;
+};
+
+/* Reads a boolean field of obj (NULL obj: unset). Non-boolean: HP_V_BAD. */
+struct hp_bool_val hp_k8s_get_bool(struct json_object *obj, const char *key);
+/* Reads an integer field (JSON integer within int64). Anything else: HP_V_BAD. */
+struct hp_int_val hp_k8s_get_int(struct json_object *obj, const char *key);
+/* Reads an object field. Non-object, non-null: HP_V_BAD. */
+struct hp_obj_val hp_k8s_get_obj(struct json_object *obj, const char *key);
+
+/* Resolves the effective settings from the pod securityContext (may be NULL)
+ * and the container securityContext (may be NULL). */
+void hp_k8s_effective(struct json_object *pod_sc, struct json_object *ctr_sc,
+                      struct hp_effective *out);
+
+/* A short description of a JSON value's type for messages: "string \"0\"",
+ * "number 1.5", "object", ... Writes into buf (always NUL-terminated). */
+const char *hp_k8s_describe(struct json_object *v, char *buf, size_t size);
+
+#endif

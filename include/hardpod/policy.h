@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The policy engine: (Kubernetes object, policy) -> findings. Pure: no I/O, no
+ * clock (the caller passes the time for exemption expiry), no logging and no
+ * globals, so it is re-entrant and callable from any server thread on a
+ * parsed object without copying it.
+ */
+#ifndef HARDPOD_POLICY_H
+#define HARDPOD_POLICY_H
+
+#include "hardpod/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct json_object;
+
+/* Check ids. Their names (hp_check_name) are user-facing API: config keys,
+ * metric labels and message prefixes. Never renumber or rename. */
+enum hp_check {
+    HP_CHECK_RUN_AS_NON_ROOT,
+    HP_CHECK_RUN_AS_USER,
+    HP_CHECK_RUN_AS_GROUP,
+    HP_CHECK_ALLOW_PRIVILEGE_ESCALATION,
+    HP_CHECK_PRIVILEGED,
+    HP_CHECK_CAPABILITIES,
+    HP_CHECK_READ_ONLY_ROOT_FILESYSTEM,
+    HP_CHECK_RESOURCES,
+    HP_CHECK_HOST_NAMESPACES,
+    HP_CHECK_HOST_PATH_VOLUMES,
+    HP_CHECK_HOST_PORTS,
+    HP_CHECK_PROC_MOUNT,
+    HP_CHECK_SYSCTLS,
+    HP_CHECK_SELINUX_OPTIONS,
+    HP_CHECK_APPARMOR_PROFILE,
+    HP_CHECK_WINDOWS_HOST_PROCESS,
+    HP_CHECK_HOST_PROBES_AND_HOST_LIFECYCLE,
+    HP_CHECK_SECCOMP_PROFILE,
+    HP_CHECK_RESTRICTED_VOLUMES,
+    HP_CHECK_PRIVILEGED_PORTS,
+    HP_CHECK_DOTNET_DIAGNOSTICS,
+    HP_CHECK_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN,
+    HP_CHECK_COUNT
+};
+
+enum hp_action {
+    HP_ACTION_OFF,
+    HP_ACTION_WARN,
+    HP_ACTION_DENY,
+};
+
+/* Which semantics a check follows. Hardened is hardpod's own (stricter);
+ * baseline and restricted reproduce Pod Security Admission's levels. */
+enum hp_level {
+    HP_LEVEL_HARDENED,
+    HP_LEVEL_BASELINE,
+    HP_LEVEL_RESTRICTED,
+};
+
+enum hp_profile {
+    HP_PROFILE_HARDENED,
+    HP_PROFILE_PSA_RESTRICTED,
+    HP_PROFILE_PSA_BASELINE,
+    HP_PROFILE_NONE,
+};
+
+/* Bits of the `resources` check's `require` option. */
+enum {
+    HP_RES_REQUESTS_CPU = 1u << 0,
+    HP_RES_REQUESTS_MEMORY = 1u << 1,
+    HP_RES_LIMITS_CPU = 1u << 2,
+    HP_RES_LIMITS_MEMORY = 1u << 3,
+    HP_RES_ALL = 0xFu,
+};
+
+struct hp_check_config {
+    enum hp_action action;
+    enum hp_level level;
+};
+
+enum hp_exemption_kind {
+    HP_EXEMPT_NAMESPACE, /* every finding of objects in a matching namespace */
+    HP_EXEMPT_USERNAME,  /* every finding of requests by a matching user (server only) */
+    HP_EXEMPT_IMAGE,     /* findings of `checks` on containers whose image matches */
+};
+
+/* One exemption. Patterns are shell globs (fnmatch without flags). */
+struct hp_exemption {
+    enum hp_exemption_kind kind;
+    char *pattern;      /* owned: namespace, username or image glob */
+    uint32_t checks;    /* HP_EXEMPT_IMAGE: bit (1u << check) per exempted check */
+    char **namespaces;  /* owned; HP_EXEMPT_IMAGE only: namespace globs that limit it */
+    size_t n_namespaces; /* 0 = every namespace */
+    char *reason;       /* owned; mandatory */
+    int64_t expires;    /* unix seconds after which it stops applying; 0 = never */
+    size_t line;        /* config line, for messages */
+};
+
+#define HP_POLICY_MAX_ALLOW_ADD 64
+
+/* A policy. Immutable once loaded; share it freely between threads. */
+struct hp_policy {
+    enum hp_profile profile;
+    struct hp_check_config checks[HP_CHECK_COUNT];
+    int64_t min_uid;          /* runAsUser: minimum effective UID (default 1) */
+    int64_t min_gid;          /* runAsGroup: minimum effective GID (default 1) */
+    unsigned resources_require; /* HP_RES_* bits (default HP_RES_ALL) */
+    char *allow_add[HP_POLICY_MAX_ALLOW_ADD]; /* owned; capabilities allowed in add,
+                                               * uppercase without CAP_ */
+    size_t n_allow_add;
+    bool windows_exemptions;  /* PSA's exemptions for spec.os.name=windows */
+    struct hp_exemption *exemptions; /* owned */
+    size_t n_exemptions;
+};
+
+/* Initialises p to a built-in profile with no exemptions. */
+void hp_policy_init(struct hp_policy *p, enum hp_profile profile);
+/* Frees what p owns; p may be initialised again. */
+void hp_policy_cleanup(struct hp_policy *p);
+
+/* Names of checks and profiles, as used in config files and messages. */
+const char *hp_check_name(enum hp_check c);
+bool hp_check_lookup(const char *name, enum hp_check *out);
+const char *hp_action_name(enum hp_action a);
+bool hp_action_lookup(const char *name, enum hp_action *out);
+const char *hp_profile_name(enum hp_profile p);
+bool hp_profile_lookup(const char *name, enum hp_profile *out);
+
+/* One violation. Strings are owned by the hp_findings that holds it. */
+struct hp_finding {
+    enum hp_check check;
+    enum hp_action action;   /* WARN or DENY (an exempted finding is WARN) */
+    bool exempt;             /* downgraded to WARN by an exemption */
+    const char *container;   /* container name; NULL for pod-level findings */
+    const char *path;        /* field path in the object, e.g. spec.containers[0].securityContext.privileged */
+    const char *message;     /* what is wrong; starts with "exempt: <reason>: " when exempt */
+    const char *fix;         /* YAML to add, e.g. "securityContext: {privileged: false}" */
+};
+
+struct hp_arena_block;
+
+/* Findings of one evaluation. Caller-owned storage: init once, reuse across
+ * evaluations (hp_policy_eval resets it), cleanup at the end. Evaluations
+ * that find nothing allocate nothing. Must not be moved while in use. */
+struct hp_findings {
+    struct hp_finding *items;
+    size_t len;
+    size_t n_deny;
+    size_t n_warn;
+    bool has_podspec;         /* the object is a kind that carries a pod spec */
+    /* internal */
+    size_t cap;
+    struct hp_finding inline_items[16];
+    struct hp_arena_block *blocks;
+    char *arena_pos;
+    size_t arena_left;
+    char inline_arena[2048];
+};
+
+void hp_findings_init(struct hp_findings *f);
+void hp_findings_reset(struct hp_findings *f);
+void hp_findings_cleanup(struct hp_findings *f);
+
+/* What to evaluate. All pointers are borrowed for the call. */
+struct hp_eval_input {
+    struct json_object *object; /* the Kubernetes object */
+    const char *api_version;    /* NULL: read apiVersion from the object */
+    const char *kind;           /* NULL: read kind from the object */
+    const char *ns;             /* NULL: read metadata.namespace (for exemptions) */
+    const char *username;       /* NULL: username exemptions do not apply */
+    int64_t now;                /* unix seconds, for exemption expiry */
+};
+
+/* Evaluates in against p and fills out (reset first). Objects of kinds without
+ * a pod spec give no findings (out->has_podspec false). Returns HP_ERR_INVALID
+ * with the JSON path when the object's structure cannot be walked (a pod spec,
+ * container list or container that is not an object/array); type errors in
+ * individual fields are findings, never errors, so that bad input fails closed.
+ * Thread-safe for distinct out. */
+enum hp_err hp_policy_eval(const struct hp_policy *p, const struct hp_eval_input *in,
+                           struct hp_findings *out, struct hp_error *err);
+
+/* True when out holds at least one DENY finding. */
+static inline bool hp_findings_denied(const struct hp_findings *f)
+{
+    return f->n_deny > 0;
+}
+
+#endif

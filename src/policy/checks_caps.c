@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The capabilities and resources checks. Capability names are compared
+ * exactly at the Pod Security Admission levels, and normalised (trimmed,
+ * upper-cased, CAP_ prefix removed) at the hardened level, because container
+ * runtimes accept those spellings too.
+ */
+#include "eval.h"
+
+#include <ctype.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static struct json_object *get(struct json_object *obj, const char *key)
+{
+    struct json_object *v = NULL;
+    if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
+        !json_object_object_get_ex(obj, key, &v)) {
+        return NULL;
+    }
+    return v;
+}
+
+static const char *const baseline_caps[] = {
+    "AUDIT_WRITE", "CHOWN",  "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL",       "MKNOD",
+    "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+};
+
+/* Trims, upper-cases and strips a CAP_ prefix into out. */
+static void normalise(const char *in, size_t len, char *out, size_t size)
+{
+    while (len > 0 && isspace((unsigned char)*in)) {
+        in++, len--;
+    }
+    while (len > 0 && isspace((unsigned char)in[len - 1])) {
+        len--;
+    }
+    if (len >= 4 && strncasecmp(in, "CAP_", 4) == 0) {
+        in += 4, len -= 4;
+    }
+    size_t n = 0;
+    for (; n < len && n + 1 < size; n++) {
+        out[n] = (char)toupper((unsigned char)in[n]);
+    }
+    out[n] = '\0';
+}
+
+static bool cap_allowed(const struct hp_eval *e, enum hp_level level, const char *name, size_t len)
+{
+    if (level == HP_LEVEL_RESTRICTED) {
+        return strcmp(name, "NET_BIND_SERVICE") == 0;
+    }
+    if (level == HP_LEVEL_BASELINE) {
+        for (size_t i = 0; i < sizeof(baseline_caps) / sizeof(baseline_caps[0]); i++) {
+            if (strcmp(baseline_caps[i], name) == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+    char norm[64];
+    normalise(name, len, norm, sizeof(norm));
+    for (size_t i = 0; i < e->p->n_allow_add; i++) {
+        if (strcmp(e->p->allow_add[i], norm) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void check_add(struct hp_eval *e, const char *who, enum hp_level level,
+                      struct json_object *add)
+{
+    const char *fix = level == HP_LEVEL_BASELINE
+                          ? "add only AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, "
+                            "NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID or SYS_CHROOT"
+                          : "securityContext: {capabilities: {drop: [ALL]}} (remove add)";
+    if (!json_object_is_type(add, json_type_array)) {
+        hp_eval_emit(e, HP_CHECK_CAPABILITIES, true,
+                     hp_eval_path(e, "%s.securityContext.capabilities.add", e->cpath), fix,
+                     "%s securityContext.capabilities.add must be a list", who);
+        return;
+    }
+    size_t n = json_object_array_length(add);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *c = json_object_array_get_idx(add, i);
+        const char *s = json_object_is_type(c, json_type_string) ? json_object_get_string(c) : NULL;
+        if (s != NULL && cap_allowed(e, level, s, (size_t)json_object_get_string_len(c))) {
+            continue;
+        }
+        hp_eval_emit(e, HP_CHECK_CAPABILITIES, true,
+                     hp_eval_path(e, "%s.securityContext.capabilities.add[%zu]", e->cpath, i), fix,
+                     "%s must not add capability \"%.64s\"", who,
+                     s != NULL ? s : "(not a string)");
+    }
+}
+
+static void check_drop(struct hp_eval *e, const char *who, enum hp_level level,
+                       struct json_object *drop)
+{
+    bool exact = false;
+    bool any_case = false;
+    size_t n = json_object_is_type(drop, json_type_array) ? json_object_array_length(drop) : 0;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *c = json_object_array_get_idx(drop, i);
+        const char *s = json_object_is_type(c, json_type_string) ? json_object_get_string(c) : NULL;
+        exact = exact || (s != NULL && strcmp(s, "ALL") == 0);
+        any_case = any_case || (s != NULL && strcasecmp(s, "ALL") == 0);
+    }
+    const char *path = hp_eval_path(e, "%s.securityContext.capabilities.drop", e->cpath);
+    const char *fix = "securityContext: {capabilities: {drop: [ALL]}}";
+    if (exact || (any_case && level == HP_LEVEL_HARDENED)) {
+        if (!exact) {
+            hp_eval_emit_action(e, HP_CHECK_CAPABILITIES, HP_ACTION_WARN, true, path, fix,
+                                "%s drops \"all\": write ALL in upper case, because Pod Security "
+                                "Admission rejects other spellings",
+                                who);
+        }
+        return;
+    }
+    hp_eval_emit(e, HP_CHECK_CAPABILITIES, true, path, fix,
+                 "%s must drop ALL capabilities (securityContext.capabilities.drop must contain "
+                 "ALL)",
+                 who);
+}
+
+void hp_eval_capabilities(struct hp_eval *e, const char *who)
+{
+    enum hp_level level = hp_eval_level(e, HP_CHECK_CAPABILITIES);
+    if (level == HP_LEVEL_RESTRICTED && e->p->windows_exemptions && e->windows) {
+        return;
+    }
+    struct json_object *caps = e->sc_bad ? NULL : get(e->sc, "capabilities");
+    if (e->sc_bad || (caps != NULL && !json_object_is_type(caps, json_type_object))) {
+        hp_eval_emit(e, HP_CHECK_CAPABILITIES, true,
+                     hp_eval_path(e, "%s.securityContext.capabilities", e->cpath),
+                     "securityContext: {capabilities: {drop: [ALL]}}",
+                     "%s securityContext.capabilities must be an object", who);
+        return;
+    }
+    struct json_object *add = get(caps, "add");
+    if (add != NULL) {
+        check_add(e, who, level, add);
+    }
+    if (level != HP_LEVEL_BASELINE) {
+        check_drop(e, who, level, get(caps, "drop"));
+    }
+}
+
+static bool quantity_set(struct json_object *v)
+{
+    if (json_object_is_type(v, json_type_string)) {
+        return json_object_get_string_len(v) > 0;
+    }
+    return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
+}
+
+void hp_eval_resources(struct hp_eval *e, const char *who)
+{
+    static const struct {
+        unsigned bit;
+        const char *group;
+        const char *name;
+        const char *fix;
+    } fields[] = {
+        {HP_RES_REQUESTS_CPU, "requests", "cpu", "resources: {requests: {cpu: 100m}}"},
+        {HP_RES_REQUESTS_MEMORY, "requests", "memory", "resources: {requests: {memory: 128Mi}}"},
+        {HP_RES_LIMITS_CPU, "limits", "cpu", "resources: {limits: {cpu: 500m}}"},
+        {HP_RES_LIMITS_MEMORY, "limits", "memory", "resources: {limits: {memory: 256Mi}}"},
+    };
+    struct json_object *res = get(e->ctr, "resources");
+    for (size_t i = 0; i < 4; i++) {
+        if ((e->p->resources_require & fields[i].bit) == 0) {
+            continue;
+        }
+        struct json_object *v = get(get(res, fields[i].group), fields[i].name);
+        if (quantity_set(v)) {
+            continue;
+        }
+        hp_eval_emit(e, HP_CHECK_RESOURCES, true,
+                     hp_eval_path(e, "%s.resources.%s.%s", e->cpath, fields[i].group,
+                                  fields[i].name),
+                     fields[i].fix, "%s must set resources.%s.%s%s", who, fields[i].group,
+                     fields[i].name, v != NULL ? " to a quantity" : "");
+    }
+}

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Pod-level checks: host namespaces, volumes, sysctls, the service account
+ * token, the pod metadata's AppArmor annotations, and the pod
+ * securityContext values that containers inherit. A forbidden value written
+ * at pod level is reported once, at pod level, whatever the containers set.
+ */
+#include "eval.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct json_object *get(struct json_object *obj, const char *key)
+{
+    struct json_object *v = NULL;
+    if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
+        !json_object_object_get_ex(obj, key, &v)) {
+        return NULL;
+    }
+    return v;
+}
+
+static void host_namespaces(struct hp_eval *e)
+{
+    static const char *const fields[] = {"hostNetwork", "hostPID", "hostIPC"};
+    for (size_t i = 0; i < 3; i++) {
+        struct hp_bool_val v = hp_k8s_get_bool(e->ps->spec, fields[i]);
+        if (v.state == HP_V_UNSET || (v.state == HP_V_OK && !v.value)) {
+            continue;
+        }
+        char why[128];
+        hp_eval_emit(e, HP_CHECK_HOST_NAMESPACES, false,
+                     hp_eval_path(e, "%s.%s", e->ps->prefix, fields[i]), "hostNetwork/hostPID/hostIPC: false (or remove)",
+                     v.state == HP_V_BAD ? "pod %s must be false: %s"
+                                         : "pod must not set %s=true%s",
+                     fields[i], v.state == HP_V_BAD ? hp_eval_bad(e->ps->spec, fields[i], why, sizeof(why)) : "");
+    }
+}
+
+/* The volume source keys that Pod Security Admission's restricted level allows. */
+static bool restricted_volume_ok(const char *key)
+{
+    static const char *const ok[] = {"configMap", "csi",       "downwardAPI",
+                                     "emptyDir",  "ephemeral", "image",
+                                     "persistentVolumeClaim", "projected", "secret"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        if (strcmp(ok[i], key) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void one_volume(struct hp_eval *e, struct json_object *vol, size_t i, bool host_path,
+                       bool restricted)
+{
+    const char *name = "";
+    struct json_object *n = get(vol, "name");
+    if (json_object_is_type(n, json_type_string)) {
+        name = json_object_get_string(n);
+    }
+    bool has_source = false;
+    json_object_object_foreach(vol, key, val)
+    {
+        if (strcmp(key, "name") == 0 || val == NULL) {
+            continue;
+        }
+        has_source = true;
+        if (host_path && strcmp(key, "hostPath") == 0) {
+            hp_eval_emit(e, HP_CHECK_HOST_PATH_VOLUMES, false,
+                         hp_eval_path(e, "%s.volumes[%zu].hostPath", e->ps->prefix, i),
+                         "use an emptyDir, configMap, secret or persistentVolumeClaim volume instead",
+                         "volume \"%.63s\" must not use hostPath", name);
+        }
+        if (restricted && !restricted_volume_ok(key)) {
+            hp_eval_emit(e, HP_CHECK_RESTRICTED_VOLUMES, false,
+                         hp_eval_path(e, "%s.volumes[%zu].%s", e->ps->prefix, i, key),
+                         "use configMap, csi, downwardAPI, emptyDir, ephemeral, image, "
+                         "persistentVolumeClaim, projected or secret volumes",
+                         "volume \"%.63s\" uses the restricted volume type %.64s", name, key);
+        }
+    }
+    /* A volume without a source is defaulted to emptyDir by the API server. */
+    (void)has_source;
+}
+
+static void volumes(struct hp_eval *e)
+{
+    bool host_path = hp_eval_on(e, HP_CHECK_HOST_PATH_VOLUMES);
+    bool restricted = hp_eval_on(e, HP_CHECK_RESTRICTED_VOLUMES);
+    if (!host_path && !restricted) {
+        return;
+    }
+    struct json_object *vols = get(e->ps->spec, "volumes");
+    if (vols == NULL) {
+        return;
+    }
+    if (!json_object_is_type(vols, json_type_array)) {
+        char why[128];
+        hp_eval_emit(e, host_path ? HP_CHECK_HOST_PATH_VOLUMES : HP_CHECK_RESTRICTED_VOLUMES,
+                     false, hp_eval_path(e, "%s.volumes", e->ps->prefix), "volumes: [...]",
+                     "pod volumes must be a list: %s",
+                     hp_eval_bad(e->ps->spec, "volumes", why, sizeof(why)));
+        return;
+    }
+    size_t n = json_object_array_length(vols);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *vol = json_object_array_get_idx(vols, i);
+        if (!json_object_is_type(vol, json_type_object)) {
+            hp_eval_emit(e, host_path ? HP_CHECK_HOST_PATH_VOLUMES : HP_CHECK_RESTRICTED_VOLUMES,
+                         false, hp_eval_path(e, "%s.volumes[%zu]", e->ps->prefix, i),
+                         "volumes: [{name: ..., emptyDir: {}}]", "pod volume %zu is not an object",
+                         i);
+            continue;
+        }
+        one_volume(e, vol, i, host_path, restricted);
+    }
+}
+
+/* Safe sysctls at Pod Security Admission's latest baseline level. */
+static bool sysctl_safe(const char *name)
+{
+    static const char *const safe[] = {
+        "kernel.shm_rmid_forced",          "net.ipv4.ip_local_port_range",
+        "net.ipv4.tcp_syncookies",         "net.ipv4.ping_group_range",
+        "net.ipv4.ip_unprivileged_port_start", "net.ipv4.ip_local_reserved_ports",
+        "net.ipv4.tcp_keepalive_time",     "net.ipv4.tcp_fin_timeout",
+        "net.ipv4.tcp_keepalive_intvl",    "net.ipv4.tcp_keepalive_probes",
+        "net.ipv4.tcp_rmem",               "net.ipv4.tcp_wmem",
+        "net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_notsent_lowat",
+    };
+    for (size_t i = 0; i < sizeof(safe) / sizeof(safe[0]); i++) {
+        if (strcmp(safe[i], name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void sysctls(struct hp_eval *e)
+{
+    struct json_object *list = get(e->pod_sc, "sysctls");
+    if (list == NULL) {
+        return;
+    }
+    const char *fix = "remove the sysctl, or use a safe one such as net.ipv4.ip_local_port_range";
+    if (!json_object_is_type(list, json_type_array)) {
+        hp_eval_emit(e, HP_CHECK_SYSCTLS, false,
+                     hp_eval_path(e, "%s.securityContext.sysctls", e->ps->prefix), fix,
+                     "pod securityContext.sysctls must be a list");
+        return;
+    }
+    size_t n = json_object_array_length(list);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *name = get(json_object_array_get_idx(list, i), "name");
+        const char *s = json_object_is_type(name, json_type_string) ? json_object_get_string(name)
+                                                                     : NULL;
+        if (s != NULL && sysctl_safe(s)) {
+            continue;
+        }
+        hp_eval_emit(e, HP_CHECK_SYSCTLS, false,
+                     hp_eval_path(e, "%s.securityContext.sysctls[%zu].name", e->ps->prefix, i), fix,
+                     "pod must not set the unsafe sysctl \"%.100s\"", s != NULL ? s : "(not a string)");
+    }
+}
+
+static void pod_run_as(struct hp_eval *e)
+{
+    char why[128];
+    const char *pfx = e->ps->prefix;
+    if (hp_eval_on(e, HP_CHECK_RUN_AS_NON_ROOT) &&
+        !(hp_eval_level(e, HP_CHECK_RUN_AS_NON_ROOT) == HP_LEVEL_RESTRICTED && e->host_users_false)) {
+        struct hp_bool_val v = hp_k8s_get_bool(e->pod_sc, "runAsNonRoot");
+        if (v.state == HP_V_BAD || (v.state == HP_V_OK && !v.value)) {
+            hp_eval_emit(e, HP_CHECK_RUN_AS_NON_ROOT, false,
+                         hp_eval_path(e, "%s.securityContext.runAsNonRoot", pfx),
+                         "securityContext: {runAsNonRoot: true}",
+                         "pod must set securityContext.runAsNonRoot=true%s%s",
+                         v.state == HP_V_BAD ? ": " : " (it is false)",
+                         v.state == HP_V_BAD ? hp_eval_bad(e->pod_sc, "runAsNonRoot", why, sizeof(why)) : "");
+        }
+    }
+    if (hp_eval_on(e, HP_CHECK_RUN_AS_USER) &&
+        !(hp_eval_level(e, HP_CHECK_RUN_AS_USER) == HP_LEVEL_RESTRICTED && e->host_users_false)) {
+        struct hp_int_val v = hp_k8s_get_int(e->pod_sc, "runAsUser");
+        if (v.state == HP_V_BAD || (v.state == HP_V_OK && v.value < e->p->min_uid)) {
+            hp_eval_emit(e, HP_CHECK_RUN_AS_USER, false,
+                         hp_eval_path(e, "%s.securityContext.runAsUser", pfx),
+                         "securityContext: {runAsUser: 10001}",
+                         "pod securityContext.runAsUser must be an integer >= %lld%s%.120s",
+                         (long long)e->p->min_uid, v.state == HP_V_BAD ? ": " : ", not ",
+                         v.state == HP_V_BAD ? hp_eval_bad(e->pod_sc, "runAsUser", why, sizeof(why))
+                                             : hp_eval_path(e, "%lld", (long long)v.value));
+        }
+    }
+}
+
+static void pod_groups(struct hp_eval *e)
+{
+    char why[128];
+    const char *pfx = e->ps->prefix;
+    struct hp_int_val v = hp_k8s_get_int(e->pod_sc, "runAsGroup");
+    if (v.state == HP_V_BAD || (v.state == HP_V_OK && v.value < e->p->min_gid)) {
+        hp_eval_emit(e, HP_CHECK_RUN_AS_GROUP, false,
+                     hp_eval_path(e, "%s.securityContext.runAsGroup", pfx),
+                     "securityContext: {runAsGroup: 10001}",
+                     "pod securityContext.runAsGroup must be an integer >= %lld%s%.120s",
+                     (long long)e->p->min_gid, v.state == HP_V_BAD ? ": " : ", not ",
+                     v.state == HP_V_BAD ? hp_eval_bad(e->pod_sc, "runAsGroup", why, sizeof(why))
+                                         : hp_eval_path(e, "%lld", (long long)v.value));
+    }
+    struct hp_int_val fs = hp_k8s_get_int(e->pod_sc, "fsGroup");
+    if (fs.state == HP_V_BAD || (fs.state == HP_V_OK && fs.value <= 0)) {
+        hp_eval_emit(e, HP_CHECK_RUN_AS_GROUP, false,
+                     hp_eval_path(e, "%s.securityContext.fsGroup", pfx),
+                     "securityContext: {fsGroup: 10001}",
+                     "pod securityContext.fsGroup must be a positive integer (not the root group 0)");
+    }
+    struct json_object *sup = get(e->pod_sc, "supplementalGroups");
+    if (sup == NULL) {
+        return;
+    }
+    if (!json_object_is_type(sup, json_type_array)) {
+        hp_eval_emit(e, HP_CHECK_RUN_AS_GROUP, false,
+                     hp_eval_path(e, "%s.securityContext.supplementalGroups", pfx),
+                     "securityContext: {supplementalGroups: [10001]}",
+                     "pod securityContext.supplementalGroups must be a list of positive integers");
+        return;
+    }
+    size_t n = json_object_array_length(sup);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *g = json_object_array_get_idx(sup, i);
+        if (json_object_is_type(g, json_type_int) && json_object_get_int64(g) > 0) {
+            continue;
+        }
+        hp_eval_emit(e, HP_CHECK_RUN_AS_GROUP, false,
+                     hp_eval_path(e, "%s.securityContext.supplementalGroups[%zu]", pfx, i),
+                     "remove group 0 from securityContext.supplementalGroups",
+                     "pod securityContext.supplementalGroups must not contain the root group 0 "
+                     "(or a value that is not a positive integer)");
+    }
+}
+
+static void pod_host_process(struct hp_eval *e)
+{
+    struct json_object *wo = get(e->pod_sc, "windowsOptions");
+    struct hp_bool_val v = hp_k8s_get_bool(json_object_is_type(wo, json_type_object) ? wo : NULL,
+                                           "hostProcess");
+    if (wo != NULL && !json_object_is_type(wo, json_type_object)) {
+        v.state = HP_V_BAD;
+    }
+    if (v.state == HP_V_BAD || (v.state == HP_V_OK && v.value)) {
+        hp_eval_emit(e, HP_CHECK_WINDOWS_HOST_PROCESS, false,
+                     hp_eval_path(e, "%s.securityContext.windowsOptions.hostProcess",
+                                  e->ps->prefix),
+                     "securityContext: {windowsOptions: {hostProcess: false}}",
+                     "pod must not run as a Windows HostProcess (securityContext.windowsOptions."
+                     "hostProcess must be false or unset)");
+    }
+}
+
+static void apparmor_annotations(struct hp_eval *e)
+{
+    static const char prefix[] = "container.apparmor.security.beta.kubernetes.io/";
+    struct json_object *ann = get(e->ps->metadata, "annotations");
+    if (!json_object_is_type(ann, json_type_object)) {
+        return;
+    }
+    json_object_object_foreach(ann, key, val)
+    {
+        if (strncmp(key, prefix, sizeof(prefix) - 1) != 0) {
+            continue;
+        }
+        const char *s = json_object_is_type(val, json_type_string) ? json_object_get_string(val)
+                                                                    : NULL;
+        if (s != NULL && (s[0] == '\0' || strcmp(s, "runtime/default") == 0 ||
+                          strncmp(s, "localhost/", 10) == 0)) {
+            continue;
+        }
+        hp_eval_emit(e, HP_CHECK_APPARMOR_PROFILE, false,
+                     hp_eval_path(e, "%s.annotations[\"%.200s\"]", e->ps->metadata_prefix, key),
+                     "securityContext: {appArmorProfile: {type: RuntimeDefault}}",
+                     "annotation %.200s must be runtime/default or localhost/<profile>, not "
+                     "\"%.64s\"",
+                     key, s != NULL ? s : "(not a string)");
+    }
+}
+
+void hp_eval_pod_checks(struct hp_eval *e)
+{
+    struct json_object *raw_sc = get(e->ps->spec, "securityContext");
+    if (raw_sc != NULL && e->pod_sc == NULL) {
+        char what[64];
+        hp_eval_emit(e, hp_eval_on(e, HP_CHECK_RUN_AS_NON_ROOT) ? HP_CHECK_RUN_AS_NON_ROOT
+                                                                : HP_CHECK_SECCOMP_PROFILE,
+                     false, hp_eval_path(e, "%s.securityContext", e->ps->prefix),
+                     "securityContext: {runAsNonRoot: true, ...}",
+                     "pod securityContext must be an object, got %s",
+                     hp_k8s_describe(raw_sc, what, sizeof(what)));
+    }
+    if (hp_eval_on(e, HP_CHECK_HOST_NAMESPACES)) {
+        host_namespaces(e);
+    }
+    volumes(e);
+    if (hp_eval_on(e, HP_CHECK_SYSCTLS)) {
+        sysctls(e);
+    }
+    pod_run_as(e);
+    if (hp_eval_on(e, HP_CHECK_RUN_AS_GROUP)) {
+        pod_groups(e);
+    }
+    if (hp_eval_on(e, HP_CHECK_WINDOWS_HOST_PROCESS)) {
+        pod_host_process(e);
+    }
+    if (hp_eval_on(e, HP_CHECK_APPARMOR_PROFILE)) {
+        apparmor_annotations(e);
+        hp_eval_profile_type(e, HP_CHECK_APPARMOR_PROFILE,
+                             hp_k8s_get_obj(e->pod_sc, "appArmorProfile"), false, "appArmorProfile");
+    }
+    if (hp_eval_on(e, HP_CHECK_SECCOMP_PROFILE) &&
+        !(e->p->windows_exemptions && e->windows &&
+          hp_eval_level(e, HP_CHECK_SECCOMP_PROFILE) == HP_LEVEL_RESTRICTED)) {
+        hp_eval_profile_type(e, HP_CHECK_SECCOMP_PROFILE,
+                             hp_k8s_get_obj(e->pod_sc, "seccompProfile"), false, "seccompProfile");
+    }
+    if (hp_eval_on(e, HP_CHECK_SELINUX_OPTIONS)) {
+        hp_eval_selinux(e, hp_k8s_get_obj(e->pod_sc, "seLinuxOptions"), false);
+    }
+    if (hp_eval_on(e, HP_CHECK_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN)) {
+        struct hp_bool_val v = hp_k8s_get_bool(e->ps->spec, "automountServiceAccountToken");
+        if (!(v.state == HP_V_OK && !v.value)) {
+            hp_eval_emit(e, HP_CHECK_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, false,
+                         hp_eval_path(e, "%s.automountServiceAccountToken", e->ps->prefix),
+                         "automountServiceAccountToken: false",
+                         "pod must set automountServiceAccountToken=false (mount a projected "
+                         "token explicitly if the app needs API access)");
+        }
+    }
+}

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Warnings about runtime failures that hardening causes: a non-root process
+ * cannot bind a port below 1024 ("SocketException (13): Permission
+ * denied"), and .NET with a read-only root filesystem fails with "Failed to
+ * create CoreCLR, HRESULT: 0x80004005" unless diagnostics are disabled or
+ * /tmp is writable. Kestrel's listen addresses come from ASPNETCORE_URLS and
+ * ASPNETCORE_HTTP_PORTS / ASPNETCORE_HTTPS_PORTS.
+ */
+#include "eval.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct json_object *get(struct json_object *obj, const char *key)
+{
+    struct json_object *v = NULL;
+    if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
+        !json_object_object_get_ex(obj, key, &v)) {
+        return NULL;
+    }
+    return v;
+}
+
+static const char *str(struct json_object *v)
+{
+    return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+/* Parses a decimal port in s[0..n) (surrounding spaces allowed); -1 if not a port. */
+static long parse_port(const char *s, size_t n)
+{
+    while (n > 0 && (*s == ' ' || *s == '\t')) {
+        s++, n--;
+    }
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) {
+        n--;
+    }
+    if (n == 0 || n > 5) {
+        return -1;
+    }
+    long v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return -1;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    return v <= 65535 ? v : -1;
+}
+
+/* The port of one Kestrel URL such as "http://+:80", "https://[::]:443" or
+ * "http://localhost" (no port: 80 for http, 443 for https); -1 if unknown. */
+static long url_port(const char *s, size_t n)
+{
+    while (n > 0 && (*s == ' ' || *s == '\t')) {
+        s++, n--;
+    }
+    const char *sep = NULL;
+    for (size_t i = 0; i + 2 < n; i++) {
+        if (s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/') {
+            sep = s + i;
+            break;
+        }
+    }
+    if (sep == NULL) {
+        return -1;
+    }
+    size_t scheme_len = (size_t)(sep - s);
+    const char *host = sep + 3;
+    const char *end = s + n;
+    const char *slash = memchr(host, '/', (size_t)(end - host));
+    if (slash != NULL) {
+        end = slash;
+    }
+    const char *search = host;
+    if (host < end && *host == '[') {
+        const char *close = memchr(host, ']', (size_t)(end - host));
+        search = close != NULL ? close : end;
+    }
+    const char *colon = NULL;
+    for (const char *p = search; p < end; p++) {
+        if (*p == ':') {
+            colon = p;
+        }
+    }
+    if (colon != NULL) {
+        return parse_port(colon + 1, (size_t)(end - colon - 1));
+    }
+    if (scheme_len == 4 && strncmp(s, "http", 4) == 0) {
+        return 80;
+    }
+    if (scheme_len == 5 && strncmp(s, "https", 5) == 0) {
+        return 443;
+    }
+    return -1;
+}
+
+/* The first port below 1024 in a ';'-separated list of URLs or ports. */
+static long low_port(const char *value, bool urls)
+{
+    const char *p = value;
+    while (*p != '\0') {
+        size_t n = strcspn(p, urls ? ";" : ";,");
+        long port = urls ? url_port(p, n) : parse_port(p, n);
+        if (port > 0 && port < 1024) {
+            return port;
+        }
+        p += n;
+        if (*p != '\0') {
+            p++;
+        }
+    }
+    return -1;
+}
+
+static void port_env(struct hp_eval *e, const char *who, const char *name, const char *value,
+                     size_t i)
+{
+    bool urls = strcmp(name, "ASPNETCORE_URLS") == 0;
+    if (!urls && strcmp(name, "ASPNETCORE_HTTP_PORTS") != 0 &&
+        strcmp(name, "ASPNETCORE_HTTPS_PORTS") != 0) {
+        return;
+    }
+    long port = low_port(value, urls);
+    if (port < 0) {
+        return;
+    }
+    hp_eval_emit(e, HP_CHECK_PRIVILEGED_PORTS, true,
+                 hp_eval_path(e, "%s.env[%zu].value", e->cpath, i),
+                 "env: [{name: ASPNETCORE_HTTP_PORTS, value: \"8080\"}] and let the Service map "
+                 "port 80 to 8080",
+                 "%s makes Kestrel listen on port %ld (%s=%.100s): a non-root process cannot bind "
+                 "ports below 1024 and fails with \"SocketException (13): Permission denied\"",
+                 who, port, name, value);
+}
+
+static bool tmp_writable(struct json_object *ctr)
+{
+    struct json_object *mounts = get(ctr, "volumeMounts");
+    size_t n = json_object_is_type(mounts, json_type_array) ? json_object_array_length(mounts) : 0;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *m = json_object_array_get_idx(mounts, i);
+        const char *path = str(get(m, "mountPath"));
+        struct hp_bool_val ro = hp_k8s_get_bool(m, "readOnly");
+        if (path != NULL && (strcmp(path, "/tmp") == 0 || strcmp(path, "/tmp/") == 0) &&
+            !(ro.state == HP_V_OK && ro.value)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void dotnet(struct hp_eval *e, const char *who, bool dotnet_env, bool diag_off)
+{
+    const char *image = e->image != NULL ? e->image : "";
+    bool dotnet_image = strncmp(image, "mcr.microsoft.com/dotnet/", 25) == 0;
+    struct hp_bool_val ro = e->sc_bad ? (struct hp_bool_val){HP_V_UNSET, false, false}
+                                      : hp_k8s_get_bool(e->sc, "readOnlyRootFilesystem");
+    if (!(dotnet_image || dotnet_env) || !(ro.state == HP_V_OK && ro.value) || diag_off ||
+        tmp_writable(e->ctr)) {
+        return;
+    }
+    hp_eval_emit(e, HP_CHECK_DOTNET_DIAGNOSTICS, true, hp_eval_path(e, "%s.env", e->cpath),
+                 "env: [{name: DOTNET_EnableDiagnostics, value: \"0\"}] (or mount an emptyDir "
+                 "volume at /tmp)",
+                 "%s looks like .NET and has a read-only root filesystem: without "
+                 "DOTNET_EnableDiagnostics=0 or a writable /tmp it fails with \"Failed to create "
+                 "CoreCLR, HRESULT: 0x80004005\"",
+                 who);
+}
+
+void hp_eval_runtime(struct hp_eval *e, const char *who, struct json_object *ports)
+{
+    bool ports_on = hp_eval_on(e, HP_CHECK_PRIVILEGED_PORTS) && e->list != HP_LIST_EPHEMERAL;
+    size_t n = json_object_is_type(ports, json_type_array) ? json_object_array_length(ports) : 0;
+    for (size_t i = 0; ports_on && i < n; i++) {
+        struct json_object *cp = get(json_object_array_get_idx(ports, i), "containerPort");
+        int64_t port = json_object_is_type(cp, json_type_int) ? json_object_get_int64(cp) : 0;
+        if (port > 0 && port < 1024) {
+            hp_eval_emit(e, HP_CHECK_PRIVILEGED_PORTS, true,
+                         hp_eval_path(e, "%s.ports[%zu].containerPort", e->cpath, i),
+                         "listen on 8080/8443 and let the Service map port 80/443 to it",
+                         "%s declares port %lld: a non-root process cannot bind ports below 1024 "
+                         "(\"SocketException (13): Permission denied\")",
+                         who, (long long)port);
+        }
+    }
+    bool dotnet_env = false;
+    bool diag_off = false;
+    struct json_object *env = get(e->ctr, "env");
+    n = json_object_is_type(env, json_type_array) ? json_object_array_length(env) : 0;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *var = json_object_array_get_idx(env, i);
+        const char *name = str(get(var, "name"));
+        const char *value = str(get(var, "value"));
+        if (name == NULL) {
+            continue;
+        }
+        dotnet_env = dotnet_env || strncmp(name, "DOTNET_", 7) == 0 ||
+                     strncmp(name, "ASPNETCORE_", 11) == 0;
+        if (value != NULL && strcmp(value, "0") == 0 &&
+            (strcmp(name, "DOTNET_EnableDiagnostics") == 0 ||
+             strcmp(name, "COMPlus_EnableDiagnostics") == 0)) {
+            diag_off = true;
+        }
+        if (ports_on && value != NULL) {
+            port_env(e, who, name, value, i);
+        }
+    }
+    if (hp_eval_on(e, HP_CHECK_DOTNET_DIAGNOSTICS)) {
+        dotnet(e, who, dotnet_env, diag_off);
+    }
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internal to src/policy: appending findings and arena strings. */
+#ifndef HP_POLICY_FINDINGS_H
+#define HP_POLICY_FINDINGS_H
+
+#include "hardpod/policy.h"
+
+/* Copies a printf-formatted string into the findings' arena; the result lives
+ * until the next reset. Never NULL. */
+const char *hp_findings_printf(struct hp_findings *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Appends a finding (strings must already live in the arena or be static). */
+void hp_findings_push(struct hp_findings *f, const struct hp_finding *item);
+
+#endif

@@ -1,0 +1,671 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of the policy engine: every check with pass and fail cases,
+ * pod versus container inheritance, init and ephemeral containers, wrong JSON
+ * types, null and missing fields, and the exact path of every finding. Each
+ * case patches a hardened base Pod and lists every finding it must produce.
+ */
+#include "hardpod/policy.h"
+#include "podpatch.h"
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SC "{\"allowPrivilegeEscalation\":false,\"privileged\":false,\"readOnlyRootFilesystem\":true," \
+           "\"capabilities\":{\"drop\":[\"ALL\"]}}"
+#define RES "{\"requests\":{\"cpu\":\"100m\",\"memory\":\"64Mi\"},\"limits\":{\"cpu\":\"1\",\"memory\":\"128Mi\"}}"
+
+static const char base_pod[] =
+    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"shop\"},"
+    "\"spec\":{\"securityContext\":{\"runAsNonRoot\":true,\"runAsUser\":10001,\"runAsGroup\":10001,"
+    "\"seccompProfile\":{\"type\":\"RuntimeDefault\"}},"
+    "\"initContainers\":[{\"name\":\"init\",\"image\":\"busybox\",\"securityContext\":" SC
+    ",\"resources\":" RES "}],"
+    "\"containers\":[{\"name\":\"app\",\"image\":\"nginx\",\"securityContext\":" SC
+    ",\"resources\":" RES "}]}}";
+
+#define DEBUG_CTR "[{\"name\":\"debug\",\"image\":\"busybox\",\"securityContext\":" SC "}]"
+
+enum setup {
+    SETUP_NONE,
+    SETUP_MIN_IDS_1000,
+    SETUP_ALLOW_NET_BIND,
+    SETUP_REQUIRE_MEMORY,
+    SETUP_AUTOMOUNT_DENY,
+};
+
+struct pcase {
+    const char *name;
+    enum hp_profile profile;
+    enum setup setup;
+    const char *patch[8];
+    const char *want[16]; /* "check|action|container|path"; none: no findings */
+};
+
+#define C0 "spec.containers[0]"
+#define I0 "spec.initContainers[0]"
+#define CSC C0 ".securityContext"
+#define ISC I0 ".securityContext"
+#define PSC "spec.securityContext"
+
+static const struct pcase cases[] = {
+    {"hardened base passes", HP_PROFILE_HARDENED, SETUP_NONE, {NULL}, {NULL}},
+    /* runAsNonRoot */
+    {"runAsNonRoot unset everywhere", HP_PROFILE_HARDENED, SETUP_NONE, {"-" PSC ".runAsNonRoot"},
+     {"runAsNonRoot|deny|app|" CSC ".runAsNonRoot", "runAsNonRoot|deny|init|" ISC ".runAsNonRoot"}},
+    {"container false overrides pod true", HP_PROFILE_HARDENED, SETUP_NONE,
+     {CSC ".runAsNonRoot=false"}, {"runAsNonRoot|deny|app|" CSC ".runAsNonRoot"}},
+    {"pod false inherited", HP_PROFILE_HARDENED, SETUP_NONE, {PSC ".runAsNonRoot=false"},
+     {"runAsNonRoot|deny|-|" PSC ".runAsNonRoot"}},
+    {"pod false, containers true: reported where written", HP_PROFILE_HARDENED, SETUP_NONE,
+     {PSC ".runAsNonRoot=false", CSC ".runAsNonRoot=true", ISC ".runAsNonRoot=true"},
+     {"runAsNonRoot|deny|-|" PSC ".runAsNonRoot"}},
+    {"pod unset, every container true", HP_PROFILE_HARDENED, SETUP_NONE,
+     {"-" PSC ".runAsNonRoot", CSC ".runAsNonRoot=true", ISC ".runAsNonRoot=true"}, {NULL}},
+    {"runAsNonRoot string \"true\"", HP_PROFILE_HARDENED, SETUP_NONE,
+     {CSC ".runAsNonRoot=\"true\""}, {"runAsNonRoot|deny|app|" CSC ".runAsNonRoot"}},
+    {"runAsNonRoot null counts as unset", HP_PROFILE_HARDENED, SETUP_NONE,
+     {CSC ".runAsNonRoot=null"}, {NULL}},
+    {"runAsNonRoot missing on ephemeral container", HP_PROFILE_HARDENED, SETUP_NONE,
+     {"-" PSC ".runAsNonRoot", CSC ".runAsNonRoot=true", ISC ".runAsNonRoot=true",
+      "spec.ephemeralContainers=" DEBUG_CTR},
+     {"runAsNonRoot|deny|debug|spec.ephemeralContainers[0].securityContext.runAsNonRoot"}},
+    /* runAsUser */
+    {"runAsUser 0 on one container under a non-zero pod", HP_PROFILE_HARDENED, SETUP_NONE,
+     {CSC ".runAsUser=0"}, {"runAsUser|deny|app|" CSC ".runAsUser"}},
+    {"runAsUser 0 at pod level", HP_PROFILE_HARDENED, SETUP_NONE, {PSC ".runAsUser=0"},
+     {"runAsUser|deny|-|" PSC ".runAsUser"}},
+    {"runAsUser unset is required", HP_PROFILE_HARDENED, SETUP_NONE, {"-" PSC ".runAsUser"},
+     {"runAsUser|deny|app|" CSC ".runAsUser", "runAsUser|deny|init|" ISC ".runAsUser"}},
+    {"runAsUser set per container", HP_PROFILE_HARDENED, SETUP_NONE,
+     {"-" PSC ".runAsUser", CSC ".runAsUser=1000", ISC ".runAsUser=1000"}, {NULL}},
+    {"runAsUser string \"0\"", HP_PROFILE_HARDENED, SETUP_NONE, {CSC ".runAsUser=\"0\""},
+     {"runAsUser|deny|app|" CSC ".runAsUser"}},
+    {"runAsUser float", HP_PROFILE_HARDENED, SETUP_NONE, {CSC ".runAsUser=1000.5"},
+     {"runAsUser|deny|app|" CSC ".runAsUser"}},
+    {"runAsUser negative", HP_PROFILE_HARDENED, SETUP_NONE, {ISC ".runAsUser=-1"},
+     {"runAsUser|deny|init|" ISC ".runAsUser"}},
+    {"runAsUser huge", HP_PROFILE_HARDENED, SETUP_NONE, {CSC ".runAsUser=18446744073709551615"},
+     {"runAsUser|deny|app|" CSC ".runAsUser"}},
+    {"runAsUser below minUID", HP_PROFILE_HARDENED, SETUP_MIN_IDS_1000, {CSC ".runAsUser=999"},
+     {"runAsUser|deny|app|" CSC ".runAsUser"}},
+    {"runAsUser at minUID", HP_PROFILE_HARDENED, SETUP_MIN_IDS_1000, {NULL}, {NULL}},
+    /* runAsGroup */
+    {"runAsGroup 0 on a container", HP_PROFILE_HARDENED, SETUP_NONE, {CSC ".runAsGroup=0"},
+     {"runAsGroup|deny|app|" CSC ".runAsGroup"}},
+    {"runAsGroup unset is required", HP_PROFILE_HARDENED, SETUP_NONE, {"-" PSC ".runAsGroup"},
+     {"runAsGroup|deny|app|" CSC ".runAsGroup", "runAsGroup|deny|init|" ISC ".runAsGroup"}},
+    {"fsGroup 0", HP_PROFILE_HARDENED, SETUP_NONE, {PSC ".fsGroup=0"},
+     {"runAsGroup|deny|-|" PSC ".fsGroup"}},
+    {"fsGroup non-zero", HP_PROFILE_HARDENED, SETUP_NONE, {PSC ".fsGroup=2000"}, {NULL}},
+    {"supplementalGroups contains 0", HP_PROFILE_HARDENED, SETUP_NONE,
+     {PSC ".supplementalGroups=[1000,0]"}, {"runAsGroup|deny|-|" PSC ".supplementalGroups[1]"}},
+    {"runAsGroup below minGID", HP_PROFILE_HARDENED, SETUP_MIN_IDS_1000, {PSC ".runAsGroup=999"},
+     {"runAsGroup|deny|-|" PSC ".runAsGroup"}},
+    /* allowPrivilegeEscalation */
+    {"allowPrivilegeEscalation unset", HP_PROFILE_HARDENED, SETUP_NONE,
+     {"-" CSC ".allowPrivilegeEscalation"},
+     {"allowPrivilegeEscalation|deny|app|" CSC ".allowPrivilegeEscalation"}},
+    {"allowPrivilegeEscalation true on init", HP_PROFILE_HARDENED, SETUP_NONE,
+     {ISC ".allowPrivilegeEscalation=true"},
+     {"allowPrivilegeEscalation|deny|init|" ISC ".allowPrivilegeEscalation"}},
+    {"allowPrivilegeEscalation string", HP_PROFILE_HARDENED, SETUP_NONE,
+     {CSC ".allowPrivilegeEscalation=\"false\""},
+     {"allowPrivilegeEscalation|deny|app|" CSC ".allowPrivilegeEscalation"}},
+    /* privileged */
+    {"privileged true on init", HP_PROFILE_HARDENED, SETUP_NONE, {ISC ".privileged=true"},
+     {"privileged|deny|init|" ISC ".privileged"}},
+    {"privileged string", HP_PROFILE_HARDENED, SETUP_NONE, {CSC ".privileged=\"true\""},
+     {"privileged|deny|app|" CSC ".privileged"}},
+    {"privileged unset passes", HP_PROFILE_HARDENED, SETUP_NONE, {"-" CSC ".privileged"}, {NULL}},
+    /* capabilities */
+    {"capabilities drop missing", HP_PROFILE_HARDENED, SETUP_NONE, {"-" CSC ".capabilities"},
+     {"capabilities|deny|app|" CSC ".capabilities.drop"}},
+    {"capabilities drop lowercase all warns", HP_PROFILE_HARDENED, SETUP_NONE,
+     {CSC ".capabilities.drop=[\"all\"]"}, {"capabilities|warn|app|" CSC ".capabilities.drop"}},
+    {"capabilities add sys_admin", HP_PROFILE_HARDENED, SETUP_NONE,
+     {CSC ".capabilities.add=[\"sys_admin\"]"},
+     {"capabilities|deny|app|" CSC ".capabilities.add[0]"}},
+    {"capabilities add CAP_SYS_ADMIN with drop ALL", HP_PROFILE_HARDENED, SETUP_NONE,
+     {CSC ".capabilities.add=[\"NET_BIND_SERVICE\",\" CAP_SYS_ADMIN \"]"},
+     {"capabilities|deny|app|" CSC ".capabilities.add[0]",
+      "capabilities|deny|app|" CSC ".capabilities.add[1]"}},
+    {"capabilities allowAdd normalises", HP_PROFILE_HARDENED, SETUP_ALLOW_NET_BIND,
+     {CSC ".capabilities.add=[\"cap_net_bind_service\"]"}, {NULL}},
+    {"capabilities not an object", HP_PROFILE_HARDENED, SETUP_NONE, {CSC ".capabilities=\"ALL\""},
+     {"capabilities|deny|app|" CSC ".capabilities"}},
+    {"capabilities drop every cap but not ALL", HP_PROFILE_HARDENED, SETUP_NONE,
+     {CSC ".capabilities.drop=[\"CHOWN\",\"KILL\"]"},
+     {"capabilities|deny|app|" CSC ".capabilities.drop"}},
+    /* readOnlyRootFilesystem */
+    {"readOnlyRootFilesystem unset", HP_PROFILE_HARDENED, SETUP_NONE,
+     {"-" ISC ".readOnlyRootFilesystem"},
+     {"readOnlyRootFilesystem|deny|init|" ISC ".readOnlyRootFilesystem"}},
+    {"readOnlyRootFilesystem false", HP_PROFILE_HARDENED, SETUP_NONE,
+     {CSC ".readOnlyRootFilesystem=false"},
+     {"readOnlyRootFilesystem|deny|app|" CSC ".readOnlyRootFilesystem"}},
+    {"readOnlyRootFilesystem string", HP_PROFILE_HARDENED, SETUP_NONE,
+     {CSC ".readOnlyRootFilesystem=\"true\""},
+     {"readOnlyRootFilesystem|deny|app|" CSC ".readOnlyRootFilesystem"}},
+    /* securityContext of the wrong type fails every check that reads it */
+    {"container securityContext is a string", HP_PROFILE_HARDENED, SETUP_NONE,
+     {CSC "=\"restricted\""},
+     {"runAsNonRoot|deny|app|" CSC ".runAsNonRoot", "runAsUser|deny|app|" CSC ".runAsUser",
+      "runAsGroup|deny|app|" CSC ".runAsGroup",
+      "allowPrivilegeEscalation|deny|app|" CSC ".allowPrivilegeEscalation",
+      "privileged|deny|app|" CSC ".privileged", "capabilities|deny|app|" CSC ".capabilities",
+      "readOnlyRootFilesystem|deny|app|" CSC ".readOnlyRootFilesystem",
+      "procMount|deny|app|" CSC ".procMount", "seLinuxOptions|deny|app|" CSC ".seLinuxOptions",
+      "appArmorProfile|deny|app|" CSC ".appArmorProfile.type",
+      "windowsHostProcess|deny|app|" CSC ".windowsOptions.hostProcess",
+      "seccompProfile|warn|app|" CSC ".seccompProfile.type"}},
+    /* resources */
+    {"resources missing", HP_PROFILE_HARDENED, SETUP_NONE, {"-" C0 ".resources"},
+     {"resources|deny|app|" C0 ".resources.requests.cpu",
+      "resources|deny|app|" C0 ".resources.requests.memory",
+      "resources|deny|app|" C0 ".resources.limits.cpu",
+      "resources|deny|app|" C0 ".resources.limits.memory"}},
+    {"resources require only memory", HP_PROFILE_HARDENED, SETUP_REQUIRE_MEMORY,
+     {"-" C0 ".resources.limits.cpu", "-" C0 ".resources.requests.cpu"}, {NULL}},
+    {"resources empty string quantity", HP_PROFILE_HARDENED, SETUP_NONE,
+     {I0 ".resources.limits.memory=\"\""}, {"resources|deny|init|" I0 ".resources.limits.memory"}},
+    {"resources not required on ephemeral containers", HP_PROFILE_HARDENED, SETUP_NONE,
+     {"spec.ephemeralContainers=" DEBUG_CTR}, {NULL}},
+    /* PSA baseline checks in the hardened profile */
+    {"hostNetwork", HP_PROFILE_HARDENED, SETUP_NONE, {"spec.hostNetwork=true"},
+     {"hostNamespaces|deny|-|spec.hostNetwork"}},
+    {"hostPID string", HP_PROFILE_HARDENED, SETUP_NONE, {"spec.hostPID=\"yes\""},
+     {"hostNamespaces|deny|-|spec.hostPID"}},
+    {"hostIPC false passes", HP_PROFILE_HARDENED, SETUP_NONE, {"spec.hostIPC=false"}, {NULL}},
+    {"hostPath volume", HP_PROFILE_HARDENED, SETUP_NONE,
+     {"spec.volumes=[{\"name\":\"a\",\"emptyDir\":{}},{\"name\":\"h\",\"hostPath\":{\"path\":\"/\"}}]"},
+     {"hostPathVolumes|deny|-|spec.volumes[1].hostPath",
+      "restrictedVolumes|warn|-|spec.volumes[1].hostPath"}},
+    {"restricted volume nfs warns", HP_PROFILE_HARDENED, SETUP_NONE,
+     {"spec.volumes=[{\"name\":\"n\",\"nfs\":{\"server\":\"x\",\"path\":\"/\"}}]"},
+     {"restrictedVolumes|warn|-|spec.volumes[0].nfs"}},
+    {"volume without a source is an emptyDir", HP_PROFILE_HARDENED, SETUP_NONE,
+     {"spec.volumes=[{\"name\":\"v\"}]"}, {NULL}},
+    {"hostPort", HP_PROFILE_HARDENED, SETUP_NONE,
+     {C0 ".ports=[{\"containerPort\":8080,\"hostPort\":8080}]"},
+     {"hostPorts|deny|app|" C0 ".ports[0].hostPort"}},
+    {"hostPort 0 passes", HP_PROFILE_HARDENED, SETUP_NONE,
+     {C0 ".ports=[{\"containerPort\":8080,\"hostPort\":0}]"}, {NULL}},
+    {"procMount Unmasked", HP_PROFILE_HARDENED, SETUP_NONE, {CSC ".procMount=\"Unmasked\""},
+     {"procMount|deny|app|" CSC ".procMount"}},
+    {"procMount Unmasked in a user namespace", HP_PROFILE_HARDENED, SETUP_NONE,
+     {CSC ".procMount=\"Unmasked\"", "spec.hostUsers=false"}, {NULL}},
+    {"unsafe sysctl", HP_PROFILE_HARDENED, SETUP_NONE,
+     {PSC ".sysctls=[{\"name\":\"net.ipv4.tcp_syncookies\",\"value\":\"1\"},"
+          "{\"name\":\"kernel.msgmax\",\"value\":\"1\"}]"},
+     {"sysctls|deny|-|" PSC ".sysctls[1].name"}},
+    {"seLinux type spc_t", HP_PROFILE_HARDENED, SETUP_NONE,
+     {CSC ".seLinuxOptions={\"type\":\"spc_t\",\"level\":\"s0:c1\"}"},
+     {"seLinuxOptions|deny|app|" CSC ".seLinuxOptions.type"}},
+    {"seLinux user at pod level", HP_PROFILE_HARDENED, SETUP_NONE,
+     {PSC ".seLinuxOptions={\"user\":\"root\"}"}, {"seLinuxOptions|deny|-|" PSC ".seLinuxOptions.user"}},
+    {"seLinux allowed type and level", HP_PROFILE_HARDENED, SETUP_NONE,
+     {PSC ".seLinuxOptions={\"type\":\"container_init_t\",\"level\":\"s0\"}"}, {NULL}},
+    {"appArmor annotation unconfined", HP_PROFILE_HARDENED, SETUP_NONE,
+     {"metadata.annotations={\"container.apparmor.security.beta.kubernetes.io/app\":\"unconfined\"}"},
+     {"appArmorProfile|deny|-|metadata.annotations[\"container.apparmor.security.beta.kubernetes.io/app\"]"}},
+    {"appArmor field Unconfined on init", HP_PROFILE_HARDENED, SETUP_NONE,
+     {ISC ".appArmorProfile={\"type\":\"Unconfined\"}"},
+     {"appArmorProfile|deny|init|" ISC ".appArmorProfile.type"}},
+    {"appArmor Localhost passes", HP_PROFILE_HARDENED, SETUP_NONE,
+     {PSC ".appArmorProfile={\"type\":\"Localhost\",\"localhostProfile\":\"p\"}"}, {NULL}},
+    {"windows hostProcess", HP_PROFILE_HARDENED, SETUP_NONE,
+     {CSC ".windowsOptions={\"hostProcess\":true}"},
+     {"windowsHostProcess|deny|app|" CSC ".windowsOptions.hostProcess"}},
+    {"probe host", HP_PROFILE_HARDENED, SETUP_NONE,
+     {C0 ".livenessProbe={\"httpGet\":{\"host\":\"127.0.0.1\",\"port\":8080}}"},
+     {"hostProbesAndHostLifecycle|deny|app|" C0 ".livenessProbe.httpGet.host"}},
+    {"lifecycle host", HP_PROFILE_HARDENED, SETUP_NONE,
+     {I0 ".lifecycle={\"preStop\":{\"tcpSocket\":{\"host\":\"10.0.0.1\",\"port\":1}}}"},
+     {"hostProbesAndHostLifecycle|deny|init|" I0 ".lifecycle.preStop.tcpSocket.host"}},
+    {"probe without host passes", HP_PROFILE_HARDENED, SETUP_NONE,
+     {C0 ".readinessProbe={\"tcpSocket\":{\"port\":8080}}"}, {NULL}},
+    /* seccompProfile (restricted semantics, warn) */
+    {"seccomp unset everywhere", HP_PROFILE_HARDENED, SETUP_NONE, {"-" PSC ".seccompProfile"},
+     {"seccompProfile|warn|app|" CSC ".seccompProfile.type",
+      "seccompProfile|warn|init|" ISC ".seccompProfile.type"}},
+    {"seccomp pod Unconfined", HP_PROFILE_HARDENED, SETUP_NONE,
+     {PSC ".seccompProfile.type=\"Unconfined\""}, {"seccompProfile|warn|-|" PSC ".seccompProfile.type"}},
+    {"seccomp container Unconfined", HP_PROFILE_HARDENED, SETUP_NONE,
+     {CSC ".seccompProfile={\"type\":\"Unconfined\"}"},
+     {"seccompProfile|warn|app|" CSC ".seccompProfile.type"}},
+    /* privilegedPorts */
+    {"containerPort 80", HP_PROFILE_HARDENED, SETUP_NONE, {C0 ".ports=[{\"containerPort\":80}]"},
+     {"privilegedPorts|warn|app|" C0 ".ports[0].containerPort"}},
+    {"ASPNETCORE_URLS port 80", HP_PROFILE_HARDENED, SETUP_NONE,
+     {C0 ".env=[{\"name\":\"X\",\"value\":\"1\"},{\"name\":\"ASPNETCORE_URLS\",\"value\":\"http://+:80\"}]"},
+     {"privilegedPorts|warn|app|" C0 ".env[1].value", "dotnetDiagnostics|warn|app|" C0 ".env"}},
+    {"ASPNETCORE_URLS without a port", HP_PROFILE_HARDENED, SETUP_NONE,
+     {C0 ".env=[{\"name\":\"ASPNETCORE_URLS\",\"value\":\"https://[::]:8443;http://localhost\"}]"},
+     {"privilegedPorts|warn|app|" C0 ".env[0].value", "dotnetDiagnostics|warn|app|" C0 ".env"}},
+    {"ASPNETCORE_URLS high ports pass", HP_PROFILE_HARDENED, SETUP_NONE,
+     {C0 ".env=[{\"name\":\"ASPNETCORE_URLS\",\"value\":\"http://+:8080;https://[::]:8443\"}]"},
+     {"dotnetDiagnostics|warn|app|" C0 ".env"}},
+    {"ASPNETCORE_HTTPS_PORTS 443", HP_PROFILE_HARDENED, SETUP_NONE,
+     {C0 ".env=[{\"name\":\"ASPNETCORE_HTTPS_PORTS\",\"value\":\"8443;443\"}]"},
+     {"privilegedPorts|warn|app|" C0 ".env[0].value", "dotnetDiagnostics|warn|app|" C0 ".env"}},
+    /* dotnetDiagnostics */
+    {"dotnet image with read-only root", HP_PROFILE_HARDENED, SETUP_NONE,
+     {C0 ".image=\"mcr.microsoft.com/dotnet/aspnet:8.0\""},
+     {"dotnetDiagnostics|warn|app|" C0 ".env"}},
+    {"dotnet env var with read-only root", HP_PROFILE_HARDENED, SETUP_NONE,
+     {C0 ".env=[{\"name\":\"DOTNET_gcServer\",\"value\":\"1\"}]"},
+     {"dotnetDiagnostics|warn|app|" C0 ".env"}},
+    {"dotnet with diagnostics disabled", HP_PROFILE_HARDENED, SETUP_NONE,
+     {C0 ".image=\"mcr.microsoft.com/dotnet/aspnet:8.0\"",
+      C0 ".env=[{\"name\":\"DOTNET_EnableDiagnostics\",\"value\":\"0\"}]"},
+     {NULL}},
+    {"dotnet with COMPlus diagnostics disabled", HP_PROFILE_HARDENED, SETUP_NONE,
+     {C0 ".env=[{\"name\":\"ASPNETCORE_ENVIRONMENT\",\"value\":\"x\"},"
+         "{\"name\":\"COMPlus_EnableDiagnostics\",\"value\":\"0\"}]"},
+     {NULL}},
+    {"dotnet with writable /tmp", HP_PROFILE_HARDENED, SETUP_NONE,
+     {C0 ".image=\"mcr.microsoft.com/dotnet/aspnet:8.0\"",
+      C0 ".volumeMounts=[{\"name\":\"tmp\",\"mountPath\":\"/tmp\"}]"},
+     {NULL}},
+    {"dotnet with read-only /tmp", HP_PROFILE_HARDENED, SETUP_NONE,
+     {C0 ".image=\"mcr.microsoft.com/dotnet/aspnet:8.0\"",
+      C0 ".volumeMounts=[{\"name\":\"tmp\",\"mountPath\":\"/tmp\",\"readOnly\":true}]"},
+     {"dotnetDiagnostics|warn|app|" C0 ".env"}},
+    {"dotnet with writable root is not warned", HP_PROFILE_HARDENED, SETUP_NONE,
+     {C0 ".image=\"mcr.microsoft.com/dotnet/aspnet:8.0\"", CSC ".readOnlyRootFilesystem=false"},
+     {"readOnlyRootFilesystem|deny|app|" CSC ".readOnlyRootFilesystem"}},
+    /* automountServiceAccountToken (off by default) */
+    {"automount token off by default", HP_PROFILE_HARDENED, SETUP_NONE, {NULL}, {NULL}},
+    {"automount token enabled check", HP_PROFILE_HARDENED, SETUP_AUTOMOUNT_DENY, {NULL},
+     {"automountServiceAccountToken|deny|-|spec.automountServiceAccountToken"}},
+    {"automount token false", HP_PROFILE_HARDENED, SETUP_AUTOMOUNT_DENY,
+     {"spec.automountServiceAccountToken=false"}, {NULL}},
+    /* PSA profiles */
+    {"psa-restricted allows unset runAsUser", HP_PROFILE_PSA_RESTRICTED, SETUP_NONE,
+     {"-" PSC ".runAsUser", "-" PSC ".runAsGroup", "-" CSC ".readOnlyRootFilesystem",
+      "-" C0 ".resources"},
+     {NULL}},
+    {"psa-restricted rejects lowercase all", HP_PROFILE_PSA_RESTRICTED, SETUP_NONE,
+     {CSC ".capabilities.drop=[\"all\"]"}, {"capabilities|deny|app|" CSC ".capabilities.drop"}},
+    {"psa-restricted runAsNonRoot pod false beats containers", HP_PROFILE_PSA_RESTRICTED, SETUP_NONE,
+     {PSC ".runAsNonRoot=false", CSC ".runAsNonRoot=true", ISC ".runAsNonRoot=true"},
+     {"runAsNonRoot|deny|-|" PSC ".runAsNonRoot"}},
+    {"psa-restricted relaxes runAsNonRoot/runAsUser in a user namespace", HP_PROFILE_PSA_RESTRICTED,
+     SETUP_NONE, {"spec.hostUsers=false", PSC ".runAsNonRoot=false", PSC ".runAsUser=0"}, {NULL}},
+    {"psa-restricted procMount in a user namespace", HP_PROFILE_PSA_RESTRICTED, SETUP_NONE,
+     {"spec.hostUsers=false", CSC ".procMount=\"Unmasked\""},
+     {"procMount|deny|app|" CSC ".procMount"}},
+    {"psa-restricted windows exemptions", HP_PROFILE_PSA_RESTRICTED, SETUP_NONE,
+     {"spec.os={\"name\":\"windows\"}", "-" CSC ".allowPrivilegeEscalation",
+      "-" CSC ".capabilities", "-" PSC ".seccompProfile"},
+     {NULL}},
+    {"hardened has no windows exemptions", HP_PROFILE_HARDENED, SETUP_NONE,
+     {"spec.os={\"name\":\"windows\"}", "-" CSC ".allowPrivilegeEscalation"},
+     {"allowPrivilegeEscalation|deny|app|" CSC ".allowPrivilegeEscalation"}},
+    {"psa-baseline allows baseline capabilities", HP_PROFILE_PSA_BASELINE, SETUP_NONE,
+     {CSC ".capabilities={\"add\":[\"CHOWN\",\"NET_BIND_SERVICE\"]}", "-" PSC}, {NULL}},
+    {"psa-baseline rejects CAP_CHOWN spelling", HP_PROFILE_PSA_BASELINE, SETUP_NONE,
+     {CSC ".capabilities={\"add\":[\"CAP_CHOWN\"]}"},
+     {"capabilities|deny|app|" CSC ".capabilities.add[0]"}},
+    {"none profile finds nothing", HP_PROFILE_NONE, SETUP_NONE,
+     {"spec.hostNetwork=true", CSC ".privileged=true"}, {NULL}},
+};
+
+static void setup_policy(struct hp_policy *p, enum hp_profile profile, enum setup s)
+{
+    hp_policy_init(p, profile);
+    switch (s) {
+    case SETUP_NONE:
+        break;
+    case SETUP_MIN_IDS_1000:
+        p->min_uid = 1000;
+        p->min_gid = 1000;
+        break;
+    case SETUP_ALLOW_NET_BIND:
+        p->allow_add[p->n_allow_add++] = strdup("NET_BIND_SERVICE");
+        break;
+    case SETUP_REQUIRE_MEMORY:
+        p->resources_require = HP_RES_REQUESTS_MEMORY | HP_RES_LIMITS_MEMORY;
+        break;
+    case SETUP_AUTOMOUNT_DENY:
+        p->checks[HP_CHECK_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN].action = HP_ACTION_DENY;
+        break;
+    }
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static const char *render_want(const char *const *want, char *buf, size_t size)
+{
+    const char *sorted[16];
+    size_t n = 0;
+    while (n < 16 && want[n] != NULL) {
+        sorted[n] = want[n];
+        n++;
+    }
+    qsort(sorted, n, sizeof(sorted[0]), cmp_str);
+    buf[0] = '\0';
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? "\n" : "", sorted[i]);
+    }
+    return buf;
+}
+
+static void check_case(const struct pcase *c, struct json_object *obj, const char *prefix_from,
+                       const char *prefix_to)
+{
+    struct hp_policy p;
+    setup_policy(&p, c->profile, c->setup);
+    struct hp_findings f;
+    hp_findings_init(&f);
+    struct hp_error err;
+    struct hp_eval_input in = {.object = obj, .now = 1700000000};
+    enum hp_err rc = hp_policy_eval(&p, &in, &f, &err);
+    ck_assert_msg(rc == HP_OK, "%s: eval failed: %s", c->name, err.msg);
+    ck_assert(f.has_podspec);
+    char got[4096];
+    char want[4096];
+    pp_render(&f, got, sizeof(got));
+    render_want(c->want, want, sizeof(want));
+    if (prefix_from != NULL) {
+        /* Rewrite expected pod paths into the workload's template paths. */
+        char out[4096] = "";
+        size_t used = 0;
+        for (char *line = strtok(want, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+            char *pipe = strrchr(line, '|');
+            *pipe = '\0';
+            const char *path = pipe + 1;
+            const char *rest = strncmp(path, "metadata", 8) == 0 ? path + 8 : path + 4;
+            const char *to = strncmp(path, "metadata", 8) == 0 ? prefix_from : prefix_to;
+            used += (size_t)snprintf(out + used, sizeof(out) - used, "%s%s|%s%s", used ? "\n" : "",
+                                     line, to, rest);
+        }
+        /* Re-sort, since prefixes can change the order. */
+        char *lines[16];
+        size_t n = 0;
+        for (char *line = strtok(out, "\n"); line != NULL && n < 16; line = strtok(NULL, "\n")) {
+            lines[n++] = line;
+        }
+        qsort(lines, n, sizeof(lines[0]), cmp_str);
+        used = 0;
+        for (size_t i = 0; i < n; i++) {
+            used += (size_t)snprintf(want + used, sizeof(want) - used, "%s%s", i ? "\n" : "",
+                                     lines[i]);
+        }
+        if (n == 0) {
+            want[0] = '\0';
+        }
+    }
+    ck_assert_msg(strcmp(got, want) == 0, "%s:\n--- expected\n%s\n--- got\n%s", c->name, want, got);
+    for (size_t i = 0; i < f.len; i++) {
+        ck_assert_msg(f.items[i].message[0] != '\0' && f.items[i].fix != NULL &&
+                          f.items[i].fix[0] != '\0',
+                      "%s: finding %zu lacks a message or fix", c->name, i);
+    }
+    hp_findings_cleanup(&f);
+    hp_policy_cleanup(&p);
+}
+
+static struct json_object *build(const struct pcase *c)
+{
+    struct json_object *obj = tu_json(base_pod);
+    for (size_t i = 0; i < 8 && c->patch[i] != NULL; i++) {
+        pp_apply(obj, c->patch[i]);
+    }
+    return obj;
+}
+
+START_TEST(test_policy_pod_cases)
+{
+    const struct pcase *c = &cases[_i];
+    struct json_object *obj = build(c);
+    check_case(c, obj, NULL, NULL);
+    json_object_put(obj);
+}
+END_TEST
+
+/* Every case gives the same findings inside every workload kind, with the
+ * template prefix on every path. */
+START_TEST(test_policy_workload_cases)
+{
+    static const struct {
+        const char *api_version, *kind, *meta, *spec;
+    } kinds[] = {
+        {"apps/v1", "Deployment", "spec.template.metadata", "spec.template.spec"},
+        {"extensions/v1beta1", "Deployment", "spec.template.metadata", "spec.template.spec"},
+        {"apps/v1beta2", "StatefulSet", "spec.template.metadata", "spec.template.spec"},
+        {"apps/v1", "DaemonSet", "spec.template.metadata", "spec.template.spec"},
+        {"apps/v1", "ReplicaSet", "spec.template.metadata", "spec.template.spec"},
+        {"batch/v1", "Job", "spec.template.metadata", "spec.template.spec"},
+        {"batch/v1beta1", "CronJob", "spec.jobTemplate.spec.template.metadata",
+         "spec.jobTemplate.spec.template.spec"},
+        {"v1", "ReplicationController", "spec.template.metadata", "spec.template.spec"},
+        {"v1", "PodTemplate", "template.metadata", "template.spec"},
+    };
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        const struct pcase *c = &cases[_i];
+        struct json_object *pod = build(c);
+        struct json_object *w = pp_wrap(pod, kinds[k].api_version, kinds[k].kind);
+        check_case(c, w, kinds[k].meta, kinds[k].spec);
+        json_object_put(w);
+        json_object_put(pod);
+    }
+}
+END_TEST
+
+START_TEST(test_policy_other_kinds_have_no_pod_spec)
+{
+    static const char *const objs[] = {
+        "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"data\":{\"a\":\"b\"}}",
+        "{\"apiVersion\":\"apps/v1\",\"kind\":\"Pod\",\"spec\":{\"hostNetwork\":true}}",
+        "{\"apiVersion\":\"example.com/v1\",\"kind\":\"Deployment\",\"spec\":{}}",
+        "{\"kind\":\"Pod\",\"spec\":{\"hostNetwork\":true}}",
+    };
+    struct hp_policy p;
+    hp_policy_init(&p, HP_PROFILE_HARDENED);
+    struct hp_findings f;
+    hp_findings_init(&f);
+    for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+        struct json_object *o = tu_json(objs[i]);
+        struct hp_eval_input in = {.object = o};
+        ck_assert_int_eq(hp_policy_eval(&p, &in, &f, NULL), HP_OK);
+        ck_assert_msg(!f.has_podspec && f.len == 0, "%s: expected no pod spec", objs[i]);
+        json_object_put(o);
+    }
+    hp_findings_cleanup(&f);
+    hp_policy_cleanup(&p);
+}
+END_TEST
+
+START_TEST(test_policy_structural_errors)
+{
+    static const struct {
+        const char *obj;
+        const char *msg;
+    } cases_[] = {
+        {"{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}", "spec: missing"},
+        {"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"spec\":\"x\"}", "spec: expected object, got string \"x\""},
+        {"{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"spec\":{\"template\":[]}}",
+         "spec.template: expected object, got array"},
+        {"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"spec\":{\"containers\":{}}}",
+         "spec.containers: expected array, got object"},
+        {"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"spec\":{\"initContainers\":[1]}}",
+         "spec.initContainers[0]: expected object, got integer 1"},
+    };
+    struct hp_policy p;
+    hp_policy_init(&p, HP_PROFILE_HARDENED);
+    struct hp_findings f;
+    hp_findings_init(&f);
+    for (size_t i = 0; i < sizeof(cases_) / sizeof(cases_[0]); i++) {
+        struct json_object *o = tu_json(cases_[i].obj);
+        struct hp_eval_input in = {.object = o};
+        struct hp_error err;
+        ck_assert_int_eq(hp_policy_eval(&p, &in, &f, &err), HP_ERR_INVALID);
+        ck_assert_msg(strcmp(err.msg, cases_[i].msg) == 0, "expected \"%s\", got \"%s\"",
+                      cases_[i].msg, err.msg);
+        ck_assert_int_eq((int)f.len, 0);
+        json_object_put(o);
+    }
+    hp_findings_cleanup(&f);
+    hp_policy_cleanup(&p);
+}
+END_TEST
+
+static void add_exemption(struct hp_policy *p, enum hp_exemption_kind kind, const char *pattern,
+                          uint32_t checks, const char *ns, int64_t expires)
+{
+    p->exemptions = realloc(p->exemptions, (p->n_exemptions + 1) * sizeof(*p->exemptions));
+    struct hp_exemption *x = &p->exemptions[p->n_exemptions++];
+    memset(x, 0, sizeof(*x));
+    x->kind = kind;
+    x->pattern = strdup(pattern);
+    x->checks = checks;
+    x->reason = strdup("vendor image");
+    x->expires = expires;
+    if (ns != NULL) {
+        x->namespaces = calloc(1, sizeof(char *));
+        x->namespaces[0] = strdup(ns);
+        x->n_namespaces = 1;
+    }
+}
+
+START_TEST(test_policy_exemptions)
+{
+    static const struct {
+        enum hp_exemption_kind kind;
+        const char *pattern;
+        const char *ns;
+        int64_t expires;
+        const char *username;
+        bool exempt;
+    } xs[] = {
+        {HP_EXEMPT_IMAGE, "mcr.microsoft.com/dotnet/*", NULL, 0, NULL, true},
+        {HP_EXEMPT_IMAGE, "mcr.microsoft.com/dotnet/*", "sho?", 0, NULL, true},
+        {HP_EXEMPT_IMAGE, "mcr.microsoft.com/dotnet/*", "other", 0, NULL, false},
+        {HP_EXEMPT_IMAGE, "mcr.microsoft.com/dotnet/*", NULL, 1600000000, NULL, false},
+        {HP_EXEMPT_IMAGE, "docker.io/*", NULL, 0, NULL, false},
+        {HP_EXEMPT_NAMESPACE, "sh*", NULL, 1800000000, NULL, true},
+        {HP_EXEMPT_NAMESPACE, "kube-system", NULL, 0, NULL, false},
+        {HP_EXEMPT_USERNAME, "system:serviceaccount:ci:*", NULL, 0,
+         "system:serviceaccount:ci:deployer", true},
+        {HP_EXEMPT_USERNAME, "system:serviceaccount:ci:*", NULL, 0, "alice", false},
+    };
+    for (size_t i = 0; i < sizeof(xs) / sizeof(xs[0]); i++) {
+        struct hp_policy p;
+        hp_policy_init(&p, HP_PROFILE_HARDENED);
+        add_exemption(&p, xs[i].kind, xs[i].pattern, 1u << HP_CHECK_READ_ONLY_ROOT_FILESYSTEM,
+                      xs[i].ns, xs[i].expires);
+        struct json_object *o = tu_json(base_pod);
+        pp_apply(o, C0 ".image=\"mcr.microsoft.com/dotnet/aspnet:8.0\"");
+        pp_apply(o, CSC ".readOnlyRootFilesystem=false");
+        struct hp_findings f;
+        hp_findings_init(&f);
+        struct hp_eval_input in = {.object = o, .now = 1700000000, .username = xs[i].username};
+        ck_assert_int_eq(hp_policy_eval(&p, &in, &f, NULL), HP_OK);
+        ck_assert_int_eq((int)f.len, 1);
+        ck_assert_msg(f.items[0].exempt == xs[i].exempt, "case %zu: exempt=%d, want %d", i,
+                      f.items[0].exempt, xs[i].exempt);
+        ck_assert_int_eq(f.items[0].action, xs[i].exempt ? HP_ACTION_WARN : HP_ACTION_DENY);
+        if (xs[i].exempt) {
+            ck_assert_msg(strncmp(f.items[0].message, "exempt: vendor image: ", 22) == 0,
+                          "message: %s", f.items[0].message);
+            ck_assert(!hp_findings_denied(&f));
+        }
+        hp_findings_cleanup(&f);
+        json_object_put(o);
+        hp_policy_cleanup(&p);
+    }
+}
+END_TEST
+
+START_TEST(test_policy_messages_name_container_and_fix)
+{
+    struct hp_policy p;
+    hp_policy_init(&p, HP_PROFILE_HARDENED);
+    struct json_object *o = tu_json(base_pod);
+    pp_apply(o, "-" CSC ".readOnlyRootFilesystem");
+    struct hp_findings f;
+    hp_findings_init(&f);
+    struct hp_eval_input in = {.object = o};
+    ck_assert_int_eq(hp_policy_eval(&p, &in, &f, NULL), HP_OK);
+    ck_assert_int_eq((int)f.len, 1);
+    ck_assert_str_eq(f.items[0].message,
+                     "container \"app\" must set securityContext.readOnlyRootFilesystem=true");
+    ck_assert_str_eq(f.items[0].fix, "securityContext: {readOnlyRootFilesystem: true}");
+    ck_assert_str_eq(f.items[0].container, "app");
+    hp_findings_cleanup(&f);
+    json_object_put(o);
+    hp_policy_cleanup(&p);
+}
+END_TEST
+
+/* Many findings spill out of the inline storage without losing any string. */
+START_TEST(test_policy_many_findings)
+{
+    struct hp_policy p;
+    hp_policy_init(&p, HP_PROFILE_HARDENED);
+    struct json_object *o = tu_json("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"spec\":{}}");
+    struct json_object *spec = NULL;
+    json_object_object_get_ex(o, "spec", &spec);
+    struct json_object *ctrs = json_object_new_array();
+    for (int i = 0; i < 50; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "container-with-a-long-name-%02d", i);
+        struct json_object *c = json_object_new_object();
+        json_object_object_add(c, "name", json_object_new_string(name));
+        json_object_array_add(ctrs, c);
+    }
+    json_object_object_add(spec, "containers", ctrs);
+    struct hp_findings f;
+    hp_findings_init(&f);
+    struct hp_eval_input in = {.object = o};
+    for (int round = 0; round < 2; round++) {
+        ck_assert_int_eq(hp_policy_eval(&p, &in, &f, NULL), HP_OK);
+        ck_assert_int_eq((int)f.len, 50 * 11);
+        ck_assert_str_eq(f.items[0].container, "container-with-a-long-name-00");
+        ck_assert_str_eq(f.items[f.len - 1].container, "container-with-a-long-name-49");
+    }
+    hp_findings_cleanup(&f);
+    json_object_put(o);
+    hp_policy_cleanup(&p);
+}
+END_TEST
+
+START_TEST(test_policy_names_round_trip)
+{
+    for (int i = 0; i < HP_CHECK_COUNT; i++) {
+        enum hp_check c;
+        ck_assert(hp_check_lookup(hp_check_name((enum hp_check)i), &c));
+        ck_assert_int_eq(c, i);
+    }
+    enum hp_check c;
+    ck_assert(!hp_check_lookup("readOnlyRootFileSystem", &c));
+    enum hp_profile pr;
+    ck_assert(hp_profile_lookup("psa-restricted", &pr) && pr == HP_PROFILE_PSA_RESTRICTED);
+    ck_assert(!hp_profile_lookup("restricted", &pr));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("policy");
+    TCase *tc = tcase_create("policy");
+    int n = (int)(sizeof(cases) / sizeof(cases[0]));
+    tcase_add_loop_test(tc, test_policy_pod_cases, 0, n);
+    tcase_add_loop_test(tc, test_policy_workload_cases, 0, n);
+    tcase_add_test(tc, test_policy_other_kinds_have_no_pod_spec);
+    tcase_add_test(tc, test_policy_structural_errors);
+    tcase_add_test(tc, test_policy_exemptions);
+    tcase_add_test(tc, test_policy_messages_name_container_and_fix);
+    tcase_add_test(tc, test_policy_many_findings);
+    tcase_add_test(tc, test_policy_names_round_trip);
+    suite_add_tcase(s, tc);
+    return tu_run(s);
+}

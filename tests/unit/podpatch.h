@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Test helpers: build objects by patching a base document, and compare findings. */
+#ifndef HP_PODPATCH_H
+#define HP_PODPATCH_H
+
+#include "hardpod/policy.h"
+
+#include <json-c/json.h>
+
+/* Applies "path=json" (set, creating objects on the way) or "-path" (delete)
+ * to obj. Paths are dotted with [N] indexes: "spec.containers[0].name". */
+void pp_apply(struct json_object *obj, const char *patch);
+
+/* Wraps a Pod's spec and metadata into a workload of the given kind (a new object). */
+struct json_object *pp_wrap(struct json_object *pod, const char *api_version, const char *kind);
+
+/* Renders findings as sorted lines "check|action|container|path" joined by '\n'
+ * into buf, for comparison and for printing in failure messages. */
+const char *pp_render(const struct hp_findings *f, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Helpers shared by the Check suites. */
+#include "testutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+char *tu_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s: %s", path, strerror(errno));
+    struct stat st;
+    ck_assert_int_eq(fstat(fileno(f), &st), 0);
+    size_t n = (size_t)st.st_size;
+    char *data = malloc(n + 1);
+    ck_assert_ptr_nonnull(data);
+    ck_assert_msg(fread(data, 1, n, f) == n, "short read on %s", path);
+    data[n] = '\0';
+    fclose(f);
+    if (len != NULL) {
+        *len = n;
+    }
+    return data;
+}
+
+struct json_object *tu_json(const char *text)
+{
+    struct json_tokener *tok = json_tokener_new();
+    struct json_object *obj = json_tokener_parse_ex(tok, text, (int)strlen(text));
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    ck_assert_msg(jerr == json_tokener_success, "bad test JSON (%s): %s",
+                  json_tokener_error_desc(jerr), text);
+    json_tokener_free(tok);
+    return obj;
+}
+
+const char *tu_corpus_dir(void)
+{
+    const char *dir = getenv("HP_CORPUS_DIR");
+    struct stat st;
+    if (dir == NULL || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return NULL;
+    }
+    return dir;
+}
+
+const char *tu_fixtures_dir(void)
+{
+    const char *dir = getenv("HP_FIXTURES_DIR");
+    return dir != NULL ? dir : "tests/fixtures";
+}
+
+int tu_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Helpers shared by the Check suites: fixture paths, file reading, JSON parsing. */
+#ifndef HP_TESTUTIL_H
+#define HP_TESTUTIL_H
+
+#include <check.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Reads a whole file; aborts the test with a message if it cannot. Caller frees. */
+char *tu_read_file(const char *path, size_t *len);
+/* Parses JSON text; fails the test with json-c's message if it is invalid. Caller puts. */
+struct json_object *tu_json(const char *text);
+/* Directory of the conformance corpus, or NULL when it is absent. */
+const char *tu_corpus_dir(void);
+/* Directory of tests/fixtures. */
+const char *tu_fixtures_dir(void);
+/* Runs the suite in fork mode and returns the process exit code (0 when all passed). */
+int tu_run(Suite *s);
+
+#endif
