@@ -25,9 +25,9 @@ struct hp_audit_options {
     const struct hp_policy *policy; /* borrowed */
     const char *profile_name;       /* for messages and SARIF; borrowed */
     enum hp_audit_format format;
-    bool color;                     /* ANSI colour in text output */
-    int64_t now;                    /* unix seconds, for exemption expiry */
-    size_t max_file_bytes;          /* per input file; 0 = the manifest default */
+    bool color;            /* ANSI colour in text output */
+    int64_t now;           /* unix seconds, for exemption expiry */
+    size_t max_file_bytes; /* per input file; 0 = the manifest default */
     struct hp_manifest_limits limits;
 };
 

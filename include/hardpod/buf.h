@@ -13,7 +13,7 @@ struct hp_buf {
     char *data; /* owned; NUL-terminated; NULL until the first append */
     size_t len;
     size_t cap;
-    size_t max;  /* appends that would grow len past max fail; 0 = no cap */
+    size_t max;    /* appends that would grow len past max fail; 0 = no cap */
     bool overflow; /* set once an append was refused by max */
 };
 

@@ -12,7 +12,9 @@
 #include "hardpod/error.h"
 #include "hardpod/policy.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum hp_mode {
     HP_MODE_ENFORCE, /* deny findings deny */
@@ -44,16 +46,21 @@ void hp_config_cleanup(struct hp_config *c);
  * messages ("hardpod.yaml:12: checks.runAsUser.minUID: expected an integer").
  * When profile is non-NULL it replaces the file's `profile` (the CLI's
  * --profile) before the file's check overrides apply. On error out is left
- * initialised to the defaults and must still be cleaned up. */
+ * initialised to the defaults and must still be cleaned up. out must be freshly
+ * initialised (hp_config_init), not hold a loaded config. Returns
+ * HP_ERR_INVALID for a bad document, HP_ERR_LIMIT for the size, depth and
+ * alias caps. The file's own `profile` is validated even when overridden. */
 enum hp_err hp_config_parse(const char *data, size_t len, const char *source,
                             const enum hp_profile *profile, struct hp_config *out,
                             struct hp_error *err);
 
-/* Reads the file at path (at most HP_CONFIG_MAX_BYTES) and parses it. */
+/* Reads the file at path (at most HP_CONFIG_MAX_BYTES) and parses it;
+ * HP_ERR_IO (naming the path and errno) when it cannot be read. */
 enum hp_err hp_config_load(const char *path, const enum hp_profile *profile, struct hp_config *out,
                            struct hp_error *err);
 
-/* The mode in force for a namespace (NULL or "" for cluster-scoped). */
+/* The mode in force for a namespace. Cluster-scoped objects (ns NULL or "")
+ * always get the global mode. */
 enum hp_mode hp_config_mode_for(const struct hp_config *c, const char *ns);
 
 const char *hp_mode_name(enum hp_mode m);

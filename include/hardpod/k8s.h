@@ -39,8 +39,9 @@ struct hp_podspec {
 };
 
 /* Maps (apiVersion, kind) to a workload; HP_WORKLOAD_NONE for any other pair.
- * Accepts the legacy group versions (extensions/v1beta1, apps/v1beta1,
- * apps/v1beta2, batch/v1beta1, batch/v2alpha1). */
+ * Any version of the core, apps, extensions and batch groups is accepted, so
+ * the legacy ones (extensions/v1beta1, apps/v1beta1, apps/v1beta2,
+ * batch/v1beta1) are covered and an unknown version cannot hide a workload. */
 enum hp_workload hp_k8s_workload(const char *api_version, const char *kind);
 
 /* Finds the pod spec of obj for the given workload. HP_WORKLOAD_NONE gives
@@ -51,12 +52,7 @@ enum hp_err hp_k8s_podspec_find(struct json_object *obj, enum hp_workload w, str
                                 struct hp_error *err);
 
 /* The three container lists, in the order checks visit them. */
-enum hp_container_list {
-    HP_LIST_INIT,
-    HP_LIST_CONTAINERS,
-    HP_LIST_EPHEMERAL,
-    HP_LIST_COUNT
-};
+enum hp_container_list { HP_LIST_INIT, HP_LIST_CONTAINERS, HP_LIST_EPHEMERAL, HP_LIST_COUNT };
 const char *hp_k8s_list_name(enum hp_container_list l); /* "initContainers", ... */
 
 /* A field value with its validity: unset (absent or null), ok, or present

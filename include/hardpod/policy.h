@@ -88,13 +88,13 @@ enum hp_exemption_kind {
 /* One exemption. Patterns are shell globs (fnmatch without flags). */
 struct hp_exemption {
     enum hp_exemption_kind kind;
-    char *pattern;      /* owned: namespace, username or image glob */
-    uint32_t checks;    /* HP_EXEMPT_IMAGE: bit (1u << check) per exempted check */
-    char **namespaces;  /* owned; HP_EXEMPT_IMAGE only: namespace globs that limit it */
+    char *pattern;       /* owned: namespace, username or image glob */
+    uint32_t checks;     /* HP_EXEMPT_IMAGE: bit (1u << check) per exempted check */
+    char **namespaces;   /* owned; HP_EXEMPT_IMAGE only: namespace globs that limit it */
     size_t n_namespaces; /* 0 = every namespace */
-    char *reason;       /* owned; mandatory */
-    int64_t expires;    /* unix seconds after which it stops applying; 0 = never */
-    size_t line;        /* config line, for messages */
+    char *reason;        /* owned; mandatory */
+    int64_t expires;     /* unix seconds after which it stops applying; 0 = never */
+    size_t line;         /* config line, for messages */
 };
 
 #define HP_POLICY_MAX_ALLOW_ADD 64
@@ -103,13 +103,13 @@ struct hp_exemption {
 struct hp_policy {
     enum hp_profile profile;
     struct hp_check_config checks[HP_CHECK_COUNT];
-    int64_t min_uid;          /* runAsUser: minimum effective UID (default 1) */
-    int64_t min_gid;          /* runAsGroup: minimum effective GID (default 1) */
-    unsigned resources_require; /* HP_RES_* bits (default HP_RES_ALL) */
+    int64_t min_uid;                          /* runAsUser: minimum effective UID (default 1) */
+    int64_t min_gid;                          /* runAsGroup: minimum effective GID (default 1) */
+    unsigned resources_require;               /* HP_RES_* bits (default HP_RES_ALL) */
     char *allow_add[HP_POLICY_MAX_ALLOW_ADD]; /* owned; capabilities allowed in add,
                                                * uppercase without CAP_ */
     size_t n_allow_add;
-    bool windows_exemptions;  /* PSA's exemptions for spec.os.name=windows */
+    bool windows_exemptions;         /* PSA's exemptions for spec.os.name=windows */
     struct hp_exemption *exemptions; /* owned */
     size_t n_exemptions;
 };
@@ -130,12 +130,13 @@ bool hp_profile_lookup(const char *name, enum hp_profile *out);
 /* One violation. Strings are owned by the hp_findings that holds it. */
 struct hp_finding {
     enum hp_check check;
-    enum hp_action action;   /* WARN or DENY (an exempted finding is WARN) */
-    bool exempt;             /* downgraded to WARN by an exemption */
-    const char *container;   /* container name; NULL for pod-level findings */
-    const char *path;        /* field path in the object, e.g. spec.containers[0].securityContext.privileged */
-    const char *message;     /* what is wrong; starts with "exempt: <reason>: " when exempt */
-    const char *fix;         /* YAML to add, e.g. "securityContext: {privileged: false}" */
+    enum hp_action action; /* WARN or DENY (an exempted finding is WARN) */
+    bool exempt;           /* downgraded to WARN by an exemption */
+    const char *container; /* container name; NULL for pod-level findings */
+    const char
+        *path; /* field path in the object, e.g. spec.containers[0].securityContext.privileged */
+    const char *message; /* what is wrong; starts with "exempt: <reason>: " when exempt */
+    const char *fix;     /* YAML to add, e.g. "securityContext: {privileged: false}" */
 };
 
 struct hp_arena_block;
@@ -148,7 +149,7 @@ struct hp_findings {
     size_t len;
     size_t n_deny;
     size_t n_warn;
-    bool has_podspec;         /* the object is a kind that carries a pod spec */
+    bool has_podspec; /* the object is a kind that carries a pod spec */
     /* internal */
     size_t cap;
     struct hp_finding inline_items[16];

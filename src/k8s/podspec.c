@@ -12,30 +12,25 @@
 struct kind_entry {
     const char *kind;
     const char *group;
-    const char *const *versions;
     enum hp_workload workload;
 };
 
-static const char *const core_versions[] = {"v1", NULL};
-static const char *const apps_versions[] = {"v1", "v1beta1", "v1beta2", NULL};
-static const char *const apps_v1_v1beta2[] = {"v1", "v1beta2", NULL};
-static const char *const extensions_versions[] = {"v1beta1", NULL};
-static const char *const batch_job_versions[] = {"v1", NULL};
-static const char *const batch_cron_versions[] = {"v1", "v1beta1", "v2alpha1", NULL};
-
+/* Any version of these groups counts (v1, and the legacy extensions/v1beta1,
+ * apps/v1beta1, apps/v1beta2, batch/v1beta1, batch/v2alpha1): an unknown
+ * version must not let a workload escape evaluation. */
 static const struct kind_entry kinds[] = {
-    {"Pod", "", core_versions, HP_WORKLOAD_POD},
-    {"ReplicationController", "", core_versions, HP_WORKLOAD_REPLICATIONCONTROLLER},
-    {"PodTemplate", "", core_versions, HP_WORKLOAD_PODTEMPLATE},
-    {"Deployment", "apps", apps_versions, HP_WORKLOAD_DEPLOYMENT},
-    {"Deployment", "extensions", extensions_versions, HP_WORKLOAD_DEPLOYMENT},
-    {"StatefulSet", "apps", apps_versions, HP_WORKLOAD_STATEFULSET},
-    {"ReplicaSet", "apps", apps_v1_v1beta2, HP_WORKLOAD_REPLICASET},
-    {"ReplicaSet", "extensions", extensions_versions, HP_WORKLOAD_REPLICASET},
-    {"DaemonSet", "apps", apps_v1_v1beta2, HP_WORKLOAD_DAEMONSET},
-    {"DaemonSet", "extensions", extensions_versions, HP_WORKLOAD_DAEMONSET},
-    {"Job", "batch", batch_job_versions, HP_WORKLOAD_JOB},
-    {"CronJob", "batch", batch_cron_versions, HP_WORKLOAD_CRONJOB},
+    {"Pod", "", HP_WORKLOAD_POD},
+    {"ReplicationController", "", HP_WORKLOAD_REPLICATIONCONTROLLER},
+    {"PodTemplate", "", HP_WORKLOAD_PODTEMPLATE},
+    {"Deployment", "apps", HP_WORKLOAD_DEPLOYMENT},
+    {"Deployment", "extensions", HP_WORKLOAD_DEPLOYMENT},
+    {"StatefulSet", "apps", HP_WORKLOAD_STATEFULSET},
+    {"ReplicaSet", "apps", HP_WORKLOAD_REPLICASET},
+    {"ReplicaSet", "extensions", HP_WORKLOAD_REPLICASET},
+    {"DaemonSet", "apps", HP_WORKLOAD_DAEMONSET},
+    {"DaemonSet", "extensions", HP_WORKLOAD_DAEMONSET},
+    {"Job", "batch", HP_WORKLOAD_JOB},
+    {"CronJob", "batch", HP_WORKLOAD_CRONJOB},
 };
 
 enum hp_workload hp_k8s_workload(const char *api_version, const char *kind)
@@ -52,10 +47,8 @@ enum hp_workload hp_k8s_workload(const char *api_version, const char *kind)
             strncmp(k->group, api_version, group_len) != 0) {
             continue;
         }
-        for (const char *const *v = k->versions; *v != NULL; v++) {
-            if (strcmp(*v, version) == 0) {
-                return k->workload;
-            }
+        if (version[0] != '\0') {
+            return k->workload;
         }
     }
     return HP_WORKLOAD_NONE;
@@ -94,7 +87,7 @@ const char *hp_k8s_describe(struct json_object *v, char *buf, size_t size)
 
 /* Walks obj along keys; each step must be an object. Records the failing path. */
 static enum hp_err walk(struct json_object *obj, const char *const *keys, size_t n,
-                       struct json_object **out, struct hp_error *err)
+                        struct json_object **out, struct hp_error *err)
 {
     char path[128] = "";
     size_t used = 0;

@@ -24,8 +24,8 @@ static struct json_object *get(struct json_object *obj, const char *key)
 }
 
 static const char *const baseline_caps[] = {
-    "AUDIT_WRITE", "CHOWN",  "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL",       "MKNOD",
-    "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+    "AUDIT_WRITE",      "CHOWN",   "DAC_OVERRIDE", "FOWNER",  "FSETID", "KILL",       "MKNOD",
+    "NET_BIND_SERVICE", "SETFCAP", "SETGID",       "SETPCAP", "SETUID", "SYS_CHROOT",
 };
 
 /* Trims, upper-cases and strips a CAP_ prefix into out. */
@@ -73,10 +73,11 @@ static bool cap_allowed(const struct hp_eval *e, enum hp_level level, const char
 static void check_add(struct hp_eval *e, const char *who, enum hp_level level,
                       struct json_object *add)
 {
-    const char *fix = level == HP_LEVEL_BASELINE
-                          ? "add only AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, "
-                            "NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID or SYS_CHROOT"
-                          : "securityContext: {capabilities: {drop: [ALL]}} (remove add)";
+    const char *fix =
+        level == HP_LEVEL_BASELINE
+            ? "add only AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, "
+              "NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID or SYS_CHROOT"
+            : "securityContext: {capabilities: {drop: [ALL]}} (remove add)";
     if (!json_object_is_type(add, json_type_array)) {
         hp_eval_emit(e, HP_CHECK_CAPABILITIES, true,
                      hp_eval_path(e, "%s.securityContext.capabilities.add", e->cpath), fix,
@@ -92,8 +93,7 @@ static void check_add(struct hp_eval *e, const char *who, enum hp_level level,
         }
         hp_eval_emit(e, HP_CHECK_CAPABILITIES, true,
                      hp_eval_path(e, "%s.securityContext.capabilities.add[%zu]", e->cpath, i), fix,
-                     "%s must not add capability \"%.64s\"", who,
-                     s != NULL ? s : "(not a string)");
+                     "%s must not add capability \"%.64s\"", who, s != NULL ? s : "(not a string)");
     }
 }
 
@@ -179,10 +179,10 @@ void hp_eval_resources(struct hp_eval *e, const char *who)
         if (quantity_set(v)) {
             continue;
         }
-        hp_eval_emit(e, HP_CHECK_RESOURCES, true,
-                     hp_eval_path(e, "%s.resources.%s.%s", e->cpath, fields[i].group,
-                                  fields[i].name),
-                     fields[i].fix, "%s must set resources.%s.%s%s", who, fields[i].group,
-                     fields[i].name, v != NULL ? " to a quantity" : "");
+        hp_eval_emit(
+            e, HP_CHECK_RESOURCES, true,
+            hp_eval_path(e, "%s.resources.%s.%s", e->cpath, fields[i].group, fields[i].name),
+            fields[i].fix, "%s must set resources.%s.%s%s", who, fields[i].group, fields[i].name,
+            v != NULL ? " to a quantity" : "");
     }
 }

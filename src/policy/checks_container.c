@@ -70,8 +70,8 @@ static void run_as_non_root(struct hp_eval *e, const char *who)
     hp_eval_emit(e, HP_CHECK_RUN_AS_NON_ROOT, true, sc_path(e, "runAsNonRoot"),
                  "securityContext: {runAsNonRoot: true}",
                  "%s must set securityContext.runAsNonRoot=true%s", who,
-                 bad_or(e, v.state, "runAsNonRoot",
-                        v.state == HP_V_OK ? " (it is false)" : "", why, sizeof(why)));
+                 bad_or(e, v.state, "runAsNonRoot", v.state == HP_V_OK ? " (it is false)" : "", why,
+                        sizeof(why)));
 }
 
 static void run_as_id(struct hp_eval *e, const char *who, enum hp_check c, struct hp_int_val v,
@@ -84,9 +84,13 @@ static void run_as_id(struct hp_eval *e, const char *who, enum hp_check c, struc
     if (v.state == HP_V_UNSET) {
         if (hp_eval_level(e, c) == HP_LEVEL_HARDENED) {
             hp_eval_emit(e, c, true, sc_path(e, field), fix,
-                         "%s must set securityContext.%s to a non-root id >= %lld (without it "
-                         "kubelet refuses images whose USER is not a numeric non-root id)",
-                         who, field, (long long)min);
+                         "%s must set securityContext.%s to an id >= %lld%s", who, field,
+                         (long long)min,
+                         c == HP_CHECK_RUN_AS_USER
+                             ? " (without it kubelet refuses images whose USER is not a numeric "
+                               "non-root id: \"container has runAsNonRoot and image will run as "
+                               "root\")"
+                             : " (without it the process keeps the image's group, often root)");
         }
         return;
     }
@@ -109,8 +113,9 @@ static void must_be(struct hp_eval *e, const char *who, enum hp_check c, const c
     char why[160];
     hp_eval_emit(e, c, true, sc_path(e, field), fix, "%s must set securityContext.%s=%s%s", who,
                  field, want ? "true" : "false",
-                 bad_or(e, v.state, field, v.state == HP_V_OK ? (want ? " (it is false)" : " (it is true)") : "",
-                        why, sizeof(why)));
+                 bad_or(e, v.state, field,
+                        v.state == HP_V_OK ? (want ? " (it is false)" : " (it is true)") : "", why,
+                        sizeof(why)));
 }
 
 static void privileged(struct hp_eval *e, const char *who)
@@ -141,14 +146,15 @@ void hp_eval_profile_type(struct hp_eval *e, enum hp_check c, struct hp_obj_val 
     }
     char fix[96];
     snprintf(fix, sizeof(fix), "securityContext: {%s: {type: RuntimeDefault}}", field);
-    hp_eval_emit(e, c, ctr,
-                 hp_eval_path(e, "%s.securityContext.%s.type", ctr ? e->cpath : e->ps->prefix,
-                              field),
-                 c == HP_CHECK_SECCOMP_PROFILE ? "securityContext: {seccompProfile: {type: RuntimeDefault}}"
-                                               : "securityContext: {appArmorProfile: {type: RuntimeDefault}}",
-                 "%s securityContext.%s.type must be RuntimeDefault or Localhost, not %s%.64s%s", who,
-                 field, type != NULL ? "\"" : "", type != NULL ? type : "a missing or invalid value",
-                 type != NULL ? "\"" : "");
+    hp_eval_emit(
+        e, c, ctr,
+        hp_eval_path(e, "%s.securityContext.%s.type", ctr ? e->cpath : e->ps->prefix, field),
+        c == HP_CHECK_SECCOMP_PROFILE
+            ? "securityContext: {seccompProfile: {type: RuntimeDefault}}"
+            : "securityContext: {appArmorProfile: {type: RuntimeDefault}}",
+        "%s securityContext.%s.type must be RuntimeDefault or Localhost, not %s%.64s%s", who, field,
+        type != NULL ? "\"" : "", type != NULL ? type : "a missing or invalid value",
+        type != NULL ? "\"" : "");
 }
 
 void hp_eval_selinux(struct hp_eval *e, struct hp_obj_val v, bool ctr)
@@ -247,8 +253,8 @@ static void host_process(struct hp_eval *e, const char *who)
     if (wo == NULL && !e->sc_bad) {
         return;
     }
-    struct hp_bool_val v = hp_k8s_get_bool(json_object_is_type(wo, json_type_object) ? wo : NULL,
-                                           "hostProcess");
+    struct hp_bool_val v =
+        hp_k8s_get_bool(json_object_is_type(wo, json_type_object) ? wo : NULL, "hostProcess");
     if (e->sc_bad || !json_object_is_type(wo, json_type_object)) {
         v.state = HP_V_BAD;
     }
@@ -289,7 +295,8 @@ static void host_ports(struct hp_eval *e, const char *who, struct json_object *p
     size_t n = json_object_is_type(ports, json_type_array) ? json_object_array_length(ports) : 0;
     for (size_t i = 0; i < n; i++) {
         struct json_object *hp = get(json_object_array_get_idx(ports, i), "hostPort");
-        if (hp == NULL || (json_object_is_type(hp, json_type_int) && json_object_get_int64(hp) == 0)) {
+        if (hp == NULL ||
+            (json_object_is_type(hp, json_type_int) && json_object_get_int64(hp) == 0)) {
             continue;
         }
         hp_eval_emit(e, HP_CHECK_HOST_PORTS, true,
@@ -316,7 +323,8 @@ void hp_eval_container_checks(struct hp_eval *e)
         run_as_id(e, who, HP_CHECK_RUN_AS_GROUP, e->eff.run_as_group, p->min_gid, "runAsGroup",
                   "securityContext: {runAsGroup: 10001}");
     }
-    if (hp_eval_on(e, HP_CHECK_ALLOW_PRIVILEGE_ESCALATION) && !(p->windows_exemptions && e->windows)) {
+    if (hp_eval_on(e, HP_CHECK_ALLOW_PRIVILEGE_ESCALATION) &&
+        !(p->windows_exemptions && e->windows)) {
         must_be(e, who, HP_CHECK_ALLOW_PRIVILEGE_ESCALATION, "allowPrivilegeEscalation", false,
                 "securityContext: {allowPrivilegeEscalation: false}");
     }

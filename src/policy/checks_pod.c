@@ -29,21 +29,24 @@ static void host_namespaces(struct hp_eval *e)
         if (v.state == HP_V_UNSET || (v.state == HP_V_OK && !v.value)) {
             continue;
         }
+        static const char *const fixes[] = {"hostNetwork: false (or remove it)",
+                                            "hostPID: false (or remove it)",
+                                            "hostIPC: false (or remove it)"};
         char why[128];
-        hp_eval_emit(e, HP_CHECK_HOST_NAMESPACES, false,
-                     hp_eval_path(e, "%s.%s", e->ps->prefix, fields[i]), "hostNetwork/hostPID/hostIPC: false (or remove)",
-                     v.state == HP_V_BAD ? "pod %s must be false: %s"
-                                         : "pod must not set %s=true%s",
-                     fields[i], v.state == HP_V_BAD ? hp_eval_bad(e->ps->spec, fields[i], why, sizeof(why)) : "");
+        hp_eval_emit(
+            e, HP_CHECK_HOST_NAMESPACES, false, hp_eval_path(e, "%s.%s", e->ps->prefix, fields[i]),
+            fixes[i], "pod must not share the host's namespaces: %s must be false%s%s", fields[i],
+            v.state == HP_V_BAD ? ", but " : "",
+            v.state == HP_V_BAD ? hp_eval_bad(e->ps->spec, fields[i], why, sizeof(why)) : "");
     }
 }
 
 /* The volume source keys that Pod Security Admission's restricted level allows. */
 static bool restricted_volume_ok(const char *key)
 {
-    static const char *const ok[] = {"configMap", "csi",       "downwardAPI",
-                                     "emptyDir",  "ephemeral", "image",
-                                     "persistentVolumeClaim", "projected", "secret"};
+    static const char *const ok[] = {"configMap", "csi",   "downwardAPI",           "emptyDir",
+                                     "ephemeral", "image", "persistentVolumeClaim", "projected",
+                                     "secret"};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         if (strcmp(ok[i], key) == 0) {
             return true;
@@ -68,10 +71,11 @@ static void one_volume(struct hp_eval *e, struct json_object *vol, size_t i, boo
         }
         has_source = true;
         if (host_path && strcmp(key, "hostPath") == 0) {
-            hp_eval_emit(e, HP_CHECK_HOST_PATH_VOLUMES, false,
-                         hp_eval_path(e, "%s.volumes[%zu].hostPath", e->ps->prefix, i),
-                         "use an emptyDir, configMap, secret or persistentVolumeClaim volume instead",
-                         "volume \"%.63s\" must not use hostPath", name);
+            hp_eval_emit(
+                e, HP_CHECK_HOST_PATH_VOLUMES, false,
+                hp_eval_path(e, "%s.volumes[%zu].hostPath", e->ps->prefix, i),
+                "use an emptyDir, configMap, secret or persistentVolumeClaim volume instead",
+                "volume \"%.63s\" must not use hostPath", name);
         }
         if (restricted && !restricted_volume_ok(key)) {
             hp_eval_emit(e, HP_CHECK_RESTRICTED_VOLUMES, false,
@@ -98,8 +102,8 @@ static void volumes(struct hp_eval *e)
     }
     if (!json_object_is_type(vols, json_type_array)) {
         char why[128];
-        hp_eval_emit(e, host_path ? HP_CHECK_HOST_PATH_VOLUMES : HP_CHECK_RESTRICTED_VOLUMES,
-                     false, hp_eval_path(e, "%s.volumes", e->ps->prefix), "volumes: [...]",
+        hp_eval_emit(e, host_path ? HP_CHECK_HOST_PATH_VOLUMES : HP_CHECK_RESTRICTED_VOLUMES, false,
+                     hp_eval_path(e, "%s.volumes", e->ps->prefix), "volumes: [...]",
                      "pod volumes must be a list: %s",
                      hp_eval_bad(e->ps->spec, "volumes", why, sizeof(why)));
         return;
@@ -122,13 +126,20 @@ static void volumes(struct hp_eval *e)
 static bool sysctl_safe(const char *name)
 {
     static const char *const safe[] = {
-        "kernel.shm_rmid_forced",          "net.ipv4.ip_local_port_range",
-        "net.ipv4.tcp_syncookies",         "net.ipv4.ping_group_range",
-        "net.ipv4.ip_unprivileged_port_start", "net.ipv4.ip_local_reserved_ports",
-        "net.ipv4.tcp_keepalive_time",     "net.ipv4.tcp_fin_timeout",
-        "net.ipv4.tcp_keepalive_intvl",    "net.ipv4.tcp_keepalive_probes",
-        "net.ipv4.tcp_rmem",               "net.ipv4.tcp_wmem",
-        "net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_notsent_lowat",
+        "kernel.shm_rmid_forced",
+        "net.ipv4.ip_local_port_range",
+        "net.ipv4.tcp_syncookies",
+        "net.ipv4.ping_group_range",
+        "net.ipv4.ip_unprivileged_port_start",
+        "net.ipv4.ip_local_reserved_ports",
+        "net.ipv4.tcp_keepalive_time",
+        "net.ipv4.tcp_fin_timeout",
+        "net.ipv4.tcp_keepalive_intvl",
+        "net.ipv4.tcp_keepalive_probes",
+        "net.ipv4.tcp_rmem",
+        "net.ipv4.tcp_wmem",
+        "net.ipv4.tcp_slow_start_after_idle",
+        "net.ipv4.tcp_notsent_lowat",
     };
     for (size_t i = 0; i < sizeof(safe) / sizeof(safe[0]); i++) {
         if (strcmp(safe[i], name) == 0) {
@@ -154,15 +165,29 @@ static void sysctls(struct hp_eval *e)
     size_t n = json_object_array_length(list);
     for (size_t i = 0; i < n; i++) {
         struct json_object *name = get(json_object_array_get_idx(list, i), "name");
-        const char *s = json_object_is_type(name, json_type_string) ? json_object_get_string(name)
-                                                                     : NULL;
+        const char *s =
+            json_object_is_type(name, json_type_string) ? json_object_get_string(name) : NULL;
         if (s != NULL && sysctl_safe(s)) {
             continue;
         }
         hp_eval_emit(e, HP_CHECK_SYSCTLS, false,
                      hp_eval_path(e, "%s.securityContext.sysctls[%zu].name", e->ps->prefix, i), fix,
-                     "pod must not set the unsafe sysctl \"%.100s\"", s != NULL ? s : "(not a string)");
+                     "pod must not set the unsafe sysctl \"%.100s\"",
+                     s != NULL ? s : "(not a string)");
     }
+}
+
+/* ", not 0" for a forbidden value, ": runAsUser has the wrong type (...)" for a bad one. */
+static const char *describe_int(struct json_object *sc, const char *key, struct hp_int_val v,
+                                char *buf, size_t size)
+{
+    if (v.state == HP_V_BAD) {
+        char why[128];
+        snprintf(buf, size, ": %s", hp_eval_bad(sc, key, why, sizeof(why)));
+    } else {
+        snprintf(buf, size, ", not %lld", (long long)v.value);
+    }
+    return buf;
 }
 
 static void pod_run_as(struct hp_eval *e)
@@ -170,7 +195,8 @@ static void pod_run_as(struct hp_eval *e)
     char why[128];
     const char *pfx = e->ps->prefix;
     if (hp_eval_on(e, HP_CHECK_RUN_AS_NON_ROOT) &&
-        !(hp_eval_level(e, HP_CHECK_RUN_AS_NON_ROOT) == HP_LEVEL_RESTRICTED && e->host_users_false)) {
+        !(hp_eval_level(e, HP_CHECK_RUN_AS_NON_ROOT) == HP_LEVEL_RESTRICTED &&
+          e->host_users_false)) {
         struct hp_bool_val v = hp_k8s_get_bool(e->pod_sc, "runAsNonRoot");
         if (v.state == HP_V_BAD || (v.state == HP_V_OK && !v.value)) {
             hp_eval_emit(e, HP_CHECK_RUN_AS_NON_ROOT, false,
@@ -178,7 +204,9 @@ static void pod_run_as(struct hp_eval *e)
                          "securityContext: {runAsNonRoot: true}",
                          "pod must set securityContext.runAsNonRoot=true%s%s",
                          v.state == HP_V_BAD ? ": " : " (it is false)",
-                         v.state == HP_V_BAD ? hp_eval_bad(e->pod_sc, "runAsNonRoot", why, sizeof(why)) : "");
+                         v.state == HP_V_BAD
+                             ? hp_eval_bad(e->pod_sc, "runAsNonRoot", why, sizeof(why))
+                             : "");
         }
     }
     if (hp_eval_on(e, HP_CHECK_RUN_AS_USER) &&
@@ -188,10 +216,9 @@ static void pod_run_as(struct hp_eval *e)
             hp_eval_emit(e, HP_CHECK_RUN_AS_USER, false,
                          hp_eval_path(e, "%s.securityContext.runAsUser", pfx),
                          "securityContext: {runAsUser: 10001}",
-                         "pod securityContext.runAsUser must be an integer >= %lld%s%.120s",
-                         (long long)e->p->min_uid, v.state == HP_V_BAD ? ": " : ", not ",
-                         v.state == HP_V_BAD ? hp_eval_bad(e->pod_sc, "runAsUser", why, sizeof(why))
-                                             : hp_eval_path(e, "%lld", (long long)v.value));
+                         "pod securityContext.runAsUser must be an integer >= %lld%s",
+                         (long long)e->p->min_uid,
+                         describe_int(e->pod_sc, "runAsUser", v, why, sizeof(why)));
         }
     }
 }
@@ -202,20 +229,18 @@ static void pod_groups(struct hp_eval *e)
     const char *pfx = e->ps->prefix;
     struct hp_int_val v = hp_k8s_get_int(e->pod_sc, "runAsGroup");
     if (v.state == HP_V_BAD || (v.state == HP_V_OK && v.value < e->p->min_gid)) {
-        hp_eval_emit(e, HP_CHECK_RUN_AS_GROUP, false,
-                     hp_eval_path(e, "%s.securityContext.runAsGroup", pfx),
-                     "securityContext: {runAsGroup: 10001}",
-                     "pod securityContext.runAsGroup must be an integer >= %lld%s%.120s",
-                     (long long)e->p->min_gid, v.state == HP_V_BAD ? ": " : ", not ",
-                     v.state == HP_V_BAD ? hp_eval_bad(e->pod_sc, "runAsGroup", why, sizeof(why))
-                                         : hp_eval_path(e, "%lld", (long long)v.value));
+        hp_eval_emit(
+            e, HP_CHECK_RUN_AS_GROUP, false, hp_eval_path(e, "%s.securityContext.runAsGroup", pfx),
+            "securityContext: {runAsGroup: 10001}",
+            "pod securityContext.runAsGroup must be an integer >= %lld%s", (long long)e->p->min_gid,
+            describe_int(e->pod_sc, "runAsGroup", v, why, sizeof(why)));
     }
     struct hp_int_val fs = hp_k8s_get_int(e->pod_sc, "fsGroup");
     if (fs.state == HP_V_BAD || (fs.state == HP_V_OK && fs.value <= 0)) {
-        hp_eval_emit(e, HP_CHECK_RUN_AS_GROUP, false,
-                     hp_eval_path(e, "%s.securityContext.fsGroup", pfx),
-                     "securityContext: {fsGroup: 10001}",
-                     "pod securityContext.fsGroup must be a positive integer (not the root group 0)");
+        hp_eval_emit(
+            e, HP_CHECK_RUN_AS_GROUP, false, hp_eval_path(e, "%s.securityContext.fsGroup", pfx),
+            "securityContext: {fsGroup: 10001}",
+            "pod securityContext.fsGroup must be a positive integer (not the root group 0)");
     }
     struct json_object *sup = get(e->pod_sc, "supplementalGroups");
     if (sup == NULL) {
@@ -245,18 +270,18 @@ static void pod_groups(struct hp_eval *e)
 static void pod_host_process(struct hp_eval *e)
 {
     struct json_object *wo = get(e->pod_sc, "windowsOptions");
-    struct hp_bool_val v = hp_k8s_get_bool(json_object_is_type(wo, json_type_object) ? wo : NULL,
-                                           "hostProcess");
+    struct hp_bool_val v =
+        hp_k8s_get_bool(json_object_is_type(wo, json_type_object) ? wo : NULL, "hostProcess");
     if (wo != NULL && !json_object_is_type(wo, json_type_object)) {
         v.state = HP_V_BAD;
     }
     if (v.state == HP_V_BAD || (v.state == HP_V_OK && v.value)) {
-        hp_eval_emit(e, HP_CHECK_WINDOWS_HOST_PROCESS, false,
-                     hp_eval_path(e, "%s.securityContext.windowsOptions.hostProcess",
-                                  e->ps->prefix),
-                     "securityContext: {windowsOptions: {hostProcess: false}}",
-                     "pod must not run as a Windows HostProcess (securityContext.windowsOptions."
-                     "hostProcess must be false or unset)");
+        hp_eval_emit(
+            e, HP_CHECK_WINDOWS_HOST_PROCESS, false,
+            hp_eval_path(e, "%s.securityContext.windowsOptions.hostProcess", e->ps->prefix),
+            "securityContext: {windowsOptions: {hostProcess: false}}",
+            "pod must not run as a Windows HostProcess (securityContext.windowsOptions."
+            "hostProcess must be false or unset)");
     }
 }
 
@@ -272,8 +297,8 @@ static void apparmor_annotations(struct hp_eval *e)
         if (strncmp(key, prefix, sizeof(prefix) - 1) != 0) {
             continue;
         }
-        const char *s = json_object_is_type(val, json_type_string) ? json_object_get_string(val)
-                                                                    : NULL;
+        const char *s =
+            json_object_is_type(val, json_type_string) ? json_object_get_string(val) : NULL;
         if (s != NULL && (s[0] == '\0' || strcmp(s, "runtime/default") == 0 ||
                           strncmp(s, "localhost/", 10) == 0)) {
             continue;
@@ -292,8 +317,9 @@ void hp_eval_pod_checks(struct hp_eval *e)
     struct json_object *raw_sc = get(e->ps->spec, "securityContext");
     if (raw_sc != NULL && e->pod_sc == NULL) {
         char what[64];
-        hp_eval_emit(e, hp_eval_on(e, HP_CHECK_RUN_AS_NON_ROOT) ? HP_CHECK_RUN_AS_NON_ROOT
-                                                                : HP_CHECK_SECCOMP_PROFILE,
+        hp_eval_emit(e,
+                     hp_eval_on(e, HP_CHECK_RUN_AS_NON_ROOT) ? HP_CHECK_RUN_AS_NON_ROOT
+                                                             : HP_CHECK_SECCOMP_PROFILE,
                      false, hp_eval_path(e, "%s.securityContext", e->ps->prefix),
                      "securityContext: {runAsNonRoot: true, ...}",
                      "pod securityContext must be an object, got %s",
@@ -316,7 +342,8 @@ void hp_eval_pod_checks(struct hp_eval *e)
     if (hp_eval_on(e, HP_CHECK_APPARMOR_PROFILE)) {
         apparmor_annotations(e);
         hp_eval_profile_type(e, HP_CHECK_APPARMOR_PROFILE,
-                             hp_k8s_get_obj(e->pod_sc, "appArmorProfile"), false, "appArmorProfile");
+                             hp_k8s_get_obj(e->pod_sc, "appArmorProfile"), false,
+                             "appArmorProfile");
     }
     if (hp_eval_on(e, HP_CHECK_SECCOMP_PROFILE) &&
         !(e->p->windows_exemptions && e->windows &&

@@ -199,8 +199,8 @@ void hp_eval_runtime(struct hp_eval *e, const char *who, struct json_object *por
         if (name == NULL) {
             continue;
         }
-        dotnet_env = dotnet_env || strncmp(name, "DOTNET_", 7) == 0 ||
-                     strncmp(name, "ASPNETCORE_", 11) == 0;
+        dotnet_env =
+            dotnet_env || strncmp(name, "DOTNET_", 7) == 0 || strncmp(name, "ASPNETCORE_", 11) == 0;
         if (value != NULL && strcmp(value, "0") == 0 &&
             (strcmp(name, "DOTNET_EnableDiagnostics") == 0 ||
              strcmp(name, "COMPlus_EnableDiagnostics") == 0)) {

@@ -52,8 +52,7 @@ static bool glob(const char *pattern, const char *s)
     return s != NULL && fnmatch(pattern, s, 0) == 0;
 }
 
-static const struct hp_exemption *find_exemption(const struct hp_eval *e, enum hp_check c,
-                                                 bool ctr)
+static const struct hp_exemption *find_exemption(const struct hp_eval *e, enum hp_check c, bool ctr)
 {
     for (size_t i = 0; i < e->p->n_exemptions; i++) {
         const struct hp_exemption *x = &e->p->exemptions[i];

@@ -17,8 +17,8 @@ struct hp_eval {
     const char *ns;
     const char *username;
     int64_t now;
-    bool windows;          /* spec.os.name == "windows" */
-    bool host_users_false; /* spec.hostUsers explicitly false */
+    bool windows;               /* spec.os.name == "windows" */
+    bool host_users_false;      /* spec.hostUsers explicitly false */
     struct json_object *pod_sc; /* pod securityContext when it is an object */
     /* The container being visited (NULL name for pod-level checks). */
     enum hp_container_list list;
@@ -28,8 +28,8 @@ struct hp_eval {
     struct json_object *sc; /* container securityContext when it is an object */
     bool sc_bad;            /* securityContext present but not an object */
     struct hp_effective eff;
-    char cpath[160];        /* e.g. "spec.template.spec.containers[1]" */
-    char scratch[512];      /* path building */
+    char cpath[160];   /* e.g. "spec.template.spec.containers[1]" */
+    char scratch[512]; /* path building */
 };
 
 static inline bool hp_eval_on(const struct hp_eval *e, enum hp_check c)

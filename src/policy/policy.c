@@ -87,17 +87,19 @@ bool hp_profile_lookup(const char *name, enum hp_profile *out)
 
 /* The checks of Pod Security Admission's baseline level. */
 static const enum hp_check psa_baseline_checks[] = {
-    HP_CHECK_HOST_NAMESPACES, HP_CHECK_PRIVILEGED,      HP_CHECK_CAPABILITIES,
-    HP_CHECK_HOST_PATH_VOLUMES, HP_CHECK_HOST_PORTS,    HP_CHECK_APPARMOR_PROFILE,
-    HP_CHECK_SELINUX_OPTIONS, HP_CHECK_PROC_MOUNT,      HP_CHECK_SECCOMP_PROFILE,
-    HP_CHECK_SYSCTLS,         HP_CHECK_WINDOWS_HOST_PROCESS,
-    HP_CHECK_HOST_PROBES_AND_HOST_LIFECYCLE,
+    HP_CHECK_HOST_NAMESPACES,      HP_CHECK_PRIVILEGED,
+    HP_CHECK_CAPABILITIES,         HP_CHECK_HOST_PATH_VOLUMES,
+    HP_CHECK_HOST_PORTS,           HP_CHECK_APPARMOR_PROFILE,
+    HP_CHECK_SELINUX_OPTIONS,      HP_CHECK_PROC_MOUNT,
+    HP_CHECK_SECCOMP_PROFILE,      HP_CHECK_SYSCTLS,
+    HP_CHECK_WINDOWS_HOST_PROCESS, HP_CHECK_HOST_PROBES_AND_HOST_LIFECYCLE,
 };
 
 /* The checks that the restricted level adds, or tightens, on top of baseline. */
 static const enum hp_check psa_restricted_checks[] = {
-    HP_CHECK_RESTRICTED_VOLUMES, HP_CHECK_ALLOW_PRIVILEGE_ESCALATION, HP_CHECK_RUN_AS_NON_ROOT,
-    HP_CHECK_RUN_AS_USER,        HP_CHECK_SECCOMP_PROFILE,            HP_CHECK_CAPABILITIES,
+    HP_CHECK_RESTRICTED_VOLUMES, HP_CHECK_ALLOW_PRIVILEGE_ESCALATION,
+    HP_CHECK_RUN_AS_NON_ROOT,    HP_CHECK_RUN_AS_USER,
+    HP_CHECK_SECCOMP_PROFILE,    HP_CHECK_CAPABILITIES,
     HP_CHECK_PROC_MOUNT,
 };
 
@@ -145,8 +147,8 @@ void hp_policy_init(struct hp_policy *p, enum hp_profile profile)
                    sizeof(psa_baseline_checks) / sizeof(psa_baseline_checks[0]), HP_ACTION_DENY,
                    HP_LEVEL_BASELINE);
         set_checks(p, psa_restricted_checks,
-                   sizeof(psa_restricted_checks) / sizeof(psa_restricted_checks[0]),
-                   HP_ACTION_DENY, HP_LEVEL_RESTRICTED);
+                   sizeof(psa_restricted_checks) / sizeof(psa_restricted_checks[0]), HP_ACTION_DENY,
+                   HP_LEVEL_RESTRICTED);
         p->windows_exemptions = true;
         break;
     case HP_PROFILE_PSA_BASELINE:
