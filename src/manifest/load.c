@@ -1,0 +1,773 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Manifest loader, event half: builds json-c objects for one YAML document
+ * straight from libyaml's event API and types plain scalars as Kubernetes'
+ * decoder (go-yaml v2, YAML 1.1) does. Iterative: the only stack is the frame
+ * array, which never grows past max_depth. Aliases share json-c objects by
+ * reference count and are charged their expanded size against max_nodes.
+ */
+#include "manifest/internal.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <json-c/linkhash.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define TAG_PREFIX "tag:yaml.org,2002:"
+#define SHOW_MAX 40 /* bytes of a scalar or key quoted in a message */
+
+enum kind { K_NONE, K_STR, K_NULL, K_BOOL, K_INT, K_FLOAT };
+
+struct value {
+    enum kind kind;
+    bool b;
+    bool is_uint;
+    int64_t i;
+    uint64_t u;
+    double d;
+};
+
+/* One open collection. obj is borrowed: it was attached to its parent (or
+ * became the root) when the collection started. */
+struct frame {
+    struct json_object *obj;
+    char *anchor;               /* owned; registered when the collection ends */
+    size_t nodes_before;        /* document node count before this collection */
+    char *key;                  /* owned pending key; NULL when a key is expected */
+    struct json_object *merges; /* owned array of `<<` values, applied at the end */
+    size_t merge_line;
+    bool is_map;
+    bool merge_next; /* the pending key is `<<` */
+    bool had_merge;
+    bool is_items; /* the root mapping's `items` sequence */
+};
+
+struct anchor {
+    struct json_object *obj; /* one reference held */
+    char *text;              /* owned scalar text, for aliases used as keys; NULL otherwise */
+    size_t text_len;
+    size_t nodes; /* expanded size of the anchored subtree */
+};
+
+struct loader {
+    const struct hp_manifest_limits *lim;
+    const char *src;
+    size_t src_len;
+    size_t line0;
+    struct frame *frames;
+    size_t depth;
+    size_t cap;
+    struct lh_table *anchors;
+    size_t nodes;
+    struct json_object *root;
+    size_t *items;
+    size_t n_items;
+    size_t cap_items;
+    unsigned docs_seen;
+    char *error;
+};
+
+/* ---- scalar typing ---- */
+
+static const struct {
+    const char *text;
+    enum kind kind;
+    int v; /* bool value; for floats 0 = NaN, 1 = +Inf, -1 = -Inf */
+} words[] = {
+    {"~", K_NULL, 0},       {"null", K_NULL, 0},    {"Null", K_NULL, 0},   {"NULL", K_NULL, 0},
+    {"y", K_BOOL, 1},       {"Y", K_BOOL, 1},       {"yes", K_BOOL, 1},    {"Yes", K_BOOL, 1},
+    {"YES", K_BOOL, 1},     {"on", K_BOOL, 1},      {"On", K_BOOL, 1},     {"ON", K_BOOL, 1},
+    {"true", K_BOOL, 1},    {"True", K_BOOL, 1},    {"TRUE", K_BOOL, 1},   {"n", K_BOOL, 0},
+    {"N", K_BOOL, 0},       {"no", K_BOOL, 0},      {"No", K_BOOL, 0},     {"NO", K_BOOL, 0},
+    {"off", K_BOOL, 0},     {"Off", K_BOOL, 0},     {"OFF", K_BOOL, 0},    {"false", K_BOOL, 0},
+    {"False", K_BOOL, 0},   {"FALSE", K_BOOL, 0},   {".nan", K_FLOAT, 0},  {".NaN", K_FLOAT, 0},
+    {".NAN", K_FLOAT, 0},   {".inf", K_FLOAT, 1},   {".Inf", K_FLOAT, 1},  {".INF", K_FLOAT, 1},
+    {"+.inf", K_FLOAT, 1},  {"+.Inf", K_FLOAT, 1},  {"+.INF", K_FLOAT, 1}, {"-.inf", K_FLOAT, -1},
+    {"-.Inf", K_FLOAT, -1}, {"-.INF", K_FLOAT, -1},
+};
+
+static const char *kind_name(enum kind k)
+{
+    static const char *const names[] = {"!!str", "!!str", "!!null", "!!bool", "!!int", "!!float"};
+    return names[k];
+}
+
+static enum kind tag_kind(const char *tag)
+{
+    static const struct {
+        const char *name;
+        enum kind kind;
+    } tags[] = {
+        {"str", K_STR}, {"null", K_NULL}, {"bool", K_BOOL}, {"int", K_INT}, {"float", K_FLOAT}};
+
+    if (tag == NULL) {
+        return K_NONE;
+    }
+    if (strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) == 0) {
+        for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+            if (strcmp(tag + strlen(TAG_PREFIX), tags[i].name) == 0) {
+                return tags[i].kind;
+            }
+        }
+    }
+    /* "!", !!binary, !!timestamp and custom tags keep the text, as go-yaml v2 does. */
+    return K_STR;
+}
+
+/* The float syntax go-yaml accepts: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+static bool float_syntax(const char *p, size_t n)
+{
+    size_t i = 0;
+    size_t digits = 0;
+
+    if (i < n && (p[i] == '+' || p[i] == '-')) {
+        i++;
+    }
+    if (i < n && p[i] == '.') {
+        for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+            digits++;
+        }
+    } else {
+        for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+            digits++;
+        }
+        if (digits > 0 && i < n && p[i] == '.') {
+            for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+            }
+        }
+    }
+    if (digits == 0) {
+        return false;
+    }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        size_t exp = 0;
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-')) {
+            i++;
+        }
+        for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+            exp++;
+        }
+        if (exp == 0) {
+            return false;
+        }
+    }
+    return i == n;
+}
+
+/* p is NUL-terminated and matches float_syntax. The decimal point is '.' because
+ * hardpod never calls setlocale. Overflow is not a float, as in Go's ParseFloat. */
+static bool parse_float(const char *p, struct value *v)
+{
+    errno = 0;
+    double d = strtod(p, NULL);
+    if (errno == ERANGE && isinf(d)) {
+        return false;
+    }
+    v->kind = K_FLOAT;
+    v->d = d;
+    return true;
+}
+
+static unsigned digit_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return (unsigned)(c - '0');
+    }
+    if (c >= 'a' && c <= 'f') {
+        return (unsigned)(c - 'a' + 10);
+    }
+    if (c >= 'A' && c <= 'F') {
+        return (unsigned)(c - 'A' + 10);
+    }
+    return 99;
+}
+
+/* Go's strconv.ParseInt(s, 0, 64), then ParseUint(s, 0, 64) (which takes no sign). */
+static bool parse_int(const char *p, size_t n, struct value *v)
+{
+    size_t i = 0;
+    unsigned base = 10;
+    uint64_t acc = 0;
+    bool neg = false;
+    bool over = false;
+
+    if (n > 0 && (p[0] == '+' || p[0] == '-')) {
+        neg = p[0] == '-';
+        i = 1;
+    }
+    if (i < n && p[i] == '0' && i + 1 < n) {
+        char c = (char)(p[i + 1] | 0x20);
+        base = c == 'x' ? 16 : c == 'b' ? 2 : 8;
+        i += (c == 'x' || c == 'b' || c == 'o') ? 2 : 1;
+    }
+    if (i == n) {
+        return false;
+    }
+    for (; i < n; i++) {
+        unsigned d = digit_value(p[i]);
+        if (d >= base) {
+            return false;
+        }
+        if (acc > (UINT64_MAX - d) / base) {
+            over = true;
+        } else {
+            acc = acc * base + d;
+        }
+    }
+    if (over) {
+        return false;
+    }
+    v->kind = K_INT;
+    if (!neg && acc <= (uint64_t)INT64_MAX) {
+        v->i = (int64_t)acc;
+    } else if (neg && acc <= (uint64_t)INT64_MAX) {
+        v->i = -(int64_t)acc;
+    } else if (neg && acc == (uint64_t)INT64_MAX + 1) {
+        v->i = INT64_MIN;
+    } else if (p[0] != '+' && !neg) {
+        v->is_uint = true;
+        v->u = acc;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* Numbers: go-yaml drops every '_' before trying int, then float. */
+static void resolve_number(const char *s, size_t n, struct value *v)
+{
+    char small[64];
+    char *p = n < sizeof(small) ? small : hp_xmalloc(n + 1);
+    size_t len = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '_') {
+            p[len++] = s[i];
+        }
+    }
+    p[len] = '\0';
+    if (!parse_int(p, len, v) && !(float_syntax(p, len) && parse_float(p, v))) {
+        v->kind = K_STR;
+    }
+    if (p != small) {
+        free(p);
+    }
+}
+
+static void resolve_plain(const char *s, size_t n, struct value *v)
+{
+    memset(v, 0, sizeof(*v));
+    if (n == 0) {
+        v->kind = K_NULL;
+        return;
+    }
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (strlen(words[i].text) == n && memcmp(words[i].text, s, n) == 0) {
+            v->kind = words[i].kind;
+            v->b = words[i].v != 0;
+            v->d = words[i].v == 0 ? (double)NAN : words[i].v * (double)INFINITY;
+            return;
+        }
+    }
+    v->kind = K_STR;
+    /* go-yaml only tries numbers for these first characters. */
+    if ((s[0] >= '0' && s[0] <= '9') || s[0] == '+' || s[0] == '-' || s[0] == '.') {
+        resolve_number(s, n, v);
+    }
+}
+
+static struct json_object *value_to_json(const struct value *v, const char *s, size_t n)
+{
+    switch (v->kind) {
+    case K_NULL:
+        return NULL;
+    case K_BOOL:
+        return json_object_new_boolean(v->b);
+    case K_INT:
+        return v->is_uint ? json_object_new_uint64(v->u) : json_object_new_int64(v->i);
+    case K_FLOAT:
+        return json_object_new_double(v->d);
+    default:
+        return json_object_new_string_len(s, (int)n);
+    }
+}
+
+/* Types one scalar. An explicit standard tag forces the type; a value the tag
+ * cannot hold is an error (msg filled). Only plain untagged scalars are guessed. */
+static bool resolve_scalar(const char *tag, const char *s, size_t n, bool plain,
+                           struct json_object **out, char *msg, size_t msglen)
+{
+    enum kind want = tag_kind(tag);
+    struct value v;
+
+    memset(&v, 0, sizeof(v));
+    v.kind = K_STR;
+    if (want != K_STR && (want != K_NONE || plain)) {
+        resolve_plain(s, n, &v);
+    }
+    if (want != K_NONE && v.kind != want) {
+        if (want == K_FLOAT && v.kind == K_INT) {
+            v.kind = K_FLOAT;
+            v.d = v.is_uint ? (double)v.u : (double)v.i;
+        } else {
+            snprintf(msg, msglen, "cannot decode %s `%.*s` as %s", kind_name(v.kind),
+                     (int)(n < SHOW_MAX ? n : SHOW_MAX), s, kind_name(want));
+            return false;
+        }
+    }
+    *out = value_to_json(&v, s, n);
+    if (v.kind != K_NULL && *out == NULL) {
+        hp_oom();
+    }
+    return true;
+}
+
+/* ---- building ---- */
+
+static enum hp_err fail(struct loader *l, enum hp_err code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Records the document's first error (later ones are consequences) and returns code. */
+static enum hp_err fail(struct loader *l, enum hp_err code, const char *fmt, ...)
+{
+    char msg[HP_ERROR_MSG_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (l->error == NULL) {
+        l->error = hp_xstrdup(msg);
+    }
+    return code;
+}
+
+static size_t abs_line(const struct loader *l, yaml_mark_t m)
+{
+    return l->line0 + m.line + 1;
+}
+
+/* A key as it can be shown in a message: bounded, printable, quote-free. */
+static void show_key(char *dst, size_t cap, const char *key)
+{
+    size_t i = 0;
+    for (; key[i] != '\0' && i + 4 < cap && i < SHOW_MAX; i++) {
+        unsigned char c = (unsigned char)key[i];
+        dst[i] = (c < 0x20 || c == '"' || c == '\\' || c == 0x7f) ? '?' : (char)c;
+    }
+    if (key[i] != '\0') {
+        memcpy(dst + i, "...", 3);
+        i += 3;
+    }
+    dst[i] = '\0';
+}
+
+static void anchor_entry_free(struct lh_entry *e)
+{
+    struct anchor *a = lh_entry_v(e);
+    free(lh_entry_k(e));
+    json_object_put(a->obj);
+    free(a->text);
+    free(a);
+}
+
+/* Takes ownership of name, one reference to obj and text. A later anchor with
+ * the same name replaces the earlier one, as YAML requires. */
+static void anchor_set(struct loader *l, char *name, struct json_object *obj, char *text,
+                       size_t text_len, size_t nodes)
+{
+    struct anchor *a = hp_xmalloc(sizeof(*a));
+    a->obj = obj;
+    a->text = text;
+    a->text_len = text_len;
+    a->nodes = nodes;
+    lh_table_delete(l->anchors, name);
+    if (lh_table_insert(l->anchors, name, a) != 0) {
+        hp_oom();
+    }
+}
+
+static size_t add_sat(size_t a, size_t b)
+{
+    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+static struct frame *top(struct loader *l)
+{
+    return l->depth > 0 ? &l->frames[l->depth - 1] : NULL;
+}
+
+static bool expects_key(const struct frame *f)
+{
+    return f != NULL && f->is_map && f->key == NULL && !f->merge_next;
+}
+
+/* Charges a node (or an alias's expansion) and records where items elements start. */
+static enum hp_err node_begin(struct loader *l, size_t line, size_t count)
+{
+    struct frame *f = top(l);
+
+    l->nodes = add_sat(l->nodes, count);
+    if (l->nodes > l->lim->max_nodes) {
+        return fail(l, HP_ERR_LIMIT,
+                    "line %zu: document has more than %zu nodes (aliases expanded)", line,
+                    l->lim->max_nodes);
+    }
+    if (f != NULL && f->is_items) {
+        if (l->n_items == l->cap_items) {
+            l->cap_items = l->cap_items ? l->cap_items * 2 : 16;
+            l->items = hp_xrealloc(l->items, l->cap_items * sizeof(*l->items));
+        }
+        l->items[l->n_items++] = line;
+    }
+    return HP_OK;
+}
+
+/* Takes ownership of obj and attaches it where the parent expects a value. */
+static void attach(struct loader *l, struct json_object *obj)
+{
+    struct frame *f = top(l);
+
+    if (f == NULL) {
+        l->root = obj;
+    } else if (!f->is_map) {
+        if (json_object_array_add(f->obj, obj) != 0) {
+            hp_oom();
+        }
+    } else if (f->merge_next) {
+        if (f->merges == NULL) {
+            f->merges = json_object_new_array();
+        }
+        if (f->merges == NULL || json_object_array_add(f->merges, obj) != 0) {
+            hp_oom();
+        }
+        f->merge_next = false;
+    } else {
+        /* set_key has already ruled out a duplicate. */
+        if (json_object_object_add_ex(f->obj, f->key, obj, JSON_C_OBJECT_ADD_KEY_IS_NEW) != 0) {
+            hp_oom();
+        }
+        free(f->key);
+        f->key = NULL;
+    }
+}
+
+static enum hp_err set_key(struct loader *l, const char *text, size_t n, bool merge, size_t line)
+{
+    struct frame *f = top(l);
+
+    if (memchr(text, '\0', n) != NULL) {
+        return fail(l, HP_ERR_INVALID, "line %zu: mapping key contains a NUL character", line);
+    }
+    if (merge) {
+        if (f->had_merge) {
+            return fail(l, HP_ERR_INVALID, "duplicate key \"<<\" at line %zu", line);
+        }
+        f->had_merge = true;
+        f->merge_next = true;
+        f->merge_line = line;
+        return HP_OK;
+    }
+    f->key = hp_xstrndup(text, n);
+    if (json_object_object_get_ex(f->obj, f->key, NULL)) {
+        char shown[SHOW_MAX + 8];
+        show_key(shown, sizeof(shown), f->key);
+        return fail(l, HP_ERR_INVALID, "duplicate key \"%s\" at line %zu", shown, line);
+    }
+    return HP_OK;
+}
+
+static enum hp_err on_scalar(struct loader *l, const yaml_event_t *ev)
+{
+    const char *text = (const char *)ev->data.scalar.value;
+    size_t n = ev->data.scalar.length;
+    const char *tag = (const char *)ev->data.scalar.tag;
+    bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+    size_t line = abs_line(l, ev->start_mark);
+    struct json_object *obj = NULL;
+    char why[128];
+    enum hp_err rc = node_begin(l, line, 1);
+
+    if (rc != HP_OK) {
+        return rc;
+    }
+    if (n > INT_MAX) {
+        return fail(l, HP_ERR_LIMIT, "line %zu: scalar longer than %d bytes", line, INT_MAX);
+    }
+    if (!resolve_scalar(tag, text, n, plain, &obj, why, sizeof(why))) {
+        return fail(l, HP_ERR_INVALID, "line %zu: %s", line, why);
+    }
+    if (ev->data.scalar.anchor != NULL) {
+        /* Copied with its length: an escaped "\0" must not shorten it. */
+        char *copy = hp_xmalloc(n + 1);
+        memcpy(copy, text, n);
+        copy[n] = '\0';
+        anchor_set(l, hp_xstrdup((const char *)ev->data.scalar.anchor), json_object_get(obj), copy,
+                   n, 1);
+    }
+    if (expects_key(top(l))) {
+        json_object_put(obj);
+        return set_key(l, text, n, plain && tag == NULL && n == 2 && memcmp(text, "<<", 2) == 0,
+                       line);
+    }
+    attach(l, obj);
+    return HP_OK;
+}
+
+static bool anchor_is_open(const struct loader *l, const char *name)
+{
+    for (size_t i = 0; i < l->depth; i++) {
+        if (l->frames[i].anchor != NULL && strcmp(l->frames[i].anchor, name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static enum hp_err on_alias(struct loader *l, const yaml_event_t *ev)
+{
+    const char *name = (const char *)ev->data.alias.anchor;
+    size_t line = abs_line(l, ev->start_mark);
+    struct lh_entry *e = lh_table_lookup_entry(l->anchors, name);
+    const struct anchor *a;
+    enum hp_err rc;
+
+    if (e == NULL) {
+        return fail(l, HP_ERR_INVALID, "line %zu: %s alias *%.*s", line,
+                    anchor_is_open(l, name) ? "recursive" : "undefined", SHOW_MAX, name);
+    }
+    a = lh_entry_v(e);
+    rc = node_begin(l, line, a->nodes);
+    if (rc != HP_OK) {
+        return rc;
+    }
+    if (expects_key(top(l))) {
+        if (a->text == NULL) {
+            return fail(l, HP_ERR_INVALID, "line %zu: mapping key *%.*s is not a scalar", line,
+                        SHOW_MAX, name);
+        }
+        return set_key(l, a->text, a->text_len, false, line);
+    }
+    attach(l, json_object_get(a->obj));
+    return HP_OK;
+}
+
+static enum hp_err on_start(struct loader *l, const yaml_event_t *ev, bool is_map)
+{
+    struct frame *f = top(l);
+    size_t line = abs_line(l, ev->start_mark);
+    const yaml_char_t *anchor =
+        is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
+    struct frame nf = {.is_map = is_map, .nodes_before = l->nodes};
+    enum hp_err rc;
+
+    if (expects_key(f)) {
+        return fail(l, HP_ERR_INVALID, "line %zu: mapping keys must be scalars", line);
+    }
+    if (l->depth >= l->lim->max_depth) {
+        return fail(l, HP_ERR_LIMIT, "line %zu: nesting deeper than %zu levels", line,
+                    l->lim->max_depth);
+    }
+    rc = node_begin(l, line, 1);
+    if (rc != HP_OK) {
+        return rc;
+    }
+    nf.is_items = !is_map && l->depth == 1 && f->key != NULL && strcmp(f->key, "items") == 0;
+    nf.obj = is_map ? json_object_new_object() : json_object_new_array();
+    if (nf.obj == NULL) {
+        hp_oom();
+    }
+    nf.anchor = anchor != NULL ? hp_xstrdup((const char *)anchor) : NULL;
+    attach(l, nf.obj);
+    if (l->depth == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 8;
+        l->cap = l->cap < l->lim->max_depth ? l->cap : l->lim->max_depth;
+        l->frames = hp_xrealloc(l->frames, l->cap * sizeof(*l->frames));
+    }
+    l->frames[l->depth++] = nf;
+    return HP_OK;
+}
+
+static void merge_one(struct json_object *dst, struct json_object *src)
+{
+    json_object_object_foreach(src, k, v)
+    {
+        if (!json_object_object_get_ex(dst, k, NULL) &&
+            json_object_object_add(dst, k, json_object_get(v)) != 0) {
+            hp_oom();
+        }
+    }
+}
+
+/* Keys already in the mapping win; among merged mappings the earlier wins. */
+static enum hp_err apply_merges(struct loader *l, struct frame *f)
+{
+    size_t n = json_object_array_length(f->merges);
+
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *m = json_object_array_get_idx(f->merges, i);
+        bool ok =
+            json_object_is_type(m, json_type_object) || json_object_is_type(m, json_type_array);
+        size_t len = json_object_is_type(m, json_type_array) ? json_object_array_length(m) : 0;
+
+        for (size_t j = 0; ok && j < len; j++) {
+            ok = json_object_is_type(json_object_array_get_idx(m, j), json_type_object);
+        }
+        if (!ok) {
+            return fail(l, HP_ERR_INVALID,
+                        "line %zu: the value of a << merge key must be a mapping or a sequence "
+                        "of mappings",
+                        f->merge_line);
+        }
+        if (json_object_is_type(m, json_type_object)) {
+            merge_one(f->obj, m);
+        }
+        for (size_t j = 0; j < len; j++) {
+            merge_one(f->obj, json_object_array_get_idx(m, j));
+        }
+    }
+    return HP_OK;
+}
+
+static void frame_cleanup(struct frame *f)
+{
+    free(f->anchor);
+    free(f->key);
+    json_object_put(f->merges);
+}
+
+static enum hp_err on_end(struct loader *l)
+{
+    struct frame *f = top(l);
+    enum hp_err rc = HP_OK;
+
+    if (f == NULL) {
+        /* libyaml pairs every end with a start; this would be its bug. */
+        return fail(l, HP_ERR_INTERNAL, "collection end without a start");
+    }
+    if (f->merges != NULL) {
+        rc = apply_merges(l, f);
+    }
+    if (rc == HP_OK && f->anchor != NULL) {
+        anchor_set(l, f->anchor, json_object_get(f->obj), NULL, 0, l->nodes - f->nodes_before);
+        f->anchor = NULL;
+    }
+    frame_cleanup(f);
+    l->depth--;
+    return rc;
+}
+
+static enum hp_err on_event(struct loader *l, const yaml_event_t *ev)
+{
+    switch (ev->type) {
+    case YAML_DOCUMENT_START_EVENT:
+        /* The splitter hands over one document; a second one means it missed a marker. */
+        if (++l->docs_seen > 1) {
+            return fail(l, HP_ERR_INVALID, "line %zu: unexpected second document",
+                        abs_line(l, ev->start_mark));
+        }
+        return HP_OK;
+    case YAML_SCALAR_EVENT:
+        return on_scalar(l, ev);
+    case YAML_ALIAS_EVENT:
+        return on_alias(l, ev);
+    case YAML_SEQUENCE_START_EVENT:
+        return on_start(l, ev, false);
+    case YAML_MAPPING_START_EVENT:
+        return on_start(l, ev, true);
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT:
+        return on_end(l);
+    default:
+        return HP_OK;
+    }
+}
+
+static void parser_error(struct loader *l, const yaml_parser_t *p)
+{
+    const char *problem = p->problem != NULL ? p->problem : "invalid YAML";
+    size_t line = abs_line(l, p->problem_mark);
+
+    if (p->error == YAML_MEMORY_ERROR) {
+        hp_oom();
+    }
+    if (p->error == YAML_READER_ERROR) {
+        /* Reader errors carry a byte offset, not a mark. */
+        size_t off = p->problem_offset < l->src_len ? p->problem_offset : l->src_len;
+        line = l->line0 + 1;
+        for (size_t i = 0; i < off; i++) {
+            line += l->src[i] == '\n';
+        }
+        fail(l, HP_ERR_INVALID, "line %zu: %s (byte 0x%02x)", line, problem,
+             (unsigned)p->problem_value & 0xffu);
+    } else if (p->context != NULL) {
+        fail(l, HP_ERR_INVALID, "line %zu: %s (%s that started at line %zu)", line, problem,
+             p->context, abs_line(l, p->context_mark));
+    } else {
+        fail(l, HP_ERR_INVALID, "line %zu: %s", line, problem);
+    }
+}
+
+static void finish(struct loader *l, struct hp_manifest_doc *doc)
+{
+    struct json_object *items = NULL;
+
+    while (l->depth > 0) {
+        frame_cleanup(&l->frames[--l->depth]);
+    }
+    free(l->frames);
+    lh_table_free(l->anchors);
+    if (l->error != NULL) {
+        json_object_put(l->root);
+        free(l->items);
+        doc->error = l->error;
+        return;
+    }
+    doc->obj = l->root;
+    if (json_object_object_get_ex(l->root, "items", &items) &&
+        json_object_is_type(items, json_type_array) && l->n_items > 0 &&
+        json_object_array_length(items) == l->n_items) {
+        doc->item_lines = l->items;
+        doc->n_item_lines = l->n_items;
+    } else {
+        free(l->items);
+    }
+}
+
+void hp_manifest_load_doc(const char *p, size_t n, size_t line0,
+                          const struct hp_manifest_limits *lim, struct hp_manifest_doc *doc)
+{
+    struct loader l = {.lim = lim, .src = p, .src_len = n, .line0 = line0};
+    yaml_parser_t parser;
+
+    l.anchors = lh_kchar_table_new(16, anchor_entry_free);
+    if (l.anchors == NULL || !yaml_parser_initialize(&parser)) {
+        hp_oom();
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)p, n);
+    yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev)) {
+            parser_error(&l, &parser);
+            break;
+        }
+        bool done = ev.type == YAML_STREAM_END_EVENT;
+        enum hp_err rc = on_event(&l, &ev);
+        yaml_event_delete(&ev);
+        if (rc != HP_OK || done) {
+            break;
+        }
+    }
+    yaml_parser_delete(&parser);
+    finish(&l, doc);
+}

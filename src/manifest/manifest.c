@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Manifest loader, stream half: caps the input, splits the stream into YAML
+ * documents by their `---` and `...` marker lines before any parsing (so one
+ * broken document cannot hide the others), rejects bytes that are not UTF-8,
+ * and hands each document to the event loader in load.c. No file I/O.
+ */
+#include "manifest/internal.h"
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct hp_manifest_limits hp_manifest_default_limits = {
+    .max_bytes = (size_t)64 * 1024 * 1024,
+    .max_docs = 10000,
+    .max_depth = 64,
+    .max_nodes = 4000000,
+};
+
+/* One document's bytes. */
+struct chunk {
+    size_t off;
+    size_t len;
+    size_t line0; /* 0-based line of the chunk's first byte */
+    size_t first; /* 1-based line of its first content */
+};
+
+struct splitter {
+    const struct hp_manifest_limits *lim;
+    struct chunk *v;
+    size_t len;
+    size_t cap;
+    struct chunk cur;
+    bool has_content; /* cur has a line other than blanks, comments, directives, markers */
+    bool has_start;   /* cur has its `---` line */
+};
+
+/* A `---` or `...` marker: the three characters alone or followed by a blank. */
+static bool is_marker(const char *s, size_t n, char c)
+{
+    return n >= 3 && s[0] == c && s[1] == c && s[2] == c && (n == 3 || s[3] == ' ' || s[3] == '\t');
+}
+
+/* Blank or only a comment. */
+static bool is_empty(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t')) {
+        i++;
+    }
+    return i == n || s[i] == '#';
+}
+
+static enum hp_err emit(struct splitter *sp, size_t end, struct hp_error *err)
+{
+    if (!sp->has_content) {
+        return HP_OK;
+    }
+    if (sp->len == sp->lim->max_docs) {
+        return hp_error_set(err, HP_ERR_LIMIT, "manifest has more than %zu YAML documents",
+                            sp->lim->max_docs);
+    }
+    if (sp->len == sp->cap) {
+        sp->cap = sp->cap ? sp->cap * 2 : 8;
+        sp->v = hp_xrealloc(sp->v, sp->cap * sizeof(*sp->v));
+    }
+    sp->cur.len = end - sp->cur.off;
+    sp->v[sp->len++] = sp->cur;
+    return HP_OK;
+}
+
+static void restart(struct splitter *sp, size_t off, size_t line0)
+{
+    sp->cur = (struct chunk){.off = off, .line0 = line0};
+    sp->has_content = false;
+    sp->has_start = false;
+}
+
+static void mark_content(struct splitter *sp, size_t line0)
+{
+    if (!sp->has_content) {
+        sp->has_content = true;
+        sp->cur.first = line0 + 1;
+    }
+}
+
+/* Feeds one line p[off..off+n) (newline excluded) that is 0-based line `line`
+ * and is followed by the next line at `next`. */
+static enum hp_err split_line(struct splitter *sp, const char *p, size_t off, size_t n, size_t next,
+                              size_t line, struct hp_error *err)
+{
+    const char *s = p + off;
+    enum hp_err rc = HP_OK;
+
+    if (n > 0 && s[n - 1] == '\r') {
+        n--;
+    }
+    if (is_marker(s, n, '-')) {
+        /* Directives and comments before the first `---` belong to its document. */
+        if (sp->has_content || sp->has_start) {
+            rc = emit(sp, off, err);
+            restart(sp, off, line);
+        }
+        sp->has_start = true;
+        if (!is_empty(s + 3, n - 3)) {
+            mark_content(sp, line);
+        }
+    } else if (is_marker(s, n, '.')) {
+        /* The `...` line stays with its document so libyaml checks what follows it. */
+        rc = emit(sp, next, err);
+        restart(sp, next, line + 1);
+    } else if (!is_empty(s, n) && !(s[0] == '%' && !sp->has_content && !sp->has_start)) {
+        /* Blank lines, comments and directives before the `---` (%YAML 1.1) are not content. */
+        mark_content(sp, line);
+    }
+    return rc;
+}
+
+/* Splits p[0..n) into documents that have content; empty ones are dropped. */
+static enum hp_err split(const char *p, size_t n, const struct hp_manifest_limits *lim,
+                         struct chunk **out, size_t *nout, struct hp_error *err)
+{
+    struct splitter sp = {.lim = lim};
+    size_t off = 0;
+    size_t line = 0;
+    enum hp_err rc = HP_OK;
+
+    restart(&sp, 0, 0);
+    while (off < n && rc == HP_OK) {
+        const char *nl = memchr(p + off, '\n', n - off);
+        size_t end = nl != NULL ? (size_t)(nl - p) : n;
+        size_t next = nl != NULL ? end + 1 : n;
+
+        rc = split_line(&sp, p, off, end - off, next, line, err);
+        off = next;
+        line++;
+    }
+    if (rc == HP_OK) {
+        rc = emit(&sp, n, err);
+    }
+    if (rc != HP_OK) {
+        free(sp.v);
+        sp.v = NULL;
+        sp.len = 0;
+    }
+    *out = sp.v;
+    *nout = sp.len;
+    return rc;
+}
+
+/* Length of the UTF-8 sequence at s[0..n), or 0 when it is invalid (overlong
+ * forms, surrogates and code points past U+10FFFF included). */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xbf;
+
+    if (c < 0x80) {
+        return 1;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        lo = c == 0xe0 ? 0xa0 : 0x80;
+        hi = c == 0xed ? 0x9f : 0xbf;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        lo = c == 0xf0 ? 0x90 : 0x80;
+        hi = c == 0xf4 ? 0x8f : 0xbf;
+    } else {
+        return 0;
+    }
+    if (n < len || s[1] < lo || s[1] > hi) {
+        return 0;
+    }
+    for (size_t i = 2; i < len; i++) {
+        if (s[i] < 0x80 || s[i] > 0xbf) {
+            return 0;
+        }
+    }
+    return len;
+}
+
+/* libyaml reports bad encoding without a line; find it here with one. */
+static char *check_text(const char *p, size_t n, size_t line0)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    size_t line = line0 + 1;
+    char msg[128];
+
+    for (size_t i = 0; i < n;) {
+        size_t len = s[i] == 0 ? 0 : utf8_len(s + i, n - i);
+        if (len == 0) {
+            snprintf(msg, sizeof(msg), "line %zu: %s (byte 0x%02x)", line,
+                     s[i] == 0 ? "NUL character in input" : "invalid UTF-8", s[i]);
+            return hp_xstrdup(msg);
+        }
+        line += s[i] == '\n';
+        i += len;
+    }
+    return NULL;
+}
+
+enum hp_err hp_manifest_parse(const char *data, size_t len, const struct hp_manifest_limits *lim,
+                              struct hp_manifest *out, struct hp_error *err)
+{
+    struct chunk *chunks = NULL;
+    size_t n = 0;
+    size_t kept = 0;
+    enum hp_err rc;
+
+    out->docs = NULL;
+    out->len = 0;
+    if (lim == NULL) {
+        lim = &hp_manifest_default_limits;
+    }
+    if (len > lim->max_bytes) {
+        rc = hp_error_set(err, HP_ERR_LIMIT, "manifest is %zu bytes, more than the limit of %zu",
+                          len, lim->max_bytes);
+        goto out;
+    }
+    if (data == NULL) {
+        len = 0;
+    }
+    if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
+        data += 3;
+        len -= 3;
+    }
+    rc = split(data, len, lim, &chunks, &n, err);
+    if (rc != HP_OK || n == 0) {
+        goto out;
+    }
+    out->docs = hp_xcalloc(n, sizeof(*out->docs));
+    for (size_t i = 0; i < n; i++) {
+        struct hp_manifest_doc *doc = &out->docs[kept];
+        const struct chunk *c = &chunks[i];
+
+        doc->line = c->first;
+        doc->error = check_text(data + c->off, c->len, c->line0);
+        if (doc->error == NULL) {
+            hp_manifest_load_doc(data + c->off, c->len, c->line0, lim, doc);
+        }
+        /* A document whose root is null is skipped, as kubectl skips it. */
+        if (doc->obj != NULL || doc->error != NULL) {
+            kept++;
+        }
+    }
+    out->len = kept;
+    if (kept == 0) {
+        free(out->docs);
+        out->docs = NULL;
+    }
+out:
+    free(chunks);
+    return rc;
+}
+
+void hp_manifest_cleanup(struct hp_manifest *m)
+{
+    if (m == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < m->len; i++) {
+        json_object_put(m->docs[i].obj);
+        free(m->docs[i].error);
+        free(m->docs[i].item_lines);
+    }
+    free(m->docs);
+    m->docs = NULL;
+    m->len = 0;
+}

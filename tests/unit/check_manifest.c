@@ -1,0 +1,896 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests for the manifest loader: document splitting and lines, scalar
+ * typing, tags, anchors and merge keys, limits, JSON input, and the .NET
+ * conformance corpus (skipped when the corpus is absent).
+ */
+#include "hardpod/manifest.h"
+#include "testutil.h"
+
+#include <dirent.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SHOW(o) json_object_to_json_string_ext((o), JSON_C_TO_STRING_PLAIN)
+/* A string literal that may hold NUL bytes, as pointer and length. */
+#define BYTES(lit) (lit), sizeof(lit) - 1
+
+static void parse_len(const char *text, size_t len, const struct hp_manifest_limits *lim,
+                      struct hp_manifest *m)
+{
+    struct hp_error err = {0};
+    enum hp_err rc = hp_manifest_parse(text, len, lim, m, &err);
+    ck_assert_msg(rc == HP_OK, "hp_manifest_parse: expected HP_OK, got %d (%s) for input:\n%.200s",
+                  (int)rc, err.msg, text);
+}
+
+static void parse(const char *text, struct hp_manifest *m)
+{
+    parse_len(text, strlen(text), NULL, m);
+}
+
+static void assert_len(const struct hp_manifest *m, size_t want)
+{
+    ck_assert_msg(m->len == want, "expected %zu documents, got %zu", want, m->len);
+}
+
+static void assert_doc_json(const struct hp_manifest_doc *d, const char *expected)
+{
+    struct json_object *want = tu_json(expected);
+    ck_assert_msg(d->error == NULL, "expected %s, got error: %s", expected, d->error);
+    ck_assert_msg(json_object_equal(d->obj, want), "expected %s\n     got %s", SHOW(want),
+                  SHOW(d->obj));
+    json_object_put(want);
+}
+
+static void assert_doc_error(const struct hp_manifest_doc *d, const char *needle)
+{
+    ck_assert_msg(d->error != NULL, "expected an error containing '%s', got none (object %s)",
+                  needle, SHOW(d->obj));
+    ck_assert_msg(strstr(d->error, needle) != NULL, "expected an error containing '%s', got '%s'",
+                  needle, d->error);
+    ck_assert_msg(d->obj == NULL, "a failed document must have no object, got %s", SHOW(d->obj));
+}
+
+/* Parses a one-document input and checks its JSON form. */
+static void check_one(const char *yaml, const char *json)
+{
+    struct hp_manifest m;
+    parse(yaml, &m);
+    ck_assert_msg(m.len == 1, "expected 1 document for '%s', got %zu", yaml, m.len);
+    assert_doc_json(&m.docs[0], json);
+    hp_manifest_cleanup(&m);
+}
+
+/* Parses a one-document input and checks that it failed with needle in the message. */
+static void check_one_error(const char *yaml, const char *needle)
+{
+    struct hp_manifest m;
+    parse(yaml, &m);
+    ck_assert_msg(m.len == 1, "expected 1 document for '%s', got %zu", yaml, m.len);
+    assert_doc_error(&m.docs[0], needle);
+    hp_manifest_cleanup(&m);
+}
+
+static void assert_lines(const struct hp_manifest *m, const size_t *want, size_t n)
+{
+    assert_len(m, n);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_msg(m->docs[i].line == want[i], "document %zu: expected line %zu, got %zu", i,
+                      want[i], m->docs[i].line);
+    }
+}
+
+START_TEST(test_manifest_multi_doc_lines)
+{
+    const char *yaml = "# leading comment\n" /* 1 */
+                       "apiVersion: v1\n"    /* 2 */
+                       "kind: A\n"           /* 3 */
+                       "---\n"               /* 4 */
+                       "# comment\n"         /* 5 */
+                       "\n"                  /* 6 */
+                       "kind: B\n"           /* 7 */
+                       "--- \n"              /* 8 */
+                       "kind: C\n"           /* 9 */
+                       "...\n"               /* 10 */
+                       "---\n"               /* 11 */
+                       "kind: D\n"           /* 12 */
+                       "--- {kind: E}\n"     /* 13 */
+                       "---\t# tab\n"        /* 14 */
+                       "kind: F\n";          /* 15 */
+    const size_t lines[] = {2, 7, 9, 12, 13, 15};
+    const char *kinds[] = {"A", "B", "C", "D", "E", "F"};
+    struct hp_manifest m;
+
+    parse(yaml, &m);
+    assert_lines(&m, lines, 6);
+    for (size_t i = 0; i < 6; i++) {
+        struct json_object *kind = NULL;
+        ck_assert_msg(m.docs[i].error == NULL, "document %zu: unexpected error %s", i,
+                      m.docs[i].error);
+        ck_assert(json_object_object_get_ex(m.docs[i].obj, "kind", &kind));
+        ck_assert_str_eq(json_object_get_string(kind), kinds[i]);
+    }
+    hp_manifest_cleanup(&m);
+}
+END_TEST
+
+START_TEST(test_manifest_yaml_directive)
+{
+    const char *yaml = "%YAML 1.1\n"
+                       "---\n"
+                       "kind: A\n" /* 3 */
+                       "...\n"
+                       "%YAML 1.1\n"
+                       "# comment\n"
+                       "---\n"
+                       "kind: B\n"; /* 8 */
+    const size_t lines[] = {3, 8};
+    struct hp_manifest m;
+
+    parse(yaml, &m);
+    assert_lines(&m, lines, 2);
+    assert_doc_json(&m.docs[0], "{\"kind\":\"A\"}");
+    assert_doc_json(&m.docs[1], "{\"kind\":\"B\"}");
+    hp_manifest_cleanup(&m);
+}
+END_TEST
+
+START_TEST(test_manifest_crlf)
+{
+    const size_t lines[] = {1, 3};
+    struct hp_manifest m;
+
+    parse("a: 1\r\n---\r\nb: 2\r\n", &m);
+    assert_lines(&m, lines, 2);
+    assert_doc_json(&m.docs[0], "{\"a\":1}");
+    assert_doc_json(&m.docs[1], "{\"b\":2}");
+    hp_manifest_cleanup(&m);
+}
+END_TEST
+
+START_TEST(test_manifest_malformed_middle_doc)
+{
+    const char *yaml = "kind: A\n"                       /* 1 */
+                       "---\n"                           /* 2 */
+                       "kind: B\n"                       /* 3 */
+                       "spec:\n"                         /* 4 */
+                       "  image: [YOUR NAME]/x:latest\n" /* 5 */
+                       "---\n"                           /* 6 */
+                       "kind: C\n"                       /* 7 */
+                       "---\n"                           /* 8 */
+                       "a: \"unterminated\n"             /* 9 */
+                       "---\n"                           /* 10 */
+                       "kind: D\n";                      /* 11 */
+    const size_t lines[] = {1, 3, 7, 9, 11};
+    struct hp_manifest m;
+
+    parse(yaml, &m);
+    assert_lines(&m, lines, 5);
+    assert_doc_json(&m.docs[0], "{\"kind\":\"A\"}");
+    assert_doc_error(&m.docs[1], "line 5: did not find expected key");
+    assert_doc_error(&m.docs[1], "started at line 5");
+    assert_doc_json(&m.docs[2], "{\"kind\":\"C\"}");
+    assert_doc_error(&m.docs[3], "line 10:");
+    assert_doc_error(&m.docs[3], "quoted scalar that started at line 9");
+    assert_doc_json(&m.docs[4], "{\"kind\":\"D\"}");
+    hp_manifest_cleanup(&m);
+}
+END_TEST
+
+struct scalar_case {
+    const char *yaml;     /* value text after "v: " */
+    enum json_type type;  /* expected type */
+    const char *expected; /* JSON text, or for doubles a strtod() input */
+};
+
+static const struct scalar_case scalar_cases[] = {
+    /* null */
+    {"", json_type_null, "null"},
+    {"~", json_type_null, "null"},
+    {"null", json_type_null, "null"},
+    {"Null", json_type_null, "null"},
+    {"NULL", json_type_null, "null"},
+    /* every YAML 1.1 boolean spelling */
+    {"y", json_type_boolean, "true"},
+    {"Y", json_type_boolean, "true"},
+    {"yes", json_type_boolean, "true"},
+    {"Yes", json_type_boolean, "true"},
+    {"YES", json_type_boolean, "true"},
+    {"on", json_type_boolean, "true"},
+    {"On", json_type_boolean, "true"},
+    {"ON", json_type_boolean, "true"},
+    {"true", json_type_boolean, "true"},
+    {"True", json_type_boolean, "true"},
+    {"TRUE", json_type_boolean, "true"},
+    {"n", json_type_boolean, "false"},
+    {"N", json_type_boolean, "false"},
+    {"no", json_type_boolean, "false"},
+    {"No", json_type_boolean, "false"},
+    {"NO", json_type_boolean, "false"},
+    {"off", json_type_boolean, "false"},
+    {"Off", json_type_boolean, "false"},
+    {"OFF", json_type_boolean, "false"},
+    {"false", json_type_boolean, "false"},
+    {"False", json_type_boolean, "false"},
+    {"FALSE", json_type_boolean, "false"},
+    /* integers */
+    {"0", json_type_int, "0"},
+    {"42", json_type_int, "42"},
+    {"-17", json_type_int, "-17"},
+    {"+5", json_type_int, "5"},
+    {"0x1F", json_type_int, "31"},
+    {"0X1f", json_type_int, "31"},
+    {"-0x10", json_type_int, "-16"},
+    {"0o17", json_type_int, "15"},
+    {"017", json_type_int, "15"},
+    {"0b101", json_type_int, "5"},
+    {"-0b11", json_type_int, "-3"},
+    {"1_000_000", json_type_int, "1000000"},
+    {"0x_ff", json_type_int, "255"},
+    {"9223372036854775807", json_type_int, "9223372036854775807"},
+    {"-9223372036854775808", json_type_int, "-9223372036854775808"},
+    {"9223372036854775808", json_type_int, "9223372036854775808"},
+    {"18446744073709551615", json_type_int, "18446744073709551615"},
+    {"0xFFFFFFFFFFFFFFFF", json_type_int, "18446744073709551615"},
+    /* floats, including integers too big for 64 bits */
+    {"18446744073709551616", json_type_double, "18446744073709551616"},
+    {"-9223372036854775809", json_type_double, "-9223372036854775809"},
+    {"08", json_type_double, "8"},
+    {"1.5", json_type_double, "1.5"},
+    {"-0.25", json_type_double, "-0.25"},
+    {".5", json_type_double, "0.5"},
+    {"+.5", json_type_double, "0.5"},
+    {"1.", json_type_double, "1"},
+    {"1e3", json_type_double, "1000"},
+    {"1.5E-2", json_type_double, "0.015"},
+    {"6.02e+23", json_type_double, "6.02e23"},
+    {"1_000.5", json_type_double, "1000.5"},
+    {".inf", json_type_double, "inf"},
+    {".Inf", json_type_double, "inf"},
+    {".INF", json_type_double, "inf"},
+    {"+.inf", json_type_double, "inf"},
+    {"-.inf", json_type_double, "-inf"},
+    {"-.Inf", json_type_double, "-inf"},
+    {"-.INF", json_type_double, "-inf"},
+    {".nan", json_type_double, "nan"},
+    {".NaN", json_type_double, "nan"},
+    {".NAN", json_type_double, "nan"},
+    /* strings: quoted numbers and words stay strings, and so does everything unresolvable */
+    {"'42'", json_type_string, "\"42\""},
+    {"\"true\"", json_type_string, "\"true\""},
+    {"'0x10'", json_type_string, "\"0x10\""},
+    {"\"null\"", json_type_string, "\"null\""},
+    {"''", json_type_string, "\"\""},
+    {"|-\n  42", json_type_string, "\"42\""},
+    {">-\n  yes", json_type_string, "\"yes\""},
+    {"abc", json_type_string, "\"abc\""},
+    {"yes please", json_type_string, "\"yes please\""},
+    {"True1", json_type_string, "\"True1\""},
+    {"0x", json_type_string, "\"0x\""},
+    {"0b2", json_type_string, "\"0b2\""},
+    {"1.2.3", json_type_string, "\"1.2.3\""},
+    {"0x1FFFFFFFFFFFFFFFF", json_type_string, "\"0x1FFFFFFFFFFFFFFFF\""},
+    {"1e999", json_type_string, "\"1e999\""},
+    {"12:30", json_type_string, "\"12:30\""},
+    {"+", json_type_string, "\"+\""},
+    {".", json_type_string, "\".\""},
+    {"nginx:1.25", json_type_string, "\"nginx:1.25\""},
+};
+
+static void check_scalar(const struct scalar_case *c)
+{
+    char yaml[128];
+    struct hp_manifest m;
+    struct json_object *v = NULL;
+
+    snprintf(yaml, sizeof(yaml), "v: %s\n", c->yaml);
+    parse(yaml, &m);
+    ck_assert_msg(m.len == 1 && m.docs[0].error == NULL, "'%s': expected a document, got %s",
+                  c->yaml, m.len ? m.docs[0].error : "none");
+    ck_assert_msg(json_object_object_get_ex(m.docs[0].obj, "v", &v), "'%s': no key v", c->yaml);
+    ck_assert_msg(json_object_get_type(v) == c->type, "'%s': expected type %s, got %s (%s)",
+                  c->yaml, json_type_to_name(c->type), json_type_to_name(json_object_get_type(v)),
+                  SHOW(v));
+    if (c->type == json_type_double) {
+        double want = strtod(c->expected, NULL);
+        double got = json_object_get_double(v);
+        ck_assert_msg(isnan(want) ? isnan(got) : got == want, "'%s': expected %s, got %.17g",
+                      c->yaml, c->expected, got);
+    } else if (c->type != json_type_null) {
+        ck_assert_msg(strcmp(SHOW(v), c->expected) == 0, "'%s': expected %s, got %s", c->yaml,
+                      c->expected, SHOW(v));
+    }
+    hp_manifest_cleanup(&m);
+}
+
+START_TEST(test_manifest_scalar_types)
+{
+    for (size_t i = 0; i < sizeof(scalar_cases) / sizeof(scalar_cases[0]); i++) {
+        check_scalar(&scalar_cases[i]);
+    }
+}
+END_TEST
+
+START_TEST(test_manifest_keys_are_text)
+{
+    check_one("1: a\ntrue: b\n~: c\n0x10: d\n'q': e\nyes: f\n",
+              "{\"1\":\"a\",\"true\":\"b\",\"~\":\"c\",\"0x10\":\"d\",\"q\":\"e\",\"yes\":\"f\"}");
+    check_one_error("? [a]\n: b\n", "line 1: mapping keys must be scalars");
+    check_one_error("x: 1\n{a: 1}: b\n", "line 2: mapping keys must be scalars");
+    check_one_error("a: &l [1]\n*l : b\n", "line 2: mapping key *l is not a scalar");
+}
+END_TEST
+
+START_TEST(test_manifest_tags)
+{
+    static const struct {
+        const char *yaml;
+        const char *json;
+    } ok[] = {
+        {"v: !!str 42", "{\"v\":\"42\"}"},
+        {"v: !!str true", "{\"v\":\"true\"}"},
+        {"v: !!str", "{\"v\":\"\"}"},
+        {"v: !!int \"42\"", "{\"v\":42}"},
+        {"v: !!int 0x10", "{\"v\":16}"},
+        {"v: !!float 1", "{\"v\":1.0}"},
+        {"v: !!float \"2.5\"", "{\"v\":2.5}"},
+        {"v: !!bool yes", "{\"v\":true}"},
+        {"v: !!bool 'false'", "{\"v\":false}"},
+        {"v: !!null ''", "{\"v\":null}"},
+        {"v: !!null ~", "{\"v\":null}"},
+        {"v: !<tag:yaml.org,2002:int> '7'", "{\"v\":7}"},
+        {"v: ! 12", "{\"v\":\"12\"}"},
+        {"v: !custom 12", "{\"v\":\"12\"}"},
+        {"v: !!binary aGk=", "{\"v\":\"aGk=\"}"},
+        {"v: !!seq [1]", "{\"v\":[1]}"},
+    };
+    static const struct {
+        const char *yaml;
+        const char *needle;
+    } bad[] = {
+        {"v: !!int abc", "line 1: cannot decode !!str `abc` as !!int"},
+        {"a: 1\nv: !!int 1.5", "line 2: cannot decode !!float `1.5` as !!int"},
+        {"v: !!bool 1", "cannot decode !!int `1` as !!bool"},
+        {"v: !!null x", "cannot decode !!str `x` as !!null"},
+        {"v: !!float abc", "cannot decode !!str `abc` as !!float"},
+    };
+
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        check_one(ok[i].yaml, ok[i].json);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        check_one_error(bad[i].yaml, bad[i].needle);
+    }
+}
+END_TEST
+
+START_TEST(test_manifest_anchors_aliases)
+{
+    struct hp_manifest m;
+    struct json_object *base = NULL;
+    struct json_object *copy = NULL;
+
+    check_one("base: &b {x: 1, y: [2]}\n"
+              "copy: *b\n"
+              "list: &l [1, two]\n"
+              "again: *l\n"
+              "name: &n hello\n"
+              "name2: *n\n"
+              "*n : from-alias\n"
+              "re: &n bye\n"
+              "name3: *n\n",
+              "{\"base\":{\"x\":1,\"y\":[2]},\"copy\":{\"x\":1,\"y\":[2]},\"list\":[1,\"two\"],"
+              "\"again\":[1,\"two\"],\"name\":\"hello\",\"name2\":\"hello\","
+              "\"hello\":\"from-alias\",\"re\":\"bye\",\"name3\":\"bye\"}");
+    check_one_error("a: 1\nb: *nope\n", "line 2: undefined alias *nope");
+    check_one_error("a: &x [1, *x]\n", "line 1: recursive alias *x");
+
+    /* Aliases share the anchored object rather than copying it. */
+    parse("base: &b {x: 1}\ncopy: *b\n", &m);
+    ck_assert(json_object_object_get_ex(m.docs[0].obj, "base", &base));
+    ck_assert(json_object_object_get_ex(m.docs[0].obj, "copy", &copy));
+    ck_assert_ptr_eq(base, copy);
+    hp_manifest_cleanup(&m);
+}
+END_TEST
+
+START_TEST(test_manifest_merge_keys)
+{
+    check_one("defaults: &d {a: 1, b: 2}\n"
+              "other: &o {b: 3, c: 4}\n"
+              "one:\n"
+              "  <<: *d\n"
+              "  b: 20\n"
+              "two:\n"
+              "  <<: [*d, *o]\n"
+              "three:\n"
+              "  a: 0\n"
+              "  <<: {a: 9, z: 26}\n"
+              "four:\n"
+              "  \"<<\": literal\n",
+              "{\"defaults\":{\"a\":1,\"b\":2},\"other\":{\"b\":3,\"c\":4},"
+              "\"one\":{\"a\":1,\"b\":20},\"two\":{\"a\":1,\"b\":2,\"c\":4},"
+              "\"three\":{\"a\":0,\"z\":26},\"four\":{\"<<\":\"literal\"}}");
+    check_one_error("a:\n  <<: 5\n", "line 2: the value of a << merge key must be a mapping");
+    check_one_error("a:\n  <<: [{x: 1}, 2]\n", "line 2: the value of a << merge key");
+    check_one_error("d: &d {a: 1}\ne:\n  <<: *d\n  <<: *d\n", "duplicate key \"<<\" at line 4");
+}
+END_TEST
+
+START_TEST(test_manifest_alias_bomb_limited)
+{
+    const char *bomb =
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+        "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+        "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+        "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+        "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+        "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+        "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+        "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+        "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+    const char *small = "a: &a [1,2,3,4,5,6,7,8,9]\nb: [*a, *a]\n";
+    struct hp_manifest_limits lim = hp_manifest_default_limits;
+    struct hp_manifest m;
+
+    check_one_error(bomb, "more than 4000000 nodes");
+
+    /* root, 2 keys, the anchored list (10), the list of aliases (1) and 2 x 10 expanded */
+    lim.max_nodes = 34;
+    parse_len(small, strlen(small), &lim, &m);
+    assert_len(&m, 1);
+    ck_assert_msg(m.docs[0].error == NULL, "expected success at the limit, got %s",
+                  m.docs[0].error);
+    hp_manifest_cleanup(&m);
+    lim.max_nodes = 33;
+    parse_len(small, strlen(small), &lim, &m);
+    assert_len(&m, 1);
+    assert_doc_error(&m.docs[0], "line 2: document has more than 33 nodes");
+    hp_manifest_cleanup(&m);
+}
+END_TEST
+
+static char *repeat(const char *head, const char *unit, size_t times, const char *tail)
+{
+    size_t hl = strlen(head);
+    size_t ul = strlen(unit);
+    size_t tl = strlen(tail);
+    char *s = malloc(hl + ul * times + tl + 1);
+    ck_assert_ptr_nonnull(s);
+    memcpy(s, head, hl);
+    for (size_t i = 0; i < times; i++) {
+        memcpy(s + hl + i * ul, unit, ul);
+    }
+    memcpy(s + hl + ul * times, tail, tl + 1);
+    return s;
+}
+
+START_TEST(test_manifest_depth_bomb_limited)
+{
+    size_t big = (size_t)10 * 1024 * 1024;
+    char *s = malloc(big + 1);
+    struct hp_manifest m;
+    char *ok;
+    char *deep;
+
+    /* 10 MB of '[' on one line must fail at depth 65, not after reading it all into a tree. */
+    ck_assert_ptr_nonnull(s);
+    memset(s, '[', big);
+    s[big] = '\0';
+    parse_len(s, big, NULL, &m);
+    assert_len(&m, 1);
+    assert_doc_error(&m.docs[0], "line 1: nesting deeper than 64 levels");
+    hp_manifest_cleanup(&m);
+    free(s);
+
+    /* Block style: "- - - ..." */
+    s = repeat("", "- ", 100000, "x\n");
+    parse(s, &m);
+    assert_doc_error(&m.docs[0], "nesting deeper than 64 levels");
+    hp_manifest_cleanup(&m);
+    free(s);
+
+    /* Exactly 64 levels load; 65 do not. */
+    ok = repeat("[", "[", 63, "");
+    s = repeat(ok, "]", 64, "");
+    free(ok);
+    parse(s, &m);
+    assert_len(&m, 1);
+    ck_assert_msg(m.docs[0].error == NULL, "64 levels: unexpected error %s", m.docs[0].error);
+    hp_manifest_cleanup(&m);
+    free(s);
+    deep = repeat("---\n", "{a: ", 65, "1");
+    s = repeat(deep, "}", 65, "\n");
+    free(deep);
+    parse(s, &m);
+    assert_doc_error(&m.docs[0], "line 2: nesting deeper than 64 levels");
+    hp_manifest_cleanup(&m);
+    free(s);
+}
+END_TEST
+
+START_TEST(test_manifest_duplicate_keys)
+{
+    struct hp_manifest m;
+
+    check_one_error("a: 1\nb: 2\na: 3\n", "duplicate key \"a\" at line 3");
+    check_one_error("{\"a\": 1, \"a\": 2}", "duplicate key \"a\" at line 1");
+    check_one("a: {x: 1}\nb: {x: 2}\n", "{\"a\":{\"x\":1},\"b\":{\"x\":2}}");
+
+    parse("kind: A\n---\nspec:\n  x: 1\n  y: 2\n  x: 3\n", &m);
+    assert_len(&m, 2);
+    assert_doc_json(&m.docs[0], "{\"kind\":\"A\"}");
+    assert_doc_error(&m.docs[1], "duplicate key \"x\" at line 6");
+    hp_manifest_cleanup(&m);
+}
+END_TEST
+
+START_TEST(test_manifest_max_docs)
+{
+    struct hp_manifest_limits lim = hp_manifest_default_limits;
+    struct hp_error err = {0};
+    struct hp_manifest m;
+    const char *three = "a: 1\n---\nb: 2\n---\n# empty\n---\nc: 3\n";
+    enum hp_err rc;
+
+    lim.max_docs = 2;
+    rc = hp_manifest_parse(three, strlen(three), &lim, &m, &err);
+    ck_assert_msg(rc == HP_ERR_LIMIT, "expected HP_ERR_LIMIT, got %d", (int)rc);
+    ck_assert_msg(strstr(err.msg, "more than 2 YAML documents") != NULL, "message: %s", err.msg);
+    ck_assert_ptr_null(m.docs);
+    ck_assert_uint_eq(m.len, 0);
+
+    /* Empty documents do not count. */
+    lim.max_docs = 3;
+    parse_len(three, strlen(three), &lim, &m);
+    assert_len(&m, 3);
+    hp_manifest_cleanup(&m);
+}
+END_TEST
+
+START_TEST(test_manifest_max_bytes)
+{
+    struct hp_manifest_limits lim = hp_manifest_default_limits;
+    struct hp_error err = {0};
+    struct hp_manifest m;
+    const char *doc = "a: 1\n"; /* 5 bytes */
+    enum hp_err rc;
+
+    ck_assert_uint_eq(hp_manifest_default_limits.max_bytes, (size_t)64 * 1024 * 1024);
+    ck_assert_uint_eq(hp_manifest_default_limits.max_docs, 10000);
+    ck_assert_uint_eq(hp_manifest_default_limits.max_depth, 64);
+    ck_assert_uint_eq(hp_manifest_default_limits.max_nodes, 4000000);
+
+    lim.max_bytes = 4;
+    rc = hp_manifest_parse(doc, 5, &lim, &m, &err);
+    ck_assert_msg(rc == HP_ERR_LIMIT, "expected HP_ERR_LIMIT, got %d", (int)rc);
+    ck_assert_msg(strstr(err.msg, "5 bytes") != NULL, "message: %s", err.msg);
+    ck_assert_ptr_null(m.docs);
+    ck_assert_uint_eq(m.len, 0);
+    ck_assert_int_eq(hp_manifest_parse(doc, 5, &lim, &m, NULL), HP_ERR_LIMIT);
+
+    lim.max_bytes = 5;
+    parse_len(doc, 5, &lim, &m);
+    assert_len(&m, 1);
+    hp_manifest_cleanup(&m);
+}
+END_TEST
+
+START_TEST(test_manifest_item_lines_list)
+{
+    const char *yaml = "---\n"                               /* 1 */
+                       "kind: Other\n"                       /* 2 */
+                       "---\n"                               /* 3 */
+                       "apiVersion: v1\n"                    /* 4 */
+                       "kind: List\n"                        /* 5 */
+                       "items:\n"                            /* 6 */
+                       "- apiVersion: v1\n"                  /* 7 */
+                       "  kind: Pod\n"                       /* 8 */
+                       "-\n"                                 /* 9 */
+                       "  apiVersion: v1\n"                  /* 10 */
+                       "  kind: Pod\n"                       /* 11 */
+                       "# comment\n"                         /* 12 */
+                       "- {apiVersion: v1, kind: Service}\n" /* 13 */
+                       "spec:\n"                             /* 14 */
+                       "  items: [1, 2]\n";                  /* 15 */
+    const size_t want[] = {7, 10, 13};
+    struct hp_manifest m;
+
+    parse(yaml, &m);
+    assert_len(&m, 2);
+    ck_assert_uint_eq(m.docs[0].n_item_lines, 0);
+    ck_assert_ptr_null(m.docs[0].item_lines);
+    ck_assert_uint_eq(m.docs[1].line, 4);
+    ck_assert_msg(m.docs[1].n_item_lines == 3, "expected 3 item lines, got %zu",
+                  m.docs[1].n_item_lines);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_msg(m.docs[1].item_lines[i] == want[i], "item %zu: expected line %zu, got %zu", i,
+                      want[i], m.docs[1].item_lines[i]);
+    }
+    hp_manifest_cleanup(&m);
+
+    /* items that is not a sequence, or not at the root, records nothing */
+    parse("items: {a: 1}\n---\nspec:\n  items:\n  - 1\n", &m);
+    assert_len(&m, 2);
+    ck_assert_uint_eq(m.docs[0].n_item_lines, 0);
+    ck_assert_uint_eq(m.docs[1].n_item_lines, 0);
+    hp_manifest_cleanup(&m);
+}
+END_TEST
+
+START_TEST(test_manifest_bom)
+{
+    struct hp_manifest m;
+
+    parse("\xef\xbb\xbf"
+          "a: 1\n---\nb: 2\n",
+          &m);
+    assert_len(&m, 2);
+    ck_assert_uint_eq(m.docs[0].line, 1);
+    ck_assert_uint_eq(m.docs[1].line, 3);
+    assert_doc_json(&m.docs[0], "{\"a\":1}");
+    hp_manifest_cleanup(&m);
+
+    check_one("\xef\xbb\xbf{\"a\": [1]}", "{\"a\":[1]}");
+}
+END_TEST
+
+START_TEST(test_manifest_json_inputs)
+{
+    static const struct {
+        const char *json;
+        const char *expected;
+    } cases[] = {
+        {"{\"a\":1,\"b\":[true,null]}", "{\"a\":1,\"b\":[true,null]}"},
+        {"{\n  \"a\": 1,\n  \"b\": [\n    true,\n    null\n  ]\n}\n",
+         "{\"a\":1,\"b\":[true,null]}"},
+        {"{\n\t\"a\": 1,\n\t\"b\": [\n\t\t2.5\n\t]\n}\n", "{\"a\":1,\"b\":[2.5]}"},
+        {"{\"s\":\"caf\\u00e9 a\\/b\"}", "{\"s\":\"caf\\u00e9 a/b\"}"},
+        {"{\"n\":-12,\"f\":1.5e3,\"big\":18446744073709551615,\"e\":{},\"l\":[]}",
+         "{\"n\":-12,\"f\":1500.0,\"big\":18446744073709551615,\"e\":{},\"l\":[]}"},
+        {"[1, \"two\", {\"three\": 3}]", "[1,\"two\",{\"three\":3}]"},
+    };
+    const char *list = "{\n"                                                /* 1 */
+                       "  \"apiVersion\": \"v1\",\n"                        /* 2 */
+                       "  \"kind\": \"List\",\n"                            /* 3 */
+                       "  \"items\": [\n"                                   /* 4 */
+                       "    {\"apiVersion\": \"v1\", \"kind\": \"Pod\"},\n" /* 5 */
+                       "    {\n"                                            /* 6 */
+                       "      \"apiVersion\": \"apps/v1\", \"kind\": \"Deployment\"\n"
+                       "    }\n"
+                       "  ]\n"
+                       "}\n";
+    struct hp_manifest m;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        check_one(cases[i].json, cases[i].expected);
+    }
+    parse(list, &m);
+    assert_len(&m, 1);
+    assert_doc_json(&m.docs[0], "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":["
+                                "{\"apiVersion\":\"v1\",\"kind\":\"Pod\"},"
+                                "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\"}]}");
+    ck_assert_uint_eq(m.docs[0].n_item_lines, 2);
+    ck_assert_uint_eq(m.docs[0].item_lines[0], 5);
+    ck_assert_uint_eq(m.docs[0].item_lines[1], 6);
+    hp_manifest_cleanup(&m);
+}
+END_TEST
+
+START_TEST(test_manifest_bad_bytes)
+{
+    static const struct {
+        const char *data;
+        size_t len;
+        const char *needle;
+    } cases[] = {
+        {BYTES("{\"a\": \"\xff\"}"), "line 1: invalid UTF-8 (byte 0xff)"},
+        {BYTES("a: 1\nb: \xc0\xaf\n"), "line 2: invalid UTF-8"}, /* overlong '/' */
+        {BYTES("a: \xed\xa0\x80\n"), "line 1: invalid UTF-8"},   /* surrogate */
+        {BYTES("a: \xe2\x82"), "line 1: invalid UTF-8"},         /* truncated */
+        {BYTES("a: 1\nb: \0\n"), "line 2: NUL character in input"},
+        {BYTES("{\"a\":\0}"), "line 1: NUL character in input"},
+        {BYTES("a: 1\nb: \x01\n"), "line 2: control characters are not allowed"},
+    };
+    struct hp_manifest m;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        parse_len(cases[i].data, cases[i].len, NULL, &m);
+        ck_assert_msg(m.len == 1, "case %zu: expected 1 document, got %zu", i, m.len);
+        assert_doc_error(&m.docs[0], cases[i].needle);
+        hp_manifest_cleanup(&m);
+    }
+
+    /* The bad document does not stop its neighbours. */
+    parse_len(BYTES("a: 1\n---\nb: \xff\n---\nc: 3\n"), NULL, &m);
+    assert_len(&m, 3);
+    assert_doc_json(&m.docs[0], "{\"a\":1}");
+    assert_doc_error(&m.docs[1], "line 3: invalid UTF-8");
+    assert_doc_json(&m.docs[2], "{\"c\":3}");
+    hp_manifest_cleanup(&m);
+}
+END_TEST
+
+START_TEST(test_manifest_empty_input)
+{
+    static const char *const empties[] = {
+        "",
+        "\n\n   \n",
+        "---\n",
+        "---\n---\n...\n",
+        "\xef\xbb\xbf",
+        "--- # nothing\n...\n",
+        "---\nnull\n",
+        "~\n",
+    };
+    struct hp_manifest m = {0};
+
+    for (size_t i = 0; i < sizeof(empties) / sizeof(empties[0]); i++) {
+        parse(empties[i], &m);
+        ck_assert_msg(m.len == 0, "'%s': expected 0 documents, got %zu", empties[i], m.len);
+        ck_assert_ptr_null(m.docs);
+        hp_manifest_cleanup(&m);
+    }
+    ck_assert_int_eq(hp_manifest_parse(NULL, 0, NULL, &m, NULL), HP_OK);
+    ck_assert_uint_eq(m.len, 0);
+    hp_manifest_cleanup(&m);
+    hp_manifest_cleanup(&m);
+    hp_manifest_cleanup(NULL);
+}
+END_TEST
+
+START_TEST(test_manifest_comment_only_doc)
+{
+    const size_t lines[] = {1, 7};
+    struct hp_manifest m;
+
+    parse("# just a comment\n", &m);
+    assert_len(&m, 0);
+    hp_manifest_cleanup(&m);
+
+    parse("a: 1\n---\n# only a comment\n  # indented comment\n\n---\nb: 2\n", &m);
+    assert_lines(&m, lines, 2);
+    assert_doc_json(&m.docs[1], "{\"b\":2}");
+    hp_manifest_cleanup(&m);
+}
+END_TEST
+
+static bool has_suffix(const char *name, const char *suffix)
+{
+    size_t n = strlen(name);
+    size_t s = strlen(suffix);
+    return n >= s && strcmp(name + n - s, suffix) == 0;
+}
+
+/* Calls fn on every *.yaml / *.yml file in dir; returns how many. */
+static size_t for_each_yaml(const char *dir, void (*fn)(const char *path))
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t count = 0;
+    char path[4096];
+
+    ck_assert_msg(d != NULL, "cannot open %s", dir);
+    while ((e = readdir(d)) != NULL) {
+        if (!has_suffix(e->d_name, ".yaml") && !has_suffix(e->d_name, ".yml")) {
+            continue;
+        }
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        fn(path);
+        count++;
+    }
+    closedir(d);
+    return count;
+}
+
+static void load_clean(const char *path)
+{
+    size_t len = 0;
+    char *data = tu_read_file(path, &len);
+    struct hp_manifest m;
+
+    parse_len(data, len, NULL, &m);
+    ck_assert_msg(m.len > 0, "%s: no documents", path);
+    for (size_t i = 0; i < m.len; i++) {
+        ck_assert_msg(m.docs[i].error == NULL, "%s: document %zu (line %zu): %s", path, i,
+                      m.docs[i].line, m.docs[i].error);
+        ck_assert_msg(json_object_is_type(m.docs[i].obj, json_type_object),
+                      "%s: document %zu (line %zu) is not a mapping", path, i, m.docs[i].line);
+    }
+    hp_manifest_cleanup(&m);
+    free(data);
+}
+
+static void load_malformed(const char *path)
+{
+    size_t len = 0;
+    char *data = tu_read_file(path, &len);
+    struct hp_manifest m;
+    size_t errors = 0;
+
+    parse_len(data, len, NULL, &m);
+    for (size_t i = 0; i < m.len; i++) {
+        const char *e = m.docs[i].error;
+        const char *at = e != NULL ? strstr(e, "line ") : NULL;
+        if (e == NULL) {
+            continue;
+        }
+        ck_assert_msg(at != NULL && at[5] >= '1' && at[5] <= '9',
+                      "%s: document %zu: error without a line number: %s", path, i, e);
+        errors++;
+    }
+    ck_assert_msg(errors > 0, "%s: expected at least one document error, got none", path);
+    hp_manifest_cleanup(&m);
+    free(data);
+}
+
+START_TEST(test_manifest_corpus_loads)
+{
+    const char *corpus = tu_corpus_dir();
+    char dir[4096];
+
+    if (corpus == NULL) {
+        printf("test_manifest_corpus_loads: skipped, HP_CORPUS_DIR not found\n");
+        return;
+    }
+    snprintf(dir, sizeof(dir), "%s/dotnet/manifests", corpus);
+    ck_assert_msg(for_each_yaml(dir, load_clean) > 0, "no manifests in %s", dir);
+}
+END_TEST
+
+START_TEST(test_manifest_corpus_malformed)
+{
+    const char *corpus = tu_corpus_dir();
+    char dir[4096];
+    size_t n;
+
+    if (corpus == NULL) {
+        printf("test_manifest_corpus_malformed: skipped, HP_CORPUS_DIR not found\n");
+        return;
+    }
+    snprintf(dir, sizeof(dir), "%s/dotnet/manifests/malformed", corpus);
+    n = for_each_yaml(dir, load_malformed);
+    ck_assert_msg(n == 2, "expected 2 malformed manifests in %s, found %zu", dir, n);
+}
+END_TEST
+
+static Suite *manifest_suite(void)
+{
+    Suite *s = suite_create("manifest");
+    TCase *tc = tcase_create("core");
+
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_manifest_multi_doc_lines);
+    tcase_add_test(tc, test_manifest_yaml_directive);
+    tcase_add_test(tc, test_manifest_crlf);
+    tcase_add_test(tc, test_manifest_malformed_middle_doc);
+    tcase_add_test(tc, test_manifest_scalar_types);
+    tcase_add_test(tc, test_manifest_keys_are_text);
+    tcase_add_test(tc, test_manifest_tags);
+    tcase_add_test(tc, test_manifest_anchors_aliases);
+    tcase_add_test(tc, test_manifest_merge_keys);
+    tcase_add_test(tc, test_manifest_alias_bomb_limited);
+    tcase_add_test(tc, test_manifest_depth_bomb_limited);
+    tcase_add_test(tc, test_manifest_duplicate_keys);
+    tcase_add_test(tc, test_manifest_max_docs);
+    tcase_add_test(tc, test_manifest_max_bytes);
+    tcase_add_test(tc, test_manifest_item_lines_list);
+    tcase_add_test(tc, test_manifest_bom);
+    tcase_add_test(tc, test_manifest_json_inputs);
+    tcase_add_test(tc, test_manifest_bad_bytes);
+    tcase_add_test(tc, test_manifest_empty_input);
+    tcase_add_test(tc, test_manifest_comment_only_doc);
+    tcase_add_test(tc, test_manifest_corpus_loads);
+    tcase_add_test(tc, test_manifest_corpus_malformed);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tu_run(manifest_suite());
+}
