@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The subcommands of the hardpod binary. Each takes its own argv (argv[0] is
+ * the command name), prints to stdout and stderr, and returns the process
+ * exit status: 0 success, 2 usage or input errors, others per command.
+ */
+#ifndef HP_CMD_H
+#define HP_CMD_H
+
+/* `hardpod audit [flags] PATH...`: 0 nothing denied, 1 denials, 2 errors. */
+int hp_cmd_audit(int argc, char **argv);
+
+#endif

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `hardpod audit`: parses the flags, loads the policy (a config file, a
+ * built-in profile, optionally narrowed with --only) and runs the library's
+ * audit over the paths. Usage errors name the problem and exit 2.
+ */
+#include "cmd.h"
+
+#include "hardpod/audit.h"
+#include "hardpod/config.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+    OPT_CONFIG = 256,
+    OPT_PROFILE,
+    OPT_ONLY,
+    OPT_FORMAT,
+    OPT_COLOR,
+    OPT_NOW,
+};
+
+/* --now is a testing aid for exemption expiry and is left out of --help. */
+static const struct option long_options[] = {
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"profile", required_argument, NULL, OPT_PROFILE},
+    {"only", required_argument, NULL, OPT_ONLY},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"color", required_argument, NULL, OPT_COLOR},
+    {"now", required_argument, NULL, OPT_NOW},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+struct audit_args {
+    const char *config;
+    const char *profile;
+    const char *only;
+    const char *format;
+    const char *color;
+    const char *now;
+    bool help;
+    char **paths;
+    size_t n_paths;
+};
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("hardpod audit: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nsee 'hardpod audit --help'\n", stderr);
+    return 2;
+}
+
+static void print_checks(FILE *out)
+{
+    size_t col = 2;
+    fputs("  ", out);
+    for (int c = 0; c < HP_CHECK_COUNT; c++) {
+        const char *name = hp_check_name((enum hp_check)c);
+        size_t n = strlen(name) + (c + 1 < HP_CHECK_COUNT ? 1 : 0);
+        if (col > 2 && col + 1 + n > 78) {
+            fputs("\n  ", out);
+            col = 2;
+        } else if (col > 2) {
+            fputc(' ', out);
+            col++;
+        }
+        fprintf(out, "%s%s", name, c + 1 < HP_CHECK_COUNT ? "," : "");
+        col += n;
+    }
+    fputc('\n', out);
+}
+
+static void print_help(FILE *out)
+{
+    fputs("usage: hardpod audit [flags] PATH...\n\n"
+          "Checks Kubernetes manifests against the policy, without a cluster, and reports\n"
+          "every finding. PATH is a file (read whatever its extension), a directory\n"
+          "(searched recursively for *.yaml, *.yml and *.json, in sorted order) or - for\n"
+          "stdin. YAML streams, JSON, Lists and AdmissionReviews are accepted.\n\n"
+          "flags:\n"
+          "  --config FILE        read the policy (profile, check overrides, exemptions)\n"
+          "                       from FILE\n"
+          "  --profile NAME       built-in profile: hardened (the default), psa-restricted,\n"
+          "                       psa-baseline or none; with --config it replaces the\n"
+          "                       file's profile\n"
+          "  --only CHECK[,...]   run only these checks; the others are off\n"
+          "  --format FORMAT      text (the default), json or sarif (SARIF 2.1.0, for\n"
+          "                       code scanning)\n"
+          "  --color WHEN         colour the text report: auto (the default: when stdout is\n"
+          "                       a terminal and NO_COLOR is unset), always or never\n"
+          "  -h, --help           show this help\n\n"
+          "checks:\n",
+          out);
+    print_checks(out);
+    fputs("\nexit status:\n"
+          "  0  nothing is denied\n"
+          "  1  at least one resource has a deny finding\n"
+          "  2  an input could not be read, parsed or evaluated, or a usage or config error\n",
+          out);
+}
+
+/* Parses argv into a; returns -1 to go on, or the exit status. */
+static int parse_args(int argc, char **argv, struct audit_args *a)
+{
+    opterr = 0;
+    optind = 0;
+    for (;;) {
+        int c = getopt_long(argc, argv, ":h", long_options, NULL);
+        if (c == -1) {
+            break;
+        }
+        switch (c) {
+        case OPT_CONFIG:
+            a->config = optarg;
+            break;
+        case OPT_PROFILE:
+            a->profile = optarg;
+            break;
+        case OPT_ONLY:
+            a->only = optarg;
+            break;
+        case OPT_FORMAT:
+            a->format = optarg;
+            break;
+        case OPT_COLOR:
+            a->color = optarg;
+            break;
+        case OPT_NOW:
+            a->now = optarg;
+            break;
+        case 'h':
+            a->help = true;
+            break;
+        case ':':
+            return usage_error("option '%s' needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    a->paths = argv + optind;
+    a->n_paths = (size_t)(argc - optind);
+    return -1;
+}
+
+/* Turns off every check that --only does not name. The checks array belongs
+ * to the config loaded for this run, so nothing else sees the change. */
+static int apply_only(const char *list, struct hp_policy *p)
+{
+    uint32_t keep = 0;
+    const char *s = list;
+    for (;;) {
+        size_t n = strcspn(s, ",");
+        char name[64];
+        enum hp_check c;
+        if (n == 0 || n >= sizeof(name)) {
+            return usage_error("--only: %s check name in '%s'", n == 0 ? "empty" : "unknown", list);
+        }
+        memcpy(name, s, n);
+        name[n] = '\0';
+        if (!hp_check_lookup(name, &c)) {
+            return usage_error("--only: unknown check '%s'", name);
+        }
+        keep |= 1u << c;
+        if (p->checks[c].action == HP_ACTION_OFF) {
+            fprintf(stderr, "hardpod audit: note: check %s is off in profile %s\n", name,
+                    hp_profile_name(p->profile));
+        }
+        if (s[n] == '\0') {
+            break;
+        }
+        s += n + 1;
+    }
+    for (int c = 0; c < HP_CHECK_COUNT; c++) {
+        if ((keep & (1u << c)) == 0) {
+            p->checks[c].action = HP_ACTION_OFF;
+        }
+    }
+    return -1;
+}
+
+/* Loads the policy into cfg (initialised by the caller); returns -1 or the exit status. */
+static int load_policy(const struct audit_args *a, struct hp_config *cfg)
+{
+    enum hp_profile profile;
+    if (a->profile != NULL && !hp_profile_lookup(a->profile, &profile)) {
+        return usage_error("unknown profile '%s' (hardened, psa-restricted, psa-baseline, none)",
+                           a->profile);
+    }
+    if (a->config != NULL) {
+        struct hp_error err;
+        hp_error_clear(&err);
+        if (hp_config_load(a->config, a->profile != NULL ? &profile : NULL, cfg, &err) != HP_OK) {
+            fprintf(stderr, "hardpod: %s\n", err.msg);
+            return 2;
+        }
+    } else if (a->profile != NULL) {
+        hp_policy_cleanup(&cfg->policy);
+        hp_policy_init(&cfg->policy, profile);
+    }
+    return a->only != NULL ? apply_only(a->only, &cfg->policy) : -1;
+}
+
+/* Fills the options from the flags; returns -1 or the exit status. */
+static int set_options(const struct audit_args *a, struct hp_audit_options *o)
+{
+    o->format = HP_AUDIT_TEXT;
+    if (a->format != NULL && !hp_audit_format_lookup(a->format, &o->format)) {
+        return usage_error("unknown format '%s' (text, json, sarif)", a->format);
+    }
+    const char *color = a->color != NULL ? a->color : "auto";
+    if (strcmp(color, "auto") == 0) {
+        const char *no_color = getenv("NO_COLOR");
+        o->color = isatty(STDOUT_FILENO) && (no_color == NULL || no_color[0] == '\0');
+    } else if (strcmp(color, "always") == 0 || strcmp(color, "never") == 0) {
+        o->color = color[0] == 'a';
+    } else {
+        return usage_error("unknown --color value '%s' (auto, always, never)", color);
+    }
+    o->now = (int64_t)time(NULL);
+    if (a->now != NULL) {
+        struct hp_error err;
+        hp_error_clear(&err);
+        if (hp_config_parse_time(a->now, &o->now, &err) != HP_OK) {
+            return usage_error("--now: %s", err.msg);
+        }
+    }
+    o->limits = hp_manifest_default_limits;
+    o->max_file_bytes = 0;
+    return -1;
+}
+
+int hp_cmd_audit(int argc, char **argv)
+{
+    struct audit_args a = {0};
+    struct hp_audit_options o = {0};
+    struct hp_config cfg;
+    int rc = parse_args(argc, argv, &a);
+    hp_config_init(&cfg);
+    if (rc >= 0) {
+        goto out;
+    }
+    if (a.help) {
+        print_help(stdout);
+        rc = 0;
+        goto out;
+    }
+    rc = set_options(&a, &o);
+    if (rc >= 0) {
+        goto out;
+    }
+    if (a.n_paths == 0) {
+        rc = usage_error("no PATH given (use - for stdin)");
+        goto out;
+    }
+    rc = load_policy(&a, &cfg);
+    if (rc >= 0) {
+        goto out;
+    }
+    o.policy = &cfg.policy;
+    o.profile_name = hp_profile_name(cfg.policy.profile);
+    rc = hp_audit_run(&o, a.paths, a.n_paths, stdout);
+out:
+    hp_config_cleanup(&cfg);
+    return rc;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `hardpod audit` as a library call: read every input into a report, then
+ * render it in the chosen format. The verdicts are the engine's; this module
+ * only reads, unwraps and prints. It never exits or writes to stderr.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const format_names[] = {
+    [HP_AUDIT_TEXT] = "text",
+    [HP_AUDIT_JSON] = "json",
+    [HP_AUDIT_SARIF] = "sarif",
+};
+
+bool hp_audit_format_lookup(const char *name, enum hp_audit_format *out)
+{
+    for (size_t i = 0; i < sizeof(format_names) / sizeof(format_names[0]); i++) {
+        if (strcmp(format_names[i], name) == 0) {
+            *out = (enum hp_audit_format)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+int hp_audit_run(const struct hp_audit_options *o, char *const *paths, size_t n_paths, FILE *out)
+{
+    struct hp_audit_report report;
+    struct hp_audit_ctx *cx = hp_xcalloc(1, sizeof(*cx));
+    hp_audit_report_init(&report);
+    hp_findings_init(&cx->findings);
+    cx->o = o;
+    cx->report = &report;
+    /* Limits left zeroed by the caller mean the manifest defaults. */
+    cx->limits = o->limits.max_bytes != 0 ? o->limits : hp_manifest_default_limits;
+    cx->max_file_bytes = o->max_file_bytes != 0 ? o->max_file_bytes : cx->limits.max_bytes;
+
+    for (size_t i = 0; i < n_paths; i++) {
+        hp_audit_input(cx, paths[i]);
+    }
+
+    const char *profile =
+        o->profile_name != NULL ? o->profile_name : hp_profile_name(o->policy->profile);
+    switch (o->format) {
+    case HP_AUDIT_JSON:
+        hp_audit_render_json(&report, out);
+        break;
+    case HP_AUDIT_SARIF:
+        hp_audit_render_sarif(&report, o->policy, out);
+        break;
+    case HP_AUDIT_TEXT:
+    default:
+        hp_audit_render_text(&report, profile, o->color, out);
+        break;
+    }
+    int code = hp_audit_report_exit_code(&report);
+    hp_findings_cleanup(&cx->findings);
+    free(cx);
+    hp_audit_report_cleanup(&report);
+    return code;
+}

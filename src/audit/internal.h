@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Internal to src/audit: the report model that the readers fill (input.c,
+ * scan.c) and the renderers print (render_*.c). Entries keep input order;
+ * every string in the model is owned by it. Not part of the public API.
+ */
+#ifndef HP_AUDIT_INTERNAL_H
+#define HP_AUDIT_INTERNAL_H
+
+#include "hardpod/audit.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* A copy of one engine finding that outlives the hp_findings it came from. */
+struct hp_audit_finding {
+    enum hp_check check;
+    enum hp_action action;
+    char *container; /* owned; NULL for pod-level findings */
+    char *path;      /* owned */
+    char *message;   /* owned */
+    char *fix;       /* owned; may be NULL */
+};
+
+/* One resource or one error, in the order the inputs were read. */
+struct hp_audit_entry {
+    char *file;        /* owned; as given on the command line, "-" for stdin */
+    size_t line;       /* 1-based; 0 when the entry concerns the whole file */
+    char *error;       /* owned; non-NULL makes this an error entry */
+    char *api_version; /* owned; NULL when absent (also for the fields below) */
+    char *kind;
+    char *ns;
+    char *name;
+    struct hp_audit_finding *findings; /* owned */
+    size_t n_findings;
+    size_t n_deny;
+    size_t n_warn;
+};
+
+struct hp_audit_report {
+    struct hp_audit_entry *entries; /* owned */
+    size_t len;
+    size_t cap;
+    size_t n_resources;
+    size_t n_denied; /* resources with at least one deny finding */
+    size_t n_warned; /* resources without deny findings and with a warn finding */
+    size_t n_errors;
+};
+
+/* Shared state of one run: the options and the findings storage that every
+ * evaluation reuses. */
+struct hp_audit_ctx {
+    const struct hp_audit_options *o;
+    struct hp_manifest_limits limits;
+    size_t max_file_bytes;
+    struct hp_audit_report *report;
+    struct hp_findings findings;
+};
+
+void hp_audit_report_init(struct hp_audit_report *r);
+void hp_audit_report_cleanup(struct hp_audit_report *r);
+/* Appends an error entry; the message is printf-formatted. */
+void hp_audit_report_error(struct hp_audit_report *r, const char *file, size_t line,
+                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Appends a resource entry that copies f's findings and obj's identity. */
+void hp_audit_report_resource(struct hp_audit_report *r, const char *file, size_t line,
+                              struct json_object *obj, const char *ns_fallback,
+                              const struct hp_findings *f);
+/* 2 with errors, else 1 with denials, else 0. */
+int hp_audit_report_exit_code(const struct hp_audit_report *r);
+
+/* "FILE:LINE" (or "FILE" for line 0); the caller frees it. */
+char *hp_audit_entry_source(const struct hp_audit_entry *e);
+/* "Kind ns/name" for messages, written into buf. */
+const char *hp_audit_entry_label(const struct hp_audit_entry *e, char *buf, size_t size);
+
+/* Reads every document of data[0..len) (the contents of file) into the report. */
+void hp_audit_scan(struct hp_audit_ctx *cx, const char *file, const char *data, size_t len);
+/* Reads one command-line path: "-", a file or a directory tree. */
+void hp_audit_input(struct hp_audit_ctx *cx, const char *path);
+
+/* The SARIF rule text of a check. */
+struct hp_audit_rule {
+    const char *title;       /* shortDescription */
+    const char *description; /* fullDescription: one sentence */
+    const char *help;        /* how to fix it */
+};
+const struct hp_audit_rule *hp_audit_rule_get(enum hp_check c);
+
+/* Renderers. They only read the report; profile is the name for the summary. */
+void hp_audit_render_text(const struct hp_audit_report *r, const char *profile, bool color,
+                          FILE *out);
+void hp_audit_render_json(const struct hp_audit_report *r, FILE *out);
+void hp_audit_render_sarif(const struct hp_audit_report *r, const struct hp_policy *p, FILE *out);
+
+#endif

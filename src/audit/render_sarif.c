@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The SARIF 2.1.0 report for code scanning (GitHub and others): one rule per
+ * check plus "parseError", one result per finding and per input error,
+ * located by the file's relative URI and the line where the resource starts.
+ */
+#include "internal.h"
+
+#include "hardpod/buf.h"
+
+#include <json-c/json.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PARSE_ERROR_RULE "parseError"
+#define PARSE_ERROR_INDEX HP_CHECK_COUNT
+
+static const struct hp_audit_rule parse_error_rule = {
+    "Input could not be audited",
+    "A file or document could not be read, parsed or evaluated, so the resources in it were not "
+    "audited.",
+    "Fix the file at the reported line (or make it readable), then audit again.",
+};
+
+static struct json_object *text_object(const char *text)
+{
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "text", json_object_new_string(text));
+    return o;
+}
+
+static const char *level_name(enum hp_action a)
+{
+    switch (a) {
+    case HP_ACTION_DENY:
+        return "error";
+    case HP_ACTION_WARN:
+        return "warning";
+    case HP_ACTION_OFF:
+    default:
+        return "none";
+    }
+}
+
+static struct json_object *rule(const char *id, const struct hp_audit_rule *r, const char *level)
+{
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "id", json_object_new_string(id));
+    json_object_object_add(o, "shortDescription", text_object(r->title));
+    json_object_object_add(o, "fullDescription", text_object(r->description));
+    json_object_object_add(o, "help", text_object(r->help));
+    struct json_object *conf = json_object_new_object();
+    json_object_object_add(conf, "level", json_object_new_string(level));
+    json_object_object_add(o, "defaultConfiguration", conf);
+    struct json_object *tags = json_object_new_array();
+    json_object_array_add(tags, json_object_new_string("security"));
+    json_object_array_add(tags, json_object_new_string("kubernetes"));
+    struct json_object *props = json_object_new_object();
+    json_object_object_add(props, "tags", tags);
+    json_object_object_add(o, "properties", props);
+    return o;
+}
+
+static struct json_object *driver(const struct hp_policy *p)
+{
+    struct json_object *d = json_object_new_object();
+    json_object_object_add(d, "name", json_object_new_string("hardpod"));
+    json_object_object_add(d, "version", json_object_new_string(HP_VERSION));
+    json_object_object_add(d, "informationUri",
+                           json_object_new_string("https://github.com/hardpod/hardpod"));
+    struct json_object *rules = json_object_new_array();
+    for (int c = 0; c < HP_CHECK_COUNT; c++) {
+        json_object_array_add(rules, rule(hp_check_name((enum hp_check)c),
+                                          hp_audit_rule_get((enum hp_check)c),
+                                          level_name(p->checks[c].action)));
+    }
+    json_object_array_add(rules, rule(PARSE_ERROR_RULE, &parse_error_rule, "error"));
+    json_object_object_add(d, "rules", rules);
+    struct json_object *tool = json_object_new_object();
+    json_object_object_add(tool, "driver", d);
+    return tool;
+}
+
+/* The artifact URI: relative paths without a leading "./", absolute ones as
+ * file:// URIs, stdin as "stdin"; bytes outside RFC 3986's unreserved set
+ * (and '/') percent-encoded. */
+static void artifact_uri(const char *file, struct hp_buf *b)
+{
+    if (strcmp(file, "-") == 0) {
+        hp_buf_puts(b, "stdin");
+        return;
+    }
+    while (strncmp(file, "./", 2) == 0) {
+        file += 2;
+        while (*file == '/') {
+            file++;
+        }
+    }
+    if (file[0] == '/') {
+        hp_buf_puts(b, "file://");
+    }
+    for (const unsigned char *p = (const unsigned char *)file; *p != '\0'; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._~/", *p) != NULL) {
+            hp_buf_putc(b, (char)*p);
+        } else {
+            hp_buf_printf(b, "%%%02X", *p);
+        }
+    }
+}
+
+static struct json_object *location(const struct hp_audit_entry *e)
+{
+    struct hp_buf uri;
+    hp_buf_init(&uri, 0);
+    artifact_uri(e->file, &uri);
+    struct json_object *artifact = json_object_new_object();
+    json_object_object_add(artifact, "uri", json_object_new_string(hp_buf_str(&uri)));
+    hp_buf_cleanup(&uri);
+    struct json_object *phys = json_object_new_object();
+    json_object_object_add(phys, "artifactLocation", artifact);
+    /* An error about a whole file (line 0) points at its first line, as SARIF
+     * consumers expect a region. */
+    struct json_object *region = json_object_new_object();
+    json_object_object_add(region, "startLine",
+                           json_object_new_int64(e->line > 0 ? (int64_t)e->line : 1));
+    json_object_object_add(phys, "region", region);
+    struct json_object *loc = json_object_new_object();
+    json_object_object_add(loc, "physicalLocation", phys);
+    struct json_object *locs = json_object_new_array();
+    json_object_array_add(locs, loc);
+    return locs;
+}
+
+/* FNV-1a over NUL-separated fields: stable across runs and line moves. */
+static uint64_t fnv(uint64_t h, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)(s != NULL ? s : ""); *p != '\0'; p++) {
+        h = (h ^ *p) * 0x100000001b3ULL;
+    }
+    return (h ^ 0xffu) * 0x100000001b3ULL;
+}
+
+static struct json_object *fingerprint(const struct hp_audit_entry *e,
+                                       const struct hp_audit_finding *f)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    const char *fields[] = {e->file, e->kind, e->ns, e->name, hp_check_name(f->check), f->path};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        h = fnv(h, fields[i]);
+    }
+    char hex[17];
+    snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)h);
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "hardpod/v1", json_object_new_string(hex));
+    return o;
+}
+
+static struct json_object *result(const char *rule_id, int rule_index, const char *level,
+                                  const char *text, const struct hp_audit_entry *e)
+{
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "ruleId", json_object_new_string(rule_id));
+    json_object_object_add(o, "ruleIndex", json_object_new_int(rule_index));
+    json_object_object_add(o, "level", json_object_new_string(level));
+    json_object_object_add(o, "message", text_object(text));
+    json_object_object_add(o, "locations", location(e));
+    return o;
+}
+
+static struct json_object *finding_result(const struct hp_audit_entry *e,
+                                          const struct hp_audit_finding *f)
+{
+    char label[512];
+    struct hp_buf text;
+    hp_buf_init(&text, 0);
+    hp_buf_printf(&text, "%s: %s (", hp_audit_entry_label(e, label, sizeof(label)), f->message);
+    if (f->container != NULL) {
+        hp_buf_printf(&text, "container \"%s\", ", f->container);
+    }
+    hp_buf_printf(&text, "path %s", f->path);
+    if (f->fix != NULL) {
+        hp_buf_printf(&text, "; fix: %s", f->fix);
+    }
+    hp_buf_putc(&text, ')');
+    struct json_object *o =
+        result(hp_check_name(f->check), (int)f->check, level_name(f->action), hp_buf_str(&text), e);
+    json_object_object_add(o, "partialFingerprints", fingerprint(e, f));
+    hp_buf_cleanup(&text);
+    return o;
+}
+
+void hp_audit_render_sarif(const struct hp_audit_report *r, const struct hp_policy *p, FILE *out)
+{
+    struct json_object *results = json_object_new_array();
+    for (size_t i = 0; i < r->len; i++) {
+        const struct hp_audit_entry *e = &r->entries[i];
+        if (e->error != NULL) {
+            json_object_array_add(
+                results, result(PARSE_ERROR_RULE, PARSE_ERROR_INDEX, "error", e->error, e));
+            continue;
+        }
+        for (size_t j = 0; j < e->n_findings; j++) {
+            json_object_array_add(results, finding_result(e, &e->findings[j]));
+        }
+    }
+    struct json_object *run = json_object_new_object();
+    json_object_object_add(run, "tool", driver(p));
+    json_object_object_add(run, "results", results);
+    struct json_object *runs = json_object_new_array();
+    json_object_array_add(runs, run);
+
+    struct json_object *root = json_object_new_object();
+    json_object_object_add(root, "$schema",
+                           json_object_new_string("https://json.schemastore.org/sarif-2.1.0.json"));
+    json_object_object_add(root, "version", json_object_new_string("2.1.0"));
+    json_object_object_add(root, "runs", runs);
+    fputs(json_object_to_json_string_ext(root,
+                                         JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE),
+          out);
+    fputc('\n', out);
+    json_object_put(root);
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The text report for people: one header line per resource (DENY, WARN or
+ * PASS), its findings below it, errors in input order, and a summary line.
+ * Control characters from the inputs are escaped so that a manifest cannot
+ * drive the terminal; colour is added only when asked for.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define RED "\033[31m"
+#define YELLOW "\033[33m"
+#define GREEN "\033[32m"
+#define BOLD_RED "\033[1;31m"
+#define RESET "\033[0m"
+
+struct text {
+    FILE *out;
+    bool color;
+};
+
+/* Writes s with bytes below 0x20 (and DEL) escaped. */
+static void put_safe(FILE *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            fprintf(out, "\\x%02x", *p);
+        } else {
+            fputc(*p, out);
+        }
+    }
+}
+
+static void put_colored(const struct text *t, const char *color, const char *word)
+{
+    if (t->color) {
+        fprintf(t->out, "%s%s%s", color, word, RESET);
+    } else {
+        fputs(word, t->out);
+    }
+}
+
+static void finding(const struct text *t, const struct hp_audit_finding *f)
+{
+    bool deny = f->action == HP_ACTION_DENY;
+    fputs("  ", t->out);
+    put_colored(t, deny ? RED : YELLOW, deny ? "deny" : "warn");
+    fprintf(t->out, "  %s  ", hp_check_name(f->check));
+    if (f->container != NULL) {
+        fputs("container \"", t->out);
+        put_safe(t->out, f->container);
+        fputc('"', t->out);
+    } else {
+        fputs("pod", t->out);
+    }
+    fputs("  ", t->out);
+    put_safe(t->out, f->path);
+    fputs("\n        ", t->out);
+    put_safe(t->out, f->message);
+    fputc('\n', t->out);
+    if (f->fix != NULL) {
+        fputs("        fix: ", t->out);
+        put_safe(t->out, f->fix);
+        fputc('\n', t->out);
+    }
+}
+
+static void resource(const struct text *t, const struct hp_audit_entry *e)
+{
+    char label[512];
+    char *src = hp_audit_entry_source(e);
+    if (e->n_deny > 0) {
+        put_colored(t, RED, "DENY");
+    } else if (e->n_warn > 0) {
+        put_colored(t, YELLOW, "WARN");
+    } else {
+        put_colored(t, GREEN, "PASS");
+    }
+    fputs("  ", t->out);
+    put_safe(t->out, hp_audit_entry_label(e, label, sizeof(label)));
+    fputs("  (", t->out);
+    put_safe(t->out, src);
+    fputs(")\n", t->out);
+    free(src);
+    for (size_t i = 0; i < e->n_findings; i++) {
+        finding(t, &e->findings[i]);
+    }
+}
+
+static void error_entry(const struct text *t, const struct hp_audit_entry *e)
+{
+    char *src = hp_audit_entry_source(e);
+    put_colored(t, BOLD_RED, "ERROR");
+    fputc(' ', t->out);
+    put_safe(t->out, src);
+    fputs(": ", t->out);
+    put_safe(t->out, e->error);
+    fputc('\n', t->out);
+    free(src);
+}
+
+void hp_audit_render_text(const struct hp_audit_report *r, const char *profile, bool color,
+                          FILE *out)
+{
+    struct text t = {.out = out, .color = color};
+    for (size_t i = 0; i < r->len; i++) {
+        if (r->entries[i].error != NULL) {
+            error_entry(&t, &r->entries[i]);
+        } else {
+            resource(&t, &r->entries[i]);
+        }
+    }
+    if (r->len > 0) {
+        fputc('\n', out);
+    }
+    fprintf(out, "%zu resources: %zu denied, %zu warned, %zu errors (profile ", r->n_resources,
+            r->n_denied, r->n_warned, r->n_errors);
+    put_safe(out, profile);
+    fputs(")\n", out);
+}

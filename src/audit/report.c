@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The audit report model: resources and errors in input order, with the
+ * counts the summary prints. Copies what it keeps, so the engine's findings
+ * storage and the parsed documents can be reused or freed at once.
+ */
+#include "internal.h"
+
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void hp_audit_report_init(struct hp_audit_report *r)
+{
+    memset(r, 0, sizeof(*r));
+}
+
+static void entry_cleanup(struct hp_audit_entry *e)
+{
+    for (size_t i = 0; i < e->n_findings; i++) {
+        struct hp_audit_finding *f = &e->findings[i];
+        free(f->container);
+        free(f->path);
+        free(f->message);
+        free(f->fix);
+    }
+    free(e->findings);
+    free(e->file);
+    free(e->error);
+    free(e->api_version);
+    free(e->kind);
+    free(e->ns);
+    free(e->name);
+}
+
+void hp_audit_report_cleanup(struct hp_audit_report *r)
+{
+    for (size_t i = 0; i < r->len; i++) {
+        entry_cleanup(&r->entries[i]);
+    }
+    free(r->entries);
+    memset(r, 0, sizeof(*r));
+}
+
+static struct hp_audit_entry *push(struct hp_audit_report *r, const char *file, size_t line)
+{
+    if (r->len == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 16;
+        r->entries = hp_xrealloc(r->entries, r->cap * sizeof(*r->entries));
+    }
+    struct hp_audit_entry *e = &r->entries[r->len++];
+    memset(e, 0, sizeof(*e));
+    e->file = hp_xstrdup(file);
+    e->line = line;
+    return e;
+}
+
+void hp_audit_report_error(struct hp_audit_report *r, const char *file, size_t line,
+                           const char *fmt, ...)
+{
+    char msg[HP_ERROR_MSG_MAX + 256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    struct hp_audit_entry *e = push(r, file, line);
+    e->error = hp_xstrdup(msg);
+    r->n_errors++;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s != NULL ? hp_xstrdup(s) : NULL;
+}
+
+static char *string_at(struct json_object *obj, const char *a, const char *b)
+{
+    struct json_object *v = NULL;
+    if (!json_object_object_get_ex(obj, a, &v)) {
+        return NULL;
+    }
+    if (b != NULL &&
+        (!json_object_is_type(v, json_type_object) || !json_object_object_get_ex(v, b, &v))) {
+        return NULL;
+    }
+    return json_object_is_type(v, json_type_string) ? hp_xstrdup(json_object_get_string(v)) : NULL;
+}
+
+void hp_audit_report_resource(struct hp_audit_report *r, const char *file, size_t line,
+                              struct json_object *obj, const char *ns_fallback,
+                              const struct hp_findings *f)
+{
+    struct hp_audit_entry *e = push(r, file, line);
+    e->api_version = string_at(obj, "apiVersion", NULL);
+    e->kind = string_at(obj, "kind", NULL);
+    e->ns = string_at(obj, "metadata", "namespace");
+    if (e->ns == NULL) {
+        e->ns = dup_or_null(ns_fallback);
+    }
+    e->name = string_at(obj, "metadata", "name");
+    if (f->len > 0) {
+        e->findings = hp_xcalloc(f->len, sizeof(*e->findings));
+    }
+    for (size_t i = 0; i < f->len; i++) {
+        const struct hp_finding *src = &f->items[i];
+        struct hp_audit_finding *dst = &e->findings[i];
+        dst->check = src->check;
+        dst->action = src->action;
+        dst->container = dup_or_null(src->container);
+        dst->path = hp_xstrdup(src->path != NULL ? src->path : "");
+        dst->message = hp_xstrdup(src->message != NULL ? src->message : "");
+        dst->fix = dup_or_null(src->fix);
+    }
+    e->n_findings = f->len;
+    e->n_deny = f->n_deny;
+    e->n_warn = f->n_warn;
+    r->n_resources++;
+    if (e->n_deny > 0) {
+        r->n_denied++;
+    } else if (e->n_warn > 0) {
+        r->n_warned++;
+    }
+}
+
+int hp_audit_report_exit_code(const struct hp_audit_report *r)
+{
+    if (r->n_errors > 0) {
+        return 2;
+    }
+    return r->n_denied > 0 ? 1 : 0;
+}
+
+const char *hp_audit_entry_label(const struct hp_audit_entry *e, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s %s%s%s", e->kind != NULL ? e->kind : "(no kind)",
+             e->ns != NULL ? e->ns : "", e->ns != NULL ? "/" : "",
+             e->name != NULL ? e->name : "(unnamed)");
+    return buf;
+}
+
+char *hp_audit_entry_source(const struct hp_audit_entry *e)
+{
+    size_t size = strlen(e->file) + 32;
+    char *s = hp_xmalloc(size);
+    if (e->line > 0) {
+        snprintf(s, size, "%s:%zu", e->file, e->line);
+    } else {
+        snprintf(s, size, "%s", e->file);
+    }
+    return s;
+}

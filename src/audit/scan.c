@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * From bytes to report entries: splits a file into documents, unwraps Lists
+ * and AdmissionReviews, and runs the engine on every object. Anything that
+ * cannot be evaluated becomes an error entry; nothing is silently allowed.
+ */
+#include "internal.h"
+
+#include "hardpod/k8s.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct json_object *get(struct json_object *obj, const char *key)
+{
+    struct json_object *v = NULL;
+    if (!json_object_object_get_ex(obj, key, &v)) {
+        return NULL;
+    }
+    return v;
+}
+
+static const char *get_string(struct json_object *obj, const char *key)
+{
+    struct json_object *v = get(obj, key);
+    return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+/* "Deployment shop/api" from an object, for error messages. */
+static const char *object_label(struct json_object *obj, const char *ns, char *buf, size_t size)
+{
+    struct json_object *meta = get(obj, "metadata");
+    const char *kind = get_string(obj, "kind");
+    const char *name = get_string(meta, "name");
+    const char *own_ns = get_string(meta, "namespace");
+    if (own_ns != NULL) {
+        ns = own_ns;
+    }
+    snprintf(buf, size, "%.64s %.64s%s%.253s", kind != NULL ? kind : "(no kind)",
+             ns != NULL ? ns : "", ns != NULL ? "/" : "", name != NULL ? name : "(unnamed)");
+    return buf;
+}
+
+/* Evaluates one object. ns and username come from an AdmissionReview's
+ * request (NULL otherwise). */
+static void audit_object(struct hp_audit_ctx *cx, const char *file, size_t line,
+                         struct json_object *obj, const char *ns, const char *username)
+{
+    char what[64];
+    if (!json_object_is_type(obj, json_type_object)) {
+        hp_audit_report_error(cx->report, file, line,
+                              "expected a Kubernetes object (a mapping), got %s",
+                              hp_k8s_describe(obj, what, sizeof(what)));
+        return;
+    }
+    /* The engine passes kinds it does not know; a Pod without apiVersion
+     * would pass that way too, so half an identity is an error. A document
+     * with neither (appsettings.json in a walked tree) is no Kubernetes
+     * object and passes with no findings. */
+    const char *api_version = get_string(obj, "apiVersion");
+    const char *kind = get_string(obj, "kind");
+    if ((api_version == NULL) != (kind == NULL)) {
+        hp_audit_report_error(
+            cx->report, file, line, "%s \"%.64s\" without %s: not an object the API server accepts",
+            kind != NULL ? "kind" : "apiVersion", kind != NULL ? kind : api_version,
+            kind != NULL ? "apiVersion" : "kind");
+        return;
+    }
+    struct hp_eval_input in = {
+        .object = obj,
+        .ns = ns,
+        .username = username,
+        .now = cx->o->now,
+    };
+    struct hp_error err;
+    hp_error_clear(&err);
+    if (hp_policy_eval(cx->o->policy, &in, &cx->findings, &err) != HP_OK) {
+        char label[400];
+        hp_audit_report_error(cx->report, file, line, "%s: cannot be evaluated: %s",
+                              object_label(obj, ns, label, sizeof(label)), err.msg);
+        return;
+    }
+    hp_audit_report_resource(cx->report, file, line, obj, ns, &cx->findings);
+}
+
+/* An AdmissionReview: the object under review is request.object. */
+static void audit_review(struct hp_audit_ctx *cx, const char *file, size_t line,
+                         struct json_object *review)
+{
+    struct json_object *req = get(review, "request");
+    if (!json_object_is_type(req, json_type_object)) {
+        char what[96] = "missing (a response carries nothing to audit)";
+        if (req != NULL) {
+            char got[64];
+            snprintf(what, sizeof(what), "expected an object, got %s",
+                     hp_k8s_describe(req, got, sizeof(got)));
+        }
+        hp_audit_report_error(cx->report, file, line, "AdmissionReview: request: %s", what);
+        return;
+    }
+    struct json_object *obj = get(req, "object");
+    if (obj == NULL) {
+        hp_audit_report_error(cx->report, file, line,
+                              "AdmissionReview: request.object: missing (nothing to audit)");
+        return;
+    }
+    const char *ns = get_string(req, "namespace");
+    if (ns != NULL && ns[0] == '\0') {
+        ns = NULL;
+    }
+    audit_object(cx, file, line, obj, ns, get_string(get(req, "userInfo"), "username"));
+}
+
+static bool is_list(struct json_object *obj, struct json_object **items)
+{
+    const char *kind = get_string(obj, "kind");
+    size_t n = kind != NULL ? strlen(kind) : 0;
+    *items = get(obj, "items");
+    return n >= 4 && strcmp(kind + n - 4, "List") == 0 &&
+           json_object_is_type(*items, json_type_array);
+}
+
+static void audit_doc(struct hp_audit_ctx *cx, const char *file, const struct hp_manifest_doc *doc)
+{
+    struct json_object *obj = doc->obj;
+    struct json_object *items = NULL;
+    const char *kind = get_string(obj, "kind");
+    if (kind != NULL && strcmp(kind, "AdmissionReview") == 0) {
+        audit_review(cx, file, doc->line, obj);
+        return;
+    }
+    if (!is_list(obj, &items)) {
+        audit_object(cx, file, doc->line, obj, NULL, NULL);
+        return;
+    }
+    size_t n = json_object_array_length(items);
+    for (size_t i = 0; i < n; i++) {
+        size_t line = i < doc->n_item_lines ? doc->item_lines[i] : doc->line;
+        struct json_object *item = json_object_array_get_idx(items, i);
+        if (!json_object_is_type(item, json_type_object)) {
+            char what[64];
+            hp_audit_report_error(cx->report, file, line,
+                                  "items[%zu]: expected a Kubernetes object (a mapping), got %s", i,
+                                  hp_k8s_describe(item, what, sizeof(what)));
+            continue;
+        }
+        audit_object(cx, file, line, item, NULL, NULL);
+    }
+}
+
+/* The loader's messages start with "line N: "; the source then carries that
+ * line, which points at the problem rather than at the document start. */
+static void doc_error(struct hp_audit_ctx *cx, const char *file, const struct hp_manifest_doc *doc)
+{
+    const char *msg = doc->error;
+    size_t line = doc->line;
+    if (strncmp(msg, "line ", 5) == 0 && msg[5] >= '1' && msg[5] <= '9') {
+        char *end = NULL;
+        unsigned long long n = strtoull(msg + 5, &end, 10);
+        if (end != msg + 5 && end[0] == ':' && end[1] == ' ' && n < 1000000000ULL) {
+            line = (size_t)n;
+            msg = end + 2;
+        }
+    }
+    hp_audit_report_error(cx->report, file, line, "%s", msg);
+}
+
+void hp_audit_scan(struct hp_audit_ctx *cx, const char *file, const char *data, size_t len)
+{
+    struct hp_manifest m = {0};
+    struct hp_error err;
+    hp_error_clear(&err);
+    if (hp_manifest_parse(data, len, &cx->limits, &m, &err) != HP_OK) {
+        hp_audit_report_error(cx->report, file, 0, "%s", err.msg);
+        goto out;
+    }
+    for (size_t i = 0; i < m.len; i++) {
+        const struct hp_manifest_doc *doc = &m.docs[i];
+        if (doc->error != NULL) {
+            doc_error(cx, file, doc);
+        } else if (doc->obj != NULL) {
+            audit_doc(cx, file, doc);
+        }
+    }
+out:
+    hp_manifest_cleanup(&m);
+}

@@ -1,0 +1,799 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `hardpod audit` as a library: runs hp_audit_run over the fixtures in
+ * tests/fixtures/manifests (from that directory, so sources are short) and
+ * over the real .NET manifests of the corpus, and checks the exact JSON
+ * shape, the sources with their lines, the exit codes, the SARIF structure,
+ * the text report and the directory walk.
+ */
+#include "hardpod/audit.h"
+#include "testutil.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A fixed clock: 2025-01-01T00:00:00Z. */
+#define NOW 1735689600
+
+static char fixtures[PATH_MAX];
+
+static void enter_fixtures(void)
+{
+    ck_assert_msg(chdir(fixtures) == 0, "cannot enter %s", fixtures);
+}
+
+struct run {
+    const struct hp_policy *policy; /* NULL: the hardened profile */
+    enum hp_audit_format format;
+    bool color;
+    int64_t now;
+    size_t max_file_bytes;
+};
+
+/* Runs the audit and returns its output (caller frees) and exit code. */
+static char *audit(const struct run *r, char **paths, size_t n, int *code)
+{
+    struct hp_policy hardened;
+    hp_policy_init(&hardened, HP_PROFILE_HARDENED);
+    struct hp_audit_options o = {
+        .policy = r->policy != NULL ? r->policy : &hardened,
+        .format = r->format,
+        .color = r->color,
+        .now = r->now != 0 ? r->now : NOW,
+        .max_file_bytes = r->max_file_bytes,
+        .limits = hp_manifest_default_limits,
+    };
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(f);
+    *code = hp_audit_run(&o, paths, n, f);
+    ck_assert_int_eq(fclose(f), 0);
+    hp_policy_cleanup(&hardened);
+    return buf;
+}
+
+/* Runs a JSON audit with the hardened profile and parses the report. */
+static struct json_object *audit_json(char **paths, size_t n, int *code)
+{
+    struct run r = {.format = HP_AUDIT_JSON};
+    char *text = audit(&r, paths, n, code);
+    size_t len = strlen(text);
+    ck_assert_msg(len > 0 && text[len - 1] == '\n', "output does not end with a newline");
+    struct json_object *report = tu_json(text);
+    free(text);
+    return report;
+}
+
+static struct json_object *jget(struct json_object *o, const char *key)
+{
+    struct json_object *v = NULL;
+    ck_assert_msg(json_object_object_get_ex(o, key, &v), "missing key \"%s\" in %s", key,
+                  json_object_to_json_string(o));
+    return v;
+}
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+    struct json_object *v = jget(o, key);
+    ck_assert_msg(json_object_is_type(v, json_type_string), "\"%s\" is not a string in %s", key,
+                  json_object_to_json_string(o));
+    return json_object_get_string(v);
+}
+
+static int64_t jint(struct json_object *o, const char *key)
+{
+    return json_object_get_int64(jget(o, key));
+}
+
+static struct json_object *jidx(struct json_object *arr, size_t i)
+{
+    ck_assert_msg(json_object_is_type(arr, json_type_array) && i < json_object_array_length(arr),
+                  "no element %zu in %s", i, json_object_to_json_string(arr));
+    return json_object_array_get_idx(arr, i);
+}
+
+static size_t jlen(struct json_object *arr)
+{
+    ck_assert(json_object_is_type(arr, json_type_array));
+    return json_object_array_length(arr);
+}
+
+static void assert_keys(struct json_object *o, const char *const *keys, size_t n)
+{
+    size_t i = 0;
+    json_object_object_foreach(o, key, val)
+    {
+        (void)val;
+        ck_assert_msg(i < n, "unexpected key \"%s\"", key);
+        ck_assert_msg(strcmp(key, keys[i]) == 0, "key %zu: expected \"%s\", got \"%s\"", i, keys[i],
+                      key);
+        i++;
+    }
+    ck_assert_msg(i == n, "expected %zu keys, got %zu", n, i);
+}
+
+static void assert_summary(struct json_object *report, int64_t resources, int64_t denied,
+                           int64_t warned, int64_t errors)
+{
+    struct json_object *s = jget(report, "summary");
+    static const char *const keys[] = {"resources", "denied", "warned", "errors"};
+    assert_keys(s, keys, 4);
+    int64_t got[] = {jint(s, "resources"), jint(s, "denied"), jint(s, "warned"), jint(s, "errors")};
+    int64_t want[] = {resources, denied, warned, errors};
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_msg(got[i] == want[i], "summary.%s: expected %lld, got %lld", keys[i],
+                      (long long)want[i], (long long)got[i]);
+    }
+    ck_assert_uint_eq(jlen(jget(report, "resources")), (size_t)resources);
+    ck_assert_uint_eq(jlen(jget(report, "errors")), (size_t)errors);
+}
+
+/* The first finding of check in a resource, or NULL. */
+static struct json_object *find_check(struct json_object *res, const char *check)
+{
+    struct json_object *list = jget(res, "findings");
+    for (size_t i = 0; i < jlen(list); i++) {
+        struct json_object *f = jidx(list, i);
+        if (strcmp(jstr(f, "check"), check) == 0) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+START_TEST(test_audit_hardened_passes)
+{
+    enter_fixtures();
+    char *paths[] = {"hardened-deployment.yaml"};
+    int code;
+    struct json_object *report = audit_json(paths, 1, &code);
+    static const char *const top[] = {"summary", "resources", "errors"};
+    assert_keys(report, top, 3);
+    assert_summary(report, 1, 0, 0, 0);
+    struct json_object *res = jidx(jget(report, "resources"), 0);
+    static const char *const keys[] = {"source", "apiVersion", "kind",    "namespace",
+                                       "name",   "allowed",    "findings"};
+    assert_keys(res, keys, 7);
+    ck_assert_str_eq(jstr(res, "source"), "hardened-deployment.yaml:5");
+    ck_assert_str_eq(jstr(res, "apiVersion"), "apps/v1");
+    ck_assert_str_eq(jstr(res, "kind"), "Deployment");
+    ck_assert_str_eq(jstr(res, "namespace"), "shop");
+    ck_assert_str_eq(jstr(res, "name"), "api");
+    ck_assert(json_object_get_boolean(jget(res, "allowed")));
+    ck_assert_msg(jlen(jget(res, "findings")) == 0, "expected no findings, got %s",
+                  json_object_to_json_string(jget(res, "findings")));
+    ck_assert_int_eq(code, 0);
+    json_object_put(report);
+}
+END_TEST
+
+START_TEST(test_audit_template_denied)
+{
+    enter_fixtures();
+    char *paths[] = {"aspnet-template.yaml"};
+    int code;
+    struct json_object *report = audit_json(paths, 1, &code);
+    ck_assert_int_eq(code, 1);
+    assert_summary(report, 1, 1, 0, 0);
+    struct json_object *res = jidx(jget(report, "resources"), 0);
+    ck_assert_str_eq(jstr(res, "source"), "aspnet-template.yaml:4");
+    ck_assert(json_object_get_type(jget(res, "namespace")) == json_type_null);
+    ck_assert(!json_object_get_boolean(jget(res, "allowed")));
+    struct json_object *f = find_check(res, "readOnlyRootFilesystem");
+    ck_assert_ptr_nonnull(f);
+    static const char *const keys[] = {"check", "action", "container", "path", "message", "fix"};
+    assert_keys(f, keys, 6);
+    ck_assert_str_eq(jstr(f, "action"), "deny");
+    ck_assert_str_eq(jstr(f, "container"), "webapp");
+    ck_assert_str_eq(jstr(f, "path"),
+                     "spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem");
+    ck_assert(strlen(jstr(f, "message")) > 0 && strlen(jstr(f, "fix")) > 0);
+    f = find_check(res, "privilegedPorts");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_str_eq(jstr(f, "action"), "warn");
+    ck_assert_ptr_nonnull(find_check(res, "runAsNonRoot"));
+    json_object_put(report);
+}
+END_TEST
+
+START_TEST(test_audit_multi_doc)
+{
+    enter_fixtures();
+    char *paths[] = {"multi-doc.yaml"};
+    int code;
+    struct json_object *report = audit_json(paths, 1, &code);
+    ck_assert_int_eq(code, 1);
+    assert_summary(report, 4, 1, 1, 0);
+    static const struct {
+        const char *source, *kind, *verdict;
+    } want[] = {
+        {"multi-doc.yaml:3", "ConfigMap", "pass"},
+        {"multi-doc.yaml:11", "Deployment", "warn"},
+        {"multi-doc.yaml:41", "Service", "pass"},
+        {"multi-doc.yaml:53", "Pod", "deny"},
+    };
+    struct json_object *list = jget(report, "resources");
+    for (size_t i = 0; i < 4; i++) {
+        struct json_object *res = jidx(list, i);
+        ck_assert_str_eq(jstr(res, "source"), want[i].source);
+        ck_assert_str_eq(jstr(res, "kind"), want[i].kind);
+        ck_assert_str_eq(jstr(res, "namespace"), "shop");
+        bool allowed = json_object_get_boolean(jget(res, "allowed"));
+        ck_assert_msg(allowed == (strcmp(want[i].verdict, "deny") != 0), "%s: allowed is %d",
+                      want[i].source, allowed);
+        if (strcmp(want[i].verdict, "pass") == 0) {
+            ck_assert_uint_eq(jlen(jget(res, "findings")), 0);
+        }
+    }
+    struct json_object *warn = find_check(jidx(list, 1), "seccompProfile");
+    ck_assert_ptr_nonnull(warn);
+    ck_assert_str_eq(jstr(warn, "action"), "warn");
+    ck_assert_ptr_nonnull(find_check(jidx(list, 3), "privileged"));
+    json_object_put(report);
+}
+END_TEST
+
+START_TEST(test_audit_list_items)
+{
+    enter_fixtures();
+    char *paths[] = {"list.yaml"};
+    int code;
+    struct json_object *report = audit_json(paths, 1, &code);
+    ck_assert_int_eq(code, 1);
+    assert_summary(report, 2, 1, 0, 0);
+    struct json_object *svc = jidx(jget(report, "resources"), 0);
+    struct json_object *pod = jidx(jget(report, "resources"), 1);
+    ck_assert_str_eq(jstr(svc, "source"), "list.yaml:8");
+    ck_assert_str_eq(jstr(svc, "kind"), "Service");
+    ck_assert_str_eq(jstr(pod, "source"), "list.yaml:16");
+    ck_assert_str_eq(jstr(pod, "kind"), "Pod");
+    struct json_object *f = find_check(pod, "hostNamespaces");
+    ck_assert_ptr_nonnull(f);
+    ck_assert(json_object_get_type(jget(f, "container")) == json_type_null);
+    ck_assert_str_eq(jstr(f, "path"), "spec.hostNetwork");
+    json_object_put(report);
+}
+END_TEST
+
+START_TEST(test_audit_admission_review)
+{
+    enter_fixtures();
+    char *paths[] = {"admission-review.json"};
+    int code;
+    struct json_object *report = audit_json(paths, 1, &code);
+    ck_assert_int_eq(code, 1);
+    assert_summary(report, 1, 1, 0, 0);
+    struct json_object *res = jidx(jget(report, "resources"), 0);
+    ck_assert_str_eq(jstr(res, "source"), "admission-review.json:1");
+    ck_assert_str_eq(jstr(res, "apiVersion"), "v1");
+    ck_assert_str_eq(jstr(res, "kind"), "Pod");
+    ck_assert_str_eq(jstr(res, "namespace"), "payments"); /* from request.namespace */
+    ck_assert_str_eq(jstr(res, "name"), "checkout-7d4b9c8f6-x2k9p");
+    struct json_object *f = find_check(res, "runAsNonRoot");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_str_eq(jstr(f, "path"), "spec.containers[0].securityContext.runAsNonRoot");
+    json_object_put(report);
+}
+END_TEST
+
+START_TEST(test_audit_malformed_doc_among_good)
+{
+    enter_fixtures();
+    char *paths[] = {"malformed.yaml"};
+    int code;
+    struct json_object *report = audit_json(paths, 1, &code);
+    ck_assert_int_eq(code, 2);
+    assert_summary(report, 2, 0, 0, 1);
+    ck_assert_str_eq(jstr(jidx(jget(report, "resources"), 0), "source"), "malformed.yaml:4");
+    ck_assert_str_eq(jstr(jidx(jget(report, "resources"), 1), "source"), "malformed.yaml:22");
+    struct json_object *e = jidx(jget(report, "errors"), 0);
+    static const char *const keys[] = {"source", "message"};
+    assert_keys(e, keys, 2);
+    ck_assert_str_eq(jstr(e, "source"), "malformed.yaml:20");
+    ck_assert(strlen(jstr(e, "message")) > 0);
+    json_object_put(report);
+}
+END_TEST
+
+START_TEST(test_audit_eval_error_is_not_allowed)
+{
+    enter_fixtures();
+    char *paths[] = {"invalid-podspec.yaml"};
+    int code;
+    struct json_object *report = audit_json(paths, 1, &code);
+    ck_assert_int_eq(code, 2);
+    assert_summary(report, 0, 0, 0, 1);
+    struct json_object *e = jidx(jget(report, "errors"), 0);
+    ck_assert_str_eq(jstr(e, "source"), "invalid-podspec.yaml:3");
+    ck_assert_msg(strstr(jstr(e, "message"), "spec.template.spec") != NULL, "message: %s",
+                  jstr(e, "message"));
+    json_object_put(report);
+}
+END_TEST
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Documents that are no Kubernetes object, or that cannot be unwrapped, are
+ * errors with their line; the documents around them are still audited. */
+START_TEST(test_audit_not_objects)
+{
+    static const struct {
+        const char *doc;
+        const char *message;
+    } cases[] = {
+        {"just a string\n", "expected a Kubernetes object (a mapping), got string"},
+        {"- a\n- b\n", "got array"},
+        {"kind: Pod\nspec: {}\n", "kind \"Pod\" without apiVersion"},
+        {"apiVersion: v1\n", "apiVersion \"v1\" without kind"},
+        {"apiVersion: admission.k8s.io/v1\nkind: AdmissionReview\nresponse: {allowed: true}\n",
+         "AdmissionReview: request: missing"},
+        {"apiVersion: admission.k8s.io/v1\nkind: AdmissionReview\nrequest: {uid: x}\n",
+         "AdmissionReview: request.object: missing"},
+        {"apiVersion: v1\nkind: List\nitems:\n- 42\n", "items[0]: expected a Kubernetes object"},
+    };
+    char path[] = "/tmp/hp-audit-doc-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[512];
+        snprintf(text, sizeof(text), "apiVersion: v1\nkind: ConfigMap\n---\n%s", cases[i].doc);
+        write_file(path, text);
+        char *paths[] = {path};
+        int code;
+        struct json_object *report = audit_json(paths, 1, &code);
+        ck_assert_int_eq(code, 2);
+        assert_summary(report, 1, 0, 0, 1);
+        struct json_object *e = jidx(jget(report, "errors"), 0);
+        const char *msg = jstr(e, "message");
+        ck_assert_msg(strstr(msg, cases[i].message) != NULL, "case %zu: expected \"%s\" in \"%s\"",
+                      i, cases[i].message, msg);
+        char want[PATH_MAX + 8];
+        snprintf(want, sizeof(want), "%s:%d", path, strstr(cases[i].doc, "items") ? 7 : 4);
+        ck_assert_str_eq(jstr(e, "source"), want);
+        json_object_put(report);
+    }
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_audit_exit_codes)
+{
+    static const struct {
+        const char *a, *b;
+        int code;
+    } cases[] = {
+        {"hardened-deployment.yaml", NULL, 0},
+        {"tree", NULL, 0},
+        {"aspnet-template.yaml", NULL, 1},
+        {"hardened-deployment.yaml", "aspnet-template.yaml", 1},
+        {"malformed.yaml", NULL, 2},
+        {"aspnet-template.yaml", "malformed.yaml", 2},
+        {"hardened-deployment.yaml", "no-such-file.yaml", 2},
+        {"tree/notes.txt", NULL, 2}, /* named explicitly: read whatever its extension */
+    };
+    enter_fixtures();
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *paths[] = {(char *)cases[i].a, (char *)cases[i].b};
+        int code;
+        struct json_object *report = audit_json(paths, cases[i].b != NULL ? 2 : 1, &code);
+        ck_assert_msg(code == cases[i].code, "%s %s: expected exit %d, got %d", cases[i].a,
+                      cases[i].b != NULL ? cases[i].b : "", cases[i].code, code);
+        json_object_put(report);
+    }
+}
+END_TEST
+
+START_TEST(test_audit_unreadable_inputs)
+{
+    enter_fixtures();
+    char *paths[] = {"no-such-file.yaml", "hardened-deployment.yaml"};
+    int code;
+    struct json_object *report = audit_json(paths, 2, &code);
+    ck_assert_int_eq(code, 2);
+    assert_summary(report, 1, 0, 0, 1);
+    struct json_object *e = jidx(jget(report, "errors"), 0);
+    ck_assert_str_eq(jstr(e, "source"), "no-such-file.yaml");
+    ck_assert_msg(strstr(jstr(e, "message"), "No such file") != NULL, "%s", jstr(e, "message"));
+    json_object_put(report);
+
+    /* A file over the cap is an error, not a truncated read. */
+    struct run r = {.format = HP_AUDIT_JSON, .max_file_bytes = 100};
+    char *text = audit(&r, paths + 1, 1, &code);
+    report = tu_json(text);
+    ck_assert_int_eq(code, 2);
+    assert_summary(report, 0, 0, 0, 1);
+    e = jidx(jget(report, "errors"), 0);
+    ck_assert_str_eq(jstr(e, "source"), "hardened-deployment.yaml");
+    ck_assert_msg(strstr(jstr(e, "message"), "limit of 100 bytes") != NULL, "%s",
+                  jstr(e, "message"));
+    json_object_put(report);
+    free(text);
+}
+END_TEST
+
+START_TEST(test_audit_stdin)
+{
+    enter_fixtures();
+    ck_assert_ptr_nonnull(freopen("multi-doc.yaml", "r", stdin));
+    char *paths[] = {"-"};
+    int code;
+    struct json_object *report = audit_json(paths, 1, &code);
+    ck_assert_int_eq(code, 1);
+    assert_summary(report, 4, 1, 1, 0);
+    ck_assert_str_eq(jstr(jidx(jget(report, "resources"), 0), "source"), "-:3");
+    ck_assert_str_eq(jstr(jidx(jget(report, "resources"), 3), "source"), "-:53");
+    json_object_put(report);
+
+    ck_assert_ptr_nonnull(freopen("malformed.yaml", "r", stdin));
+    struct run r = {.format = HP_AUDIT_SARIF};
+    char *text = audit(&r, paths, 1, &code);
+    ck_assert_int_eq(code, 2);
+    ck_assert_msg(strstr(text, "\"uri\":\"stdin\"") != NULL, "no stdin uri in %s", text);
+    free(text);
+}
+END_TEST
+
+START_TEST(test_audit_sarif)
+{
+    enter_fixtures();
+    char *paths[] = {"./aspnet-template.yaml", "malformed.yaml"};
+    struct run r = {.format = HP_AUDIT_SARIF};
+    int code;
+    char *text = audit(&r, paths, 2, &code);
+    ck_assert_int_eq(code, 2);
+    struct json_object *sarif = tu_json(text);
+    free(text);
+    ck_assert_str_eq(jstr(sarif, "$schema"), "https://json.schemastore.org/sarif-2.1.0.json");
+    ck_assert_str_eq(jstr(sarif, "version"), "2.1.0");
+    ck_assert_uint_eq(jlen(jget(sarif, "runs")), 1);
+    struct json_object *run = jidx(jget(sarif, "runs"), 0);
+    struct json_object *drv = jget(jget(run, "tool"), "driver");
+    ck_assert_str_eq(jstr(drv, "name"), "hardpod");
+    ck_assert_str_eq(jstr(drv, "version"), HP_VERSION);
+    ck_assert_str_eq(jstr(drv, "informationUri"), "https://github.com/hardpod/hardpod");
+    struct json_object *rules = jget(drv, "rules");
+    ck_assert_uint_eq(jlen(rules), 23);
+    for (int c = 0; c < HP_CHECK_COUNT; c++) {
+        struct json_object *rule = jidx(rules, (size_t)c);
+        ck_assert_str_eq(jstr(rule, "id"), hp_check_name((enum hp_check)c));
+        ck_assert(strlen(jstr(jget(rule, "shortDescription"), "text")) > 0);
+        ck_assert(strlen(jstr(jget(rule, "fullDescription"), "text")) > 0);
+        ck_assert(strlen(jstr(jget(rule, "help"), "text")) > 0);
+    }
+    ck_assert_str_eq(jstr(jidx(rules, 22), "id"), "parseError");
+    ck_assert_str_eq(
+        jstr(jget(jidx(rules, HP_CHECK_RUN_AS_NON_ROOT), "defaultConfiguration"), "level"),
+        "error");
+    ck_assert_str_eq(
+        jstr(jget(jidx(rules, HP_CHECK_SECCOMP_PROFILE), "defaultConfiguration"), "level"),
+        "warning");
+    ck_assert_str_eq(
+        jstr(jget(jidx(rules, HP_CHECK_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN), "defaultConfiguration"),
+             "level"),
+        "none");
+
+    struct json_object *results = jget(run, "results");
+    bool saw_finding = false;
+    bool saw_parse_error = false;
+    for (size_t i = 0; i < jlen(results); i++) {
+        struct json_object *res = jidx(results, i);
+        const char *rule_id = jstr(res, "ruleId");
+        struct json_object *loc = jget(jidx(jget(res, "locations"), 0), "physicalLocation");
+        const char *uri = jstr(jget(loc, "artifactLocation"), "uri");
+        int64_t line = jint(jget(loc, "region"), "startLine");
+        ck_assert_str_eq(jstr(jidx(rules, (size_t)jint(res, "ruleIndex")), "id"), rule_id);
+        if (strcmp(rule_id, "readOnlyRootFilesystem") == 0) {
+            saw_finding = true;
+            ck_assert_str_eq(jstr(res, "level"), "error");
+            ck_assert_str_eq(uri, "aspnet-template.yaml");
+            ck_assert_int_eq(line, 4);
+            const char *msg = jstr(jget(res, "message"), "text");
+            ck_assert_msg(strstr(msg, "containers[0].securityContext.readOnlyRootFilesystem") &&
+                              strstr(msg, "\"webapp\"") && strstr(msg, "fix: "),
+                          "message lacks path, container or fix: %s", msg);
+        } else if (strcmp(rule_id, "parseError") == 0) {
+            saw_parse_error = true;
+            ck_assert_str_eq(jstr(res, "level"), "error");
+            ck_assert_str_eq(uri, "malformed.yaml");
+            ck_assert_int_eq(line, 20);
+        } else if (strcmp(rule_id, "seccompProfile") == 0) {
+            ck_assert_str_eq(jstr(res, "level"), "warning");
+        }
+    }
+    ck_assert(saw_finding && saw_parse_error);
+    json_object_put(sarif);
+}
+END_TEST
+
+static void assert_contains(const char *text, const char *want)
+{
+    ck_assert_msg(strstr(text, want) != NULL, "expected the line\n%s\nin the output\n%s", want,
+                  text);
+}
+
+START_TEST(test_audit_text)
+{
+    enter_fixtures();
+    char *paths[] = {"multi-doc.yaml", "malformed.yaml"};
+    struct run r = {.format = HP_AUDIT_TEXT};
+    int code;
+    char *text = audit(&r, paths, 2, &code);
+    ck_assert_int_eq(code, 2);
+    assert_contains(text, "PASS  ConfigMap shop/settings  (multi-doc.yaml:3)\n");
+    assert_contains(text, "WARN  Deployment shop/worker  (multi-doc.yaml:11)\n");
+    assert_contains(text, "DENY  Pod shop/debug  (multi-doc.yaml:53)\n");
+    assert_contains(text, "\n  deny  privileged  container \"shell\"  "
+                          "spec.containers[0].securityContext.privileged\n");
+    assert_contains(text, "\n        fix: securityContext: {privileged: false}\n");
+    assert_contains(text, "\nERROR malformed.yaml:20: ");
+    assert_contains(text, "\n6 resources: 1 denied, 1 warned, 1 errors (profile hardened)\n");
+    ck_assert_msg(strchr(text, '\033') == NULL, "colour without --color");
+    free(text);
+
+    r.color = true;
+    text = audit(&r, paths, 1, &code);
+    assert_contains(text, "\033[31mDENY\033[0m  Pod shop/debug");
+    assert_contains(text, "\033[33mWARN\033[0m  Deployment shop/worker");
+    assert_contains(text, "\033[32mPASS\033[0m  ConfigMap shop/settings");
+    free(text);
+}
+END_TEST
+
+static void assert_sources(struct json_object *report, const char *const *want, size_t n)
+{
+    struct json_object *list = jget(report, "resources");
+    ck_assert_uint_eq(jlen(list), n);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_str_eq(jstr(jidx(list, i), "source"), want[i]);
+    }
+}
+
+START_TEST(test_audit_directory_walk)
+{
+    enter_fixtures();
+    static const char *const want[] = {"tree/Zeta.yaml:1", "tree/a/one.yml:1", "tree/a/two.json:1",
+                                       "tree/b.yaml:1"};
+    char *dirs[] = {"tree", "tree/", "./tree"};
+    for (size_t i = 0; i < 3; i++) {
+        int code;
+        struct json_object *report = audit_json(&dirs[i], 1, &code);
+        ck_assert_int_eq(code, 0);
+        assert_summary(report, 4, 0, 0, 0);
+        if (i < 2) {
+            assert_sources(report, want, 4);
+        } else {
+            ck_assert_str_eq(jstr(jidx(jget(report, "resources"), 0), "source"),
+                             "./tree/Zeta.yaml:1");
+        }
+        json_object_put(report);
+    }
+}
+END_TEST
+
+START_TEST(test_audit_symlink_loop)
+{
+    char dir[] = "/tmp/hp-audit-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(chdir(dir), 0);
+    ck_assert_int_eq(mkdir("root", 0700), 0);
+    ck_assert_int_eq(mkdir("root/sub", 0700), 0);
+    write_file("root/sub/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n");
+    ck_assert_int_eq(symlink("..", "root/sub/up"), 0);
+    ck_assert_int_eq(symlink(".", "root/self"), 0);
+    ck_assert_int_eq(symlink("missing.yaml", "root/dangling.yaml"), 0);
+    char *paths[] = {"root"};
+    int code;
+    struct json_object *report = audit_json(paths, 1, &code);
+    assert_summary(report, 1, 0, 0, 1);
+    ck_assert_str_eq(jstr(jidx(jget(report, "resources"), 0), "source"), "root/sub/cm.yaml:1");
+    ck_assert_str_eq(jstr(jidx(jget(report, "errors"), 0), "source"), "root/dangling.yaml");
+    ck_assert_int_eq(code, 2);
+    json_object_put(report);
+    unlink("root/dangling.yaml");
+    unlink("root/self");
+    unlink("root/sub/up");
+    unlink("root/sub/cm.yaml");
+    rmdir("root/sub");
+    rmdir("root");
+    ck_assert_int_eq(chdir("/"), 0);
+    rmdir(dir);
+}
+END_TEST
+
+/* o->now reaches the engine: an exemption applies until it expires. */
+START_TEST(test_audit_now_expires_exemptions)
+{
+    enter_fixtures();
+    struct hp_policy p;
+    hp_policy_init(&p, HP_PROFILE_HARDENED);
+    p.exemptions = calloc(1, sizeof(*p.exemptions));
+    ck_assert_ptr_nonnull(p.exemptions);
+    p.exemptions[0].kind = HP_EXEMPT_NAMESPACE;
+    p.exemptions[0].pattern = strdup("shop");
+    p.exemptions[0].reason = strdup("migration");
+    p.exemptions[0].expires = NOW;
+    p.n_exemptions = 1;
+    char *paths[] = {"multi-doc.yaml"};
+    static const struct {
+        int64_t now;
+        int code;
+    } cases[] = {{NOW - 1, 0}, {NOW + 1, 1}};
+    for (size_t i = 0; i < 2; i++) {
+        struct run r = {.policy = &p, .format = HP_AUDIT_JSON, .now = cases[i].now};
+        int code;
+        char *text = audit(&r, paths, 1, &code);
+        ck_assert_msg(code == cases[i].code, "now=%lld: expected exit %d, got %d",
+                      (long long)cases[i].now, cases[i].code, code);
+        free(text);
+    }
+    hp_policy_cleanup(&p);
+}
+END_TEST
+
+START_TEST(test_audit_format_lookup)
+{
+    static const struct {
+        const char *name;
+        bool ok;
+        enum hp_audit_format format;
+    } cases[] = {
+        {"text", true, HP_AUDIT_TEXT},   {"json", true, HP_AUDIT_JSON},
+        {"sarif", true, HP_AUDIT_SARIF}, {"JSON", false, HP_AUDIT_TEXT},
+        {"xml", false, HP_AUDIT_TEXT},   {"", false, HP_AUDIT_TEXT},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        enum hp_audit_format f = HP_AUDIT_TEXT;
+        ck_assert_msg(hp_audit_format_lookup(cases[i].name, &f) == cases[i].ok, "\"%s\"",
+                      cases[i].name);
+        ck_assert_int_eq(f, cases[i].format);
+    }
+}
+END_TEST
+
+/* Paths of DIR/NAME for entries ending in ext, sorted; returns the count. */
+static size_t list_files(const char *dir, const char *ext, char paths[][PATH_MAX], size_t max)
+{
+    DIR *d = opendir(dir);
+    ck_assert_msg(d != NULL, "cannot open %s", dir);
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (len <= strlen(ext) || strcmp(de->d_name + len - strlen(ext), ext) != 0) {
+            continue;
+        }
+        ck_assert(n < max);
+        snprintf(paths[n++], PATH_MAX, "%s/%s", dir, de->d_name);
+    }
+    closedir(d);
+    return n;
+}
+
+static bool is_container_path(const char *path)
+{
+    return strstr(path, "ontainers[") != NULL;
+}
+
+START_TEST(test_audit_corpus_manifests)
+{
+    char dir[PATH_MAX];
+    static char files[32][PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s/dotnet/manifests", tu_corpus_dir());
+    size_t n = list_files(dir, ".yaml", files, 32);
+    ck_assert_msg(n > 0, "no manifests in %s", dir);
+    for (size_t i = 0; i < n; i++) {
+        char *paths[] = {files[i]};
+        int code;
+        struct json_object *report = audit_json(paths, 1, &code);
+        ck_assert_msg(code == 0 || code == 1, "%s: exit %d", files[i], code);
+        ck_assert_msg(jlen(jget(report, "errors")) == 0, "%s: errors %s", files[i],
+                      json_object_to_json_string(jget(report, "errors")));
+        struct json_object *list = jget(report, "resources");
+        ck_assert_msg(jlen(list) > 0, "%s: no resources", files[i]);
+        for (size_t r = 0; r < jlen(list); r++) {
+            struct json_object *findings = jget(jidx(list, r), "findings");
+            for (size_t k = 0; k < jlen(findings); k++) {
+                struct json_object *f = jidx(findings, k);
+                const char *path = jstr(f, "path");
+                struct json_object *ctr = jget(f, "container");
+                ck_assert_msg(path[0] != '\0', "%s: finding without a path: %s", files[i],
+                              json_object_to_json_string(f));
+                ck_assert_msg(!is_container_path(path) ||
+                                  (json_object_is_type(ctr, json_type_string) &&
+                                   json_object_get_string_len(ctr) > 0),
+                              "%s: container finding without a container: %s", files[i],
+                              json_object_to_json_string(f));
+                ck_assert_msg(strlen(jstr(f, "message")) > 0, "%s: empty message", files[i]);
+            }
+        }
+        json_object_put(report);
+    }
+}
+END_TEST
+
+START_TEST(test_audit_corpus_malformed)
+{
+    char dir[PATH_MAX];
+    static char files[8][PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s/dotnet/manifests/malformed", tu_corpus_dir());
+    size_t n = list_files(dir, ".yml", files, 8);
+    n += list_files(dir, ".yaml", files + n, 8 - n);
+    ck_assert_msg(n > 0, "no files in %s", dir);
+    for (size_t i = 0; i < n; i++) {
+        char *paths[] = {files[i]};
+        int code;
+        struct json_object *report = audit_json(paths, 1, &code);
+        ck_assert_msg(code == 2, "%s: exit %d", files[i], code);
+        struct json_object *errors = jget(report, "errors");
+        ck_assert_msg(jlen(errors) > 0, "%s: no error entry", files[i]);
+        for (size_t k = 0; k < jlen(errors); k++) {
+            const char *src = jstr(jidx(errors, k), "source");
+            size_t flen = strlen(files[i]);
+            ck_assert_msg(strncmp(src, files[i], flen) == 0 && src[flen] == ':',
+                          "source \"%s\" does not start with \"%s:\"", src, files[i]);
+            char *end = NULL;
+            long line = strtol(src + flen + 1, &end, 10);
+            ck_assert_msg(line > 0 && *end == '\0', "source \"%s\" has no line > 0", src);
+        }
+        json_object_put(report);
+    }
+}
+END_TEST
+
+static Suite *audit_suite(void)
+{
+    Suite *s = suite_create("audit");
+    TCase *tc = tcase_create("fixtures");
+    tcase_add_test(tc, test_audit_hardened_passes);
+    tcase_add_test(tc, test_audit_template_denied);
+    tcase_add_test(tc, test_audit_multi_doc);
+    tcase_add_test(tc, test_audit_list_items);
+    tcase_add_test(tc, test_audit_admission_review);
+    tcase_add_test(tc, test_audit_malformed_doc_among_good);
+    tcase_add_test(tc, test_audit_eval_error_is_not_allowed);
+    tcase_add_test(tc, test_audit_not_objects);
+    tcase_add_test(tc, test_audit_exit_codes);
+    tcase_add_test(tc, test_audit_unreadable_inputs);
+    tcase_add_test(tc, test_audit_stdin);
+    tcase_add_test(tc, test_audit_sarif);
+    tcase_add_test(tc, test_audit_text);
+    tcase_add_test(tc, test_audit_directory_walk);
+    tcase_add_test(tc, test_audit_symlink_loop);
+    tcase_add_test(tc, test_audit_now_expires_exemptions);
+    tcase_add_test(tc, test_audit_format_lookup);
+    suite_add_tcase(s, tc);
+    if (tu_corpus_dir() != NULL) {
+        TCase *corpus = tcase_create("corpus");
+        tcase_set_timeout(corpus, 120);
+        tcase_add_test(corpus, test_audit_corpus_manifests);
+        tcase_add_test(corpus, test_audit_corpus_malformed);
+        suite_add_tcase(s, corpus);
+    } else {
+        printf("check_audit: corpus not found (HP_CORPUS_DIR); skipping the corpus tests\n");
+    }
+    return s;
+}
+
+int main(void)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/manifests", tu_fixtures_dir());
+    if (realpath(path, fixtures) == NULL) {
+        fprintf(stderr, "check_audit: fixtures not found at %s\n", path);
+        return 77;
+    }
+    return tu_run(audit_suite());
+}
