@@ -93,16 +93,75 @@ struct hp_effective {
     struct hp_obj_val apparmor_profile;
 };
 
-/* Reads a boolean field of obj (NULL obj: unset). Non-boolean: HP_V_BAD. */
+/* The securityContext fields that checks read, gathered in one pass over the
+ * object (a hash lookup per field costs more than walking its few keys). A
+ * NULL member means absent or JSON null. fsGroup, supplementalGroups and
+ * sysctls exist at pod level only. */
+struct hp_sc_fields {
+    struct json_object *run_as_non_root;
+    struct json_object *run_as_user;
+    struct json_object *run_as_group;
+    struct json_object *seccomp_profile;
+    struct json_object *selinux_options;
+    struct json_object *apparmor_profile;
+    struct json_object *allow_privilege_escalation;
+    struct json_object *privileged;
+    struct json_object *read_only_root_filesystem;
+    struct json_object *capabilities;
+    struct json_object *proc_mount;
+    struct json_object *windows_options;
+    struct json_object *fs_group;
+    struct json_object *supplemental_groups;
+    struct json_object *sysctls;
+};
+
+/* One entry of a key table for hp_k8s_scan: the value of key is stored at
+ * offset in the output struct (as a struct json_object *). */
+struct hp_k8s_slot {
+    const char *key;
+    size_t len; /* strlen(key) */
+    size_t offset;
+};
+#define HP_K8S_SLOT(type, key, member)                                                             \
+    {                                                                                              \
+        key, sizeof(key) - 1, offsetof(type, member)                                               \
+    }
+
+/* One pass over obj's members, storing each member named in slots into out.
+ * Members not in the table are skipped; out is not cleared first. Comparing
+ * lengths first makes the walk cheaper than a hash lookup per key. */
+void hp_k8s_scan(struct json_object *obj, const struct hp_k8s_slot *slots, size_t n, void *out);
+
+/* The value of key in obj; NULL when obj is not an object, the key is absent
+ * or the value is JSON null. */
+struct json_object *hp_k8s_field(struct json_object *obj, const char *key);
+
+/* Picks several keys of obj in one pass over its members: out[i] is the value
+ * of keys[i] (NULL if absent, null, or obj is not an object). Cheaper than a
+ * hash lookup per key for the small objects of a pod spec. */
+void hp_k8s_pick(struct json_object *obj, const char *const *keys, size_t n,
+                 struct json_object **out);
+
+/* The string value of v, or NULL when v is not a string. */
+const char *hp_k8s_string(struct json_object *v);
+
+/* Fills out from sc; a NULL or non-object sc leaves every member NULL. */
+void hp_k8s_sc_scan(struct json_object *sc, struct hp_sc_fields *out);
+
+/* Typed views of a value (NULL: unset). The wrong JSON type, or an integer
+ * outside int64, is HP_V_BAD. */
+struct hp_bool_val hp_k8s_bool(struct json_object *v);
+struct hp_int_val hp_k8s_int(struct json_object *v);
+struct hp_obj_val hp_k8s_obj(struct json_object *v);
+
+/* The same, reading field key of obj (obj NULL or not an object: unset). */
 struct hp_bool_val hp_k8s_get_bool(struct json_object *obj, const char *key);
-/* Reads an integer field (JSON integer within int64). Anything else: HP_V_BAD. */
 struct hp_int_val hp_k8s_get_int(struct json_object *obj, const char *key);
-/* Reads an object field. Non-object, non-null: HP_V_BAD. */
 struct hp_obj_val hp_k8s_get_obj(struct json_object *obj, const char *key);
 
-/* Resolves the effective settings from the pod securityContext (may be NULL)
- * and the container securityContext (may be NULL). */
-void hp_k8s_effective(struct json_object *pod_sc, struct json_object *ctr_sc,
+/* Resolves the effective settings of a container from the pod's and the
+ * container's securityContext fields. */
+void hp_k8s_effective(const struct hp_sc_fields *pod, const struct hp_sc_fields *ctr,
                       struct hp_effective *out);
 
 /* A short description of a JSON value's type for messages: "string \"0\"",

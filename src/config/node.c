@@ -116,10 +116,15 @@ void hp_config_path_key(char *dst, size_t size, const char *parent, const char *
 {
     char esc[ECHO_MAX * 4 + 8];
     escape(esc, sizeof(esc), key, strlen(key));
+    /* Key paths only appear in messages: a truncated one is still useful. */
+    int n;
     if (parent == NULL || parent[0] == '\0') {
-        snprintf(dst, size, "%s", esc);
+        n = snprintf(dst, size, "%s", esc);
     } else {
-        snprintf(dst, size, "%s.%s", parent, esc);
+        n = snprintf(dst, size, "%s.%s", parent, esc);
+    }
+    if (n < 0 || (size_t)n >= size) {
+        dst[size - 1] = '\0';
     }
 }
 

@@ -85,26 +85,31 @@ const char *hp_k8s_describe(struct json_object *v, char *buf, size_t size)
     return buf;
 }
 
-/* Walks obj along keys; each step must be an object. Records the failing path. */
+/* Walks obj along keys; each step must be an object. Names the failing path.
+ * *parent is the object that holds the last key (where metadata sits). */
 static enum hp_err walk(struct json_object *obj, const char *const *keys, size_t n,
-                        struct json_object **out, struct hp_error *err)
+                        struct json_object **out, struct json_object **parent, struct hp_error *err)
 {
-    char path[128] = "";
-    size_t used = 0;
     struct json_object *cur = obj;
     for (size_t i = 0; i < n; i++) {
-        int w = snprintf(path + used, sizeof(path) - used, "%s%s", i ? "." : "", keys[i]);
-        used += (w > 0 && (size_t)w < sizeof(path) - used) ? (size_t)w : 0;
-        struct json_object *next = NULL;
-        if (!json_object_object_get_ex(cur, keys[i], &next) || next == NULL) {
+        *parent = cur;
+        struct json_object *next = hp_k8s_field(cur, keys[i]);
+        if (json_object_is_type(next, json_type_object)) {
+            cur = next;
+            continue;
+        }
+        char path[128] = "";
+        size_t used = 0;
+        for (size_t k = 0; k <= i && used < sizeof(path); k++) {
+            int w = snprintf(path + used, sizeof(path) - used, "%s%s", k ? "." : "", keys[k]);
+            used += w > 0 ? (size_t)w : 0;
+        }
+        if (next == NULL) {
             return hp_error_set(err, HP_ERR_INVALID, "%s: missing", path);
         }
-        if (!json_object_is_type(next, json_type_object)) {
-            char what[64];
-            return hp_error_set(err, HP_ERR_INVALID, "%s: expected object, got %s", path,
-                                hp_k8s_describe(next, what, sizeof(what)));
-        }
-        cur = next;
+        char what[64];
+        return hp_error_set(err, HP_ERR_INVALID, "%s: expected object, got %s", path,
+                            hp_k8s_describe(next, what, sizeof(what)));
     }
     *out = cur;
     return HP_OK;
@@ -148,20 +153,14 @@ enum hp_err hp_k8s_podspec_find(struct json_object *obj, enum hp_workload w, str
     if (!json_object_is_type(obj, json_type_object)) {
         return hp_error_set(err, HP_ERR_INVALID, "object: expected a JSON object");
     }
-    enum hp_err rc = walk(obj, keys, n, &out->spec, err);
+    struct json_object *parent = obj;
+    enum hp_err rc = walk(obj, keys, n, &out->spec, &parent, err);
     if (rc != HP_OK) {
         return rc;
     }
     /* Metadata is optional; annotations are only read when it is an object. */
-    struct json_object *meta_parent = obj;
-    if (n > 1 && walk(obj, keys, n - 1, &meta_parent, NULL) != HP_OK) {
-        meta_parent = NULL;
-    }
-    struct json_object *meta = NULL;
-    if (meta_parent != NULL && json_object_object_get_ex(meta_parent, "metadata", &meta) &&
-        json_object_is_type(meta, json_type_object)) {
-        out->metadata = meta;
-    }
+    struct json_object *meta = hp_k8s_field(parent, "metadata");
+    out->metadata = json_object_is_type(meta, json_type_object) ? meta : NULL;
     return HP_OK;
 }
 

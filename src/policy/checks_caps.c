@@ -13,16 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-static struct json_object *get(struct json_object *obj, const char *key)
-{
-    struct json_object *v = NULL;
-    if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
-        !json_object_object_get_ex(obj, key, &v)) {
-        return NULL;
-    }
-    return v;
-}
-
 static const char *const baseline_caps[] = {
     "AUDIT_WRITE",      "CHOWN",   "DAC_OVERRIDE", "FOWNER",  "FSETID", "KILL",       "MKNOD",
     "NET_BIND_SERVICE", "SETFCAP", "SETGID",       "SETPCAP", "SETUID", "SYS_CHROOT",
@@ -109,18 +99,20 @@ static void check_drop(struct hp_eval *e, const char *who, enum hp_level level,
         exact = exact || (s != NULL && strcmp(s, "ALL") == 0);
         any_case = any_case || (s != NULL && strcasecmp(s, "ALL") == 0);
     }
-    const char *path = hp_eval_path(e, "%s.securityContext.capabilities.drop", e->cpath);
     const char *fix = "securityContext: {capabilities: {drop: [ALL]}}";
     if (exact || (any_case && level == HP_LEVEL_HARDENED)) {
         if (!exact) {
-            hp_eval_emit_action(e, HP_CHECK_CAPABILITIES, HP_ACTION_WARN, true, path, fix,
+            hp_eval_emit_action(e, HP_CHECK_CAPABILITIES, HP_ACTION_WARN, true,
+                                hp_eval_path(e, "%s.securityContext.capabilities.drop", e->cpath),
+                                fix,
                                 "%s drops \"all\": write ALL in upper case, because Pod Security "
                                 "Admission rejects other spellings",
                                 who);
         }
         return;
     }
-    hp_eval_emit(e, HP_CHECK_CAPABILITIES, true, path, fix,
+    hp_eval_emit(e, HP_CHECK_CAPABILITIES, true,
+                 hp_eval_path(e, "%s.securityContext.capabilities.drop", e->cpath), fix,
                  "%s must drop ALL capabilities (securityContext.capabilities.drop must contain "
                  "ALL)",
                  who);
@@ -132,7 +124,7 @@ void hp_eval_capabilities(struct hp_eval *e, const char *who)
     if (level == HP_LEVEL_RESTRICTED && e->p->windows_exemptions && e->windows) {
         return;
     }
-    struct json_object *caps = e->sc_bad ? NULL : get(e->sc, "capabilities");
+    struct json_object *caps = e->scf.capabilities;
     if (e->sc_bad || (caps != NULL && !json_object_is_type(caps, json_type_object))) {
         hp_eval_emit(e, HP_CHECK_CAPABILITIES, true,
                      hp_eval_path(e, "%s.securityContext.capabilities", e->cpath),
@@ -140,12 +132,14 @@ void hp_eval_capabilities(struct hp_eval *e, const char *who)
                      "%s securityContext.capabilities must be an object", who);
         return;
     }
-    struct json_object *add = get(caps, "add");
-    if (add != NULL) {
-        check_add(e, who, level, add);
+    static const char *const keys[] = {"add", "drop"};
+    struct json_object *add_drop[2];
+    hp_k8s_pick(caps, keys, 2, add_drop);
+    if (add_drop[0] != NULL) {
+        check_add(e, who, level, add_drop[0]);
     }
     if (level != HP_LEVEL_BASELINE) {
-        check_drop(e, who, level, get(caps, "drop"));
+        check_drop(e, who, level, add_drop[1]);
     }
 }
 
@@ -170,12 +164,18 @@ void hp_eval_resources(struct hp_eval *e, const char *who)
         {HP_RES_LIMITS_CPU, "limits", "cpu", "resources: {limits: {cpu: 500m}}"},
         {HP_RES_LIMITS_MEMORY, "limits", "memory", "resources: {limits: {memory: 256Mi}}"},
     };
-    struct json_object *res = get(e->ctr, "resources");
+    static const char *const groups[] = {"requests", "limits"};
+    static const char *const names[] = {"cpu", "memory"};
+    struct json_object *group[2];
+    struct json_object *values[4];
+    hp_k8s_pick(e->cf.resources, groups, 2, group);
+    hp_k8s_pick(group[0], names, 2, values);
+    hp_k8s_pick(group[1], names, 2, values + 2);
     for (size_t i = 0; i < 4; i++) {
         if ((e->p->resources_require & fields[i].bit) == 0) {
             continue;
         }
-        struct json_object *v = get(get(res, fields[i].group), fields[i].name);
+        struct json_object *v = values[i];
         if (quantity_set(v)) {
             continue;
         }

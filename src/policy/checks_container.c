@@ -13,28 +13,13 @@
 #include <string.h>
 #include <strings.h>
 
-static struct json_object *get(struct json_object *obj, const char *key)
-{
-    struct json_object *v = NULL;
-    if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
-        !json_object_object_get_ex(obj, key, &v)) {
-        return NULL;
-    }
-    return v;
-}
-
-static const char *str(struct json_object *v)
-{
-    return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
 /* A boolean in the container securityContext; bad when the context itself is. */
-static struct hp_bool_val sc_bool(const struct hp_eval *e, const char *key)
+static struct hp_bool_val sc_bool(const struct hp_eval *e, struct json_object *v)
 {
     if (e->sc_bad) {
         return (struct hp_bool_val){HP_V_BAD, false, false};
     }
-    return hp_k8s_get_bool(e->sc, key);
+    return hp_k8s_bool(v);
 }
 
 static const char *sc_path(struct hp_eval *e, const char *field)
@@ -104,9 +89,9 @@ static void run_as_id(struct hp_eval *e, const char *who, enum hp_check c, struc
 }
 
 static void must_be(struct hp_eval *e, const char *who, enum hp_check c, const char *field,
-                    bool want, const char *fix)
+                    struct json_object *value, bool want, const char *fix)
 {
-    struct hp_bool_val v = sc_bool(e, field);
+    struct hp_bool_val v = sc_bool(e, value);
     if (v.state == HP_V_OK && v.value == want) {
         return;
     }
@@ -120,7 +105,7 @@ static void must_be(struct hp_eval *e, const char *who, enum hp_check c, const c
 
 static void privileged(struct hp_eval *e, const char *who)
 {
-    struct hp_bool_val v = sc_bool(e, "privileged");
+    struct hp_bool_val v = sc_bool(e, e->scf.privileged);
     if (v.state == HP_V_UNSET || (v.state == HP_V_OK && !v.value)) {
         return;
     }
@@ -136,13 +121,14 @@ void hp_eval_profile_type(struct hp_eval *e, enum hp_check c, struct hp_obj_val 
     if (v.state == HP_V_UNSET) {
         return;
     }
-    const char *type = v.state == HP_V_OK ? str(get(v.obj, "type")) : NULL;
+    const char *type = v.state == HP_V_OK ? hp_k8s_string(hp_k8s_field(v.obj, "type")) : NULL;
     if (type != NULL && (strcmp(type, "RuntimeDefault") == 0 || strcmp(type, "Localhost") == 0)) {
         return;
     }
-    char who[128] = "pod";
+    const char *who = "pod";
     if (ctr) {
-        hp_eval_who(e, who, sizeof(who));
+        hp_eval_names(e);
+        who = e->who;
     }
     char fix[96];
     snprintf(fix, sizeof(fix), "securityContext: {%s: {type: RuntimeDefault}}", field);
@@ -164,9 +150,10 @@ void hp_eval_selinux(struct hp_eval *e, struct hp_obj_val v, bool ctr)
     if (v.state == HP_V_UNSET) {
         return;
     }
-    char who[128] = "pod";
+    const char *who = "pod";
     if (ctr) {
-        hp_eval_who(e, who, sizeof(who));
+        hp_eval_names(e);
+        who = e->who;
     }
     const char *base = ctr ? e->cpath : e->ps->prefix;
     const char *fix = "securityContext: {seLinuxOptions: {type: container_t}} (no user or role)";
@@ -176,9 +163,9 @@ void hp_eval_selinux(struct hp_eval *e, struct hp_obj_val v, bool ctr)
                      "%s securityContext.seLinuxOptions must be an object", who);
         return;
     }
-    struct json_object *t = get(v.obj, "type");
+    struct json_object *t = hp_k8s_field(v.obj, "type");
     if (t != NULL) {
-        const char *s = str(t);
+        const char *s = hp_k8s_string(t);
         bool ok = false;
         for (size_t i = 0; s != NULL && i < sizeof(types) / sizeof(types[0]); i++) {
             ok = ok || strcmp(types[i], s) == 0;
@@ -193,8 +180,8 @@ void hp_eval_selinux(struct hp_eval *e, struct hp_obj_val v, bool ctr)
     }
     static const char *const forbidden[] = {"user", "role"};
     for (size_t i = 0; i < 2; i++) {
-        struct json_object *f = get(v.obj, forbidden[i]);
-        const char *s = str(f);
+        struct json_object *f = hp_k8s_field(v.obj, forbidden[i]);
+        const char *s = hp_k8s_string(f);
         if (f == NULL || (s != NULL && s[0] == '\0')) {
             continue;
         }
@@ -233,11 +220,11 @@ static void proc_mount(struct hp_eval *e, const char *who)
     if (hp_eval_level(e, HP_CHECK_PROC_MOUNT) != HP_LEVEL_RESTRICTED && e->host_users_false) {
         return;
     }
-    struct json_object *v = e->sc_bad ? NULL : get(e->sc, "procMount");
+    struct json_object *v = e->scf.proc_mount;
     if (!e->sc_bad && v == NULL) {
         return;
     }
-    const char *s = str(v);
+    const char *s = hp_k8s_string(v);
     if (s != NULL && strcmp(s, "Default") == 0) {
         return;
     }
@@ -249,7 +236,7 @@ static void proc_mount(struct hp_eval *e, const char *who)
 
 static void host_process(struct hp_eval *e, const char *who)
 {
-    struct json_object *wo = e->sc_bad ? NULL : get(e->sc, "windowsOptions");
+    struct json_object *wo = e->scf.windows_options;
     if (wo == NULL && !e->sc_bad) {
         return;
     }
@@ -271,12 +258,18 @@ static void host_probes(struct hp_eval *e, const char *who)
     static const char *const probes[] = {"livenessProbe", "readinessProbe", "startupProbe"};
     static const char *const hooks[] = {"postStart", "preStop"};
     static const char *const handlers[] = {"httpGet", "tcpSocket"};
-    struct json_object *lifecycle = get(e->ctr, "lifecycle");
+    struct json_object *owners[5] = {e->cf.probes[0], e->cf.probes[1], e->cf.probes[2]};
+    hp_k8s_pick(e->cf.lifecycle, hooks, 2, owners + 3);
     for (size_t i = 0; i < 5; i++) {
-        struct json_object *owner = i < 3 ? get(e->ctr, probes[i]) : get(lifecycle, hooks[i - 3]);
+        struct json_object *owner = owners[i];
+        if (owner == NULL) {
+            continue;
+        }
+        struct json_object *handler[2];
+        hp_k8s_pick(owner, handlers, 2, handler);
         for (size_t h = 0; owner != NULL && h < 2; h++) {
-            struct json_object *host = get(get(owner, handlers[h]), "host");
-            const char *s = str(host);
+            struct json_object *host = hp_k8s_field(handler[h], "host");
+            const char *s = hp_k8s_string(host);
             if (host == NULL || (s != NULL && s[0] == '\0')) {
                 continue;
             }
@@ -294,7 +287,7 @@ static void host_ports(struct hp_eval *e, const char *who, struct json_object *p
 {
     size_t n = json_object_is_type(ports, json_type_array) ? json_object_array_length(ports) : 0;
     for (size_t i = 0; i < n; i++) {
-        struct json_object *hp = get(json_object_array_get_idx(ports, i), "hostPort");
+        struct json_object *hp = hp_k8s_field(json_object_array_get_idx(ports, i), "hostPort");
         if (hp == NULL ||
             (json_object_is_type(hp, json_type_int) && json_object_get_int64(hp) == 0)) {
             continue;
@@ -309,8 +302,7 @@ static void host_ports(struct hp_eval *e, const char *who, struct json_object *p
 void hp_eval_container_checks(struct hp_eval *e)
 {
     const struct hp_policy *p = e->p;
-    char who[128];
-    hp_eval_who(e, who, sizeof(who));
+    const char *who = e->who; /* filled in when a finding is emitted */
     if (hp_eval_on(e, HP_CHECK_RUN_AS_NON_ROOT)) {
         run_as_non_root(e, who);
     }
@@ -325,7 +317,8 @@ void hp_eval_container_checks(struct hp_eval *e)
     }
     if (hp_eval_on(e, HP_CHECK_ALLOW_PRIVILEGE_ESCALATION) &&
         !(p->windows_exemptions && e->windows)) {
-        must_be(e, who, HP_CHECK_ALLOW_PRIVILEGE_ESCALATION, "allowPrivilegeEscalation", false,
+        must_be(e, who, HP_CHECK_ALLOW_PRIVILEGE_ESCALATION, "allowPrivilegeEscalation",
+                e->scf.allow_privilege_escalation, false,
                 "securityContext: {allowPrivilegeEscalation: false}");
     }
     if (hp_eval_on(e, HP_CHECK_PRIVILEGED)) {
@@ -335,13 +328,14 @@ void hp_eval_container_checks(struct hp_eval *e)
         hp_eval_capabilities(e, who);
     }
     if (hp_eval_on(e, HP_CHECK_READ_ONLY_ROOT_FILESYSTEM)) {
-        must_be(e, who, HP_CHECK_READ_ONLY_ROOT_FILESYSTEM, "readOnlyRootFilesystem", true,
+        must_be(e, who, HP_CHECK_READ_ONLY_ROOT_FILESYSTEM, "readOnlyRootFilesystem",
+                e->scf.read_only_root_filesystem, true,
                 "securityContext: {readOnlyRootFilesystem: true}");
     }
     if (hp_eval_on(e, HP_CHECK_RESOURCES) && e->list != HP_LIST_EPHEMERAL) {
         hp_eval_resources(e, who);
     }
-    struct json_object *ports = get(e->ctr, "ports");
+    struct json_object *ports = e->cf.ports;
     if (hp_eval_on(e, HP_CHECK_HOST_PORTS)) {
         host_ports(e, who, ports);
     }
@@ -365,6 +359,6 @@ void hp_eval_container_checks(struct hp_eval *e)
         seccomp(e, who);
     }
     if (hp_eval_on(e, HP_CHECK_PRIVILEGED_PORTS) || hp_eval_on(e, HP_CHECK_DOTNET_DIAGNOSTICS)) {
-        hp_eval_runtime(e, who, ports);
+        hp_eval_runtime(e, who);
     }
 }

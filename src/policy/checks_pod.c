@@ -11,21 +11,12 @@
 #include <stdio.h>
 #include <string.h>
 
-static struct json_object *get(struct json_object *obj, const char *key)
-{
-    struct json_object *v = NULL;
-    if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
-        !json_object_object_get_ex(obj, key, &v)) {
-        return NULL;
-    }
-    return v;
-}
-
 static void host_namespaces(struct hp_eval *e)
 {
     static const char *const fields[] = {"hostNetwork", "hostPID", "hostIPC"};
+    struct json_object *values[] = {e->pf.host_network, e->pf.host_pid, e->pf.host_ipc};
     for (size_t i = 0; i < 3; i++) {
-        struct hp_bool_val v = hp_k8s_get_bool(e->ps->spec, fields[i]);
+        struct hp_bool_val v = hp_k8s_bool(values[i]);
         if (v.state == HP_V_UNSET || (v.state == HP_V_OK && !v.value)) {
             continue;
         }
@@ -59,7 +50,7 @@ static void one_volume(struct hp_eval *e, struct json_object *vol, size_t i, boo
                        bool restricted)
 {
     const char *name = "";
-    struct json_object *n = get(vol, "name");
+    struct json_object *n = hp_k8s_field(vol, "name");
     if (json_object_is_type(n, json_type_string)) {
         name = json_object_get_string(n);
     }
@@ -96,7 +87,7 @@ static void volumes(struct hp_eval *e)
     if (!host_path && !restricted) {
         return;
     }
-    struct json_object *vols = get(e->ps->spec, "volumes");
+    struct json_object *vols = e->pf.volumes;
     if (vols == NULL) {
         return;
     }
@@ -151,7 +142,7 @@ static bool sysctl_safe(const char *name)
 
 static void sysctls(struct hp_eval *e)
 {
-    struct json_object *list = get(e->pod_sc, "sysctls");
+    struct json_object *list = e->podf.sysctls;
     if (list == NULL) {
         return;
     }
@@ -164,7 +155,7 @@ static void sysctls(struct hp_eval *e)
     }
     size_t n = json_object_array_length(list);
     for (size_t i = 0; i < n; i++) {
-        struct json_object *name = get(json_object_array_get_idx(list, i), "name");
+        struct json_object *name = hp_k8s_field(json_object_array_get_idx(list, i), "name");
         const char *s =
             json_object_is_type(name, json_type_string) ? json_object_get_string(name) : NULL;
         if (s != NULL && sysctl_safe(s)) {
@@ -197,7 +188,7 @@ static void pod_run_as(struct hp_eval *e)
     if (hp_eval_on(e, HP_CHECK_RUN_AS_NON_ROOT) &&
         !(hp_eval_level(e, HP_CHECK_RUN_AS_NON_ROOT) == HP_LEVEL_RESTRICTED &&
           e->host_users_false)) {
-        struct hp_bool_val v = hp_k8s_get_bool(e->pod_sc, "runAsNonRoot");
+        struct hp_bool_val v = hp_k8s_bool(e->podf.run_as_non_root);
         if (v.state == HP_V_BAD || (v.state == HP_V_OK && !v.value)) {
             hp_eval_emit(e, HP_CHECK_RUN_AS_NON_ROOT, false,
                          hp_eval_path(e, "%s.securityContext.runAsNonRoot", pfx),
@@ -211,7 +202,7 @@ static void pod_run_as(struct hp_eval *e)
     }
     if (hp_eval_on(e, HP_CHECK_RUN_AS_USER) &&
         !(hp_eval_level(e, HP_CHECK_RUN_AS_USER) == HP_LEVEL_RESTRICTED && e->host_users_false)) {
-        struct hp_int_val v = hp_k8s_get_int(e->pod_sc, "runAsUser");
+        struct hp_int_val v = hp_k8s_int(e->podf.run_as_user);
         if (v.state == HP_V_BAD || (v.state == HP_V_OK && v.value < e->p->min_uid)) {
             hp_eval_emit(e, HP_CHECK_RUN_AS_USER, false,
                          hp_eval_path(e, "%s.securityContext.runAsUser", pfx),
@@ -227,7 +218,7 @@ static void pod_groups(struct hp_eval *e)
 {
     char why[128];
     const char *pfx = e->ps->prefix;
-    struct hp_int_val v = hp_k8s_get_int(e->pod_sc, "runAsGroup");
+    struct hp_int_val v = hp_k8s_int(e->podf.run_as_group);
     if (v.state == HP_V_BAD || (v.state == HP_V_OK && v.value < e->p->min_gid)) {
         hp_eval_emit(
             e, HP_CHECK_RUN_AS_GROUP, false, hp_eval_path(e, "%s.securityContext.runAsGroup", pfx),
@@ -235,14 +226,14 @@ static void pod_groups(struct hp_eval *e)
             "pod securityContext.runAsGroup must be an integer >= %lld%s", (long long)e->p->min_gid,
             describe_int(e->pod_sc, "runAsGroup", v, why, sizeof(why)));
     }
-    struct hp_int_val fs = hp_k8s_get_int(e->pod_sc, "fsGroup");
+    struct hp_int_val fs = hp_k8s_int(e->podf.fs_group);
     if (fs.state == HP_V_BAD || (fs.state == HP_V_OK && fs.value <= 0)) {
         hp_eval_emit(
             e, HP_CHECK_RUN_AS_GROUP, false, hp_eval_path(e, "%s.securityContext.fsGroup", pfx),
             "securityContext: {fsGroup: 10001}",
             "pod securityContext.fsGroup must be a positive integer (not the root group 0)");
     }
-    struct json_object *sup = get(e->pod_sc, "supplementalGroups");
+    struct json_object *sup = e->podf.supplemental_groups;
     if (sup == NULL) {
         return;
     }
@@ -269,7 +260,7 @@ static void pod_groups(struct hp_eval *e)
 
 static void pod_host_process(struct hp_eval *e)
 {
-    struct json_object *wo = get(e->pod_sc, "windowsOptions");
+    struct json_object *wo = e->podf.windows_options;
     struct hp_bool_val v =
         hp_k8s_get_bool(json_object_is_type(wo, json_type_object) ? wo : NULL, "hostProcess");
     if (wo != NULL && !json_object_is_type(wo, json_type_object)) {
@@ -288,7 +279,7 @@ static void pod_host_process(struct hp_eval *e)
 static void apparmor_annotations(struct hp_eval *e)
 {
     static const char prefix[] = "container.apparmor.security.beta.kubernetes.io/";
-    struct json_object *ann = get(e->ps->metadata, "annotations");
+    struct json_object *ann = hp_k8s_field(e->ps->metadata, "annotations");
     if (!json_object_is_type(ann, json_type_object)) {
         return;
     }
@@ -314,7 +305,7 @@ static void apparmor_annotations(struct hp_eval *e)
 
 void hp_eval_pod_checks(struct hp_eval *e)
 {
-    struct json_object *raw_sc = get(e->ps->spec, "securityContext");
+    struct json_object *raw_sc = e->pf.security_context;
     if (raw_sc != NULL && e->pod_sc == NULL) {
         char what[64];
         hp_eval_emit(e,
@@ -341,21 +332,20 @@ void hp_eval_pod_checks(struct hp_eval *e)
     }
     if (hp_eval_on(e, HP_CHECK_APPARMOR_PROFILE)) {
         apparmor_annotations(e);
-        hp_eval_profile_type(e, HP_CHECK_APPARMOR_PROFILE,
-                             hp_k8s_get_obj(e->pod_sc, "appArmorProfile"), false,
-                             "appArmorProfile");
+        hp_eval_profile_type(e, HP_CHECK_APPARMOR_PROFILE, hp_k8s_obj(e->podf.apparmor_profile),
+                             false, "appArmorProfile");
     }
     if (hp_eval_on(e, HP_CHECK_SECCOMP_PROFILE) &&
         !(e->p->windows_exemptions && e->windows &&
           hp_eval_level(e, HP_CHECK_SECCOMP_PROFILE) == HP_LEVEL_RESTRICTED)) {
-        hp_eval_profile_type(e, HP_CHECK_SECCOMP_PROFILE,
-                             hp_k8s_get_obj(e->pod_sc, "seccompProfile"), false, "seccompProfile");
+        hp_eval_profile_type(e, HP_CHECK_SECCOMP_PROFILE, hp_k8s_obj(e->podf.seccomp_profile),
+                             false, "seccompProfile");
     }
     if (hp_eval_on(e, HP_CHECK_SELINUX_OPTIONS)) {
-        hp_eval_selinux(e, hp_k8s_get_obj(e->pod_sc, "seLinuxOptions"), false);
+        hp_eval_selinux(e, hp_k8s_obj(e->podf.selinux_options), false);
     }
     if (hp_eval_on(e, HP_CHECK_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN)) {
-        struct hp_bool_val v = hp_k8s_get_bool(e->ps->spec, "automountServiceAccountToken");
+        struct hp_bool_val v = hp_k8s_bool(e->pf.automount_sa_token);
         if (!(v.state == HP_V_OK && !v.value)) {
             hp_eval_emit(e, HP_CHECK_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, false,
                          hp_eval_path(e, "%s.automountServiceAccountToken", e->ps->prefix),

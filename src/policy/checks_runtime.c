@@ -14,21 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct json_object *get(struct json_object *obj, const char *key)
-{
-    struct json_object *v = NULL;
-    if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
-        !json_object_object_get_ex(obj, key, &v)) {
-        return NULL;
-    }
-    return v;
-}
-
-static const char *str(struct json_object *v)
-{
-    return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
 /* Parses a decimal port in s[0..n) (surrounding spaces allowed); -1 if not a port. */
 static long parse_port(const char *s, size_t n)
 {
@@ -137,14 +122,16 @@ static void port_env(struct hp_eval *e, const char *who, const char *name, const
                  who, port, name, value);
 }
 
-static bool tmp_writable(struct json_object *ctr)
+static bool tmp_writable(struct json_object *mounts)
 {
-    struct json_object *mounts = get(ctr, "volumeMounts");
     size_t n = json_object_is_type(mounts, json_type_array) ? json_object_array_length(mounts) : 0;
     for (size_t i = 0; i < n; i++) {
         struct json_object *m = json_object_array_get_idx(mounts, i);
-        const char *path = str(get(m, "mountPath"));
-        struct hp_bool_val ro = hp_k8s_get_bool(m, "readOnly");
+        static const char *const keys[] = {"mountPath", "readOnly"};
+        struct json_object *pr[2];
+        hp_k8s_pick(m, keys, 2, pr);
+        const char *path = hp_k8s_string(pr[0]);
+        struct hp_bool_val ro = hp_k8s_bool(pr[1]);
         if (path != NULL && (strcmp(path, "/tmp") == 0 || strcmp(path, "/tmp/") == 0) &&
             !(ro.state == HP_V_OK && ro.value)) {
             return true;
@@ -157,10 +144,9 @@ static void dotnet(struct hp_eval *e, const char *who, bool dotnet_env, bool dia
 {
     const char *image = e->image != NULL ? e->image : "";
     bool dotnet_image = strncmp(image, "mcr.microsoft.com/dotnet/", 25) == 0;
-    struct hp_bool_val ro = e->sc_bad ? (struct hp_bool_val){HP_V_UNSET, false, false}
-                                      : hp_k8s_get_bool(e->sc, "readOnlyRootFilesystem");
+    struct hp_bool_val ro = hp_k8s_bool(e->scf.read_only_root_filesystem);
     if (!(dotnet_image || dotnet_env) || !(ro.state == HP_V_OK && ro.value) || diag_off ||
-        tmp_writable(e->ctr)) {
+        tmp_writable(e->cf.volume_mounts)) {
         return;
     }
     hp_eval_emit(e, HP_CHECK_DOTNET_DIAGNOSTICS, true, hp_eval_path(e, "%s.env", e->cpath),
@@ -172,12 +158,13 @@ static void dotnet(struct hp_eval *e, const char *who, bool dotnet_env, bool dia
                  who);
 }
 
-void hp_eval_runtime(struct hp_eval *e, const char *who, struct json_object *ports)
+void hp_eval_runtime(struct hp_eval *e, const char *who)
 {
+    struct json_object *ports = e->cf.ports;
     bool ports_on = hp_eval_on(e, HP_CHECK_PRIVILEGED_PORTS) && e->list != HP_LIST_EPHEMERAL;
     size_t n = json_object_is_type(ports, json_type_array) ? json_object_array_length(ports) : 0;
     for (size_t i = 0; ports_on && i < n; i++) {
-        struct json_object *cp = get(json_object_array_get_idx(ports, i), "containerPort");
+        struct json_object *cp = hp_k8s_field(json_object_array_get_idx(ports, i), "containerPort");
         int64_t port = json_object_is_type(cp, json_type_int) ? json_object_get_int64(cp) : 0;
         if (port > 0 && port < 1024) {
             hp_eval_emit(e, HP_CHECK_PRIVILEGED_PORTS, true,
@@ -190,12 +177,15 @@ void hp_eval_runtime(struct hp_eval *e, const char *who, struct json_object *por
     }
     bool dotnet_env = false;
     bool diag_off = false;
-    struct json_object *env = get(e->ctr, "env");
+    struct json_object *env = e->cf.env;
     n = json_object_is_type(env, json_type_array) ? json_object_array_length(env) : 0;
     for (size_t i = 0; i < n; i++) {
         struct json_object *var = json_object_array_get_idx(env, i);
-        const char *name = str(get(var, "name"));
-        const char *value = str(get(var, "value"));
+        static const char *const keys[] = {"name", "value"};
+        struct json_object *nv[2];
+        hp_k8s_pick(var, keys, 2, nv);
+        const char *name = hp_k8s_string(nv[0]);
+        const char *value = hp_k8s_string(nv[1]);
         if (name == NULL) {
             continue;
         }

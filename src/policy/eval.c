@@ -12,11 +12,13 @@
 #include <fnmatch.h>
 #include <json-c/json.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 const char *hp_eval_path(struct hp_eval *e, const char *fmt, ...)
 {
+    hp_eval_names(e);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(e->scratch, sizeof(e->scratch), fmt, ap);
@@ -24,12 +26,17 @@ const char *hp_eval_path(struct hp_eval *e, const char *fmt, ...)
     return e->scratch;
 }
 
-const char *hp_eval_who(const struct hp_eval *e, char *buf, size_t size)
+void hp_eval_names(struct hp_eval *e)
 {
     static const char *const kinds[] = {"init container", "container", "ephemeral container"};
-    snprintf(buf, size, "%s \"%.63s%s\"", kinds[e->list], e->cname,
+    if (e->names_ready || e->ctr == NULL) {
+        return;
+    }
+    snprintf(e->cpath, sizeof(e->cpath), "%s.%s[%zu]", e->ps->prefix, hp_k8s_list_name(e->list),
+             e->index);
+    snprintf(e->who, sizeof(e->who), "%s \"%.63s%s\"", kinds[e->list], e->cname,
              strlen(e->cname) > 63 ? "..." : "");
-    return buf;
+    e->names_ready = true;
 }
 
 const char *hp_eval_bad(struct json_object *parent, const char *key, char *buf, size_t size)
@@ -92,6 +99,7 @@ static void emit_v(struct hp_eval *e, enum hp_check c, enum hp_action action, bo
                    const char *path, const char *fix, const char *fmt, va_list ap)
 {
     char msg[768];
+    hp_eval_names(e);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     struct hp_finding f = {
         .check = c,
@@ -129,14 +137,65 @@ void hp_eval_emit_action(struct hp_eval *e, enum hp_check c, enum hp_action acti
     va_end(ap);
 }
 
-static const char *string_field(struct json_object *obj, const char *key)
+#define CF(k, m) HP_K8S_SLOT(struct hp_ctr_fields, k, m)
+static const struct hp_k8s_slot ctr_slots[] = {
+    CF("env", env),
+    CF("name", name),
+    CF("image", image),
+    CF("ports", ports),
+    CF("lifecycle", lifecycle),
+    CF("resources", resources),
+    CF("startupProbe", probes[2]),
+    CF("volumeMounts", volume_mounts),
+    CF("livenessProbe", probes[0]),
+    CF("readinessProbe", probes[1]),
+    CF("securityContext", security_context),
+};
+#undef CF
+
+#define PF(k, m) HP_K8S_SLOT(struct hp_pod_fields, k, m)
+static const struct hp_k8s_slot pod_slots[] = {
+    PF("os", os),
+    PF("hostIPC", host_ipc),
+    PF("hostPID", host_pid),
+    PF("volumes", volumes),
+    PF("hostUsers", host_users),
+    PF("containers", lists[HP_LIST_CONTAINERS]),
+    PF("hostNetwork", host_network),
+    PF("initContainers", lists[HP_LIST_INIT]),
+    PF("securityContext", security_context),
+    PF("ephemeralContainers", lists[HP_LIST_EPHEMERAL]),
+    PF("automountServiceAccountToken", automount_sa_token),
+};
+#undef PF
+
+static void enter_container(struct hp_eval *e, enum hp_container_list list, size_t i,
+                            struct json_object *ctr)
 {
-    struct json_object *v = NULL;
-    if (obj != NULL && json_object_object_get_ex(obj, key, &v) &&
-        json_object_is_type(v, json_type_string)) {
-        return json_object_get_string(v);
+    e->list = list;
+    e->index = i;
+    e->ctr = ctr;
+    e->names_ready = false;
+    memset(&e->cf, 0, sizeof(e->cf));
+    hp_k8s_scan(ctr, ctr_slots, sizeof(ctr_slots) / sizeof(ctr_slots[0]), &e->cf);
+    const char *name = hp_k8s_string(e->cf.name);
+    e->cname = name != NULL ? name : "";
+    e->image = hp_k8s_string(e->cf.image);
+    struct json_object *sc = e->cf.security_context;
+    e->sc_bad = sc != NULL && !json_object_is_type(sc, json_type_object);
+    e->sc = e->sc_bad ? NULL : sc;
+    hp_k8s_sc_scan(e->sc, &e->scf);
+    hp_k8s_effective(&e->podf, &e->scf, &e->eff);
+    if (e->sc_bad) {
+        /* A container securityContext of the wrong type must not fall back
+         * to the pod's values: every field counts as bad. */
+        e->eff.run_as_non_root = (struct hp_bool_val){HP_V_BAD, false, false};
+        e->eff.run_as_user = (struct hp_int_val){HP_V_BAD, 0, false};
+        e->eff.run_as_group = (struct hp_int_val){HP_V_BAD, 0, false};
+        e->eff.seccomp_profile = (struct hp_obj_val){HP_V_BAD, NULL, false};
+        e->eff.selinux_options = (struct hp_obj_val){HP_V_BAD, NULL, false};
+        e->eff.apparmor_profile = (struct hp_obj_val){HP_V_BAD, NULL, false};
     }
-    return NULL;
 }
 
 /* Visits one container list. Structural problems (a list that is not an
@@ -144,57 +203,28 @@ static const char *string_field(struct json_object *obj, const char *key)
  * evaluated, and the caller must not treat it as allowed. */
 static enum hp_err visit_list(struct hp_eval *e, enum hp_container_list list, struct hp_error *err)
 {
-    const char *key = hp_k8s_list_name(list);
-    struct json_object *arr = NULL;
-    if (!json_object_object_get_ex(e->ps->spec, key, &arr) || arr == NULL) {
+    struct json_object *arr = e->pf.lists[list];
+    if (arr == NULL) {
         return HP_OK;
     }
+    char what[64];
     if (!json_object_is_type(arr, json_type_array)) {
-        char what[64];
         return hp_error_set(err, HP_ERR_INVALID, "%s.%s: expected array, got %s", e->ps->prefix,
-                            key, hp_k8s_describe(arr, what, sizeof(what)));
+                            hp_k8s_list_name(list), hp_k8s_describe(arr, what, sizeof(what)));
     }
     size_t n = json_object_array_length(arr);
     for (size_t i = 0; i < n; i++) {
         struct json_object *ctr = json_object_array_get_idx(arr, i);
         if (!json_object_is_type(ctr, json_type_object)) {
-            char what[64];
             return hp_error_set(err, HP_ERR_INVALID, "%s.%s[%zu]: expected object, got %s",
-                                e->ps->prefix, key, i, hp_k8s_describe(ctr, what, sizeof(what)));
+                                e->ps->prefix, hp_k8s_list_name(list), i,
+                                hp_k8s_describe(ctr, what, sizeof(what)));
         }
-        const char *name = string_field(ctr, "name");
-        e->list = list;
-        e->ctr = ctr;
-        e->cname = name != NULL ? name : "";
-        e->image = string_field(ctr, "image");
-        snprintf(e->cpath, sizeof(e->cpath), "%s.%s[%zu]", e->ps->prefix, key, i);
-        struct json_object *sc = NULL;
-        json_object_object_get_ex(ctr, "securityContext", &sc);
-        e->sc_bad = sc != NULL && !json_object_is_type(sc, json_type_object);
-        e->sc = e->sc_bad ? NULL : sc;
-        hp_k8s_effective(e->pod_sc, e->sc, &e->eff);
-        if (e->sc_bad) {
-            /* A container securityContext of the wrong type must not fall
-             * back to the pod's values: every field counts as bad. */
-            e->eff.run_as_non_root = (struct hp_bool_val){HP_V_BAD, false, false};
-            e->eff.run_as_user = (struct hp_int_val){HP_V_BAD, 0, false};
-            e->eff.run_as_group = (struct hp_int_val){HP_V_BAD, 0, false};
-            e->eff.seccomp_profile = (struct hp_obj_val){HP_V_BAD, NULL, false};
-            e->eff.selinux_options = (struct hp_obj_val){HP_V_BAD, NULL, false};
-            e->eff.apparmor_profile = (struct hp_obj_val){HP_V_BAD, NULL, false};
-        }
+        enter_container(e, list, i, ctr);
         hp_eval_container_checks(e);
     }
+    e->ctr = NULL;
     return HP_OK;
-}
-
-static const char *lookup_string_path(struct json_object *obj, const char *a, const char *b)
-{
-    struct json_object *v = NULL;
-    if (!json_object_object_get_ex(obj, a, &v) || !json_object_is_type(v, json_type_object)) {
-        return NULL;
-    }
-    return string_field(v, b);
 }
 
 enum hp_err hp_policy_eval(const struct hp_policy *p, const struct hp_eval_input *in,
@@ -205,8 +235,11 @@ enum hp_err hp_policy_eval(const struct hp_policy *p, const struct hp_eval_input
     if (!json_object_is_type(obj, json_type_object)) {
         return hp_error_set(err, HP_ERR_INVALID, "object: expected a JSON object");
     }
-    const char *api_version = in->api_version ? in->api_version : string_field(obj, "apiVersion");
-    const char *kind = in->kind ? in->kind : string_field(obj, "kind");
+    static const char *const keys[] = {"apiVersion", "kind", "metadata"};
+    struct json_object *top[3];
+    hp_k8s_pick(obj, keys, 3, top);
+    const char *api_version = in->api_version ? in->api_version : hp_k8s_string(top[0]);
+    const char *kind = in->kind ? in->kind : hp_k8s_string(top[1]);
     enum hp_workload w = hp_k8s_workload(api_version, kind);
     if (w == HP_WORKLOAD_NONE) {
         return HP_OK;
@@ -217,21 +250,22 @@ enum hp_err hp_policy_eval(const struct hp_policy *p, const struct hp_eval_input
         return rc;
     }
     out->has_podspec = true;
-    struct hp_eval e = {
-        .p = p,
-        .out = out,
-        .ps = &ps,
-        .ns = in->ns ? in->ns : lookup_string_path(obj, "metadata", "namespace"),
-        .username = in->username,
-        .now = in->now,
-    };
-    const char *os = lookup_string_path(ps.spec, "os", "name");
-    e.windows = os != NULL && strcmp(os, "windows") == 0;
-    struct hp_bool_val host_users = hp_k8s_get_bool(ps.spec, "hostUsers");
+    struct hp_eval e;
+    memset(&e, 0, offsetof(struct hp_eval, cpath));
+    e.p = p;
+    e.out = out;
+    e.ps = &ps;
+    e.ns = in->ns ? in->ns : hp_k8s_string(hp_k8s_field(top[2], "namespace"));
+    e.username = in->username;
+    e.now = in->now;
+    hp_k8s_scan(ps.spec, pod_slots, sizeof(pod_slots) / sizeof(pod_slots[0]), &e.pf);
+    const char *os_name = hp_k8s_string(hp_k8s_field(e.pf.os, "name"));
+    e.windows = os_name != NULL && strcmp(os_name, "windows") == 0;
+    struct hp_bool_val host_users = hp_k8s_bool(e.pf.host_users);
     e.host_users_false = host_users.state == HP_V_OK && !host_users.value;
-    struct json_object *pod_sc = NULL;
-    json_object_object_get_ex(ps.spec, "securityContext", &pod_sc);
+    struct json_object *pod_sc = e.pf.security_context;
     e.pod_sc = json_object_is_type(pod_sc, json_type_object) ? pod_sc : NULL;
+    hp_k8s_sc_scan(e.pod_sc, &e.podf);
 
     hp_eval_pod_checks(&e);
     for (int l = 0; l < HP_LIST_COUNT; l++) {

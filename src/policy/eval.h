@@ -10,6 +10,32 @@
 
 struct json_object;
 
+/* The pod spec fields that checks read, gathered in one pass. */
+struct hp_pod_fields {
+    struct json_object *host_network;
+    struct json_object *host_pid;
+    struct json_object *host_ipc;
+    struct json_object *host_users;
+    struct json_object *os;
+    struct json_object *security_context;
+    struct json_object *volumes;
+    struct json_object *automount_sa_token;
+    struct json_object *lists[HP_LIST_COUNT]; /* initContainers, containers, ephemeralContainers */
+};
+
+/* The container fields that checks read, gathered in one pass. */
+struct hp_ctr_fields {
+    struct json_object *name;
+    struct json_object *image;
+    struct json_object *security_context;
+    struct json_object *resources;
+    struct json_object *ports;
+    struct json_object *env;
+    struct json_object *probes[3]; /* livenessProbe, readinessProbe, startupProbe */
+    struct json_object *lifecycle;
+    struct json_object *volume_mounts;
+};
+
 struct hp_eval {
     const struct hp_policy *p;
     struct hp_findings *out;
@@ -17,19 +43,27 @@ struct hp_eval {
     const char *ns;
     const char *username;
     int64_t now;
+    struct hp_pod_fields pf;
     bool windows;               /* spec.os.name == "windows" */
     bool host_users_false;      /* spec.hostUsers explicitly false */
     struct json_object *pod_sc; /* pod securityContext when it is an object */
-    /* The container being visited (NULL name for pod-level checks). */
+    struct hp_sc_fields podf;   /* its fields */
+    /* The container being visited (ctr NULL during pod-level checks). */
     enum hp_container_list list;
+    size_t index;
     const char *cname;
     const char *image;
     struct json_object *ctr;
-    struct json_object *sc; /* container securityContext when it is an object */
-    bool sc_bad;            /* securityContext present but not an object */
+    struct hp_ctr_fields cf;
+    struct json_object *sc;  /* container securityContext when it is an object */
+    struct hp_sc_fields scf; /* its fields */
+    bool sc_bad;             /* securityContext present but not an object */
     struct hp_effective eff;
-    char cpath[160];   /* e.g. "spec.template.spec.containers[1]" */
-    char scratch[512]; /* path building */
+    /* Formatted only when a finding needs them (see hp_eval_names). */
+    bool names_ready;
+    char cpath[160]; /* e.g. "spec.template.spec.containers[1]" */
+    char who[128];   /* e.g. "init container \"setup\"" */
+    char scratch[512];
 };
 
 static inline bool hp_eval_on(const struct hp_eval *e, enum hp_check c)
@@ -41,6 +75,11 @@ static inline enum hp_level hp_eval_level(const struct hp_eval *e, enum hp_check
 {
     return e->p->checks[c].level;
 }
+
+/* Fills e->cpath and e->who for the current container. Clean objects never
+ * pay for formatting them: hp_eval_path and the emit functions call this
+ * before they format, so e->cpath and e->who can be passed as arguments. */
+void hp_eval_names(struct hp_eval *e);
 
 /* Formats a path into e->scratch and returns it. */
 const char *hp_eval_path(struct hp_eval *e, const char *fmt, ...)
@@ -55,9 +94,6 @@ void hp_eval_emit_action(struct hp_eval *e, enum hp_check c, enum hp_action acti
                          const char *path, const char *fix, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
 
-/* "container \"api\"", "init container \"setup\"" or "ephemeral container \"debug\"". */
-const char *hp_eval_who(const struct hp_eval *e, char *buf, size_t size);
-
 /* Describes why a field is bad: the parent is not an object, or the field
  * has the wrong type. */
 const char *hp_eval_bad(struct json_object *parent, const char *key, char *buf, size_t size);
@@ -70,10 +106,10 @@ void hp_eval_profile_type(struct hp_eval *e, enum hp_check c, struct hp_obj_val 
 void hp_eval_selinux(struct hp_eval *e, struct hp_obj_val v, bool ctr);
 
 /* capabilities, resources, and the runtime-failure warnings privilegedPorts
- * and dotnetDiagnostics (checks_runtime.c). */
+ * and dotnetDiagnostics. who is e->who (filled when a finding is emitted). */
 void hp_eval_capabilities(struct hp_eval *e, const char *who);
 void hp_eval_resources(struct hp_eval *e, const char *who);
-void hp_eval_runtime(struct hp_eval *e, const char *who, struct json_object *ports);
+void hp_eval_runtime(struct hp_eval *e, const char *who);
 
 void hp_eval_pod_checks(struct hp_eval *e);
 void hp_eval_container_checks(struct hp_eval *e);
