@@ -612,7 +612,9 @@ static void check_case(const struct pcase *c, struct json_object *obj, const cha
         /* Rewrite expected pod paths into the workload's template paths. */
         char out[4096] = "";
         size_t used = 0;
-        for (char *line = strtok(want, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        char *save = NULL;
+        for (char *line = strtok_r(want, "\n", &save); line != NULL;
+             line = strtok_r(NULL, "\n", &save)) {
             char *pipe = strrchr(line, '|');
             *pipe = '\0';
             const char *path = pipe + 1;
@@ -624,7 +626,8 @@ static void check_case(const struct pcase *c, struct json_object *obj, const cha
         /* Re-sort, since prefixes can change the order. */
         char *lines[16];
         size_t n = 0;
-        for (char *line = strtok(out, "\n"); line != NULL && n < 16; line = strtok(NULL, "\n")) {
+        for (char *line = strtok_r(out, "\n", &save); line != NULL && n < 16;
+             line = strtok_r(NULL, "\n", &save)) {
             lines[n++] = line;
         }
         qsort(lines, n, sizeof(lines[0]), cmp_str);
