@@ -136,6 +136,15 @@ out:
     return rc;
 }
 
+static enum hp_err ns_mode_item(struct hp_config_ctx *cx, yaml_node_t *item, const char *path,
+                                void *arg)
+{
+    struct hp_config *c = arg;
+    struct hp_namespace_mode *m = &c->ns_modes[c->n_ns_modes++];
+    m->line = hp_config_line(item);
+    return parse_ns_mode(cx, item, path, m);
+}
+
 static enum hp_err parse_ns_modes(struct hp_config_ctx *cx, const yaml_node_t *node,
                                   struct hp_config *c)
 {
@@ -146,19 +155,7 @@ static enum hp_err parse_ns_modes(struct hp_config_ctx *cx, const yaml_node_t *n
         goto out;
     }
     c->ns_modes = hp_xcalloc(n, sizeof(*c->ns_modes));
-    for (size_t i = 0; i < n; i++) {
-        char path[HP_CONFIG_PATH_MAX];
-        yaml_node_t *item = NULL;
-        hp_config_path_index(path, sizeof(path), "namespaceModes", i);
-        if ((rc = hp_config_node(cx, items[i], &item)) != HP_OK) {
-            goto out;
-        }
-        struct hp_namespace_mode *m = &c->ns_modes[c->n_ns_modes++];
-        m->line = hp_config_line(item);
-        if ((rc = parse_ns_mode(cx, item, path, m)) != HP_OK) {
-            goto out;
-        }
-    }
+    rc = hp_config_each(cx, items, n, "namespaceModes", ns_mode_item, c);
 out:
     return rc;
 }

@@ -70,6 +70,13 @@ enum hp_err hp_config_get_uint(struct hp_config_ctx *cx, const yaml_node_t *node
 enum hp_err hp_config_get_list(struct hp_config_ctx *cx, const yaml_node_t *node, const char *path,
                                const yaml_node_item_t **items, size_t *n);
 
+/* Calls fn for each element of a list (items from hp_config_get_list): the
+ * element's node and its path "key[i]". Stops at the first error. */
+typedef enum hp_err (*hp_config_item_fn)(struct hp_config_ctx *cx, yaml_node_t *item,
+                                         const char *path, void *arg);
+enum hp_err hp_config_each(struct hp_config_ctx *cx, const yaml_node_item_t *items, size_t n,
+                           const char *key, hp_config_item_fn fn, void *arg);
+
 /* One mapping entry: its key (which must be a non-null string scalar, returned
  * in name) and value nodes. path is the mapping's own path. */
 enum hp_err hp_config_get_pair(struct hp_config_ctx *cx, const yaml_node_pair_t *pair,

@@ -373,3 +373,19 @@ enum hp_err hp_config_get_check(struct hp_config_ctx *cx, const yaml_node_t *nod
     }
     return hp_config_fail(cx, node, path, "unknown check id%s%s", quoted, hint);
 }
+
+enum hp_err hp_config_each(struct hp_config_ctx *cx, const yaml_node_item_t *items, size_t n,
+                           const char *key, hp_config_item_fn fn, void *arg)
+{
+    enum hp_err rc = HP_OK;
+    for (size_t i = 0; i < n && rc == HP_OK; i++) {
+        char path[HP_CONFIG_PATH_MAX];
+        yaml_node_t *item = NULL;
+        hp_config_path_index(path, sizeof(path), key, i);
+        rc = hp_config_node(cx, items[i], &item);
+        if (rc == HP_OK) {
+            rc = fn(cx, item, path, arg);
+        }
+    }
+    return rc;
+}

@@ -487,6 +487,16 @@ out:
     return rc;
 }
 
+static enum hp_err exemption_item(struct hp_config_ctx *cx, yaml_node_t *item, const char *path,
+                                  void *arg)
+{
+    struct hp_policy *p = arg;
+    /* Count it first so that cleanup frees a half-filled entry. */
+    struct hp_exemption *e = &p->exemptions[p->n_exemptions++];
+    e->line = hp_config_line(item);
+    return parse_exemption(cx, item, path, e);
+}
+
 enum hp_err hp_config_apply_exemptions(struct hp_config_ctx *cx, const yaml_node_t *node,
                                        struct hp_policy *p)
 {
@@ -498,20 +508,7 @@ enum hp_err hp_config_apply_exemptions(struct hp_config_ctx *cx, const yaml_node
         goto out;
     }
     p->exemptions = hp_xcalloc(n, sizeof(*p->exemptions));
-    for (size_t i = 0; i < n; i++) {
-        char path[HP_CONFIG_PATH_MAX];
-        yaml_node_t *item = NULL;
-        hp_config_path_index(path, sizeof(path), "exemptions", i);
-        if ((rc = hp_config_node(cx, items[i], &item)) != HP_OK) {
-            goto out;
-        }
-        /* Count it first so that cleanup frees a half-filled entry. */
-        struct hp_exemption *e = &p->exemptions[p->n_exemptions++];
-        e->line = hp_config_line(item);
-        if ((rc = parse_exemption(cx, item, path, e)) != HP_OK) {
-            goto out;
-        }
-    }
+    rc = hp_config_each(cx, items, n, "exemptions", exemption_item, p);
 out:
     return rc;
 }

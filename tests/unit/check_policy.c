@@ -722,6 +722,32 @@ START_TEST(test_policy_other_kinds_have_no_pod_spec)
 }
 END_TEST
 
+/* A known kind in a known group is evaluated whatever its version says, so a
+ * made-up version cannot hide a workload. */
+START_TEST(test_policy_unknown_version_is_evaluated)
+{
+    static const char *const versions[] = {"apps/v9", "extensions/v1beta1", "batch/v2alpha1"};
+    static const char *const kinds[] = {"Deployment", "DaemonSet", "CronJob"};
+    struct hp_policy p;
+    hp_policy_init(&p, HP_PROFILE_HARDENED);
+    struct hp_findings f;
+    hp_findings_init(&f);
+    for (size_t i = 0; i < 3; i++) {
+        struct json_object *pod = tu_json(base_pod);
+        pp_apply(pod, "spec.hostPID=true");
+        struct json_object *w = pp_wrap(pod, versions[i], kinds[i]);
+        struct hp_eval_input in = {.object = w};
+        ck_assert_int_eq(hp_policy_eval(&p, &in, &f, NULL), HP_OK);
+        ck_assert_msg(f.has_podspec && hp_findings_denied(&f), "%s %s was not evaluated",
+                      versions[i], kinds[i]);
+        json_object_put(w);
+        json_object_put(pod);
+    }
+    hp_findings_cleanup(&f);
+    hp_policy_cleanup(&p);
+}
+END_TEST
+
 START_TEST(test_policy_structural_errors)
 {
     static const struct {
@@ -900,6 +926,7 @@ int main(void)
     tcase_add_loop_test(tc, test_policy_pod_cases, 0, n);
     tcase_add_loop_test(tc, test_policy_workload_cases, 0, n);
     tcase_add_test(tc, test_policy_other_kinds_have_no_pod_spec);
+    tcase_add_test(tc, test_policy_unknown_version_is_evaluated);
     tcase_add_test(tc, test_policy_structural_errors);
     tcase_add_test(tc, test_policy_exemptions);
     tcase_add_test(tc, test_policy_messages_name_container_and_fix);
