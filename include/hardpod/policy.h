@@ -135,8 +135,10 @@ struct hp_finding {
     const char *container; /* container name; NULL for pod-level findings */
     const char
         *path; /* field path in the object, e.g. spec.containers[0].securityContext.privileged */
-    const char *message; /* what is wrong; starts with "exempt: <reason>: " when exempt */
-    const char *fix;     /* YAML to add, e.g. "securityContext: {privileged: false}" */
+    const char *message;       /* what is wrong; starts with "exempt: <reason>: " when exempt */
+    const char *detail;        /* message without the exemption prefix */
+    const char *exempt_reason; /* the exemption's reason; NULL when not exempt */
+    const char *fix;           /* YAML to add, e.g. "securityContext: {privileged: false}" */
 };
 
 struct hp_arena_block;

@@ -112,9 +112,12 @@ static void emit_v(struct hp_eval *e, enum hp_check c, enum hp_action action, bo
     if (x != NULL) {
         f.exempt = true;
         f.action = HP_ACTION_WARN;
+        f.exempt_reason = x->reason;
         f.message = hp_findings_printf(e->out, "exempt: %s: %s", x->reason, msg);
+        f.detail = f.message + strlen(f.message) - strlen(msg);
     } else {
         f.message = hp_findings_printf(e->out, "%s", msg);
+        f.detail = f.message;
     }
     hp_findings_push(e->out, &f);
 }

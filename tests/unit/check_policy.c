@@ -841,6 +841,8 @@ START_TEST(test_policy_exemptions)
         if (xs[i].exempt) {
             ck_assert_msg(strncmp(f.items[0].message, "exempt: vendor image: ", 22) == 0,
                           "message: %s", f.items[0].message);
+            ck_assert_str_eq(f.items[0].detail, f.items[0].message + 22);
+            ck_assert_str_eq(f.items[0].exempt_reason, "vendor image");
             ck_assert(!hp_findings_denied(&f));
         }
         hp_findings_cleanup(&f);
