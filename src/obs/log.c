@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * JSON-lines logger. Each line is built in memory (at most 64 KiB, long values
+ * are cut rather than dropped) and written with one write(2), so lines from
+ * concurrent threads never interleave. Level and descriptor are atomics; a
+ * call below the level returns before formatting anything.
+ */
+#include "hardpod/obs.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LINE_MAX_BYTES (64 * 1024)
+/* Kept free while fields are added, for `,"truncated":true}` and the newline. */
+#define TAIL_RESERVE 32
+/* Longest escape of one input byte (a control character as \u00XX). */
+#define MAX_ESCAPE 6
+
+static atomic_int log_level = HP_LOG_INFO;
+static atomic_int log_fd = 2;
+/* Serialises writers only, so that the rest of a partial write cannot be
+ * overtaken by another thread's line. Formatting happens outside it. */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+static enum hp_log_level clamp_level(enum hp_log_level level)
+{
+    if ((int)level < HP_LOG_DEBUG) {
+        return HP_LOG_DEBUG;
+    }
+    return (int)level > HP_LOG_ERROR ? HP_LOG_ERROR : level;
+}
+
+bool hp_log_level_lookup(const char *name, enum hp_log_level *out)
+{
+    for (int i = HP_LOG_DEBUG; name != NULL && i <= HP_LOG_ERROR; i++) {
+        if (strcmp(name, level_names[i]) == 0) {
+            *out = (enum hp_log_level)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+void hp_log_set_level(enum hp_log_level level)
+{
+    atomic_store_explicit(&log_level, (int)clamp_level(level), memory_order_relaxed);
+}
+
+bool hp_log_enabled(enum hp_log_level level)
+{
+    return (int)level >= atomic_load_explicit(&log_level, memory_order_relaxed);
+}
+
+void hp_log_set_fd(int fd)
+{
+    atomic_store_explicit(&log_fd, fd, memory_order_relaxed);
+}
+
+/* A line under construction. Every append checks room() first, so the
+ * buffer's cap is never hit and the tail always fits. */
+struct line {
+    struct hp_buf buf;
+    bool truncated;
+};
+
+static size_t room(const struct line *l)
+{
+    size_t used = l->buf.len + TAIL_RESERVE;
+    return used < LINE_MAX_BYTES ? LINE_MAX_BYTES - used : 0;
+}
+
+/* Moves a cut at n back to the start of the UTF-8 sequence it falls in, so
+ * that a truncated value does not end in a replacement character. */
+static size_t utf8_cut(const char *s, size_t len, size_t n)
+{
+    for (int back = 0; back < 3 && n > 0 && n < len && ((unsigned char)s[n] & 0xC0) == 0x80;
+         back++) {
+        n--;
+    }
+    return n;
+}
+
+/* Escapes s[0..n) into scratch; false when it exceeds scratch's cap. */
+static bool escape_fits(struct hp_buf *scratch, const char *s, size_t n)
+{
+    hp_buf_reset(scratch);
+    return hp_buf_put_json_string(scratch, s, n);
+}
+
+/* Appends the longest prefix of s whose escaped form fits the room left,
+ * found by bisection (the escaped length grows with the prefix). */
+static void put_truncated(struct line *l, const char *s, size_t n, size_t budget)
+{
+    struct hp_buf scratch;
+    hp_buf_init(&scratch, budget);
+    if (!escape_fits(&scratch, s, n)) {
+        l->truncated = true;
+        size_t lo = 0;
+        size_t hi = n < budget ? n : budget;
+        while (lo < hi) {
+            size_t mid = hi - (hi - lo) / 2;
+            if (escape_fits(&scratch, s, utf8_cut(s, n, mid))) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        escape_fits(&scratch, s, utf8_cut(s, n, lo));
+    }
+    hp_buf_append(&l->buf, scratch.data, scratch.len);
+    hp_buf_cleanup(&scratch);
+}
+
+static void put_string(struct line *l, const char *s, size_t n)
+{
+    size_t budget = room(l);
+    if (budget < 2) {
+        l->truncated = true;
+        return;
+    }
+    /* Common case: even the worst escaping fits, so escape in place. */
+    if (n <= (budget - 2) / MAX_ESCAPE) {
+        hp_buf_put_json_string(&l->buf, s, n);
+    } else {
+        put_truncated(l, s, n, budget);
+    }
+}
+
+/* Appends one field; false when not even its key fits (the line is full). */
+static bool put_field(struct line *l, const struct hp_log_field *f)
+{
+    size_t klen = strlen(f->key);
+    /* A key plus the longest scalar value (an int64, or null). */
+    if (klen + 4 + 24 > room(l)) {
+        l->truncated = true;
+        return false;
+    }
+    hp_buf_append(&l->buf, ",\"", 2);
+    hp_buf_append(&l->buf, f->key, klen);
+    hp_buf_append(&l->buf, "\":", 2);
+    if ((f->type == HP_LOG_STR || f->type == HP_LOG_RAW) && f->s == NULL) {
+        hp_buf_puts(&l->buf, "null");
+    } else if (f->type == HP_LOG_STR) {
+        put_string(l, f->s, strlen(f->s));
+    } else if (f->type == HP_LOG_RAW) {
+        size_t n = strlen(f->s);
+        /* Valid JSON cannot be cut safely, so an oversized value becomes null. */
+        if (n <= room(l)) {
+            hp_buf_append(&l->buf, f->s, n);
+        } else {
+            hp_buf_puts(&l->buf, "null");
+            l->truncated = true;
+        }
+    } else if (f->type == HP_LOG_BOOL) {
+        hp_buf_puts(&l->buf, f->i ? "true" : "false");
+    } else {
+        hp_buf_printf(&l->buf, "%" PRId64, f->i);
+    }
+    return true;
+}
+
+static void put_prefix(struct line *l, enum hp_log_level level)
+{
+    struct timespec now = {0};
+    struct tm tm = {0};
+    clock_gettime(CLOCK_REALTIME, &now);
+    time_t sec = now.tv_sec;
+    gmtime_r(&sec, &tm);
+    char stamp[64];
+    if (strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+        stamp[0] = '\0';
+    }
+    hp_buf_printf(&l->buf, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":", stamp,
+                  (long)(now.tv_nsec / 1000000), level_names[clamp_level(level)]);
+}
+
+/* Writes all of p, retrying on EINTR and partial writes. Errors are dropped:
+ * there is nowhere left to report them. */
+static void write_all(const char *p, size_t n)
+{
+    int fd = atomic_load_explicit(&log_fd, memory_order_relaxed);
+    pthread_mutex_lock(&write_lock);
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            break;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    pthread_mutex_unlock(&write_lock);
+}
+
+void hp_log(enum hp_log_level level, const char *msg, const struct hp_log_field *fields,
+            size_t n_fields)
+{
+    if (!hp_log_enabled(level)) {
+        return;
+    }
+    int saved_errno = errno; /* callers often log right after a failing call */
+    struct line l = {.truncated = false};
+    hp_buf_init(&l.buf, LINE_MAX_BYTES);
+    put_prefix(&l, level);
+    if (msg == NULL) {
+        msg = "";
+    }
+    put_string(&l, msg, strlen(msg));
+    for (size_t i = 0; i < n_fields; i++) {
+        if (fields[i].key != NULL && !put_field(&l, &fields[i])) {
+            break;
+        }
+    }
+    if (l.truncated) {
+        hp_buf_puts(&l.buf, ",\"truncated\":true");
+    }
+    hp_buf_append(&l.buf, "}\n", 2);
+    write_all(l.buf.data, l.buf.len);
+    hp_buf_cleanup(&l.buf);
+    errno = saved_errno;
+}

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Metrics updates: every call is a few relaxed atomic increments on fixed
+ * arrays, so the request path never takes a lock. The one exception is the
+ * first sighting of a kind, which inserts it into a small table under a mutex.
+ * Rendering lives in render.c.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+struct hp_obs_registry hp_obs_registry = {
+    .kinds[HP_OBS_MAX_KINDS].name = "other",
+    .kinds_lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+const char *const hp_obs_op_names[HP_OBS_N_OPS] = {"CREATE", "UPDATE", "DELETE", "CONNECT",
+                                                   "other"};
+const char *const hp_obs_decision_names[HP_OBS_N_DECISIONS] = {"allowed", "denied", "warned",
+                                                               "error"};
+const char *const hp_obs_result_names[HP_OBS_N_RESULTS] = {"success", "failure"};
+const double hp_obs_bucket_bounds[HP_OBS_N_BUCKETS - 1] = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0};
+const char *const hp_obs_bucket_labels[HP_OBS_N_BUCKETS] = {
+    "0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01",
+    "0.025",  "0.05",    "0.1",    "0.25",  "0.5",    "1",     "+Inf"};
+
+#define OP_OTHER (HP_OBS_N_OPS - 1)
+#define DECISION_ERROR 3
+#define RESULT_SUCCESS 0
+#define RESULT_FAILURE 1
+
+/* One observation above this many seconds is clamped in the sum, so that the
+ * nanosecond total cannot wrap for any realistic uptime. */
+#define MAX_OBSERVATION_SECONDS 1e6
+
+static void inc(atomic_uint_fast64_t *c)
+{
+    atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+static void zero(atomic_uint_fast64_t *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        atomic_store_explicit(&c[i], 0, memory_order_relaxed);
+    }
+}
+
+/* Not thread-safe against concurrent updates: call it before serving (tests
+ * call it again to start from zero). */
+void hp_metrics_init(const char *version)
+{
+    struct hp_obs_registry *r = &hp_obs_registry;
+    pthread_mutex_lock(&r->kinds_lock);
+    for (size_t k = 0; k <= HP_OBS_MAX_KINDS; k++) {
+        memset(r->kinds[k].name, 0, sizeof(r->kinds[k].name));
+        zero(&r->kinds[k].requests[0][0], HP_OBS_N_OPS * HP_OBS_N_DECISIONS);
+        zero(&r->kinds[k].would_deny, 1);
+    }
+    memcpy(r->kinds[HP_OBS_MAX_KINDS].name, "other", sizeof("other"));
+    atomic_store_explicit(&r->n_kinds, 0, memory_order_release);
+    pthread_mutex_unlock(&r->kinds_lock);
+
+    zero(r->duration_buckets, HP_OBS_N_BUCKETS);
+    zero(&r->duration_sum_ns, 1);
+    zero(&r->dry_run, 1);
+    zero(&r->findings[0][0], (size_t)HP_CHECK_COUNT * HP_OBS_N_ACTIONS);
+    zero(r->config_reloads, HP_OBS_N_RESULTS);
+    zero(r->cert_reloads, HP_OBS_N_RESULTS);
+    zero(&r->connections_refused, 1);
+    atomic_store_explicit(&r->cert_not_after, 0, memory_order_relaxed);
+
+    memset(r->version, 0, sizeof(r->version));
+    if (version != NULL) {
+        size_t n = strnlen(version, sizeof(r->version) - 1);
+        memcpy(r->version, version, n);
+    }
+}
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 when invalid:
+ * overlong forms, surrogates and code points above U+10FFFF are invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    static const unsigned int min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+    size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : 4;
+    if (len == 1) {
+        return 1;
+    }
+    if ((p[0] & 0xC0) == 0x80 || p[0] >= 0xF8 || len > n) {
+        return 0;
+    }
+    unsigned int cp = p[0] & (0x7Fu >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (p[i] & 0x3Fu);
+    }
+    if (cp < min_cp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return 0;
+    }
+    return len;
+}
+
+/* A kind gets its own series only when it is a usable label value: non-empty,
+ * shorter than a slot and valid UTF-8 (Prometheus rejects anything else).
+ * "other" itself is refused so that two series never share a label set. */
+static bool kind_storable(const char *kind, size_t n)
+{
+    if (n == 0 || n >= HP_OBS_KIND_MAX || strcmp(kind, "other") == 0) {
+        return false;
+    }
+    const unsigned char *p = (const unsigned char *)kind;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_len(p + i, n - i);
+        if (len == 0) {
+            return false;
+        }
+        i += len;
+    }
+    return true;
+}
+
+static struct hp_obs_kind *kind_find(const char *kind, size_t n, size_t from, size_t to)
+{
+    for (size_t k = from; k < to; k++) {
+        struct hp_obs_kind *slot = &hp_obs_registry.kinds[k];
+        if (memcmp(slot->name, kind, n) == 0 && slot->name[n] == '\0') {
+            return slot;
+        }
+    }
+    return NULL;
+}
+
+/* Returns the slot for kind, inserting it on first sight; "other" when the
+ * kind cannot be stored or the table is full. */
+static struct hp_obs_kind *kind_slot(const char *kind)
+{
+    struct hp_obs_registry *r = &hp_obs_registry;
+    struct hp_obs_kind *other = &r->kinds[HP_OBS_MAX_KINDS];
+    if (kind == NULL) {
+        return other;
+    }
+    size_t n = strnlen(kind, HP_OBS_KIND_MAX);
+    size_t seen = atomic_load_explicit(&r->n_kinds, memory_order_acquire);
+    struct hp_obs_kind *slot = n < HP_OBS_KIND_MAX ? kind_find(kind, n, 0, seen) : NULL;
+    if (slot != NULL) {
+        return slot;
+    }
+    if (seen >= HP_OBS_MAX_KINDS || !kind_storable(kind, n)) {
+        return other;
+    }
+    pthread_mutex_lock(&r->kinds_lock);
+    /* Another thread may have inserted it (or filled the table) meanwhile. */
+    size_t now = atomic_load_explicit(&r->n_kinds, memory_order_relaxed);
+    slot = kind_find(kind, n, seen, now);
+    if (slot == NULL && now < HP_OBS_MAX_KINDS) {
+        slot = &r->kinds[now];
+        memcpy(slot->name, kind, n);
+        slot->name[n] = '\0';
+        atomic_store_explicit(&r->n_kinds, now + 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&r->kinds_lock);
+    return slot != NULL ? slot : other;
+}
+
+static size_t name_index(const char *s, const char *const *names, size_t n, size_t fallback)
+{
+    if (s != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(s, names[i]) == 0) {
+                return i;
+            }
+        }
+    }
+    return fallback;
+}
+
+static void observe_duration(double seconds)
+{
+    struct hp_obs_registry *r = &hp_obs_registry;
+    if (!(seconds > 0)) { /* negative, zero or NaN */
+        seconds = 0;
+    }
+    size_t b = 0;
+    while (b < HP_OBS_N_BUCKETS - 1 && seconds > hp_obs_bucket_bounds[b]) {
+        b++;
+    }
+    inc(&r->duration_buckets[b]);
+    double clamped = fmin(seconds, MAX_OBSERVATION_SECONDS);
+    uint_fast64_t ns = (uint_fast64_t)llround(clamped * 1e9);
+    atomic_fetch_add_explicit(&r->duration_sum_ns, ns, memory_order_relaxed);
+}
+
+/* An operation outside the four Kubernetes sends counts as "other"; a
+ * decision outside the fixed set is a caller bug and counts as "error". */
+void hp_metrics_request(const char *kind, const char *operation, const char *decision, bool dry_run,
+                        double seconds)
+{
+    struct hp_obs_kind *slot = kind_slot(kind);
+    size_t op = name_index(operation, hp_obs_op_names, OP_OTHER, OP_OTHER);
+    size_t dec = name_index(decision, hp_obs_decision_names, HP_OBS_N_DECISIONS, DECISION_ERROR);
+    inc(&slot->requests[op][dec]);
+    if (dry_run) {
+        inc(&hp_obs_registry.dry_run);
+    }
+    observe_duration(seconds);
+}
+
+void hp_metrics_would_deny(const char *kind)
+{
+    inc(&kind_slot(kind)->would_deny);
+}
+
+void hp_metrics_finding(enum hp_check check, enum hp_action action)
+{
+    if ((unsigned)check >= HP_CHECK_COUNT) {
+        return;
+    }
+    if (action == HP_ACTION_WARN) {
+        inc(&hp_obs_registry.findings[check][0]);
+    } else if (action == HP_ACTION_DENY) {
+        inc(&hp_obs_registry.findings[check][1]);
+    }
+}
+
+void hp_metrics_config_reload(bool ok)
+{
+    inc(&hp_obs_registry.config_reloads[ok ? RESULT_SUCCESS : RESULT_FAILURE]);
+}
+
+void hp_metrics_cert_expiry(int64_t not_after)
+{
+    atomic_store_explicit(&hp_obs_registry.cert_not_after, not_after, memory_order_relaxed);
+}
+
+void hp_metrics_cert_reload(bool ok)
+{
+    inc(&hp_obs_registry.cert_reloads[ok ? RESULT_SUCCESS : RESULT_FAILURE]);
+}
+
+void hp_metrics_connection_refused(void)
+{
+    inc(&hp_obs_registry.connections_refused);
+}
