@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The only module that knows the AdmissionReview wire format: it parses a
+ * request body (admission.k8s.io/v1 or v1beta1), decides whether the object
+ * must be evaluated (operation, subresource, unchanged UPDATE), runs the
+ * policy engine, and serialises the response once. No sockets, files, clock
+ * or logging: the caller passes the time and reads the result's metadata to
+ * log and count.
+ */
+#ifndef HARDPOD_ADMISSION_H
+#define HARDPOD_ADMISSION_H
+
+#include "hardpod/buf.h"
+#include "hardpod/config.h"
+#include "hardpod/error.h"
+#include "hardpod/policy.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct json_object;
+struct json_tokener;
+
+/* JSON nesting depth accepted in a request body. */
+#define HP_ADMISSION_MAX_DEPTH 64
+
+/* Per-thread reusable state. Not thread-safe: one per server thread. */
+struct hp_admission {
+    struct json_tokener *tok; /* owned; strict mode, depth HP_ADMISSION_MAX_DEPTH */
+    struct json_object *root; /* owned; the last parsed request body, kept until the next
+                               * request or cleanup because hp_admission_result borrows from it */
+    struct hp_findings findings;
+};
+
+void hp_admission_init(struct hp_admission *a);
+void hp_admission_cleanup(struct hp_admission *a);
+
+enum hp_decision {
+    HP_DECISION_ALLOWED, /* allowed with no warning */
+    HP_DECISION_DENIED,  /* allowed: false */
+    HP_DECISION_WARNED,  /* allowed with warnings (including audit mode's "would deny") */
+};
+const char *hp_decision_name(enum hp_decision d); /* "allowed", "denied", "warned" */
+
+/* Why an object was or was not evaluated. */
+enum hp_skip {
+    HP_SKIP_NONE,        /* evaluated */
+    HP_SKIP_OPERATION,   /* DELETE or CONNECT */
+    HP_SKIP_SUBRESOURCE, /* a subresource other than ephemeralcontainers */
+    HP_SKIP_UNCHANGED,   /* UPDATE whose pod spec equals oldObject's */
+    HP_SKIP_NO_POD_SPEC, /* a kind without a pod spec */
+};
+const char *hp_skip_name(enum hp_skip s);
+
+/* What happened, for logs and metrics. Strings are borrowed from the
+ * hp_admission that produced it and valid until its next request. */
+struct hp_admission_result {
+    const char *uid;
+    const char *kind;      /* request.kind.kind, e.g. "Deployment" */
+    const char *ns;        /* request.namespace; "" for cluster-scoped */
+    const char *name;      /* request.name, or metadata.name / generateName of the object */
+    const char *operation; /* CREATE, UPDATE, DELETE, CONNECT */
+    const char *username;
+    bool v1beta1; /* the request (and so the response) is admission.k8s.io/v1beta1 */
+    bool dry_run;
+    enum hp_mode mode; /* the mode in force for the namespace */
+    enum hp_decision decision;
+    enum hp_skip skip;
+    size_t n_deny;                      /* deny findings (in audit mode: would-deny) */
+    size_t n_warn;                      /* warn findings, exempt ones included */
+    uint32_t checks_fired;              /* bit (1u << check) for every finding */
+    const struct hp_findings *findings; /* the findings themselves */
+};
+
+/* Everything a request needs besides its body. Borrowed for the call. */
+struct hp_admission_ctx {
+    const struct hp_config *config;
+    const char *profile_name; /* named in deny messages: violates hardpod policy "hardened" */
+    int64_t now;              /* unix seconds, for exemption expiry */
+};
+
+/* Handles one request body body[0..len) (not NUL-terminated) and writes the
+ * whole AdmissionReview response JSON into out (reset first). Returns
+ * HP_ERR_INVALID with a message saying what and where for malformed JSON
+ * ("invalid JSON at byte 120: unexpected character"), a document that is not
+ * an AdmissionReview ("request.uid: missing"), or an object that cannot be
+ * evaluated; the caller answers 400 with it. Nothing is allowed because
+ * parsing failed. On success res describes the decision. */
+enum hp_err hp_admission_handle(struct hp_admission *a, const struct hp_admission_ctx *ctx,
+                                const char *body, size_t len, struct hp_admission_result *res,
+                                struct hp_buf *out, struct hp_error *err);
+
+/* Longest warning the response carries; the apiserver truncates longer ones. */
+#define HP_ADMISSION_MAX_WARNING 255
+
+#endif

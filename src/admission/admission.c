@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The admission driver: parses a request body once with a reused strict
+ * tokener, decides whether the object must be evaluated, evaluates it in
+ * place and has the response encoded once. No I/O, clock or logging: the
+ * caller passes the time and logs from the result.
+ */
+#include "internal.h"
+
+#include "hardpod/k8s.h"
+
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+void hp_admission_init(struct hp_admission *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->tok = json_tokener_new_ex(HP_ADMISSION_MAX_DEPTH);
+    if (a->tok == NULL) {
+        hp_oom();
+    }
+    /* ALLOW_TRAILING_CHARS only makes the tokener stop after the first value:
+     * parse() rejects anything but whitespace after it, with its own message. */
+    json_tokener_set_flags(a->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
+                                       JSON_TOKENER_VALIDATE_UTF8);
+    hp_findings_init(&a->findings);
+}
+
+void hp_admission_cleanup(struct hp_admission *a)
+{
+    json_object_put(a->root);
+    a->root = NULL;
+    if (a->tok != NULL) {
+        json_tokener_free(a->tok);
+        a->tok = NULL;
+    }
+    hp_findings_cleanup(&a->findings);
+}
+
+const char *hp_decision_name(enum hp_decision d)
+{
+    switch (d) {
+    case HP_DECISION_ALLOWED:
+        return "allowed";
+    case HP_DECISION_DENIED:
+        return "denied";
+    case HP_DECISION_WARNED:
+        return "warned";
+    }
+    return "unknown";
+}
+
+const char *hp_skip_name(enum hp_skip s)
+{
+    switch (s) {
+    case HP_SKIP_NONE:
+        return "none";
+    case HP_SKIP_OPERATION:
+        return "operation";
+    case HP_SKIP_SUBRESOURCE:
+        return "subresource";
+    case HP_SKIP_UNCHANGED:
+        return "unchanged";
+    case HP_SKIP_NO_POD_SPEC:
+        return "no-pod-spec";
+    }
+    return "unknown";
+}
+
+static enum hp_err bad_json(const char *body, size_t scanned, size_t at,
+                            enum json_tokener_error jerr, struct hp_error *err)
+{
+    /* json-c stops at a NUL as if the input ended there: name the byte. */
+    const char *nul = memchr(body, '\0', scanned);
+    if (nul != NULL) {
+        return hp_error_set(err, HP_ERR_INVALID, "invalid JSON at byte %zu: NUL byte",
+                            (size_t)(nul - body));
+    }
+    if (jerr == json_tokener_error_depth) {
+        return hp_error_set(err, HP_ERR_INVALID,
+                            "invalid JSON at byte %zu: nesting depth exceeds %d", at,
+                            HP_ADMISSION_MAX_DEPTH);
+    }
+    return hp_error_set(err, HP_ERR_INVALID, "invalid JSON at byte %zu: %s", at,
+                        json_tokener_error_desc(jerr));
+}
+
+/* Parses body into a->root: exactly one JSON value, then only whitespace. */
+static enum hp_err parse(struct hp_admission *a, const char *body, size_t len, struct hp_error *err)
+{
+    if (len == 0) {
+        return hp_error_set(err, HP_ERR_INVALID, "empty request body");
+    }
+    if (len > INT_MAX) {
+        return hp_error_set(err, HP_ERR_LIMIT, "request body: %zu bytes is too large", len);
+    }
+    json_tokener_reset(a->tok);
+    a->root = json_tokener_parse_ex(a->tok, body, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(a->tok);
+    size_t end = json_tokener_get_parse_end(a->tok);
+    if (jerr == json_tokener_continue) {
+        /* The input ended inside a value. A NUL tells json-c so, which
+         * completes a bare number and makes anything else an error. */
+        a->root = json_tokener_parse_ex(a->tok, "", 1);
+        jerr = json_tokener_get_error(a->tok);
+        end = len;
+    }
+    if (jerr != json_tokener_success) {
+        return bad_json(body, end < len ? end + 1 : len, end, jerr, err);
+    }
+    for (size_t i = end; i < len; i++) {
+        char c = body[i];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            return hp_error_set(err, HP_ERR_INVALID, "invalid JSON at byte %zu: %s", i,
+                                c == '\0' ? "NUL byte" : "trailing data");
+        }
+    }
+    return HP_OK;
+}
+
+/* Whether the pod-level AppArmor annotations, which the engine reads from the
+ * pod (or template) metadata, are the same in both. */
+static bool same_apparmor(struct json_object *meta, struct json_object *old_meta)
+{
+    static const char prefix[] = "container.apparmor.security.beta.kubernetes.io/";
+    struct json_object *ann = hp_k8s_field(meta, "annotations");
+    struct json_object *old = hp_k8s_field(old_meta, "annotations");
+    size_t n = 0;
+    size_t n_old = 0;
+    if (json_object_is_type(ann, json_type_object)) {
+        json_object_object_foreach(ann, key, val)
+        {
+            if (strncmp(key, prefix, sizeof(prefix) - 1) != 0) {
+                continue;
+            }
+            struct json_object *v = NULL;
+            if (!json_object_is_type(old, json_type_object) ||
+                !json_object_object_get_ex(old, key, &v) || !json_object_equal(val, v)) {
+                return false;
+            }
+            n++;
+        }
+    }
+    if (json_object_is_type(old, json_type_object)) {
+        json_object_object_foreach(old, key, val)
+        {
+            (void)val;
+            n_old += strncmp(key, prefix, sizeof(prefix) - 1) == 0;
+        }
+    }
+    return n == n_old;
+}
+
+/* An UPDATE that leaves everything the engine reads as it was: the pod spec
+ * and the AppArmor annotations. Pod Security Admission skips these too, so
+ * that metadata-only updates of a violating object never get stuck. */
+static bool unchanged(const struct hp_admission_request *r, enum hp_workload w)
+{
+    struct hp_podspec now;
+    struct hp_podspec old;
+    if (hp_k8s_podspec_find(r->object, w, &now, NULL) != HP_OK ||
+        hp_k8s_podspec_find(r->old_object, w, &old, NULL) != HP_OK) {
+        return false;
+    }
+    return json_object_equal(now.spec, old.spec) && same_apparmor(now.metadata, old.metadata);
+}
+
+/* Runs the engine on request.object unless the request is one that is never
+ * evaluated; res->skip says why not. */
+static enum hp_err evaluate(struct hp_admission *a, const struct hp_admission_ctx *ctx,
+                            const struct hp_admission_request *r, struct hp_admission_result *res,
+                            struct hp_error *err)
+{
+    if (r->op == HP_ADMISSION_DELETE || r->op == HP_ADMISSION_CONNECT) {
+        res->skip = HP_SKIP_OPERATION;
+        return HP_OK;
+    }
+    if (r->sub_resource != NULL && strcmp(r->sub_resource, "ephemeralcontainers") != 0) {
+        res->skip = HP_SKIP_SUBRESOURCE;
+        return HP_OK;
+    }
+    char api_version[512];
+    int n = r->group[0] == '\0'
+                ? snprintf(api_version, sizeof(api_version), "%s", r->version)
+                : snprintf(api_version, sizeof(api_version), "%s/%s", r->group, r->version);
+    if (n < 0 || (size_t)n >= sizeof(api_version)) {
+        return hp_error_set(err, HP_ERR_INVALID, "request.kind: group and version too long");
+    }
+    enum hp_workload w = hp_k8s_workload(api_version, r->kind);
+    if (w == HP_WORKLOAD_NONE) {
+        res->skip = HP_SKIP_NO_POD_SPEC;
+        return HP_OK;
+    }
+    if (r->op == HP_ADMISSION_UPDATE && unchanged(r, w)) {
+        res->skip = HP_SKIP_UNCHANGED;
+        return HP_OK;
+    }
+    struct hp_eval_input in = {
+        .object = r->object,
+        .api_version = api_version,
+        .kind = r->kind,
+        .ns = r->ns,
+        .username = r->username,
+        .now = ctx->now,
+    };
+    struct hp_error eval_err;
+    hp_error_clear(&eval_err);
+    enum hp_err rc = hp_policy_eval(&ctx->config->policy, &in, &a->findings, &eval_err);
+    if (rc != HP_OK) {
+        /* The engine names paths inside the object. */
+        return hp_error_set(err, rc, "request.object.%s", eval_err.msg);
+    }
+    if (!a->findings.has_podspec) {
+        res->skip = HP_SKIP_NO_POD_SPEC;
+    }
+    return HP_OK;
+}
+
+static void decide(struct hp_admission_result *res, const struct hp_findings *f)
+{
+    res->n_deny = f->n_deny;
+    res->n_warn = f->n_warn;
+    for (size_t i = 0; i < f->len; i++) {
+        res->checks_fired |= 1u << f->items[i].check;
+    }
+    if (res->mode == HP_MODE_ENFORCE && f->n_deny > 0) {
+        res->decision = HP_DECISION_DENIED;
+    } else if (f->len > 0) {
+        res->decision = HP_DECISION_WARNED;
+    } else {
+        res->decision = HP_DECISION_ALLOWED;
+    }
+}
+
+enum hp_err hp_admission_handle(struct hp_admission *a, const struct hp_admission_ctx *ctx,
+                                const char *body, size_t len, struct hp_admission_result *res,
+                                struct hp_buf *out, struct hp_error *err)
+{
+    struct hp_admission_request r;
+    hp_buf_reset(out);
+    json_object_put(a->root);
+    a->root = NULL;
+    hp_findings_reset(&a->findings);
+    *res = (struct hp_admission_result){
+        .uid = "",
+        .kind = "",
+        .ns = "",
+        .name = "",
+        .operation = "",
+        .username = "",
+        .findings = &a->findings,
+    };
+    enum hp_err rc = parse(a, body, len, err);
+    if (rc == HP_OK) {
+        rc = hp_admission_request_decode(a->root, &r, err);
+    }
+    if (rc != HP_OK) {
+        goto out;
+    }
+    res->uid = r.uid;
+    res->kind = r.kind;
+    res->ns = r.ns;
+    res->name = r.name;
+    res->operation = r.operation;
+    res->username = r.username != NULL ? r.username : "";
+    res->v1beta1 = r.v1beta1;
+    res->dry_run = r.dry_run;
+    res->mode = hp_config_mode_for(ctx->config, r.ns);
+    rc = evaluate(a, ctx, &r, res, err);
+    if (rc != HP_OK) {
+        goto out;
+    }
+    decide(res, &a->findings);
+    const char *profile = ctx->profile_name != NULL ? ctx->profile_name
+                                                    : hp_profile_name(ctx->config->policy.profile);
+    rc = hp_admission_response_encode(&r, res, profile, out, err);
+out:
+    if (rc != HP_OK) {
+        hp_findings_reset(&a->findings);
+        hp_buf_reset(out);
+    }
+    return rc;
+}
