@@ -10,4 +10,7 @@
 /* `hardpod audit [flags] PATH...`: 0 nothing denied, 1 denials, 2 errors. */
 int hp_cmd_audit(int argc, char **argv);
 
+/* `hardpod serve [flags]`: runs the webhook; 0 after a clean shutdown, 2 when it cannot start. */
+int hp_cmd_serve(int argc, char **argv);
+
 #endif

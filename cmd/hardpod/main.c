@@ -21,6 +21,7 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
+    {"serve", hp_cmd_serve, "run the HTTPS validating admission webhook"},
     {"audit", hp_cmd_audit, "check manifests against the policy, without a cluster"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "list the commands, or show one command's help"},

@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The server lifecycle: load and check the certificate and config, start
+ * the TLS listener (and the optional plain metrics listener), then wait for
+ * signals on the main thread. SIGHUP reloads the config; the certificate and
+ * config files are watched and reloaded when they change (Kubernetes swaps a
+ * Secret or ConfigMap volume through a symlink); a broken new file is logged
+ * and the old one stays in use. SIGTERM/SIGINT make /readyz fail, keep serving
+ * for the shutdown delay, stop accepting, wait for running requests and exit.
+ */
+#include "certs.h"
+#include "hardpod/tls.h"
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct hp_srv hp_srv;
+
+static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hp_srv_config *current_config;
+
+void hp_server_options_init(struct hp_server_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->listen = "0.0.0.0:8443";
+    o->tls_priorities = HP_SERVER_TLS_PRIORITIES;
+    o->max_body_bytes = 7u << 20;
+    o->max_connections = 10000;
+    o->idle_timeout = 120;
+    o->request_timeout = 10;
+    o->shutdown_delay = 5;
+    o->drain_timeout = 20;
+    o->watch_interval = 2;
+    o->log_level = HP_LOG_INFO;
+}
+
+struct hp_srv_config *hp_srv_config_get(void)
+{
+    pthread_mutex_lock(&config_lock);
+    struct hp_srv_config *c = current_config;
+    c->refs++;
+    pthread_mutex_unlock(&config_lock);
+    return c;
+}
+
+static void config_free(struct hp_srv_config *c)
+{
+    hp_config_cleanup(&c->config);
+    free(c);
+}
+
+void hp_srv_config_put(struct hp_srv_config *c)
+{
+    pthread_mutex_lock(&config_lock);
+    bool last = --c->refs == 0;
+    pthread_mutex_unlock(&config_lock);
+    if (last) {
+        config_free(c);
+    }
+}
+
+/* Loads the config named by the options (or the defaults) and makes it current. */
+static enum hp_err config_load(const struct hp_server_options *o, struct hp_error *err)
+{
+    struct hp_srv_config *c = hp_xcalloc(1, sizeof(*c));
+    hp_config_init(&c->config);
+    enum hp_err rc = HP_OK;
+    if (o->config_path != NULL) {
+        rc = hp_config_load(o->config_path, o->profile, &c->config, err);
+    } else if (o->profile != NULL) {
+        hp_policy_cleanup(&c->config.policy);
+        hp_policy_init(&c->config.policy, *o->profile);
+    }
+    if (rc != HP_OK) {
+        config_free(c);
+        return rc;
+    }
+    if (o->mode != NULL) {
+        c->config.mode = *o->mode;
+    }
+    snprintf(c->profile, sizeof(c->profile), "%s", hp_profile_name(c->config.policy.profile));
+    c->refs = 1; /* the server's own reference */
+    pthread_mutex_lock(&config_lock);
+    struct hp_srv_config *old = current_config;
+    current_config = c;
+    pthread_mutex_unlock(&config_lock);
+    if (old != NULL) {
+        hp_srv_config_put(old);
+    }
+    return HP_OK;
+}
+
+/* Parses "ADDR:PORT", "[V6]:PORT" or ":PORT" into addr. */
+static enum hp_err parse_listen(const char *s, struct sockaddr_storage *addr, struct hp_error *err)
+{
+    memset(addr, 0, sizeof(*addr));
+    char host[64];
+    const char *colon = strrchr(s, ':');
+    if (colon == NULL || (size_t)(colon - s) >= sizeof(host)) {
+        return hp_error_set(err, HP_ERR_INVALID, "listen address \"%s\": expected ADDR:PORT", s);
+    }
+    char *end = NULL;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end != '\0' || port > 65535) {
+        return hp_error_set(err, HP_ERR_INVALID, "listen address \"%s\": bad port", s);
+    }
+    size_t n = (size_t)(colon - s);
+    memcpy(host, s, n);
+    host[n] = '\0';
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)addr;
+        host[n - 1] = '\0';
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1) {
+            return hp_error_set(err, HP_ERR_INVALID, "listen address \"%s\": bad IPv6 address", s);
+        }
+        return HP_OK;
+    }
+    struct sockaddr_in *a4 = (struct sockaddr_in *)addr;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    if (n == 0) {
+        a4->sin_addr.s_addr = htonl(INADDR_ANY);
+    } else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) {
+        return hp_error_set(err, HP_ERR_INVALID,
+                            "listen address \"%s\": bad IPv4 address (write IPv6 as [::]:8443)", s);
+    }
+    return HP_OK;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) {
+        msg[--n] = '\0';
+    }
+    hp_log(HP_LOG_DEBUG, "libmicrohttpd", (struct hp_log_field[]){HP_LOG_S("detail", msg)}, 1);
+}
+
+static struct MHD_Daemon *start_daemon(const struct hp_server_options *o, const char *listen,
+                                       bool tls, struct hp_error *err)
+{
+    struct sockaddr_storage addr;
+    if (parse_listen(listen, &addr, err) != HP_OK) {
+        return NULL;
+    }
+    unsigned int flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (addr.ss_family == AF_INET6) {
+        flags |= MHD_USE_IPv6;
+    }
+    unsigned int threads = o->threads ? o->threads : (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
+    /* Function pointers travel through the option array's void * slot. */
+    void *cert_cb;
+    gnutls_certificate_retrieve_function2 *retrieve = hp_certs_retrieve;
+    memcpy(&cert_cb, &retrieve, sizeof(cert_cb));
+    struct MHD_OptionItem opts[16];
+    size_t n = 0;
+#define OPT(option, value, ptr) (opts[n++] = (struct MHD_OptionItem){(option), (value), (ptr)})
+    OPT(MHD_OPTION_SOCK_ADDR, 0, &addr);
+    OPT(MHD_OPTION_CONNECTION_LIMIT, (intptr_t)o->max_connections, NULL);
+    OPT(MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->request_timeout, NULL);
+    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL);
+    OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0, NULL);
+    OPT(MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL);
+    OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
+    OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)hp_srv_completed, NULL);
+    OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)hp_srv_connection, NULL);
+    OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL);
+    OPT(MHD_OPTION_THREAD_POOL_SIZE, tls ? (intptr_t)(threads ? threads : 1) : 1, NULL);
+    if (tls) {
+        OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)o->tls_priorities);
+        OPT(MHD_OPTION_HTTPS_CERT_CALLBACK, 0, cert_cb);
+    }
+    OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+    struct MHD_Daemon *d =
+        MHD_start_daemon(flags | (tls ? MHD_USE_TLS : 0), 0, NULL, NULL, hp_srv_handle,
+                         tls ? NULL : (void *)&hp_srv, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (d == NULL) {
+        hp_error_set(err, HP_ERR_IO,
+                     "cannot listen on %s (address in use, bad address, or bad TLS priorities "
+                     "\"%s\")",
+                     listen, tls ? o->tls_priorities : "-");
+    }
+    return d;
+}
+
+/* What identifies a file's content for the watcher (stat follows symlinks, so
+ * an atomic ..data symlink swap shows up as a new inode). */
+struct file_id {
+    bool exists;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+};
+
+static struct file_id file_id_of(const char *path)
+{
+    struct file_id id = {0};
+    struct stat st;
+    if (path != NULL && stat(path, &st) == 0) {
+        id.exists = true;
+        id.dev = st.st_dev;
+        id.ino = st.st_ino;
+        id.size = st.st_size;
+        id.mtime = st.st_mtim;
+    }
+    return id;
+}
+
+static bool file_id_eq(const struct file_id *a, const struct file_id *b)
+{
+    return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+struct watch {
+    struct file_id cert, key, config;
+};
+
+static void watch_snapshot(const struct hp_server_options *o, struct watch *w)
+{
+    w->cert = file_id_of(o->tls_cert);
+    w->key = file_id_of(o->tls_key);
+    w->config = file_id_of(o->config_path);
+}
+
+static bool certs_reload(const struct hp_server_options *o, const char *why)
+{
+    struct hp_tls_pair pair;
+    struct hp_error err;
+    if (hp_certs_load(o->tls_cert, o->tls_key, (int64_t)time(NULL), &pair, &err) != HP_OK) {
+        hp_metrics_cert_reload(false);
+        hp_log(HP_LOG_ERROR, "certificate reload rejected; the previous certificate stays in use",
+               (struct hp_log_field[]){HP_LOG_S("reason", why), HP_LOG_S("error", err.msg)}, 2);
+        return false;
+    }
+    hp_metrics_cert_reload(true);
+    hp_metrics_cert_expiry(pair.not_after);
+    hp_log(HP_LOG_INFO, "certificate loaded",
+           (struct hp_log_field[]){HP_LOG_S("reason", why), HP_LOG_S("serial", pair.serial),
+                                   HP_LOG_S("subject", pair.subject),
+                                   HP_LOG_S("keyType", pair.key_type),
+                                   HP_LOG_I("notAfter", pair.not_after)},
+           5);
+    hp_tls_pair_cleanup(&pair);
+    return true;
+}
+
+static bool config_reload(const struct hp_server_options *o, const char *why)
+{
+    struct hp_error err;
+    if (config_load(o, &err) != HP_OK) {
+        hp_metrics_config_reload(false);
+        hp_log(HP_LOG_ERROR, "config reload rejected; the previous config stays in force",
+               (struct hp_log_field[]){HP_LOG_S("reason", why), HP_LOG_S("error", err.msg)}, 2);
+        return false;
+    }
+    hp_metrics_config_reload(true);
+    struct hp_srv_config *c = hp_srv_config_get();
+    hp_log(HP_LOG_INFO, "config loaded",
+           (struct hp_log_field[]){HP_LOG_S("reason", why), HP_LOG_S("profile", c->profile),
+                                   HP_LOG_S("mode", hp_mode_name(c->config.mode)),
+                                   HP_LOG_S("path", o->config_path)},
+           4);
+    hp_srv_config_put(c);
+    return true;
+}
+
+static void watch_poll(const struct hp_server_options *o, struct watch *w)
+{
+    struct watch now;
+    watch_snapshot(o, &now);
+    if (!file_id_eq(&now.cert, &w->cert) || !file_id_eq(&now.key, &w->key)) {
+        certs_reload(o, "certificate files changed");
+    }
+    if (o->config_path != NULL && !file_id_eq(&now.config, &w->config)) {
+        config_reload(o, "config file changed");
+    }
+    *w = now;
+    /* Handshakes take milliseconds; a replaced pair is kept for ten minutes. */
+    hp_certs_collect((int64_t)time(NULL), 600);
+}
+
+/* Waits up to secs for one of the signals in set; returns it, or 0 on timeout. */
+static int wait_signal(const sigset_t *set, unsigned secs)
+{
+    struct timespec ts = {(time_t)secs, 0};
+    for (;;) {
+        int sig = sigtimedwait(set, NULL, &ts);
+        if (sig >= 0) {
+            return sig;
+        }
+        if (errno == EAGAIN) {
+            return 0;
+        }
+        /* EINTR: an unblocked signal interrupted the wait; wait again. */
+    }
+}
+
+/* --dev: a throw-away CA and a serving certificate for localhost in a
+ * temporary directory, removed at exit. */
+static enum hp_err dev_certs(char *dir, size_t size, char *cert, char *key, size_t path_size,
+                             struct hp_error *err)
+{
+    snprintf(dir, size, "%s/hardpod-dev-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (mkdtemp(dir) == NULL) {
+        return hp_error_set(err, HP_ERR_IO, "cannot create a directory for dev certificates: %s",
+                            strerror(errno));
+    }
+    static const char *const dns[] = {"localhost"};
+    static const char *const ips[] = {"127.0.0.1", "::1"};
+    struct hp_tls_gen g = {
+        .key_type = HP_TLS_KEY_ECDSA_P256,
+        .days = 7,
+        .ca_days = 7,
+        .common_name = "localhost",
+        .dns = dns,
+        .n_dns = 1,
+        .ips = ips,
+        .n_ips = 2,
+    };
+    snprintf(cert, path_size, "%s/tls.crt", dir);
+    snprintf(key, path_size, "%s/tls.key", dir);
+    return hp_tls_generate(dir, &g, NULL, NULL, err);
+}
+
+static void dev_cleanup(const char *dir)
+{
+    static const char *const files[] = {"ca.crt", "ca.key", "tls.crt", "tls.key"};
+    char path[600];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+static void dev_banner(const char *dir, unsigned port)
+{
+    fprintf(stderr,
+            "\nhardpod is serving the default policy with throw-away certificates in %s.\n"
+            "Try it:\n\n"
+            "  curl --cacert %s/ca.crt https://localhost:%u/validate \\\n"
+            "    -H 'Content-Type: application/json' \\\n"
+            "    --data @tests/fixtures/admission/aspnet-template-deployment.json\n\n",
+            dir, dir, port);
+}
+
+/* Keeps serving with /readyz failing for the shutdown delay, then stops
+ * accepting, waits for running requests, and stops the daemons. */
+static void drain(const struct hp_server_options *o, const sigset_t *set, struct MHD_Daemon *d,
+                  struct MHD_Daemon *plain)
+{
+    atomic_store(&hp_srv.ready, false);
+    atomic_store(&hp_srv.draining, true);
+    hp_log(HP_LOG_INFO, "draining: /readyz now fails",
+           (struct hp_log_field[]){HP_LOG_I("shutdownDelaySeconds", o->shutdown_delay)}, 1);
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += o->shutdown_delay;
+    for (;;) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec >= deadline.tv_sec) {
+            break;
+        }
+        int sig = wait_signal(set, (unsigned)(deadline.tv_sec - now.tv_sec));
+        if (sig == SIGINT || sig == SIGTERM) {
+            hp_log(HP_LOG_INFO, "second signal: skipping the rest of the shutdown delay", NULL, 0);
+            break;
+        }
+    }
+    MHD_socket fd = MHD_quiesce_daemon(d);
+    if (fd != MHD_INVALID_SOCKET) {
+        close(fd);
+    }
+    for (unsigned ms = 0; ms < o->drain_timeout * 1000u; ms += 10) {
+        if (atomic_load(&hp_srv.inflight) == 0) {
+            break;
+        }
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    int left = atomic_load(&hp_srv.inflight);
+    MHD_stop_daemon(d);
+    if (plain != NULL) {
+        MHD_stop_daemon(plain);
+    }
+    hp_log(left == 0 ? HP_LOG_INFO : HP_LOG_WARN, "stopped",
+           (struct hp_log_field[]){HP_LOG_I("unfinishedRequests", left)}, 1);
+}
+
+int hp_server_run(const struct hp_server_options *o)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct hp_server_options opts = *o;
+    memset(&hp_srv, 0, sizeof(hp_srv));
+    hp_srv.opts = &opts;
+    hp_log_set_level(opts.log_level);
+    hp_metrics_init(HP_VERSION);
+    hp_srv_thread_state_key_init();
+    int code = 2;
+    struct hp_error err;
+    char dev_dir[512] = "";
+    char dev_cert[600], dev_key[600];
+    struct MHD_Daemon *d = NULL;
+    struct MHD_Daemon *plain = NULL;
+
+    if (opts.dev) {
+        if (dev_certs(dev_dir, sizeof(dev_dir), dev_cert, dev_key, sizeof(dev_cert), &err) !=
+            HP_OK) {
+            goto fail;
+        }
+        opts.tls_cert = dev_cert;
+        opts.tls_key = dev_key;
+    }
+    if (opts.tls_cert == NULL || opts.tls_key == NULL) {
+        hp_error_set(&err, HP_ERR_INVALID, "--tls-cert and --tls-key are required (or --dev)");
+        goto fail;
+    }
+    if (config_load(&opts, &err) != HP_OK) {
+        goto fail;
+    }
+    struct hp_tls_pair pair;
+    if (hp_certs_load(opts.tls_cert, opts.tls_key, (int64_t)time(NULL), &pair, &err) != HP_OK) {
+        goto fail;
+    }
+    hp_metrics_cert_expiry(pair.not_after);
+    hp_tls_pair_cleanup(&pair);
+
+    /* Block the signals before libmicrohttpd starts its threads, so that they
+     * are delivered to sigtimedwait here and never to a server thread. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if ((d = start_daemon(&opts, opts.listen, true, &err)) == NULL) {
+        goto fail;
+    }
+    if (opts.metrics_listen != NULL &&
+        (plain = start_daemon(&opts, opts.metrics_listen, false, &err)) == NULL) {
+        goto fail;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    unsigned port = info != NULL ? info->port : 0;
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    atomic_store(&hp_srv.ready, true);
+    struct hp_srv_config *c = hp_srv_config_get();
+    hp_log(HP_LOG_INFO, "listening",
+           (struct hp_log_field[]){
+               HP_LOG_S("address", opts.listen), HP_LOG_I("port", port),
+               HP_LOG_S("metricsAddress", opts.metrics_listen), HP_LOG_S("profile", c->profile),
+               HP_LOG_S("mode", hp_mode_name(c->config.mode)), HP_LOG_S("version", HP_VERSION),
+               HP_LOG_I("startMicros",
+                        (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000)},
+           7);
+    hp_srv_config_put(c);
+    if (opts.dev) {
+        dev_banner(dev_dir, port);
+    }
+
+    struct watch w;
+    watch_snapshot(&opts, &w);
+    for (;;) {
+        int sig = wait_signal(&set, opts.watch_interval ? opts.watch_interval : 1);
+        if (sig == SIGTERM || sig == SIGINT) {
+            hp_log(
+                HP_LOG_INFO, "signal received",
+                (struct hp_log_field[]){HP_LOG_S("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT")},
+                1);
+            break;
+        }
+        if (sig == SIGHUP) {
+            config_reload(&opts, "SIGHUP");
+            certs_reload(&opts, "SIGHUP");
+            watch_snapshot(&opts, &w);
+        } else if (opts.watch_interval > 0) {
+            watch_poll(&opts, &w);
+        }
+    }
+    drain(&opts, &set, d, plain);
+    d = plain = NULL;
+    code = 0;
+    goto out;
+fail:
+    hp_log(HP_LOG_ERROR, "cannot start", (struct hp_log_field[]){HP_LOG_S("error", err.msg)}, 1);
+    fprintf(stderr, "hardpod: %s\n", err.msg);
+out:
+    if (plain != NULL) {
+        MHD_stop_daemon(plain);
+    }
+    if (d != NULL) {
+        MHD_stop_daemon(d);
+    }
+    hp_certs_cleanup();
+    pthread_mutex_lock(&config_lock);
+    struct hp_srv_config *last = current_config;
+    current_config = NULL;
+    pthread_mutex_unlock(&config_lock);
+    if (last != NULL) {
+        hp_srv_config_put(last);
+    }
+    if (dev_dir[0] != '\0') {
+        dev_cleanup(dev_dir);
+    }
+    return code;
+}
