@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -314,6 +315,28 @@ static int wait_signal(const sigset_t *set, unsigned secs)
     }
 }
 
+/* Raises the open-file soft limit to the hard limit: every connection is a
+ * descriptor, and the usual soft limit of 1024 is far below the connection
+ * limit. Warns when the limit still cannot hold max_connections. */
+static void raise_fd_limit(unsigned max_connections)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        return;
+    }
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)max_connections + 64) {
+        hp_log(HP_LOG_WARN, "the open-file limit is below --max-connections; raise it (ulimit -n)",
+               (struct hp_log_field[]){HP_LOG_I("openFileLimit", (int64_t)rl.rlim_cur),
+                                       HP_LOG_I("maxConnections", max_connections)},
+               2);
+    }
+}
+
 /* --dev: a throw-away CA and a serving certificate for localhost in a
  * temporary directory, removed at exit. */
 static enum hp_err dev_certs(char *dir, size_t size, char *cert, char *key, size_t path_size,
@@ -416,6 +439,7 @@ int hp_server_run(const struct hp_server_options *o)
     hp_log_set_level(opts.log_level);
     hp_metrics_init(HP_VERSION);
     hp_srv_thread_state_key_init();
+    raise_fd_limit(opts.max_connections);
     int code = 2;
     struct hp_error err;
     char dev_dir[512] = "";
