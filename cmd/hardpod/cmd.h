@@ -7,6 +7,10 @@
 #ifndef HP_CMD_H
 #define HP_CMD_H
 
+/* Prints "hardpod CMD: <message>" and "see 'hardpod CMD --help'" to stderr
+ * and returns 2, the exit status of a usage error. */
+int hp_cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* `hardpod audit [flags] PATH...`: 0 nothing denied, 1 denials, 2 errors. */
 int hp_cmd_audit(int argc, char **argv);
 

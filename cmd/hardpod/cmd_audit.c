@@ -51,19 +51,6 @@ struct audit_args {
     size_t n_paths;
 };
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("hardpod audit: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nsee 'hardpod audit --help'\n", stderr);
-    return 2;
-}
-
 static void print_checks(FILE *out)
 {
     size_t col = 2;
@@ -146,9 +133,9 @@ static int parse_args(int argc, char **argv, struct audit_args *a)
             a->help = true;
             break;
         case ':':
-            return usage_error("option '%s' needs a value", argv[optind - 1]);
+            return hp_cmd_usage_error("audit", "option '%s' needs a value", argv[optind - 1]);
         default:
-            return usage_error("unknown option '%s'", argv[optind - 1]);
+            return hp_cmd_usage_error("audit", "unknown option '%s'", argv[optind - 1]);
         }
     }
     a->paths = argv + optind;
@@ -167,12 +154,13 @@ static int apply_only(const char *list, struct hp_policy *p)
         char name[64];
         enum hp_check c;
         if (n == 0 || n >= sizeof(name)) {
-            return usage_error("--only: %s check name in '%s'", n == 0 ? "empty" : "unknown", list);
+            return hp_cmd_usage_error("audit", "--only: %s check name in '%s'",
+                                      n == 0 ? "empty" : "unknown", list);
         }
         memcpy(name, s, n);
         name[n] = '\0';
         if (!hp_check_lookup(name, &c)) {
-            return usage_error("--only: unknown check '%s'", name);
+            return hp_cmd_usage_error("audit", "--only: unknown check '%s'", name);
         }
         keep |= 1u << c;
         if (p->checks[c].action == HP_ACTION_OFF) {
@@ -197,8 +185,9 @@ static int load_policy(const struct audit_args *a, struct hp_config *cfg)
 {
     enum hp_profile profile;
     if (a->profile != NULL && !hp_profile_lookup(a->profile, &profile)) {
-        return usage_error("unknown profile '%s' (hardened, psa-restricted, psa-baseline, none)",
-                           a->profile);
+        return hp_cmd_usage_error(
+            "audit", "unknown profile '%s' (hardened, psa-restricted, psa-baseline, none)",
+            a->profile);
     }
     if (a->config != NULL) {
         struct hp_error err;
@@ -219,7 +208,7 @@ static int set_options(const struct audit_args *a, struct hp_audit_options *o)
 {
     o->format = HP_AUDIT_TEXT;
     if (a->format != NULL && !hp_audit_format_lookup(a->format, &o->format)) {
-        return usage_error("unknown format '%s' (text, json, sarif)", a->format);
+        return hp_cmd_usage_error("audit", "unknown format '%s' (text, json, sarif)", a->format);
     }
     const char *color = a->color != NULL ? a->color : "auto";
     if (strcmp(color, "auto") == 0) {
@@ -228,14 +217,15 @@ static int set_options(const struct audit_args *a, struct hp_audit_options *o)
     } else if (strcmp(color, "always") == 0 || strcmp(color, "never") == 0) {
         o->color = color[0] == 'a';
     } else {
-        return usage_error("unknown --color value '%s' (auto, always, never)", color);
+        return hp_cmd_usage_error("audit", "unknown --color value '%s' (auto, always, never)",
+                                  color);
     }
     o->now = (int64_t)time(NULL);
     if (a->now != NULL) {
         struct hp_error err;
         hp_error_clear(&err);
         if (hp_config_parse_time(a->now, &o->now, &err) != HP_OK) {
-            return usage_error("--now: %s", err.msg);
+            return hp_cmd_usage_error("audit", "--now: %s", err.msg);
         }
     }
     o->limits = hp_manifest_default_limits;
@@ -263,7 +253,7 @@ int hp_cmd_audit(int argc, char **argv)
         goto out;
     }
     if (a.n_paths == 0) {
-        rc = usage_error("no PATH given (use - for stdin)");
+        rc = hp_cmd_usage_error("audit", "no PATH given (use - for stdin)");
         goto out;
     }
     rc = load_policy(&a, &cfg);

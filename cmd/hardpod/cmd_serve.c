@@ -100,19 +100,6 @@ static void print_help(FILE *out)
             "exit status: 0 after a clean shutdown, 2 when it cannot start.\n");
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("hardpod serve: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nsee 'hardpod serve --help'\n", stderr);
-    return 2;
-}
-
 /* Parses a whole decimal number in [min, max]. */
 static bool number(const char *s, unsigned long long min, unsigned long long max,
                    unsigned long long *out)
@@ -155,8 +142,9 @@ static int set_number(struct hp_server_options *o, int opt, const char *arg)
             continue;
         }
         if (!number(arg, l->min, l->max, &v)) {
-            return usage_error("%s: expected a whole number from %llu to %llu, got \"%s\"", l->name,
-                               l->min, l->max, arg);
+            return hp_cmd_usage_error("serve",
+                                      "%s: expected a whole number from %llu to %llu, got \"%s\"",
+                                      l->name, l->min, l->max, arg);
         }
         switch (opt) {
         case OPT_THREADS:
@@ -186,7 +174,7 @@ static int set_number(struct hp_server_options *o, int opt, const char *arg)
         }
         return 0;
     }
-    return usage_error("unknown option");
+    return hp_cmd_usage_error("serve", "unknown option");
 }
 
 int hp_cmd_serve(int argc, char **argv)
@@ -232,28 +220,32 @@ int hp_cmd_serve(int argc, char **argv)
             break;
         case OPT_PROFILE:
             if (!hp_profile_lookup(optarg, &profile)) {
-                return usage_error("--profile: unknown profile \"%s\" (hardened, psa-restricted, "
-                                   "psa-baseline or none)",
-                                   optarg);
+                return hp_cmd_usage_error(
+                    "serve",
+                    "--profile: unknown profile \"%s\" (hardened, psa-restricted, "
+                    "psa-baseline or none)",
+                    optarg);
             }
             o.profile = &profile;
             break;
         case OPT_MODE:
             if (!hp_mode_lookup(optarg, &mode)) {
-                return usage_error("--mode: expected enforce or audit, got \"%s\"", optarg);
+                return hp_cmd_usage_error("serve", "--mode: expected enforce or audit, got \"%s\"",
+                                          optarg);
             }
             o.mode = &mode;
             break;
         case OPT_LOG_LEVEL:
             if (!hp_log_level_lookup(optarg, &o.log_level)) {
-                return usage_error("--log-level: expected debug, info, warn or error, got \"%s\"",
-                                   optarg);
+                return hp_cmd_usage_error(
+                    "serve", "--log-level: expected debug, info, warn or error, got \"%s\"",
+                    optarg);
             }
             break;
         case ':':
-            return usage_error("%s needs a value", argv[optind - 1]);
+            return hp_cmd_usage_error("serve", "%s needs a value", argv[optind - 1]);
         case '?':
-            return usage_error("unknown flag %s", argv[optind - 1]);
+            return hp_cmd_usage_error("serve", "unknown flag %s", argv[optind - 1]);
         default:
             rc = set_number(&o, c, optarg);
             break;
@@ -263,13 +255,15 @@ int hp_cmd_serve(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        return usage_error("unexpected argument \"%s\"", argv[optind]);
+        return hp_cmd_usage_error("serve", "unexpected argument \"%s\"", argv[optind]);
     }
     if (o.dev && (o.tls_cert != NULL || o.tls_key != NULL)) {
-        return usage_error("--dev makes its own certificate: drop --tls-cert and --tls-key");
+        return hp_cmd_usage_error("serve",
+                                  "--dev makes its own certificate: drop --tls-cert and --tls-key");
     }
     if (!o.dev && (o.tls_cert == NULL || o.tls_key == NULL)) {
-        return usage_error("--tls-cert and --tls-key are required (or --dev to try it locally)");
+        return hp_cmd_usage_error(
+            "serve", "--tls-cert and --tls-key are required (or --dev to try it locally)");
     }
     if (o.dev && !listen_set) {
         o.listen = "127.0.0.1:8443"; /* throw-away certificates: loopback only */
