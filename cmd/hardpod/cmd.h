@@ -7,14 +7,32 @@
 #ifndef HP_CMD_H
 #define HP_CMD_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 /* Prints "hardpod CMD: <message>" and "see 'hardpod CMD --help'" to stderr
  * and returns 2, the exit status of a usage error. */
 int hp_cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parses a whole decimal number in [min, max] (no sign, no trailing text). */
+bool hp_cmd_number(const char *s, long min, long max, long *out);
+
+/* Formats unix seconds as RFC 3339 UTC ("2027-01-31T12:00:00Z"). */
+void hp_cmd_format_time(int64_t t, char *buf, size_t size);
 
 /* `hardpod audit [flags] PATH...`: 0 nothing denied, 1 denials, 2 errors. */
 int hp_cmd_audit(int argc, char **argv);
 
 /* `hardpod serve [flags]`: runs the webhook; 0 after a clean shutdown, 2 when it cannot start. */
 int hp_cmd_serve(int argc, char **argv);
+
+/* `hardpod certs [flags]` and `hardpod certs inspect FILE`: makes the
+ * webhook's CA and serving certificate (0 written, 2 errors), or describes a
+ * certificate (0 valid, 1 expiring or expired, 2 errors). */
+int hp_cmd_certs(int argc, char **argv);
+
+/* `hardpod certs inspect FILE`: 0 valid, 1 expires within --warn-days or expired, 2 errors. */
+int hp_cmd_certs_inspect(int argc, char **argv);
 
 #endif

@@ -100,31 +100,15 @@ static void print_help(FILE *out)
             "exit status: 0 after a clean shutdown, 2 when it cannot start.\n");
 }
 
-/* Parses a whole decimal number in [min, max]. */
-static bool number(const char *s, unsigned long long min, unsigned long long max,
-                   unsigned long long *out)
-{
-    char *end = NULL;
-    if (s[0] < '0' || s[0] > '9') {
-        return false;
-    }
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end != '\0' || v < min || v > max) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
 struct limit {
     int opt;
     const char *name;
-    unsigned long long min, max;
+    long min, max;
 };
 
 static const struct limit limits[] = {
     {OPT_THREADS, "--threads", 0, 256},
-    {OPT_MAX_BODY, "--max-body-bytes", 1024, 64ull << 20},
+    {OPT_MAX_BODY, "--max-body-bytes", 1024, 64l << 20},
     {OPT_MAX_CONNECTIONS, "--max-connections", 1, 1000000},
     {OPT_IDLE_TIMEOUT, "--idle-timeout", 1, 86400},
     {OPT_REQUEST_TIMEOUT, "--request-timeout", 1, 3600},
@@ -137,13 +121,13 @@ static int set_number(struct hp_server_options *o, int opt, const char *arg)
 {
     for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
         const struct limit *l = &limits[i];
-        unsigned long long v;
+        long v;
         if (l->opt != opt) {
             continue;
         }
-        if (!number(arg, l->min, l->max, &v)) {
+        if (!hp_cmd_number(arg, l->min, l->max, &v)) {
             return hp_cmd_usage_error("serve",
-                                      "%s: expected a whole number from %llu to %llu, got \"%s\"",
+                                      "%s: expected a whole number from %ld to %ld, got \"%s\"",
                                       l->name, l->min, l->max, arg);
         }
         switch (opt) {

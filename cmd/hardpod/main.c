@@ -10,7 +10,9 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct command {
     const char *name;
@@ -24,6 +26,7 @@ static int cmd_help(int argc, char **argv);
 static const struct command commands[] = {
     {"serve", hp_cmd_serve, "run the HTTPS validating admission webhook"},
     {"audit", hp_cmd_audit, "check manifests against the policy, without a cluster"},
+    {"certs", hp_cmd_certs, "make the webhook's CA and serving certificate, or inspect one"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "list the commands, or show one command's help"},
 };
@@ -39,6 +42,30 @@ int hp_cmd_usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\nsee 'hardpod %s --help'\n", cmd);
     return 2;
+}
+
+bool hp_cmd_number(const char *s, long min, long max, long *out)
+{
+    char *end = NULL;
+    if (s[0] < '0' || s[0] > '9') {
+        return false;
+    }
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+void hp_cmd_format_time(int64_t t, char *buf, size_t size)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (gmtime_r(&tt, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        snprintf(buf, size, "@%lld", (long long)t);
+    }
 }
 
 static const struct command *find_command(const char *name)

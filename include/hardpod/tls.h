@@ -70,4 +70,60 @@ struct hp_tls_gen {
 enum hp_err hp_tls_generate(const char *dir, const struct hp_tls_gen *g, const char *ca_cert,
                             const char *ca_key, struct hp_error *err);
 
+/* What `hardpod certs inspect` shows about a certificate file. Fixed-size
+ * text fields are NUL-terminated and end in "..." when clipped; dns and ips
+ * are owned by the struct (each entry a NUL-terminated string) and freed by
+ * hp_tls_info_cleanup. Text from the certificate is escaped: a control or
+ * non-ASCII byte in a name appears as \xHH (subject and issuer use RFC 2253
+ * escapes), so printing a field never emits terminal control sequences. */
+struct hp_tls_info {
+    char subject[256]; /* RFC 2253, one line: "CN=hardpod.hardpod-system.svc" */
+    char issuer[256];
+    char serial[72];    /* hex, leading zeros dropped, as in struct hp_tls_pair */
+    int64_t not_before; /* unix seconds */
+    int64_t not_after;
+    char key_type[32]; /* "ECDSA P-256", "RSA 2048", ... ("unknown" if unreadable) */
+    bool is_ca;        /* basicConstraints CA:TRUE */
+    long path_len;     /* the CA's pathLenConstraint; -1 when absent or not a CA */
+    bool self_signed;  /* the subject issued it and its own key verifies the signature */
+    bool has_eku;      /* an extendedKeyUsage extension is present */
+    bool server_auth;  /* TLS clients accept it for a server as far as extendedKeyUsage
+                          goes: no such extension, or one listing serverAuth or
+                          anyExtendedKeyUsage */
+    char eku[256];     /* the extension's purposes, ", " separated, with OpenSSL's long
+                          names ("TLS Web Server Authentication"); "" when absent */
+    char **dns;        /* owned: DNS subjectAltNames in certificate order */
+    size_t n_dns;
+    char **ips; /* owned: IP subjectAltNames as text ("127.0.0.1", "::1") */
+    size_t n_ips;
+    size_t n_certs; /* certificates in the file; the fields describe the first */
+};
+
+/* Reads path (at most 1 MiB) and describes its first certificate. The file
+ * is PEM (a chain or bundle: the first certificate is described, the others
+ * counted) or a single DER certificate. Errors name the path: HP_ERR_IO when
+ * it cannot be read ("ca.crt: No such file or directory"), HP_ERR_INVALID
+ * when it holds no certificate ("tls.key: no PEM certificate found: the file
+ * holds a private key"). Validity is reported, never checked: an expired
+ * certificate inspects fine. On error out holds nothing; either way
+ * hp_tls_info_cleanup may be called on it. Thread-safe. */
+enum hp_err hp_tls_inspect(const char *path, struct hp_tls_info *out, struct hp_error *err);
+
+/* Frees dns and ips and empties info (zeroed, path_len -1). NULL and
+ * repeated calls are no-ops. */
+void hp_tls_info_cleanup(struct hp_tls_info *info);
+
+/* Whole days from now until not_after, rounded down: 364 for a 365-day
+ * certificate a second after it was issued, -1 in the first day after it
+ * expired. */
+int64_t hp_tls_info_days_left(const struct hp_tls_info *info, int64_t now);
+
+/* Reads path (at most 1 MiB; every PEM block in it must be a certificate,
+ * and there must be at least one, so a key can never leak into a caBundle)
+ * and encodes its bytes as standard base64 on one line with no
+ * newline: the form of a webhook's clientConfig.caBundle. *b64 is owned by
+ * the caller (free()), NUL-terminated, *len its length without the NUL. On
+ * error *b64 is NULL and the message names the path. Thread-safe. */
+enum hp_err hp_tls_bundle_load(const char *path, char **b64, size_t *len, struct hp_error *err);
+
 #endif
