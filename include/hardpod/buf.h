@@ -31,6 +31,11 @@ bool hp_buf_printf(struct hp_buf *b, const char *fmt, ...) __attribute__((format
 /* Appends s as a JSON string literal, quotes included, escaping as RFC 8259
  * requires. Invalid UTF-8 bytes are replaced by U+FFFD. */
 bool hp_buf_put_json_string(struct hp_buf *b, const char *s, size_t n);
+/* Whether s[0..n) is well-formed UTF-8: no overlong forms, no surrogates,
+ * nothing above U+10FFFF. On failure *bad_at (if non-NULL) is the offset of
+ * the first bad sequence. ASCII runs are checked eight bytes at a time. */
+bool hp_utf8_valid(const char *s, size_t n, size_t *bad_at);
+
 /* Returns the data (an empty string when nothing was appended); borrowed. */
 const char *hp_buf_str(const struct hp_buf *b);
 

@@ -142,7 +142,8 @@ struct json_object *hp_k8s_field(struct json_object *obj, const char *key);
 void hp_k8s_pick(struct json_object *obj, const char *const *keys, size_t n,
                  struct json_object **out);
 
-/* The string value of v, or NULL when v is not a string. */
+/* The string value of v, or NULL when v is not a string or holds a NUL
+ * character (which would make it compare equal to a prefix). */
 const char *hp_k8s_string(struct json_object *v);
 
 /* Fills out from sc; a NULL or non-object sc leaves every member NULL. */

@@ -60,7 +60,13 @@ void hp_k8s_pick(struct json_object *obj, const char *const *keys, size_t n,
 
 const char *hp_k8s_string(struct json_object *v)
 {
-    return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+    if (!json_object_is_type(v, json_type_string)) {
+        return NULL;
+    }
+    /* A string with an embedded NUL ("ALL\u0000") would compare equal to its
+     * prefix as a C string: treat it as not a string, so checks fail closed. */
+    const char *s = json_object_get_string(v);
+    return strlen(s) == (size_t)json_object_get_string_len(v) ? s : NULL;
 }
 
 struct hp_bool_val hp_k8s_bool(struct json_object *v)

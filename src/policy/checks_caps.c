@@ -77,7 +77,7 @@ static void check_add(struct hp_eval *e, const char *who, enum hp_level level,
     size_t n = json_object_array_length(add);
     for (size_t i = 0; i < n; i++) {
         struct json_object *c = json_object_array_get_idx(add, i);
-        const char *s = json_object_is_type(c, json_type_string) ? json_object_get_string(c) : NULL;
+        const char *s = hp_k8s_string(c);
         if (s != NULL && cap_allowed(e, level, s, (size_t)json_object_get_string_len(c))) {
             continue;
         }
@@ -95,7 +95,7 @@ static void check_drop(struct hp_eval *e, const char *who, enum hp_level level,
     size_t n = json_object_is_type(drop, json_type_array) ? json_object_array_length(drop) : 0;
     for (size_t i = 0; i < n; i++) {
         struct json_object *c = json_object_array_get_idx(drop, i);
-        const char *s = json_object_is_type(c, json_type_string) ? json_object_get_string(c) : NULL;
+        const char *s = hp_k8s_string(c);
         exact = exact || (s != NULL && strcmp(s, "ALL") == 0);
         any_case = any_case || (s != NULL && strcasecmp(s, "ALL") == 0);
     }

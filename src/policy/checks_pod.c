@@ -52,7 +52,7 @@ static void one_volume(struct hp_eval *e, struct json_object *vol, size_t i, boo
     const char *name = "";
     struct json_object *n = hp_k8s_field(vol, "name");
     if (json_object_is_type(n, json_type_string)) {
-        name = json_object_get_string(n);
+        name = hp_k8s_string(n) != NULL ? hp_k8s_string(n) : "";
     }
     bool has_source = false;
     json_object_object_foreach(vol, key, val)
@@ -156,8 +156,7 @@ static void sysctls(struct hp_eval *e)
     size_t n = json_object_array_length(list);
     for (size_t i = 0; i < n; i++) {
         struct json_object *name = hp_k8s_field(json_object_array_get_idx(list, i), "name");
-        const char *s =
-            json_object_is_type(name, json_type_string) ? json_object_get_string(name) : NULL;
+        const char *s = hp_k8s_string(name);
         if (s != NULL && sysctl_safe(s)) {
             continue;
         }
@@ -288,8 +287,7 @@ static void apparmor_annotations(struct hp_eval *e)
         if (strncmp(key, prefix, sizeof(prefix) - 1) != 0) {
             continue;
         }
-        const char *s =
-            json_object_is_type(val, json_type_string) ? json_object_get_string(val) : NULL;
+        const char *s = hp_k8s_string(val);
         if (s != NULL && (s[0] == '\0' || strcmp(s, "runtime/default") == 0 ||
                           strncmp(s, "localhost/", 10) == 0)) {
             continue;

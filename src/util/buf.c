@@ -8,6 +8,7 @@
 #include "hardpod/error.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,31 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
         return 0;
     }
     return len;
+}
+
+bool hp_utf8_valid(const char *s, size_t n, size_t *bad_at)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if ((w & 0x8080808080808080ull) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        size_t len = utf8_seq_len(p + i, n - i);
+        if (len == 0) {
+            if (bad_at != NULL) {
+                *bad_at = i;
+            }
+            return false;
+        }
+        i += len;
+    }
+    return true;
 }
 
 bool hp_buf_put_json_string(struct hp_buf *b, const char *s, size_t n)
