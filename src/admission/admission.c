@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -87,6 +88,25 @@ static enum hp_err bad_json(const char *body, size_t scanned, size_t at,
                         json_tokener_error_desc(jerr));
 }
 
+/* The first "\u0000" escape in body (an odd run of backslashes before the
+ * u), or NULL. */
+static const char *escaped_nul(const char *body, size_t len)
+{
+    const char *p = body;
+    const char *end = body + len;
+    while ((p = memmem(p, (size_t)(end - p), "\\u0000", 6)) != NULL) {
+        size_t slashes = 1;
+        while (p - (ptrdiff_t)slashes >= body && p[-(ptrdiff_t)slashes] == '\\') {
+            slashes++;
+        }
+        if (slashes % 2 == 1) {
+            return p;
+        }
+        p += 6;
+    }
+    return NULL;
+}
+
 /* Parses body into a->root: exactly one JSON value, then only whitespace. */
 static enum hp_err parse(struct hp_admission *a, const char *body, size_t len, struct hp_error *err)
 {
@@ -95,6 +115,20 @@ static enum hp_err parse(struct hp_admission *a, const char *body, size_t len, s
     }
     if (len > INT_MAX) {
         return hp_error_set(err, HP_ERR_LIMIT, "request body: %zu bytes is too large", len);
+    }
+    /* json-c's own UTF-8 check lets overlong forms, surrogates and code
+     * points above U+10FFFF through. */
+    size_t bad = 0;
+    if (!hp_utf8_valid(body, len, &bad)) {
+        return hp_error_set(err, HP_ERR_INVALID, "invalid JSON at byte %zu: invalid UTF-8", bad);
+    }
+    /* json-c cuts object keys at a NUL, so "privileged\u0000x" would alias
+     * "privileged" while the API server keeps them apart: refuse them all. */
+    const char *nul = escaped_nul(body, len);
+    if (nul != NULL) {
+        return hp_error_set(err, HP_ERR_INVALID,
+                            "invalid JSON at byte %zu: \\u0000 (NUL) is not accepted in strings",
+                            (size_t)(nul - body));
     }
     json_tokener_reset(a->tok);
     a->root = json_tokener_parse_ex(a->tok, body, (int)len);

@@ -380,9 +380,15 @@ static const struct raw_case raw_cases[] = {
      "invalid JSON at byte 35: unexpected end of data"},
     {"trailing garbage", "{\"a\":1} x", 0, "invalid JSON at byte 8: trailing data"},
     {"second document", "{}{}", 0, "invalid JSON at byte 2: trailing data"},
-    {"invalid UTF-8", "{\"a\":\"\xff\"}", 0, "invalid JSON at byte 6: invalid utf-8 string"},
+    {"invalid UTF-8", "{\"a\":\"\xff\"}", 0, "invalid JSON at byte 6: invalid UTF-8"},
+    {"overlong UTF-8", "{\"a\":\"\xc0\xaf\"}", 0, "invalid JSON at byte 6: invalid UTF-8"},
+    {"UTF-16 surrogate", "{\"a\":\"\xed\xa0\x80\"}", 0, "invalid JSON at byte 6: invalid UTF-8"},
+    {"above U+10FFFF", "{\"a\":\"\xf4\x90\x80\x80\"}", 0, "invalid JSON at byte 6: invalid UTF-8"},
+    {"escaped NUL in a key", "{\"a\\u0000b\":1}", 0,
+     "invalid JSON at byte 3: \\u0000 (NUL) is not accepted in strings"},
+    {"escaped backslash before u0000 is text", "{\"a\\\\u0000\":1}", 0, "apiVersion: missing"},
     {"truncated UTF-8 sequence", "{\"a\":\"\xe6\x97\"}", 0,
-     "invalid JSON at byte 8: invalid utf-8 string"},
+     "invalid JSON at byte 6: invalid UTF-8"},
     {"NUL in a string", "{\"a\":\"b\0c\"}", 11, "invalid JSON at byte 7: NUL byte"},
     {"NUL after the value", "{}\0", 3, "invalid JSON at byte 2: NUL byte"},
     {"single quotes", "{\"a\":'b'}", 0, "invalid JSON at byte 5: unexpected character"},
@@ -441,7 +447,6 @@ static const struct schema_case schema_cases[] = {
     {"missing uid", "-request.uid", "request.uid: missing"},
     {"empty uid", "request.uid=\"\"", "request.uid: must not be empty"},
     {"uid a number", "request.uid=7", "request.uid: expected string, got integer 7"},
-    {"uid with a NUL", "request.uid=\"a\\u0000b\"", "request.uid: contains a NUL character"},
     {"kind a string", "request.kind=\"Pod\"", "request.kind: expected object, got \"Pod\""},
     {"empty kind.kind", "request.kind.kind=\"\"", "request.kind.kind: must not be empty"},
     {"missing kind.version", "-request.kind.version", "request.kind.version: missing"},
@@ -617,12 +622,11 @@ START_TEST(test_admission_escaping)
     /* json-c accepts overlong UTF-8 (\xc0\xaf): the output must not. */
     char *body =
         build(PRIV AND PORT80 AND O "spec.containers[0].name=\"a\\\"b\\\\c\\n\\u0001\\u00e9\"" AND
-                                    "request.name=\"w\\\"e\xc0\xaf\"",
+                                    "request.name=\"w\\\"e\"",
               NULL);
     ck_assert_int_eq(run(&e, body, strlen(body)), HP_OK);
     const char *msg = str_at(e.resp, "response.status.message");
-    ck_assert_msg(strstr(msg, "Pod \"shop/w\"e\xef\xbf\xbd\xef\xbf\xbd\" violates") == msg,
-                  "message: %s", msg);
+    ck_assert_msg(strstr(msg, "Pod \"shop/w\"e\" violates") == msg, "message: %s", msg);
     ck_assert_msg(strstr(msg, "container \"a\"b\\c\n\x01\xc3\xa9\" must not be privileged"),
                   "message: %s", msg);
     const char *f = str_at(e.resp, "response.auditAnnotations.findings");
