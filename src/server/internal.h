@@ -37,6 +37,9 @@ void hp_srv_config_put(struct hp_srv_config *c);
 enum MHD_Result hp_srv_handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **req_cls);
+/* Called when a request line has arrived, before its headers: the request
+ * counts as running from here, so the drain waits for it. */
+void *hp_srv_request_line(void *cls, const char *uri, struct MHD_Connection *conn);
 void hp_srv_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                       enum MHD_RequestTerminationCode toe);
 void hp_srv_connection(void *cls, struct MHD_Connection *conn, void **socket_cls,

@@ -28,8 +28,10 @@ enum route {
 };
 
 struct request {
+    bool started; /* the access handler has seen it */
     enum route route;
     struct hp_buf body;
+    size_t discarded; /* bytes dropped after the body went over the limit */
     bool too_large;
     bool responded; /* a response was queued before the body ended */
     bool counted;   /* counted in hp_srv.inflight */
@@ -258,17 +260,28 @@ static enum MHD_Result review(struct MHD_Connection *conn, struct request *rq)
     return ret;
 }
 
+void *hp_srv_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls, (void)uri, (void)conn;
+    struct request *rq = hp_xcalloc(1, sizeof(*rq));
+    clock_gettime(CLOCK_MONOTONIC, &rq->start);
+    hp_buf_init(&rq->body, hp_srv.opts->max_body_bytes);
+    atomic_fetch_add(&hp_srv.inflight, 1);
+    rq->counted = true;
+    return rq;
+}
+
 /* First call for a request: route, method, content type and declared size. */
 static enum MHD_Result start(struct MHD_Connection *conn, const char *url, const char *method,
                              bool plain, void **req_cls)
 {
-    struct request *rq = hp_xcalloc(1, sizeof(*rq));
-    *req_cls = rq;
-    clock_gettime(CLOCK_MONOTONIC, &rq->start);
+    struct request *rq = *req_cls;
+    if (rq == NULL) {
+        rq = hp_srv_request_line(NULL, url, conn);
+        *req_cls = rq;
+    }
+    rq->started = true;
     rq->route = route_of(url, plain);
-    hp_buf_init(&rq->body, hp_srv.opts->max_body_bytes);
-    atomic_fetch_add(&hp_srv.inflight, 1);
-    rq->counted = true;
     MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, hp_srv.opts->request_timeout);
     if (rq->route == ROUTE_NOT_FOUND) {
         rq->responded = true;
@@ -303,24 +316,38 @@ static enum MHD_Result start(struct MHD_Connection *conn, const char *url, const
     return MHD_YES;
 }
 
+/* How much of an oversized body is read (and dropped) before the connection
+ * is closed without an answer. */
+static size_t discard_limit(void)
+{
+    size_t max = hp_srv.opts->max_body_bytes;
+    return max < (32u << 20) ? (64u << 20) : 2 * max;
+}
+
 enum MHD_Result hp_srv_handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **req_cls)
 {
     (void)version;
     struct request *rq = *req_cls;
-    if (rq == NULL) {
+    if (rq == NULL || !rq->started) {
         return start(conn, url, method, cls != NULL, req_cls);
     }
     if (*upload_size > 0) {
-        if (!rq->responded && !hp_buf_append(&rq->body, upload, *upload_size)) {
-            rq->too_large = true;
-            rq->responded = true;
-            hp_buf_cleanup(&rq->body);
-            *upload_size = 0;
-            return review(conn, rq);
+        size_t n = *upload_size;
+        *upload_size = 0;
+        if (rq->too_large || rq->responded) {
+            /* libmicrohttpd cannot answer in the middle of a body: drop the
+             * rest and answer 413 at its end, but close a connection that
+             * keeps streaming far past the limit. */
+            rq->discarded += n;
+            return rq->discarded > discard_limit() ? MHD_NO : MHD_YES;
         }
-        *upload_size = 0; /* consumed (or discarded after an early response) */
+        if (!hp_buf_append(&rq->body, upload, n)) {
+            rq->too_large = true;
+            rq->discarded = rq->body.len + n;
+            hp_buf_cleanup(&rq->body);
+        }
         return MHD_YES;
     }
     if (rq->responded) {

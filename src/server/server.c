@@ -169,9 +169,11 @@ static struct MHD_Daemon *start_daemon(const struct hp_server_options *o, const 
     void *cert_cb;
     gnutls_certificate_retrieve_function2 *retrieve = hp_certs_retrieve;
     memcpy(&cert_cb, &retrieve, sizeof(cert_cb));
-    struct MHD_OptionItem opts[16];
+    struct MHD_OptionItem opts[20];
     size_t n = 0;
 #define OPT(option, value, ptr) (opts[n++] = (struct MHD_OptionItem){(option), (value), (ptr)})
+    /* The logger goes first so that libmicrohttpd never prints on its own. */
+    OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL);
     OPT(MHD_OPTION_SOCK_ADDR, 0, &addr);
     OPT(MHD_OPTION_CONNECTION_LIMIT, (intptr_t)o->max_connections, NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->request_timeout, NULL);
@@ -181,7 +183,7 @@ static struct MHD_Daemon *start_daemon(const struct hp_server_options *o, const 
     OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)hp_srv_completed, NULL);
     OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)hp_srv_connection, NULL);
-    OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL);
+    OPT(MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)hp_srv_request_line, NULL);
     OPT(MHD_OPTION_THREAD_POOL_SIZE, tls ? (intptr_t)(threads ? threads : 1) : 1, NULL);
     if (tls) {
         OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)o->tls_priorities);
