@@ -169,9 +169,10 @@ tls_serial() {
 # sign_leaf CADIR OUTDIR [STARTDATE ENDDATE]: a new localhost key and
 # certificate (OUTDIR/tls.key, OUTDIR/tls.crt) signed by CADIR's CA; with
 # dates (YYYYMMDDHHMMSSZ) the certificate has exactly that validity, which
-# OpenSSL 3.0's x509 command cannot set but its ca command can.
+# OpenSSL 3.0's x509 command cannot set but its ca command can. The serial is
+# random unless LEAF_SERIAL (hex) is set.
 sign_leaf() {
-  local ca=$1 out=$2
+  local ca=$1 out=$2 serial=${LEAF_SERIAL:-$(openssl rand -hex 8)}
   mkdir -p "$out"
   openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$out/tls.key" \
     -out "$out/tls.csr" -subj "/CN=localhost" 2>/dev/null || return 1
@@ -181,7 +182,7 @@ sign_leaf() {
     local db="$out/ca-db"
     mkdir -p "$db"
     : > "$db/index.txt"
-    printf '%s\n' "$(openssl rand -hex 8)" > "$db/serial"
+    printf '%s\n' "$serial" > "$db/serial"
     printf '[ca]\ndefault_ca=e2e\n[e2e]\ndatabase=%s/index.txt\nnew_certs_dir=%s\nserial=%s/serial\ndefault_md=sha256\npolicy=any\nunique_subject=no\n[any]\ncommonName=supplied\n' \
       "$db" "$db" "$db" > "$db/ca.cnf"
     openssl ca -batch -config "$db/ca.cnf" -cert "$ca/ca.crt" -keyfile "$ca/ca.key" \
@@ -189,7 +190,7 @@ sign_leaf() {
       -extfile "$out/ext.cnf" -notext 2>/dev/null || return 1
   else
     openssl x509 -req -in "$out/tls.csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" \
-      -set_serial "0x$(openssl rand -hex 8)" -days 7 -extfile "$out/ext.cnf" \
+      -set_serial "0x$serial" -days 7 -extfile "$out/ext.cnf" \
       -out "$out/tls.crt" 2>/dev/null || return 1
   fi
   chmod 600 "$out/tls.key"
