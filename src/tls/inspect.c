@@ -21,29 +21,6 @@
 
 #define DAY_SECONDS 86400
 
-static bool contains(const char *data, size_t len, const char *needle)
-{
-    return memmem(data, len, needle, strlen(needle)) != NULL;
-}
-
-static bool no_pem_block(void)
-{
-    unsigned long e = ERR_peek_last_error();
-    return ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
-}
-
-/* Copies src into buf, ending a truncated copy with "...". */
-static void clip(char *buf, size_t size, const char *src, size_t len)
-{
-    if (len < size) {
-        memcpy(buf, src, len);
-        buf[len] = '\0';
-        return;
-    }
-    memcpy(buf, src, size - 4);
-    memcpy(buf + size - 4, "...", 4);
-}
-
 /* A name from the certificate as printable ASCII: anything else, and the
  * backslash itself, becomes \xHH so the text is unambiguous and inert. */
 static char *escape(const unsigned char *data, int len)
@@ -84,10 +61,10 @@ static enum hp_err parse_pem(const char *path, const char *data, size_t len, X50
     }
     *out = PEM_read_bio_X509(bio, NULL, NULL, NULL);
     if (*out == NULL) {
-        bool none = no_pem_block();
+        bool none = hp_tls_no_pem_block();
         hp_tls_ssl_reason(reason, sizeof(reason));
         if (none) {
-            bool key = contains(data, len, "PRIVATE KEY-----");
+            bool key = hp_tls_contains(data, len, "PRIVATE KEY-----");
             rc = hp_error_set(err, HP_ERR_INVALID, "%s: no PEM certificate found%s", path,
                               key ? ": the file holds a private key" : "");
         } else {
@@ -121,7 +98,7 @@ static enum hp_err parse_file(const char *path, const char *data, size_t len, X5
     if (len == 0) {
         return hp_error_set(err, HP_ERR_INVALID, "%s: empty file, expected a certificate", path);
     }
-    if (contains(data, len, "-----BEGIN ")) {
+    if (hp_tls_contains(data, len, "-----BEGIN ")) {
         return parse_pem(path, data, len, out, n_certs, err);
     }
     const unsigned char *p = (const unsigned char *)data;
@@ -155,36 +132,9 @@ static enum hp_err format_name(const X509_NAME *name, char *buf, size_t size, st
         goto out;
     }
     long n = BIO_get_mem_data(bio, &text);
-    clip(buf, size, text != NULL ? text : "", n > 0 ? (size_t)n : 0);
+    hp_tls_clip(buf, size, text != NULL ? text : "", n > 0 ? (size_t)n : 0);
 out:
     BIO_free(bio);
-    return rc;
-}
-
-static enum hp_err format_serial(const X509 *cert, char *buf, size_t size, struct hp_error *err)
-{
-    enum hp_err rc = HP_OK;
-    char *hex = NULL;
-
-    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
-    if (bn != NULL) {
-        hex = BN_bn2hex(bn);
-    }
-    if (hex == NULL) {
-        rc = hp_tls_ssl_fail(err, "cannot read the certificate serial");
-        goto out;
-    }
-    /* The same form as hp_tls_pair_load, so logs and inspect agree. */
-    size_t sign = hex[0] == '-' ? 1 : 0;
-    const char *digits = hex + sign;
-    while (digits[0] == '0' && digits[1] != '\0') {
-        digits++;
-    }
-    buf[0] = '-';
-    clip(buf + sign, size - sign, digits, strlen(digits));
-out:
-    OPENSSL_free(hex);
-    BN_free(bn);
     return rc;
 }
 
@@ -274,7 +224,7 @@ static enum hp_err describe(X509 *cert, struct hp_tls_info *out, struct hp_error
         rc = format_name(X509_get_issuer_name(cert), out->issuer, sizeof(out->issuer), err);
     }
     if (rc == HP_OK) {
-        rc = format_serial(cert, out->serial, sizeof(out->serial), err);
+        rc = hp_tls_format_serial(cert, out->serial, sizeof(out->serial), err);
     }
     if (rc == HP_OK) {
         rc = hp_tls_asn1_time(X509_get0_notBefore(cert), &out->not_before, err);
@@ -385,7 +335,7 @@ static enum hp_err check_bundle(const char *path, const char *data, size_t len,
     }
     for (int i = 1;; i++) {
         if (PEM_read_bio(bio, &name, &header, &der, &der_len) != 1) {
-            if (no_pem_block() && i > 1) {
+            if (hp_tls_no_pem_block() && i > 1) {
                 ERR_clear_error();
                 break;
             }

@@ -88,4 +88,17 @@ void hp_tls_parsed_cleanup(struct hp_tls_parsed *p);
 /* "ECDSA P-256", "RSA 2048", "Ed25519", ... */
 void hp_tls_describe_key(const EVP_PKEY *key, char *buf, size_t size);
 
+/* Whether needle occurs in data[0..len). */
+bool hp_tls_contains(const char *data, size_t len, const char *needle);
+
+/* Whether the newest queued OpenSSL error says the input held no PEM block of
+ * the wanted type (rather than a broken one). */
+bool hp_tls_no_pem_block(void);
+
+/* Copies src[0..len) into buf (size > 4), ending a truncated copy with "...". */
+void hp_tls_clip(char *buf, size_t size, const char *src, size_t len);
+
+/* The certificate serial as hex without leading zeros ("A1B", "-5"). */
+enum hp_err hp_tls_format_serial(const X509 *cert, char *buf, size_t size, struct hp_error *err);
+
 #endif

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,4 +302,56 @@ void hp_tls_discard(struct hp_tls_staged *st, size_t n)
             st[i].pending = false;
         }
     }
+}
+
+bool hp_tls_contains(const char *data, size_t len, const char *needle)
+{
+    return memmem(data, len, needle, strlen(needle)) != NULL;
+}
+
+/* Whether the newest queued error says the input held no PEM block of the
+ * wanted type (rather than a broken one). */
+bool hp_tls_no_pem_block(void)
+{
+    unsigned long e = ERR_peek_last_error();
+    return ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
+}
+
+/* Copies src into buf, ending a truncated copy with "...". */
+void hp_tls_clip(char *buf, size_t size, const char *src, size_t len)
+{
+    if (len < size) {
+        memcpy(buf, src, len);
+        buf[len] = '\0';
+        return;
+    }
+    memcpy(buf, src, size - 4);
+    memcpy(buf + size - 4, "...", 4);
+}
+
+enum hp_err hp_tls_format_serial(const X509 *cert, char *buf, size_t size, struct hp_error *err)
+{
+    enum hp_err rc = HP_OK;
+    char *hex = NULL;
+
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+    if (bn != NULL) {
+        hex = BN_bn2hex(bn);
+    }
+    if (hex == NULL) {
+        rc = hp_tls_ssl_fail(err, "cannot read the certificate serial");
+        goto out;
+    }
+    /* BN_bn2hex prints whole bytes ("0A1B"); we print the number ("A1B"). */
+    size_t sign = hex[0] == '-' ? 1 : 0;
+    const char *digits = hex + sign;
+    while (digits[0] == '0' && digits[1] != '\0') {
+        digits++;
+    }
+    buf[0] = '-';
+    hp_tls_clip(buf + sign, size - sign, digits, strlen(digits));
+out:
+    OPENSSL_free(hex);
+    BN_free(bn);
+    return rc;
 }

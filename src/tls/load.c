@@ -17,31 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool contains(const char *data, size_t len, const char *needle)
-{
-    return memmem(data, len, needle, strlen(needle)) != NULL;
-}
-
-/* Whether the newest queued error says the input held no PEM block of the
- * wanted type (rather than a broken one). */
-static bool no_pem_block(void)
-{
-    unsigned long e = ERR_peek_last_error();
-    return ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
-}
-
-/* Copies src into buf, ending a truncated copy with "...". */
-static void copy_clipped(char *buf, size_t size, const char *src, size_t len)
-{
-    if (len < size) {
-        memcpy(buf, src, len);
-        buf[len] = '\0';
-        return;
-    }
-    memcpy(buf, src, size - 4);
-    memcpy(buf + size - 4, "...", 4);
-}
-
 void hp_tls_describe_key(const EVP_PKEY *key, char *buf, size_t size)
 {
     char group[64];
@@ -87,7 +62,7 @@ static enum hp_err check_chain(const char *path, BIO *bio, struct hp_error *err)
             X509_free(next);
             continue;
         }
-        if (no_pem_block()) {
+        if (hp_tls_no_pem_block()) {
             ERR_clear_error();
             return HP_OK;
         }
@@ -110,10 +85,10 @@ static enum hp_err parse_cert(const char *path, const char *pem, size_t len, X50
     }
     *out = PEM_read_bio_X509(bio, NULL, NULL, NULL);
     if (*out == NULL) {
-        bool none = no_pem_block();
+        bool none = hp_tls_no_pem_block();
         hp_tls_ssl_reason(reason, sizeof(reason));
         if (none) {
-            bool key = contains(pem, len, "PRIVATE KEY-----");
+            bool key = hp_tls_contains(pem, len, "PRIVATE KEY-----");
             rc = hp_error_set(err, HP_ERR_INVALID, "%s: no PEM certificate found%s (%s)", path,
                               key ? ": the file holds a private key" : "", reason);
         } else {
@@ -161,14 +136,14 @@ static enum hp_err parse_key(const char *path, const char *pem, size_t len, EVP_
     }
     /* OpenSSL 3's decoders report a missing key and a broken one alike
      * ("unsupported"), so look for the PEM label ourselves. */
-    bool none = !contains(pem, len, "PRIVATE KEY-----");
+    bool none = !hp_tls_contains(pem, len, "PRIVATE KEY-----");
     hp_tls_ssl_reason(reason, sizeof(reason));
     if (encrypted) {
         rc = hp_error_set(err, HP_ERR_INVALID,
                           "%s: the private key is encrypted; hardpod needs an unencrypted key (%s)",
                           path, reason);
     } else if (none) {
-        bool cert = contains(pem, len, "-----BEGIN CERTIFICATE-----");
+        bool cert = hp_tls_contains(pem, len, "-----BEGIN CERTIFICATE-----");
         rc = hp_error_set(err, HP_ERR_INVALID, "%s: no PEM private key found%s (%s)", path,
                           cert ? ": the file holds a certificate" : "", reason);
     } else {
@@ -267,33 +242,6 @@ void hp_tls_parsed_cleanup(struct hp_tls_parsed *p)
     memset(p, 0, sizeof(*p));
 }
 
-static enum hp_err format_serial(X509 *cert, char *buf, size_t size, struct hp_error *err)
-{
-    enum hp_err rc = HP_OK;
-    char *hex = NULL;
-
-    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
-    if (bn != NULL) {
-        hex = BN_bn2hex(bn);
-    }
-    if (hex == NULL) {
-        rc = hp_tls_ssl_fail(err, "cannot read the certificate serial");
-        goto out;
-    }
-    /* BN_bn2hex prints whole bytes ("0A1B"); we print the number ("A1B"). */
-    size_t sign = hex[0] == '-' ? 1 : 0;
-    const char *digits = hex + sign;
-    while (digits[0] == '0' && digits[1] != '\0') {
-        digits++;
-    }
-    buf[0] = '-';
-    copy_clipped(buf + sign, size - sign, digits, strlen(digits));
-out:
-    OPENSSL_free(hex);
-    BN_free(bn);
-    return rc;
-}
-
 static enum hp_err format_subject(X509 *cert, char *buf, size_t size, struct hp_error *err)
 {
     enum hp_err rc = HP_OK;
@@ -306,7 +254,7 @@ static enum hp_err format_subject(X509 *cert, char *buf, size_t size, struct hp_
         goto out;
     }
     long n = BIO_get_mem_data(bio, &text);
-    copy_clipped(buf, size, text != NULL ? text : "", n > 0 ? (size_t)n : 0);
+    hp_tls_clip(buf, size, text != NULL ? text : "", n > 0 ? (size_t)n : 0);
 out:
     BIO_free(bio);
     return rc;
@@ -328,7 +276,7 @@ enum hp_err hp_tls_pair_load(const char *cert_path, const char *key_path, int64_
     if (rc != HP_OK) {
         goto out;
     }
-    rc = format_serial(p.cert, out->serial, sizeof(out->serial), err);
+    rc = hp_tls_format_serial(p.cert, out->serial, sizeof(out->serial), err);
     if (rc != HP_OK) {
         goto out;
     }
