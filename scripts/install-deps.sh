@@ -8,6 +8,7 @@ packages=(
   gcc make cmake pkg-config
   libjson-c-dev libmicrohttpd-dev libgnutls28-dev libssl-dev libyaml-dev check
   clang-format python3 curl openssl ca-certificates
+  python3-kubernetes
 )
 
 missing=()

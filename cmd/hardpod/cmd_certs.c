@@ -122,7 +122,7 @@ static void print_help(FILE *out)
             "  -h, --help              show this help\n\n"
             "example:\n"
             "  hardpod certs --service hardpod --namespace hardpod-system --out ./certs \\\n"
-            "      --webhook-config deploy/webhook.yaml.in\n"
+            "      --webhook-config deploy/webhook/webhook.yaml.in\n"
             "  kubectl -n hardpod-system create secret tls hardpod-tls \\\n"
             "      --cert ./certs/tls.crt --key ./certs/tls.key\n"
             "  kubectl apply -f ./certs/webhook-config.yaml\n\n"
