@@ -36,6 +36,11 @@ bool hp_buf_put_json_string(struct hp_buf *b, const char *s, size_t n);
  * the first bad sequence. ASCII runs are checked eight bytes at a time. */
 bool hp_utf8_valid(const char *s, size_t n, size_t *bad_at);
 
+/* Removes, in place, every byte of s that is not part of a well-formed UTF-8
+ * sequence (such as a character cut in half by "%.63s"). Returns the new
+ * length; s stays NUL-terminated. */
+size_t hp_utf8_repair(char *s);
+
 /* Returns the data (an empty string when nothing was appended); borrowed. */
 const char *hp_buf_str(const struct hp_buf *b);
 

@@ -8,6 +8,7 @@
 #include "eval.h"
 
 #include "findings.h"
+#include "hardpod/buf.h"
 
 #include <fnmatch.h>
 #include <json-c/json.h>
@@ -99,8 +100,15 @@ static void emit_v(struct hp_eval *e, enum hp_check c, enum hp_action action, bo
                    const char *path, const char *fix, const char *fmt, va_list ap)
 {
     char msg[768];
+    char where[512];
     hp_eval_names(e);
     vsnprintf(msg, sizeof(msg), fmt, ap);
+    /* Names and values are cut to a bounded length ("%.63s"), which can split
+     * a multi-byte character: drop such fragments rather than emit them. */
+    hp_utf8_repair(msg);
+    snprintf(where, sizeof(where), "%s", path);
+    hp_utf8_repair(where);
+    path = where;
     struct hp_finding f = {
         .check = c,
         .action = action,

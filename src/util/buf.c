@@ -158,6 +158,25 @@ bool hp_utf8_valid(const char *s, size_t n, size_t *bad_at)
     return true;
 }
 
+size_t hp_utf8_repair(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    size_t n = strlen(s);
+    size_t out = 0;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_seq_len(p + i, n - i);
+        if (len == 0) {
+            i++;
+            continue;
+        }
+        memmove(p + out, p + i, len);
+        out += len;
+        i += len;
+    }
+    p[out] = '\0';
+    return out;
+}
+
 bool hp_buf_put_json_string(struct hp_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";

@@ -5,6 +5,7 @@
  * types, null and missing fields, and the exact path of every finding. Each
  * case patches a hardened base Pod and lists every finding it must produce.
  */
+#include "hardpod/buf.h"
 #include "hardpod/policy.h"
 #include "podpatch.h"
 #include "testutil.h"
@@ -905,6 +906,37 @@ START_TEST(test_policy_many_findings)
 }
 END_TEST
 
+/* A long non-ASCII container name is cut on a character boundary: every
+ * message stays well-formed UTF-8. */
+START_TEST(test_policy_messages_stay_utf8)
+{
+    struct hp_policy p;
+    hp_policy_init(&p, HP_PROFILE_HARDENED);
+    struct json_object *o = tu_json(base_pod);
+    char name[256];
+    for (int i = 0; i < 70; i++) {
+        memcpy(name + 2 * i, "\xc3\xa9", 2); /* U+00E9, two bytes */
+    }
+    name[140] = '\0';
+    struct json_object *ctr = json_object_array_get_idx(
+        json_object_object_get(json_object_object_get(o, "spec"), "containers"), 0);
+    json_object_object_add(ctr, "name", json_object_new_string(name));
+    pp_apply(o, "-" CSC ".readOnlyRootFilesystem");
+    struct hp_findings f;
+    hp_findings_init(&f);
+    struct hp_eval_input in = {.object = o};
+    ck_assert_int_eq(hp_policy_eval(&p, &in, &f, NULL), HP_OK);
+    ck_assert_int_eq((int)f.len, 1);
+    ck_assert_msg(hp_utf8_valid(f.items[0].message, strlen(f.items[0].message), NULL),
+                  "message is not UTF-8: %s", f.items[0].message);
+    ck_assert_msg(strstr(f.items[0].message, "\xc3\xa9...\"") != NULL, "message: %s",
+                  f.items[0].message);
+    hp_findings_cleanup(&f);
+    json_object_put(o);
+    hp_policy_cleanup(&p);
+}
+END_TEST
+
 START_TEST(test_policy_names_round_trip)
 {
     for (int i = 0; i < HP_CHECK_COUNT; i++) {
@@ -933,6 +965,7 @@ int main(void)
     tcase_add_test(tc, test_policy_exemptions);
     tcase_add_test(tc, test_policy_messages_name_container_and_fix);
     tcase_add_test(tc, test_policy_many_findings);
+    tcase_add_test(tc, test_policy_messages_stay_utf8);
     tcase_add_test(tc, test_policy_names_round_trip);
     suite_add_tcase(s, tc);
     return tu_run(s);
