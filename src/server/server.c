@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -412,9 +413,12 @@ static void drain(const struct hp_server_options *o, const sigset_t *set, struct
             break;
         }
     }
+    /* The quiesced socket may still sit in the server threads' epoll sets
+     * for a moment, so it must stay open until MHD_stop_daemon: shutdown()
+     * refuses new connections now, close() comes after the stop. */
     MHD_socket fd = MHD_quiesce_daemon(d);
     if (fd != MHD_INVALID_SOCKET) {
-        close(fd);
+        shutdown(fd, SHUT_RDWR);
     }
     for (unsigned ms = 0; ms < o->drain_timeout * 1000u; ms += 10) {
         if (atomic_load(&hp_srv.inflight) == 0) {
@@ -424,6 +428,9 @@ static void drain(const struct hp_server_options *o, const sigset_t *set, struct
     }
     int left = atomic_load(&hp_srv.inflight);
     MHD_stop_daemon(d);
+    if (fd != MHD_INVALID_SOCKET) {
+        close(fd);
+    }
     if (plain != NULL) {
         MHD_stop_daemon(plain);
     }
