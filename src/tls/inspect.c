@@ -51,43 +51,21 @@ static void push(char ***list, size_t *n, char *s)
 static enum hp_err parse_pem(const char *path, const char *data, size_t len, X509 **out,
                              size_t *n_certs, struct hp_error *err)
 {
-    enum hp_err rc = HP_OK;
-    char reason[HP_TLS_REASON_MAX];
-
-    BIO *bio = BIO_new_mem_buf(data, (int)len);
-    if (bio == NULL) {
-        rc = hp_tls_ssl_fail(err, path);
-        goto out;
-    }
-    *out = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-    if (*out == NULL) {
-        bool none = hp_tls_no_pem_block();
-        hp_tls_ssl_reason(reason, sizeof(reason));
-        if (none) {
-            bool key = hp_tls_contains(data, len, "PRIVATE KEY-----");
-            rc = hp_error_set(err, HP_ERR_INVALID, "%s: no PEM certificate found%s", path,
-                              key ? ": the file holds a private key" : "");
-        } else {
-            rc =
-                hp_error_set(err, HP_ERR_INVALID, "%s: invalid PEM certificate (%s)", path, reason);
-        }
-        goto out;
+    BIO *rest = NULL;
+    enum hp_err rc = hp_tls_read_leaf(path, data, len, out, &rest, err);
+    if (rc != HP_OK) {
+        return rc;
     }
     *n_certs = 1;
-    for (;;) {
-        X509 *next = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-        if (next == NULL) {
-            break;
-        }
+    for (X509 *next; (next = PEM_read_bio_X509(rest, NULL, NULL, NULL)) != NULL;) {
         X509_free(next);
         (*n_certs)++;
     }
     /* A broken certificate later in the file is not this function's
      * business: inspect describes the first one. */
     ERR_clear_error();
-out:
-    BIO_free(bio);
-    return rc;
+    BIO_free(rest);
+    return HP_OK;
 }
 
 static enum hp_err parse_file(const char *path, const char *data, size_t len, X509 **out,

@@ -98,6 +98,13 @@ bool hp_tls_no_pem_block(void);
 /* Copies src[0..len) into buf (size > 4), ending a truncated copy with "...". */
 void hp_tls_clip(char *buf, size_t size, const char *src, size_t len);
 
+/* Reads the first (leaf) certificate of PEM text into *out, with messages
+ * naming path ("no PEM certificate found", "invalid PEM certificate"). On
+ * success *rest is the caller's BIO positioned after the leaf, for reading the
+ * rest of the chain; on error both are NULL. */
+enum hp_err hp_tls_read_leaf(const char *path, const char *pem, size_t len, X509 **out, BIO **rest,
+                             struct hp_error *err);
+
 /* The certificate serial as hex without leading zeros ("A1B", "-5"). */
 enum hp_err hp_tls_format_serial(const X509 *cert, char *buf, size_t size, struct hp_error *err);
 

@@ -355,3 +355,32 @@ out:
     BN_free(bn);
     return rc;
 }
+
+enum hp_err hp_tls_read_leaf(const char *path, const char *pem, size_t len, X509 **out, BIO **rest,
+                             struct hp_error *err)
+{
+    enum hp_err rc = HP_OK;
+    char reason[HP_TLS_REASON_MAX];
+
+    *out = NULL;
+    *rest = BIO_new_mem_buf(pem, (int)len);
+    if (*rest == NULL) {
+        return hp_tls_ssl_fail(err, path);
+    }
+    *out = PEM_read_bio_X509(*rest, NULL, NULL, NULL);
+    if (*out == NULL) {
+        bool none = hp_tls_no_pem_block();
+        hp_tls_ssl_reason(reason, sizeof(reason));
+        if (none) {
+            bool key = hp_tls_contains(pem, len, "PRIVATE KEY-----");
+            rc = hp_error_set(err, HP_ERR_INVALID, "%s: no PEM certificate found%s (%s)", path,
+                              key ? ": the file holds a private key" : "", reason);
+        } else {
+            rc =
+                hp_error_set(err, HP_ERR_INVALID, "%s: invalid PEM certificate (%s)", path, reason);
+        }
+        BIO_free(*rest);
+        *rest = NULL;
+    }
+    return rc;
+}

@@ -75,35 +75,16 @@ static enum hp_err check_chain(const char *path, BIO *bio, struct hp_error *err)
 static enum hp_err parse_cert(const char *path, const char *pem, size_t len, X509 **out,
                               struct hp_error *err)
 {
-    enum hp_err rc = HP_OK;
-    char reason[HP_TLS_REASON_MAX];
-
-    BIO *bio = BIO_new_mem_buf(pem, (int)len);
-    if (bio == NULL) {
-        rc = hp_tls_ssl_fail(err, path);
-        goto out;
-    }
-    *out = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-    if (*out == NULL) {
-        bool none = hp_tls_no_pem_block();
-        hp_tls_ssl_reason(reason, sizeof(reason));
-        if (none) {
-            bool key = hp_tls_contains(pem, len, "PRIVATE KEY-----");
-            rc = hp_error_set(err, HP_ERR_INVALID, "%s: no PEM certificate found%s (%s)", path,
-                              key ? ": the file holds a private key" : "", reason);
-        } else {
-            rc =
-                hp_error_set(err, HP_ERR_INVALID, "%s: invalid PEM certificate (%s)", path, reason);
+    BIO *rest = NULL;
+    enum hp_err rc = hp_tls_read_leaf(path, pem, len, out, &rest, err);
+    if (rc == HP_OK) {
+        rc = check_chain(path, rest, err);
+        if (rc != HP_OK) {
+            X509_free(*out);
+            *out = NULL;
         }
-        goto out;
     }
-    rc = check_chain(path, bio, err);
-    if (rc != HP_OK) {
-        X509_free(*out);
-        *out = NULL;
-    }
-out:
-    BIO_free(bio);
+    BIO_free(rest);
     return rc;
 }
 

@@ -466,7 +466,7 @@ static const struct {
     {"bad.der", HP_ERR_INVALID, "{D}/bad.der: invalid DER certificate ("},
     {"broken.crt", HP_ERR_INVALID, "{D}/broken.crt: invalid PEM certificate ("},
     {"tls.key", HP_ERR_INVALID,
-     "{D}/tls.key: no PEM certificate found: the file holds a private key"},
+     "{D}/tls.key: no PEM certificate found: the file holds a private key ("},
 };
 
 START_TEST(test_tls_inspect_errors)
