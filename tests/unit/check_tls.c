@@ -50,37 +50,14 @@ static char g_root[PATH_MAX];
 static char g_dir[PATH_MAX];    /* per test (checked fixture) */
 static char g_shared[PATH_MAX]; /* per test case, read-only material */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void rm_tree(char *dir)
-{
-    if (dir[0] != '\0') {
-        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-        dir[0] = '\0';
-    }
-}
-
-static void make_tmp(char *dir)
-{
-    int n = snprintf(dir, PATH_MAX, "%s/t-XXXXXX", g_root);
-    ck_assert_msg(n > 0 && n < PATH_MAX, "path too long");
-    ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp %s: %s", dir, strerror(errno));
-}
-
 static void scratch_setup(void)
 {
-    make_tmp(g_dir);
+    tu_make_tmp(g_root, g_dir);
 }
 
 static void scratch_teardown(void)
 {
-    rm_tree(g_dir);
+    tu_rm_tree(g_dir);
 }
 
 /* "dir/name" in a rotating static buffer (enough for one assertion). */
@@ -756,7 +733,7 @@ static void cat_files(const char *a, const char *b, const char *to)
 
 static void shared_setup(void)
 {
-    make_tmp(g_shared);
+    tu_make_tmp(g_root, g_shared);
     const char *s = g_shared;
     gen(in(s, "a"), HP_TLS_KEY_ECDSA_P256, 0, NULL, NULL);
     gen(in(s, "b"), HP_TLS_KEY_ECDSA_P256, 0, NULL, NULL);
@@ -784,7 +761,7 @@ static void shared_setup(void)
 
 static void shared_teardown(void)
 {
-    rm_tree(g_shared);
+    tu_rm_tree(g_shared);
 }
 
 /* ---- loading ------------------------------------------------------------ */
@@ -1114,6 +1091,6 @@ int main(void)
         return EXIT_FAILURE;
     }
     int rc = tu_run(tls_suite());
-    rm_tree(g_root);
+    tu_rm_tree(g_root);
     return rc;
 }

@@ -47,29 +47,6 @@ static char g_root[PATH_MAX];
 static char g_dir[PATH_MAX];       /* per test */
 static char g_shared[2][PATH_MAX]; /* per key type: generated once, read-only */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void rm_tree(char *dir)
-{
-    if (dir[0] != '\0') {
-        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-        dir[0] = '\0';
-    }
-}
-
-static void make_tmp(char *dir)
-{
-    int n = snprintf(dir, PATH_MAX, "%s/t-XXXXXX", g_root);
-    ck_assert_msg(n > 0 && n < PATH_MAX, "path too long");
-    ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp %s: %s", dir, strerror(errno));
-}
-
 /* "dir/name" in a rotating static buffer (enough for one assertion). */
 static const char *in(const char *dir, const char *name)
 {
@@ -131,7 +108,7 @@ static void gen_into(const char *dir, enum hp_tls_key_type type)
 static void shared_setup(void)
 {
     for (size_t i = 0; i < N_ELEMS(k_types); i++) {
-        make_tmp(g_shared[i]);
+        tu_make_tmp(g_root, g_shared[i]);
         gen_into(g_shared[i], k_types[i]);
     }
 }
@@ -139,18 +116,18 @@ static void shared_setup(void)
 static void shared_teardown(void)
 {
     for (size_t i = 0; i < N_ELEMS(k_types); i++) {
-        rm_tree(g_shared[i]);
+        tu_rm_tree(g_shared[i]);
     }
 }
 
 static void scratch_setup(void)
 {
-    make_tmp(g_dir);
+    tu_make_tmp(g_root, g_dir);
 }
 
 static void scratch_teardown(void)
 {
-    rm_tree(g_dir);
+    tu_rm_tree(g_dir);
 }
 
 static void inspect_ok(const char *path, struct hp_tls_info *info)
@@ -583,6 +560,6 @@ int main(void)
         return EXIT_FAILURE;
     }
     int rc = tu_run(tls_inspect_suite());
-    rm_tree(g_root);
+    tu_rm_tree(g_root);
     return rc;
 }

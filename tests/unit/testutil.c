@@ -3,6 +3,8 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,4 +62,25 @@ int tu_run(Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+void tu_make_tmp(const char *root, char *dir)
+{
+    int n = snprintf(dir, PATH_MAX, "%s/t-XXXXXX", root);
+    ck_assert_msg(n > 0 && n < PATH_MAX, "path too long");
+    ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp %s: %s", dir, strerror(errno));
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+void tu_rm_tree(char *dir)
+{
+    if (dir[0] != '\0') {
+        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        dir[0] = '\0';
+    }
 }

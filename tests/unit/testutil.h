@@ -16,6 +16,12 @@ struct json_object *tu_json(const char *text);
 const char *tu_corpus_dir(void);
 /* Directory of tests/fixtures. */
 const char *tu_fixtures_dir(void);
+/* Makes a new directory ROOT/t-XXXXXX into dir (PATH_MAX bytes); fails the
+ * test if it cannot. */
+void tu_make_tmp(const char *root, char *dir);
+/* Removes the tree at dir (if dir is not empty) and empties dir. */
+void tu_rm_tree(char *dir);
+
 /* Runs the suite in fork mode and returns the process exit code (0 when all passed). */
 int tu_run(Suite *s);
 
