@@ -11,6 +11,7 @@
 #include "certs.h"
 #include "hardpod/tls.h"
 #include "internal.h"
+#include "listener.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -153,9 +154,13 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     hp_log(HP_LOG_DEBUG, "libmicrohttpd", (struct hp_log_field[]){HP_LOG_S("detail", msg)}, 1);
 }
 
+/* Starts a daemon for listen. The TLS daemon (listener != NULL) takes its
+ * connections from the server's own listener; the plain metrics daemon
+ * listens by itself. */
 static struct MHD_Daemon *start_daemon(const struct hp_server_options *o, const char *listen,
-                                       bool tls, struct hp_error *err)
+                                       struct hp_listener **listener, struct hp_error *err)
 {
+    bool tls = listener != NULL;
     struct sockaddr_storage addr;
     if (parse_listen(listen, &addr, err) != HP_OK) {
         return NULL;
@@ -164,6 +169,14 @@ static struct MHD_Daemon *start_daemon(const struct hp_server_options *o, const 
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (addr.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
+    }
+    if (tls) {
+        struct hp_error lerr;
+        if (hp_listener_open(&addr, 1024, listener, &lerr) != HP_OK) {
+            hp_error_set(err, HP_ERR_IO, "cannot listen on %s: %s", listen, lerr.msg);
+            return NULL;
+        }
+        flags |= MHD_USE_TLS | MHD_USE_NO_LISTEN_SOCKET;
     }
     unsigned int threads = o->threads ? o->threads : (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
     /* Function pointers travel through the option array's void * slot. */
@@ -175,12 +188,10 @@ static struct MHD_Daemon *start_daemon(const struct hp_server_options *o, const 
 #define OPT(option, value, ptr) (opts[n++] = (struct MHD_OptionItem){(option), (value), (ptr)})
     /* The logger goes first so that libmicrohttpd never prints on its own. */
     OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL);
-    OPT(MHD_OPTION_SOCK_ADDR, 0, &addr);
     OPT(MHD_OPTION_CONNECTION_LIMIT, (intptr_t)o->max_connections, NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->request_timeout, NULL);
     OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL);
     OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0, NULL);
-    OPT(MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL);
     OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)hp_srv_completed, NULL);
     OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)hp_srv_connection, NULL);
@@ -189,17 +200,27 @@ static struct MHD_Daemon *start_daemon(const struct hp_server_options *o, const 
     if (tls) {
         OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)o->tls_priorities);
         OPT(MHD_OPTION_HTTPS_CERT_CALLBACK, 0, cert_cb);
+    } else {
+        OPT(MHD_OPTION_SOCK_ADDR, 0, &addr);
+        OPT(MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL);
     }
     OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
     struct MHD_Daemon *d =
-        MHD_start_daemon(flags | (tls ? MHD_USE_TLS : 0), 0, NULL, NULL, hp_srv_handle,
-                         tls ? NULL : (void *)&hp_srv, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+        MHD_start_daemon(flags, 0, NULL, NULL, hp_srv_handle, tls ? NULL : (void *)&hp_srv,
+                         MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (d == NULL) {
         hp_error_set(err, HP_ERR_IO,
                      "cannot listen on %s (address in use, bad address, or bad TLS priorities "
                      "\"%s\")",
                      listen, tls ? o->tls_priorities : "-");
+    } else if (tls && hp_listener_start(*listener, d, err) != HP_OK) {
+        MHD_stop_daemon(d);
+        d = NULL;
+    }
+    if (d == NULL && tls) {
+        hp_listener_close(*listener);
+        *listener = NULL;
     }
     return d;
 }
@@ -392,7 +413,7 @@ static void dev_banner(const char *dir, unsigned port)
 /* Keeps serving with /readyz failing for the shutdown delay, then stops
  * accepting, waits for running requests, and stops the daemons. */
 static void drain(const struct hp_server_options *o, const sigset_t *set, struct MHD_Daemon *d,
-                  struct MHD_Daemon *plain)
+                  struct hp_listener *listener, struct MHD_Daemon *plain)
 {
     atomic_store(&hp_srv.ready, false);
     atomic_store(&hp_srv.draining, true);
@@ -413,13 +434,9 @@ static void drain(const struct hp_server_options *o, const sigset_t *set, struct
             break;
         }
     }
-    /* The quiesced socket may still sit in the server threads' epoll sets
-     * for a moment, so it must stay open until MHD_stop_daemon: shutdown()
-     * refuses new connections now, close() comes after the stop. */
-    MHD_socket fd = MHD_quiesce_daemon(d);
-    if (fd != MHD_INVALID_SOCKET) {
-        shutdown(fd, SHUT_RDWR);
-    }
+    /* Connections still in the backlog are reset; those already accepted
+     * finish their running requests. */
+    hp_listener_close(listener);
     for (unsigned ms = 0; ms < o->drain_timeout * 1000u; ms += 10) {
         if (atomic_load(&hp_srv.inflight) == 0) {
             break;
@@ -428,9 +445,6 @@ static void drain(const struct hp_server_options *o, const sigset_t *set, struct
     }
     int left = atomic_load(&hp_srv.inflight);
     MHD_stop_daemon(d);
-    if (fd != MHD_INVALID_SOCKET) {
-        close(fd);
-    }
     if (plain != NULL) {
         MHD_stop_daemon(plain);
     }
@@ -455,6 +469,7 @@ int hp_server_run(const struct hp_server_options *o)
     char dev_cert[600], dev_key[600];
     struct MHD_Daemon *d = NULL;
     struct MHD_Daemon *plain = NULL;
+    struct hp_listener *listener = NULL;
 
     if (opts.dev) {
         if (dev_certs(dev_dir, sizeof(dev_dir), dev_cert, dev_key, sizeof(dev_cert), &err) !=
@@ -488,15 +503,14 @@ int hp_server_run(const struct hp_server_options *o)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if ((d = start_daemon(&opts, opts.listen, true, &err)) == NULL) {
+    if ((d = start_daemon(&opts, opts.listen, &listener, &err)) == NULL) {
         goto fail;
     }
     if (opts.metrics_listen != NULL &&
-        (plain = start_daemon(&opts, opts.metrics_listen, false, &err)) == NULL) {
+        (plain = start_daemon(&opts, opts.metrics_listen, NULL, &err)) == NULL) {
         goto fail;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    unsigned port = info != NULL ? info->port : 0;
+    unsigned port = hp_listener_port(listener);
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     atomic_store(&hp_srv.ready, true);
@@ -533,14 +547,16 @@ int hp_server_run(const struct hp_server_options *o)
             watch_poll(&opts, &w);
         }
     }
-    drain(&opts, &set, d, plain);
+    drain(&opts, &set, d, listener, plain);
     d = plain = NULL;
+    listener = NULL;
     code = 0;
     goto out;
 fail:
     hp_log(HP_LOG_ERROR, "cannot start", (struct hp_log_field[]){HP_LOG_S("error", err.msg)}, 1);
     fprintf(stderr, "hardpod: %s\n", err.msg);
 out:
+    hp_listener_close(listener);
     if (plain != NULL) {
         MHD_stop_daemon(plain);
     }

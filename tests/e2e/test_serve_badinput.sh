@@ -463,9 +463,19 @@ print(first, second)
 PY
 )
 check "connection limit 1: first served, second not" "HTTP/1.1 200 not-served" "$out"
-# Counting refused connections (hardpod_connections_refused_total) is not done yet.
 check "connection limit: served again once the first connection closed" '{"status":"ok"}' \
   "$(wait_until 5 hp_curl "https://localhost:$PORT/healthz")"
+refused=$(metric hardpod_connections_refused_total)
+if [ "${refused:-0}" -ge 1 ]; then
+  pass "connection limit: the refused connection is counted ($refused)"
+else
+  fail "connection limit: the refused connection is counted" "hardpod_connections_refused_total: ${refused:-absent}"
+fi
+if [ "$(log_count "connection refused: the connection limit is reached")" -ge 1 ]; then
+  pass "connection limit: the refusal is logged"
+else
+  fail "connection limit: the refusal is logged" "no such log line"
+fi
 stop_server
 check "connection limit server: exit 0" 0 "$?"
 

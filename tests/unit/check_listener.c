@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests for the server's listener (src/server/listener.c): it binds and
+ * reports its port, a taken address is a clear error, accepted connections
+ * reach the libmicrohttpd daemon, a connection over the daemon's limit is
+ * closed and counted as refused, and closing the listener refuses new
+ * connections while an accepted one keeps being served.
+ */
+#include "hardpod/buf.h"
+#include "hardpod/obs.h"
+#include "server/listener.h"
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static struct sockaddr_storage loopback(unsigned port)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return ss;
+}
+
+/* A TCP connection to 127.0.0.1:port with 2 s timeouts; -errno on failure. */
+static int dial(unsigned port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    struct timeval tv = {2, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    struct sockaddr_storage a = loopback(port);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(struct sockaddr_in)) != 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+/* Sends a keep-alive GET and returns the status line's code, or 0 when the
+ * connection was closed (or timed out) without a response. */
+static int get(int fd)
+{
+    const char req[] = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+    if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof(req) - 1)) {
+        return 0;
+    }
+    char buf[512];
+    ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+    if (n <= 12) {
+        return 0;
+    }
+    buf[n] = '\0';
+    int code = 0;
+    sscanf(buf, "HTTP/1.1 %d", &code);
+    return code;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
+                               const char *method, const char *version, const char *upload,
+                               size_t *upload_size, void **req_cls)
+{
+    (void)cls, (void)url, (void)method, (void)version, (void)upload, (void)upload_size;
+    /* A response queued on the first call would close the connection. */
+    if (*req_cls == NULL) {
+        *req_cls = conn;
+        return MHD_YES;
+    }
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result rc = MHD_queue_response(conn, 200, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static struct MHD_Daemon *daemon_with_limit(unsigned limit)
+{
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET, 0,
+        NULL, NULL, handler, NULL, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_THREAD_POOL_SIZE,
+        1, MHD_OPTION_END);
+    ck_assert_ptr_nonnull(d);
+    return d;
+}
+
+static double refused_total(void)
+{
+    struct hp_buf b;
+    hp_buf_init(&b, 0);
+    hp_metrics_render(&b);
+    const char *p = strstr(hp_buf_str(&b), "\nhardpod_connections_refused_total ");
+    double v = -1;
+    if (p != NULL) {
+        sscanf(p + strlen("\nhardpod_connections_refused_total "), "%lf", &v);
+    }
+    hp_buf_cleanup(&b);
+    return v;
+}
+
+START_TEST(test_port_and_taken_address)
+{
+    struct hp_error err;
+    struct hp_listener *l = NULL;
+    struct sockaddr_storage a = loopback(0);
+    ck_assert_int_eq(hp_listener_open(&a, 16, &l, &err), HP_OK);
+    unsigned port = hp_listener_port(l);
+    ck_assert_uint_gt(port, 0);
+
+    struct hp_listener *again = (struct hp_listener *)1;
+    struct sockaddr_storage same = loopback(port);
+    ck_assert_int_eq(hp_listener_open(&same, 16, &again, &err), HP_ERR_IO);
+    ck_assert_ptr_null(again);
+    ck_assert_msg(strstr(err.msg, "Address already in use") != NULL, "message: %s", err.msg);
+
+    /* Never started: closing only releases the socket. */
+    hp_listener_close(l);
+    int fd = dial(port);
+    ck_assert_int_eq(fd, -ECONNREFUSED);
+    hp_listener_close(NULL);
+}
+END_TEST
+
+START_TEST(test_serves_refuses_over_limit_and_stops)
+{
+    signal(SIGPIPE, SIG_IGN);
+    hp_metrics_init("test");
+    struct hp_error err;
+    struct hp_listener *l = NULL;
+    struct sockaddr_storage a = loopback(0);
+    ck_assert_int_eq(hp_listener_open(&a, 16, &l, &err), HP_OK);
+    unsigned port = hp_listener_port(l);
+    struct MHD_Daemon *d = daemon_with_limit(1);
+    ck_assert_int_eq(hp_listener_start(l, d, &err), HP_OK);
+
+    int first = dial(port);
+    ck_assert_int_ge(first, 0);
+    ck_assert_int_eq(get(first), 200);
+    ck_assert(refused_total() == 0);
+
+    /* The daemon holds one connection: the next one is closed unanswered. */
+    int second = dial(port);
+    ck_assert_int_ge(second, 0);
+    ck_assert_int_eq(get(second), 0);
+    close(second);
+    ck_assert(refused_total() == 1);
+
+    /* After closing the listener, new connections are refused by the kernel,
+     * while the accepted keep-alive connection is still served. */
+    hp_listener_close(l);
+    ck_assert_int_eq(dial(port), -ECONNREFUSED);
+    ck_assert_int_eq(get(first), 200);
+    close(first);
+    MHD_stop_daemon(d);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("listener");
+    TCase *tc = tcase_create("listener");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_port_and_taken_address);
+    tcase_add_test(tc, test_serves_refuses_over_limit_and_stops);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tu_run(suite());
+}
