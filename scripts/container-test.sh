@@ -34,6 +34,7 @@ PASSED=0
 FAILED=0
 CID=""
 WORK=""
+SERVICE_PID=""
 pass() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL $1"; shift; for line in "$@"; do echo "     $line"; done; }
 check() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected: $2" "actual:   $3"; fi; }
@@ -51,6 +52,9 @@ finish() {
 step() { echo "== $*"; }
 
 cleanup() {
+  if [ -n "$SERVICE_PID" ]; then
+    kill "$SERVICE_PID" 2>/dev/null || true
+  fi
   if [ -n "$CID" ]; then
     podman rm -f -t 0 "$CID" >/dev/null 2>&1 || true
   fi
@@ -69,7 +73,7 @@ fi
 # --- 1. tools ------------------------------------------------------------------
 missing=()
 for pair in podman:podman buildah:buildah runc:runc debootstrap:debootstrap curl:curl \
-  readelf:binutils openssl:openssl; do
+  readelf:binutils openssl:openssl python3:python3; do
   command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -404,5 +408,58 @@ timeout 60 podman stop -t 20 "$CID" >/dev/null 2>&1 || true
 check "SIGTERM: exit code 0" 0 "$(podman inspect --format '{{.State.ExitCode}}' "$CID" 2>/dev/null)"
 echo "   stopped in $(($(date +%s) - t0)) s"
 podman rm -f -t 0 "$CID" >/dev/null 2>&1 && CID=""
+
+# --- 11. the end-to-end suite against the image ------------------------------------------------
+# Every tests/e2e script runs with HP_BIN=tests/container/hardpod-podman, so
+# each `hardpod ...` it starts runs in the image as uid 65532, read-only,
+# without capabilities. The scripts themselves run on the host as uid 65532
+# too, so the files they write (private keys are mode 0600) belong to the
+# server as a Secret volume's files do in a pod; they reach podman through
+# a podman API socket that root serves for the length of this step.
+step "the end-to-end suite against the image (tests/e2e, HP_BIN=tests/container/hardpod-podman)"
+E2E=$WORK/e2e
+mkdir -p "$E2E/home"
+SOCK=$WORK/podman.sock
+podman system service --time 0 "unix://$SOCK" >"$WORK/podman-service.log" 2>&1 &
+SERVICE_PID=$!
+for _ in $(seq 1 100); do
+  [ -S "$SOCK" ] && break
+  sleep 0.1
+done
+chown -R 65532:65532 "$E2E"
+chown 65532:65532 "$SOCK" 2>/dev/null || true
+corpus=$(cd "$ROOT/.." && pwd)/shared/corpus
+mounts="$E2E:$E2E $ROOT:$ROOT:ro"
+[ -d "$corpus" ] && mounts="$mounts $corpus:$corpus:ro"
+e2e_failed=()
+for t in "$ROOT"/tests/e2e/test_*.sh; do
+  name=$(basename "$t" .sh)
+  t0=$(date +%s)
+  rc=0
+  (cd "$ROOT" && timeout 600 setpriv --reuid=65532 --regid=65532 --clear-groups \
+    env -i PATH="$PATH" HOME="$E2E/home" TMPDIR="$E2E" LANG=C.UTF-8 \
+    HP_BIN="$ROOT/tests/container/hardpod-podman" HP_IMAGE="$IMAGE" \
+    HP_PODMAN_URL="unix://$SOCK" HP_E2E_MOUNTS="$mounts" \
+    HP_FIXTURES_DIR="$ROOT/tests/fixtures" HP_SOURCE_DIR="$ROOT" HP_CORPUS_DIR="$corpus" \
+    CONTAINERS_CONF="$CONTAINERS_CONF" \
+    bash "$t") >"$WORK/$name.log" 2>&1 || rc=$?
+  summary=$(tail -1 "$WORK/$name.log")
+  if [ "$rc" -eq 0 ]; then
+    pass "e2e in the image: $name ($summary, $(($(date +%s) - t0)) s)"
+  elif [ "$rc" -eq 77 ]; then
+    echo "skip $name: $summary"
+  else
+    grep -A3 '^FAIL' "$WORK/$name.log" | head -40 | sed 's/^/     /'
+    fail "e2e in the image: $name (exit $rc: $summary)"
+    e2e_failed+=("$name")
+  fi
+done
+kill "$SERVICE_PID" 2>/dev/null || true
+wait "$SERVICE_PID" 2>/dev/null || true
+SERVICE_PID=""
+leftover=$(podman ps -aq --filter label=hardpod-e2e=1)
+if [ -n "$leftover" ]; then
+  podman rm -f -t 0 $leftover >/dev/null 2>&1 || true
+fi
 
 finish

@@ -9,6 +9,8 @@ packages=(
   libjson-c-dev libmicrohttpd-dev libgnutls28-dev libssl-dev libyaml-dev check
   clang-format python3 curl openssl ca-certificates
   python3-kubernetes
+  wrk valgrind testssl.sh
+  clang libclang-rt-14-dev
 )
 
 missing=()

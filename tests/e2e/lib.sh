@@ -77,7 +77,7 @@ start_server() {
   SERVER_LOG="$E2E_TMP/server.$RANDOM.log"
   "$HP_BIN" serve --listen 127.0.0.1:0 "$@" 2>"$SERVER_LOG" &
   SERVER_PID=$!
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 400); do
     PORT=$(sed -n 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p' "$SERVER_LOG" | head -1)
     [ -n "$PORT" ] && return 0
     kill -0 "$SERVER_PID" 2>/dev/null || break
