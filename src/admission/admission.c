@@ -24,8 +24,7 @@ void hp_admission_init(struct hp_admission *a)
     }
     /* ALLOW_TRAILING_CHARS only makes the tokener stop after the first value:
      * parse() rejects anything but whitespace after it, with its own message. */
-    json_tokener_set_flags(a->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
-                                       JSON_TOKENER_VALIDATE_UTF8);
+    json_tokener_set_flags(a->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
     hp_findings_init(&a->findings);
 }
 
@@ -88,21 +87,20 @@ static enum hp_err bad_json(const char *body, size_t scanned, size_t at,
                         json_tokener_error_desc(jerr));
 }
 
-/* The first "\u0000" escape in body (an odd run of backslashes before the
- * u), or NULL. */
+/* The first "\u0000" escape in body (a "u0000" preceded by an odd run of
+ * backslashes), or NULL. */
 static const char *escaped_nul(const char *body, size_t len)
 {
-    const char *p = body;
     const char *end = body + len;
-    while ((p = memmem(p, (size_t)(end - p), "\\u0000", 6)) != NULL) {
-        size_t slashes = 1;
-        while (p - (ptrdiff_t)slashes >= body && p[-(ptrdiff_t)slashes] == '\\') {
-            slashes++;
+    for (const char *p = body; (p = memchr(p, '\\', (size_t)(end - p))) != NULL;) {
+        const char *run = p;
+        while (p < end && *p == '\\') {
+            p++;
         }
-        if (slashes % 2 == 1) {
-            return p;
+        /* An odd run ends in a backslash that escapes what follows it. */
+        if ((p - run) % 2 == 1 && end - p >= 5 && memcmp(p, "u0000", 5) == 0) {
+            return p - 1;
         }
-        p += 6;
     }
     return NULL;
 }

@@ -100,20 +100,18 @@ static void emit_v(struct hp_eval *e, enum hp_check c, enum hp_action action, bo
                    const char *path, const char *fix, const char *fmt, va_list ap)
 {
     char msg[768];
-    char where[512];
     hp_eval_names(e);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     /* Names and values are cut to a bounded length ("%.63s"), which can split
      * a multi-byte character: drop such fragments rather than emit them. */
-    hp_utf8_repair(msg);
-    snprintf(where, sizeof(where), "%s", path);
+    size_t msg_len = hp_utf8_repair(msg);
+    char *where = hp_findings_strndup(e->out, path, strnlen(path, 511));
     hp_utf8_repair(where);
-    path = where;
     struct hp_finding f = {
         .check = c,
         .action = action,
-        .container = ctr ? hp_findings_printf(e->out, "%s", e->cname) : NULL,
-        .path = hp_findings_printf(e->out, "%s", path),
+        .container = ctr ? hp_findings_strndup(e->out, e->cname, strlen(e->cname)) : NULL,
+        .path = where,
         .fix = fix,
     };
     const struct hp_exemption *x = find_exemption(e, c, ctr);
@@ -124,7 +122,7 @@ static void emit_v(struct hp_eval *e, enum hp_check c, enum hp_action action, bo
         f.message = hp_findings_printf(e->out, "exempt: %s: %s", x->reason, msg);
         f.detail = f.message + strlen(f.message) - strlen(msg);
     } else {
-        f.message = hp_findings_printf(e->out, "%s", msg);
+        f.message = hp_findings_strndup(e->out, msg, msg_len);
         f.detail = f.message;
     }
     hp_findings_push(e->out, &f);

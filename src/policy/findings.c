@@ -81,6 +81,14 @@ static char *arena_alloc(struct hp_findings *f, size_t n)
     return p;
 }
 
+char *hp_findings_strndup(struct hp_findings *f, const char *s, size_t n)
+{
+    char *p = arena_alloc(f, n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
 const char *hp_findings_printf(struct hp_findings *f, const char *fmt, ...)
 {
     va_list ap;

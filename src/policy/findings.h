@@ -10,6 +10,9 @@
 const char *hp_findings_printf(struct hp_findings *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Copies s[0..n) and a terminating NUL into the findings' arena. */
+char *hp_findings_strndup(struct hp_findings *f, const char *s, size_t n);
+
 /* Appends a finding (strings must already live in the arena or be static). */
 void hp_findings_push(struct hp_findings *f, const struct hp_finding *item);
 

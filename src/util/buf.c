@@ -138,6 +138,15 @@ bool hp_utf8_valid(const char *s, size_t n, size_t *bad_at)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
+        /* ASCII runs, 32 and then 8 bytes at a time. */
+        if (i + 32 <= n) {
+            uint64_t w[4];
+            memcpy(w, p + i, 32);
+            if (((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ull) == 0) {
+                i += 32;
+                continue;
+            }
+        }
         if (i + 8 <= n) {
             uint64_t w;
             memcpy(&w, p + i, 8);
@@ -162,6 +171,9 @@ size_t hp_utf8_repair(char *s)
 {
     unsigned char *p = (unsigned char *)s;
     size_t n = strlen(s);
+    if (hp_utf8_valid(s, n, NULL)) {
+        return n;
+    }
     size_t out = 0;
     for (size_t i = 0; i < n;) {
         size_t len = utf8_seq_len(p + i, n - i);
