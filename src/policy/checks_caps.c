@@ -122,7 +122,10 @@ void hp_eval_capabilities(struct hp_eval *e, const char *who)
 {
     enum hp_level level = hp_eval_level(e, HP_CHECK_CAPABILITIES);
     if (level == HP_LEVEL_RESTRICTED && e->p->windows_exemptions && e->windows) {
-        return;
+        /* PSA exempts Windows pods from restricted's drop-ALL and
+         * NET_BIND_SERVICE-only rule, not from baseline's list of
+         * capabilities that may be added, which restricted includes. */
+        level = HP_LEVEL_BASELINE;
     }
     struct json_object *caps = e->scf.capabilities;
     if (e->sc_bad || (caps != NULL && !json_object_is_type(caps, json_type_object))) {

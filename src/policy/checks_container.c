@@ -195,7 +195,9 @@ static void seccomp(struct hp_eval *e, const char *who)
 {
     enum hp_level level = hp_eval_level(e, HP_CHECK_SECCOMP_PROFILE);
     if (level == HP_LEVEL_RESTRICTED && e->p->windows_exemptions && e->windows) {
-        return;
+        /* PSA exempts Windows pods from restricted's requirement to set a
+         * profile; baseline's ban on Unconfined, part of restricted, stays. */
+        level = HP_LEVEL_BASELINE;
     }
     struct hp_obj_val v = e->eff.seccomp_profile;
     if (v.from_pod) {

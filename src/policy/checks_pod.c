@@ -91,25 +91,36 @@ static void volumes(struct hp_eval *e)
     if (vols == NULL) {
         return;
     }
+    /* A list or volume of the wrong type cannot be read: it is a finding of
+     * both checks that read volumes, so neither can be passed by it. */
+    static const enum hp_check readers[] = {HP_CHECK_HOST_PATH_VOLUMES,
+                                            HP_CHECK_RESTRICTED_VOLUMES};
+    bool on[] = {host_path, restricted};
     if (!json_object_is_type(vols, json_type_array)) {
         char why[128];
-        hp_eval_emit(e, host_path ? HP_CHECK_HOST_PATH_VOLUMES : HP_CHECK_RESTRICTED_VOLUMES, false,
-                     hp_eval_path(e, "%s.volumes", e->ps->prefix), "volumes: [...]",
-                     "pod volumes must be a list: %s",
-                     hp_eval_bad(e->ps->spec, "volumes", why, sizeof(why)));
+        hp_eval_bad(e->ps->spec, "volumes", why, sizeof(why));
+        for (size_t r = 0; r < 2; r++) {
+            if (on[r]) {
+                hp_eval_emit(e, readers[r], false, hp_eval_path(e, "%s.volumes", e->ps->prefix),
+                             "volumes: [...]", "pod volumes must be a list: %s", why);
+            }
+        }
         return;
     }
     size_t n = json_object_array_length(vols);
     for (size_t i = 0; i < n; i++) {
         struct json_object *vol = json_object_array_get_idx(vols, i);
-        if (!json_object_is_type(vol, json_type_object)) {
-            hp_eval_emit(e, host_path ? HP_CHECK_HOST_PATH_VOLUMES : HP_CHECK_RESTRICTED_VOLUMES,
-                         false, hp_eval_path(e, "%s.volumes[%zu]", e->ps->prefix, i),
-                         "volumes: [{name: ..., emptyDir: {}}]", "pod volume %zu is not an object",
-                         i);
+        if (json_object_is_type(vol, json_type_object)) {
+            one_volume(e, vol, i, host_path, restricted);
             continue;
         }
-        one_volume(e, vol, i, host_path, restricted);
+        for (size_t r = 0; r < 2; r++) {
+            if (on[r]) {
+                hp_eval_emit(
+                    e, readers[r], false, hp_eval_path(e, "%s.volumes[%zu]", e->ps->prefix, i),
+                    "volumes: [{name: ..., emptyDir: {}}]", "pod volume %zu is not an object", i);
+            }
+        }
     }
 }
 
@@ -245,8 +256,10 @@ static void pod_groups(struct hp_eval *e)
     }
     size_t n = json_object_array_length(sup);
     for (size_t i = 0; i < n; i++) {
-        struct json_object *g = json_object_array_get_idx(sup, i);
-        if (json_object_is_type(g, json_type_int) && json_object_get_int64(g) > 0) {
+        /* hp_k8s_int: json-c reads an integer above INT64_MAX (kept as
+         * uint64) as INT64_MAX, which must not pass as a positive id. */
+        struct hp_int_val g = hp_k8s_int(json_object_array_get_idx(sup, i));
+        if (g.state == HP_V_OK && g.value > 0) {
             continue;
         }
         hp_eval_emit(e, HP_CHECK_RUN_AS_GROUP, false,
@@ -301,18 +314,49 @@ static void apparmor_annotations(struct hp_eval *e)
     }
 }
 
+/* A pod securityContext that is not an object: every check that reads it
+ * fails, each once at pod level at the path of the field it reads, as a
+ * forbidden pod value does. Containers that set none of these fields inherit
+ * the unreadable value (see enter_container), so nothing is reported twice. */
+static void pod_sc_not_object(struct hp_eval *e)
+{
+    static const struct {
+        enum hp_check check;
+        const char *field;
+        const char *fix;
+    } readers[] = {
+        {HP_CHECK_RUN_AS_NON_ROOT, "runAsNonRoot", "securityContext: {runAsNonRoot: true}"},
+        {HP_CHECK_RUN_AS_USER, "runAsUser", "securityContext: {runAsUser: 10001}"},
+        {HP_CHECK_RUN_AS_GROUP, "runAsGroup", "securityContext: {runAsGroup: 10001}"},
+        {HP_CHECK_SYSCTLS, "sysctls", "securityContext: {sysctls: []}"},
+        {HP_CHECK_SELINUX_OPTIONS, "seLinuxOptions",
+         "securityContext: {seLinuxOptions: {type: container_t}}"},
+        {HP_CHECK_APPARMOR_PROFILE, "appArmorProfile.type",
+         "securityContext: {appArmorProfile: {type: RuntimeDefault}}"},
+        {HP_CHECK_WINDOWS_HOST_PROCESS, "windowsOptions.hostProcess",
+         "securityContext: {windowsOptions: {hostProcess: false}}"},
+        {HP_CHECK_SECCOMP_PROFILE, "seccompProfile.type",
+         "securityContext: {seccompProfile: {type: RuntimeDefault}}"},
+    };
+    char what[64];
+    hp_k8s_describe(e->pf.security_context, what, sizeof(what));
+    for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++) {
+        enum hp_check c = readers[i].check;
+        if (!hp_eval_on(e, c) ||
+            ((c == HP_CHECK_RUN_AS_NON_ROOT || c == HP_CHECK_RUN_AS_USER) &&
+             hp_eval_level(e, c) == HP_LEVEL_RESTRICTED && e->host_users_false)) {
+            continue;
+        }
+        hp_eval_emit(e, c, false,
+                     hp_eval_path(e, "%s.securityContext.%s", e->ps->prefix, readers[i].field),
+                     readers[i].fix, "pod securityContext must be an object, got %s", what);
+    }
+}
+
 void hp_eval_pod_checks(struct hp_eval *e)
 {
-    struct json_object *raw_sc = e->pf.security_context;
-    if (raw_sc != NULL && e->pod_sc == NULL) {
-        char what[64];
-        hp_eval_emit(e,
-                     hp_eval_on(e, HP_CHECK_RUN_AS_NON_ROOT) ? HP_CHECK_RUN_AS_NON_ROOT
-                                                             : HP_CHECK_SECCOMP_PROFILE,
-                     false, hp_eval_path(e, "%s.securityContext", e->ps->prefix),
-                     "securityContext: {runAsNonRoot: true, ...}",
-                     "pod securityContext must be an object, got %s",
-                     hp_k8s_describe(raw_sc, what, sizeof(what)));
+    if (e->pod_sc_bad) {
+        pod_sc_not_object(e);
     }
     if (hp_eval_on(e, HP_CHECK_HOST_NAMESPACES)) {
         host_namespaces(e);
@@ -333,9 +377,10 @@ void hp_eval_pod_checks(struct hp_eval *e)
         hp_eval_profile_type(e, HP_CHECK_APPARMOR_PROFILE, hp_k8s_obj(e->podf.apparmor_profile),
                              false, "appArmorProfile");
     }
-    if (hp_eval_on(e, HP_CHECK_SECCOMP_PROFILE) &&
-        !(e->p->windows_exemptions && e->windows &&
-          hp_eval_level(e, HP_CHECK_SECCOMP_PROFILE) == HP_LEVEL_RESTRICTED)) {
+    /* A pod-level type other than RuntimeDefault or Localhost fails at every
+     * level: PSA's Windows exemption lifts only the restricted requirement to
+     * set one, not baseline's ban on Unconfined. */
+    if (hp_eval_on(e, HP_CHECK_SECCOMP_PROFILE)) {
         hp_eval_profile_type(e, HP_CHECK_SECCOMP_PROFILE, hp_k8s_obj(e->podf.seccomp_profile),
                              false, "seccompProfile");
     }

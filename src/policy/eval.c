@@ -204,6 +204,24 @@ static void enter_container(struct hp_eval *e, enum hp_container_list list, size
         e->eff.seccomp_profile = (struct hp_obj_val){HP_V_BAD, NULL, false};
         e->eff.selinux_options = (struct hp_obj_val){HP_V_BAD, NULL, false};
         e->eff.apparmor_profile = (struct hp_obj_val){HP_V_BAD, NULL, false};
+    } else if (e->pod_sc_bad) {
+        /* A field the container does not set is inherited from a pod
+         * securityContext that cannot be read: bad, and reported once at
+         * pod level (pod_sc_not_object). */
+#define FROM_BAD_POD(f)                                                                            \
+    do {                                                                                           \
+        if (e->eff.f.state == HP_V_UNSET) {                                                        \
+            e->eff.f.state = HP_V_BAD;                                                             \
+            e->eff.f.from_pod = true;                                                              \
+        }                                                                                          \
+    } while (0)
+        FROM_BAD_POD(run_as_non_root);
+        FROM_BAD_POD(run_as_user);
+        FROM_BAD_POD(run_as_group);
+        FROM_BAD_POD(seccomp_profile);
+        FROM_BAD_POD(selinux_options);
+        FROM_BAD_POD(apparmor_profile);
+#undef FROM_BAD_POD
     }
 }
 
@@ -274,6 +292,7 @@ enum hp_err hp_policy_eval(const struct hp_policy *p, const struct hp_eval_input
     e.host_users_false = host_users.state == HP_V_OK && !host_users.value;
     struct json_object *pod_sc = e.pf.security_context;
     e.pod_sc = json_object_is_type(pod_sc, json_type_object) ? pod_sc : NULL;
+    e.pod_sc_bad = pod_sc != NULL && e.pod_sc == NULL;
     hp_k8s_sc_scan(e.pod_sc, &e.podf);
 
     hp_eval_pod_checks(&e);

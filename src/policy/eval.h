@@ -47,6 +47,7 @@ struct hp_eval {
     bool windows;               /* spec.os.name == "windows" */
     bool host_users_false;      /* spec.hostUsers explicitly false */
     struct json_object *pod_sc; /* pod securityContext when it is an object */
+    bool pod_sc_bad;            /* pod securityContext present but not an object */
     struct hp_sc_fields podf;   /* its fields */
     /* The container being visited (ctr NULL during pod-level checks). */
     enum hp_container_list list;
