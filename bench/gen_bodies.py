@@ -30,7 +30,7 @@ def compact(o):
     return json.dumps(o, separators=(",", ":"))
 
 
-def container(i, hardened=True, image="registry.example.com/shop/api:1.24.3"):
+def container(i, hardened=True, image="registry.example.com/shop/api:1.24.3", slim=True):
     c = {
         "name": "app" if i == 0 else "sidecar-%d" % i,
         "image": image,
@@ -65,6 +65,13 @@ def container(i, hardened=True, image="registry.example.com/shop/api:1.24.3"):
     }
     if not hardened:
         c["securityContext"] = {"privileged": True, "readOnlyRootFilesystem": False}
+    if slim:
+        # fewer fields, so that bodies with their managedFields hit the sizes
+        for k in ("livenessProbe", "readinessProbe", "terminationMessagePath",
+                  "terminationMessagePolicy"):
+            del c[k]
+        c["env"] = c["env"][:2]
+        c["volumeMounts"] = c["volumeMounts"][:1]
     return c
 
 
@@ -90,21 +97,42 @@ def pod_spec(n, bad, image="registry.example.com/shop/api:1.24.3"):
     }
 
 
-def managed_fields(manager, operation):
+def fields_v1(value):
+    """The managedFields fieldsV1 set of value, as the apiserver writes it:
+    "f:" for each field, "k:{...}" for list items keyed by name, "v:" for
+    scalar list items."""
+    if isinstance(value, dict):
+        out = {".": {}} if value else {}
+        for k, v in value.items():
+            out["f:" + k] = fields_v1(v)
+        return out
+    if isinstance(value, list):
+        out = {}
+        for item in value:
+            if isinstance(item, dict) and "name" in item:
+                out['k:{"name":"%s"}' % item["name"]] = fields_v1(item)
+            elif isinstance(item, dict):
+                out["i:%d" % len(out)] = fields_v1(item)
+            else:
+                out["v:" + json.dumps(item)] = {}
+        return out
+    return {}
+
+
+def managed_fields(manager, operation, spec=None):
+    fields = {"f:metadata": {"f:labels": {".": {}, "f:app": {}, "f:team": {}}}}
+    if spec is not None:
+        fields["f:spec"] = fields_v1(spec)
     return [{"manager": manager, "operation": operation, "apiVersion": "v1",
-             "time": "2026-11-01T10:00:00Z", "fieldsType": "FieldsV1",
-             "fieldsV1": {"f:metadata": {"f:labels": {".": {}, "f:app": {}, "f:team": {}}},
-                          "f:spec": {"f:containers": {'k:{"name":"app"}': {
-                              ".": {}, "f:image": {}, "f:name": {}, "f:resources": {},
-                              "f:securityContext": {}}}}}}]
+             "time": "2026-11-01T10:00:00Z", "fieldsType": "FieldsV1", "fieldsV1": fields}]
 
 
-def metadata(name, annotations=None):
+def metadata(name, annotations=None, spec=None, manager="kube-controller-manager"):
     m = {"name": name, "namespace": "shop", "uid": "0b2f8f5e-2d7c-4d7e-8a36-6f3f0f6c9e21",
          "creationTimestamp": None,
          "labels": {"app": "shop-api", "team": "payments", "tier": "backend",
                     "app.kubernetes.io/version": "1.24.3"},
-         "managedFields": managed_fields("kubectl-client-side-apply", "Update")}
+         "managedFields": managed_fields(manager, "Update", spec)}
     if annotations is not None:
         m["annotations"] = annotations
     return m
@@ -137,9 +165,10 @@ def pad_to(doc, target, holder):
 
 
 def pod(n, bad, target, image="registry.example.com/shop/api:1.24.3"):
+    spec = pod_spec(n, bad, image)
     obj = {"kind": "Pod", "apiVersion": "v1",
-           "metadata": metadata("shop-api-7d9f8c6b5-x2x9q", {}),
-           "spec": pod_spec(n, bad, image), "status": {"phase": "Pending", "qosClass": "Burstable"}}
+           "metadata": metadata("shop-api-7d9f8c6b5-x2x9q", {}, spec),
+           "spec": spec, "status": {"phase": "Pending", "qosClass": "Burstable"}}
     doc = review("Pod", "", "v1", "pods", "shop-api-7d9f8c6b5-x2x9q", obj)
     pad_to(doc, target, obj["metadata"]["annotations"])
     return doc
@@ -154,7 +183,8 @@ def deployment(bad, target):
                                      "spec": pod_spec(1, bad)}}}
     obj = copy.deepcopy(applied)
     obj["metadata"] = metadata("shop-api", {
-        "kubectl.kubernetes.io/last-applied-configuration": compact(applied) + "\n"})
+        "kubectl.kubernetes.io/last-applied-configuration": compact(applied) + "\n"},
+        applied["spec"], "kubectl-client-side-apply")
     obj["spec"]["strategy"] = {"type": "RollingUpdate",
                                "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}
     obj["spec"]["revisionHistoryLimit"] = 10
@@ -166,9 +196,9 @@ def deployment(bad, target):
 
 
 def update(bad, target):
-    old = pod(10, bad, 0)["request"]["object"]
-    new = pod(10, bad, 0, image="registry.example.com/shop/api:1.24.4")["request"]["object"]
-    new["metadata"]["managedFields"] += managed_fields("kubectl-set", "Update")
+    old = pod(8, bad, 0)["request"]["object"]
+    new = pod(8, bad, 0, image="registry.example.com/shop/api:1.24.4")["request"]["object"]
+    new["metadata"]["managedFields"] += managed_fields("kubectl-set", "Update", new["spec"])
     doc = review("Pod", "", "v1", "pods", "shop-api-7d9f8c6b5-x2x9q", new, "UPDATE", old)
     # split the padding between both objects, as both carry the same annotations
     pad_to(doc, target - (target - len(compact(doc))) // 2, old["metadata"]["annotations"])

@@ -21,6 +21,7 @@
 
 struct json_object;
 struct json_tokener;
+struct hp_json_cuts;
 
 /* JSON nesting depth accepted in a request body. */
 #define HP_ADMISSION_MAX_DEPTH 64
@@ -31,6 +32,10 @@ struct hp_admission {
     struct json_object *root; /* owned; the last parsed request body, kept until the next
                                * request or cleanup because hp_admission_result borrows from it */
     struct hp_findings findings;
+    struct hp_json_cuts *cuts; /* owned scratch: where the members nothing reads are */
+    struct hp_buf pruned;      /* scratch: the body without them */
+    bool full_parse;           /* hand json-c the whole body rather than the pruned copy; the
+                                * tests compare both paths, which must answer byte for byte alike */
 };
 
 void hp_admission_init(struct hp_admission *a);

@@ -6,6 +6,7 @@
  * caller passes the time and logs from the result.
  */
 #include "internal.h"
+#include "scan.h"
 
 #include "hardpod/k8s.h"
 
@@ -13,6 +14,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void hp_admission_init(struct hp_admission *a)
@@ -26,6 +28,8 @@ void hp_admission_init(struct hp_admission *a)
      * parse() rejects anything but whitespace after it, with its own message. */
     json_tokener_set_flags(a->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
     hp_findings_init(&a->findings);
+    hp_buf_init(&a->pruned, 0);
+    a->cuts = hp_xmalloc(sizeof(*a->cuts));
 }
 
 void hp_admission_cleanup(struct hp_admission *a)
@@ -37,6 +41,9 @@ void hp_admission_cleanup(struct hp_admission *a)
         a->tok = NULL;
     }
     hp_findings_cleanup(&a->findings);
+    hp_buf_cleanup(&a->pruned);
+    free(a->cuts);
+    a->cuts = NULL;
 }
 
 const char *hp_decision_name(enum hp_decision d)
@@ -105,7 +112,37 @@ static const char *escaped_nul(const char *body, size_t len)
     return NULL;
 }
 
-/* Parses body into a->root: exactly one JSON value, then only whitespace. */
+/* Parses text[0..len) with json-c into a->root: exactly one JSON value, then
+ * only whitespace. Errors name byte offsets in text. */
+static enum hp_err parse_json_c(struct hp_admission *a, const char *text, size_t len,
+                                struct hp_error *err)
+{
+    json_tokener_reset(a->tok);
+    a->root = json_tokener_parse_ex(a->tok, text, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(a->tok);
+    size_t end = json_tokener_get_parse_end(a->tok);
+    if (jerr == json_tokener_continue) {
+        /* The input ended inside a value. A NUL tells json-c so, which
+         * completes a bare number and makes anything else an error. */
+        a->root = json_tokener_parse_ex(a->tok, "", 1);
+        jerr = json_tokener_get_error(a->tok);
+        end = len;
+    }
+    if (jerr != json_tokener_success) {
+        return bad_json(text, end < len ? end + 1 : len, end, jerr, err);
+    }
+    for (size_t i = end; i < len; i++) {
+        char c = text[i];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            return hp_error_set(err, HP_ERR_INVALID, "invalid JSON at byte %zu: %s", i,
+                                c == '\0' ? "NUL byte" : "trailing data");
+        }
+    }
+    return HP_OK;
+}
+
+/* Parses body into a->root. The whole body is validated first; json-c then
+ * builds objects only for the pruned copy, unless a->full_parse is set. */
 static enum hp_err parse(struct hp_admission *a, const char *body, size_t len, struct hp_error *err)
 {
     if (len == 0) {
@@ -128,28 +165,38 @@ static enum hp_err parse(struct hp_admission *a, const char *body, size_t len, s
                             "invalid JSON at byte %zu: \\u0000 (NUL) is not accepted in strings",
                             (size_t)(nul - body));
     }
-    json_tokener_reset(a->tok);
-    a->root = json_tokener_parse_ex(a->tok, body, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(a->tok);
-    size_t end = json_tokener_get_parse_end(a->tok);
-    if (jerr == json_tokener_continue) {
-        /* The input ended inside a value. A NUL tells json-c so, which
-         * completes a bare number and makes anything else an error. */
-        a->root = json_tokener_parse_ex(a->tok, "", 1);
-        jerr = json_tokener_get_error(a->tok);
-        end = len;
+    struct hp_json_problem problem;
+    struct hp_json_cuts *cuts = a->full_parse ? NULL : a->cuts;
+    if (!hp_json_scan(body, len, HP_ADMISSION_MAX_DEPTH, cuts, &problem)) {
+        /* Where json-c finds a fault too, describe it in json-c's words;
+         * json-c alone accepts a few forms (NaN, single quotes, "1.", a raw
+         * tab in a string) that JSON does not. */
+        if (parse_json_c(a, body, len, err) != HP_OK) {
+            return HP_ERR_INVALID;
+        }
+        json_object_put(a->root);
+        a->root = NULL;
+        return hp_error_set(err, HP_ERR_INVALID, "invalid JSON at byte %zu: %s", problem.at,
+                            problem.what);
     }
-    if (jerr != json_tokener_success) {
-        return bad_json(body, end < len ? end + 1 : len, end, jerr, err);
-    }
-    for (size_t i = end; i < len; i++) {
-        char c = body[i];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-            return hp_error_set(err, HP_ERR_INVALID, "invalid JSON at byte %zu: %s", i,
-                                c == '\0' ? "NUL byte" : "trailing data");
+    enum hp_err rc = HP_ERR_INVALID;
+    if (cuts != NULL && cuts->n > 0) {
+        hp_json_cut(body, len, cuts, &a->pruned);
+        rc = parse_json_c(a, a->pruned.data, a->pruned.len, err);
+        if (rc != HP_OK) {
+            json_object_put(a->root);
+            a->root = NULL;
         }
     }
-    return HP_OK;
+    if (rc != HP_OK) {
+        rc = parse_json_c(a, body, len, err);
+    }
+    /* Keep no more than 1 MiB of scratch between requests. */
+    if (a->pruned.cap > (1u << 20)) {
+        hp_buf_cleanup(&a->pruned);
+        hp_buf_init(&a->pruned, 0);
+    }
+    return rc;
 }
 
 /* Whether the pod-level AppArmor annotations, which the engine reads from the
