@@ -21,9 +21,11 @@ struct hp_srv_config {
 
 struct hp_srv {
     const struct hp_server_options *opts;
-    atomic_bool ready;    /* certificate and config loaded, not draining */
-    atomic_bool draining; /* SIGTERM received: answer with Connection: close */
-    atomic_int inflight;  /* requests between their first byte of handling and completion */
+    atomic_bool ready;       /* certificate and config loaded, not draining */
+    atomic_bool draining;    /* SIGTERM received: answer with Connection: close */
+    atomic_int inflight;     /* requests between their first byte of handling and completion */
+    atomic_uint connections; /* TLS connections handed to libmicrohttpd and not yet closed */
+    atomic_uint used;        /* those of them on which a request line has arrived */
 };
 
 extern struct hp_srv hp_srv;
@@ -42,6 +44,11 @@ enum MHD_Result hp_srv_handle(void *cls, struct MHD_Connection *conn, const char
 void *hp_srv_request_line(void *cls, const char *uri, struct MHD_Connection *conn);
 void hp_srv_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                       enum MHD_RequestTerminationCode toe);
+/* cls is the TLS listener's count of open connections (decremented when a
+ * connection closes), or NULL for the plain metrics listener. A TLS
+ * connection is counted in hp_srv.used from its first request line to its
+ * close, so that the drain can tell a connection that has not sent its
+ * first request yet from an idle keep-alive one. */
 void hp_srv_connection(void *cls, struct MHD_Connection *conn, void **socket_cls,
                        enum MHD_ConnectionNotificationCode toe);
 

@@ -24,6 +24,8 @@ struct hp_listener {
     int fd;
     int wake[2]; /* a byte written to wake[1] stops the accept thread */
     struct MHD_Daemon *daemon;
+    unsigned max_connections;
+    atomic_uint *open; /* connections handed to the daemon and not closed yet */
     pthread_t thread;
     bool running;
     time_t last_warning; /* accept thread only: one warning per second at most */
@@ -99,8 +101,29 @@ static bool warning_due(struct hp_listener *l)
     return true;
 }
 
+static void refuse(struct hp_listener *l, int e)
+{
+    if (e == ENFILE) {
+        hp_metrics_connection_refused();
+    }
+    if (e == ENFILE && warning_due(l)) {
+        hp_log(HP_LOG_WARN, "connection refused: the connection limit is reached", NULL, 0);
+    } else if (e != ENFILE && warning_due(l)) {
+        hp_log(HP_LOG_WARN, "connection refused",
+               (struct hp_log_field[]){HP_LOG_S("error", strerror(e))}, 1);
+    }
+}
+
 /* Accepts what is waiting, up to a batch. Returns false when the process is
- * out of file descriptors or memory: the caller backs off before retrying. */
+ * out of file descriptors or memory: the caller backs off before retrying.
+ *
+ * The connection limit is enforced here, not by libmicrohttpd: a connection
+ * added with MHD_add_connection counts against a pool thread's limit only
+ * once that thread has taken it from its queue, so a burst passes
+ * libmicrohttpd's own check, and the pool thread that then finds itself over
+ * its limit (libmicrohttpd 0.9.75, new_connection_process_) returns with its
+ * cleanup mutex still locked and deadlocks: its connections are never
+ * served or closed again, and the daemon cannot be stopped. */
 static bool accept_batch(struct hp_listener *l)
 {
     for (int i = 0; i < ACCEPT_BATCH; i++) {
@@ -120,18 +143,17 @@ static bool accept_batch(struct hp_listener *l)
             }
             return false;
         }
+        if (atomic_load(l->open) >= l->max_connections) {
+            close(c);
+            refuse(l, ENFILE);
+            continue;
+        }
+        atomic_fetch_add(l->open, 1);
         /* libmicrohttpd closes the socket when it cannot take it. */
         if (MHD_add_connection(l->daemon, c, (struct sockaddr *)&a, len) != MHD_YES) {
             int e = errno;
-            if (e == ENFILE) {
-                hp_metrics_connection_refused();
-            }
-            if (e == ENFILE && warning_due(l)) {
-                hp_log(HP_LOG_WARN, "connection refused: the connection limit is reached", NULL, 0);
-            } else if (e != ENFILE && warning_due(l)) {
-                hp_log(HP_LOG_WARN, "connection refused",
-                       (struct hp_log_field[]){HP_LOG_S("error", strerror(e))}, 1);
-            }
+            atomic_fetch_sub(l->open, 1);
+            refuse(l, e);
         }
     }
     return true;
@@ -158,9 +180,12 @@ static void *accept_main(void *arg)
     }
 }
 
-enum hp_err hp_listener_start(struct hp_listener *l, struct MHD_Daemon *d, struct hp_error *err)
+enum hp_err hp_listener_start(struct hp_listener *l, struct MHD_Daemon *d, unsigned max_connections,
+                              atomic_uint *open, struct hp_error *err)
 {
     l->daemon = d;
+    l->max_connections = max_connections;
+    l->open = open;
     int rc = pthread_create(&l->thread, NULL, accept_main, l);
     if (rc != 0) {
         return hp_error_set(err, HP_ERR_IO, "cannot start the accept thread: %s", strerror(rc));

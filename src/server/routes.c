@@ -260,9 +260,21 @@ static enum MHD_Result review(struct MHD_Connection *conn, struct request *rq)
     return ret;
 }
 
+/* Per-connection state of a TLS connection, from its start to its close. */
+struct connection {
+    bool used; /* a request line has arrived: counted in hp_srv.used */
+};
+
 void *hp_srv_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    (void)cls, (void)uri, (void)conn;
+    (void)cls, (void)uri;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct connection *c = ci != NULL ? ci->socket_context : NULL;
+    if (c != NULL && !c->used) {
+        c->used = true;
+        atomic_fetch_add(&hp_srv.used, 1);
+    }
     struct request *rq = hp_xcalloc(1, sizeof(*rq));
     clock_gettime(CLOCK_MONOTONIC, &rq->start);
     hp_buf_init(&rq->body, hp_srv.opts->max_body_bytes);
@@ -381,10 +393,20 @@ void hp_srv_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 void hp_srv_connection(void *cls, struct MHD_Connection *conn, void **socket_cls,
                        enum MHD_ConnectionNotificationCode toe)
 {
-    (void)cls, (void)socket_cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         /* A new connection must send its first request promptly (slowloris). */
         MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
                                   hp_srv.opts->request_timeout);
+        if (cls != NULL) {
+            *socket_cls = hp_xcalloc(1, sizeof(struct connection));
+        }
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && cls != NULL) {
+        struct connection *c = *socket_cls;
+        if (c != NULL && c->used) {
+            atomic_fetch_sub(&hp_srv.used, 1);
+        }
+        free(c);
+        *socket_cls = NULL;
+        atomic_fetch_sub((atomic_uint *)cls, 1);
     }
 }

@@ -188,13 +188,20 @@ static struct MHD_Daemon *start_daemon(const struct hp_server_options *o, const 
 #define OPT(option, value, ptr) (opts[n++] = (struct MHD_OptionItem){(option), (value), (ptr)})
     /* The logger goes first so that libmicrohttpd never prints on its own. */
     OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL);
-    OPT(MHD_OPTION_CONNECTION_LIMIT, (intptr_t)o->max_connections, NULL);
+    /* The TLS listener enforces max_connections itself (listener.c); the
+     * daemon's limit, split among its pool threads, must never be reached. */
+    OPT(MHD_OPTION_CONNECTION_LIMIT,
+        tls ? (intptr_t)o->max_connections * (threads ? threads : 1) : (intptr_t)o->max_connections,
+        NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->request_timeout, NULL);
-    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL);
+    /* Headers and the read buffer of one connection. libmicrohttpd zeroes it
+     * after every request, so its size is paid per request too. */
+    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32 * 1024, NULL);
     OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0, NULL);
     OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)hp_srv_completed, NULL);
-    OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)hp_srv_connection, NULL);
+    OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)hp_srv_connection,
+        tls ? (void *)&hp_srv.connections : NULL);
     OPT(MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)hp_srv_request_line, NULL);
     OPT(MHD_OPTION_THREAD_POOL_SIZE, tls ? (intptr_t)(threads ? threads : 1) : 1, NULL);
     if (tls) {
@@ -214,7 +221,8 @@ static struct MHD_Daemon *start_daemon(const struct hp_server_options *o, const 
                      "cannot listen on %s (address in use, bad address, or bad TLS priorities "
                      "\"%s\")",
                      listen, tls ? o->tls_priorities : "-");
-    } else if (tls && hp_listener_start(*listener, d, err) != HP_OK) {
+    } else if (tls && hp_listener_start(*listener, d, o->max_connections, &hp_srv.connections,
+                                        err) != HP_OK) {
         MHD_stop_daemon(d);
         d = NULL;
     }
@@ -435,10 +443,13 @@ static void drain(const struct hp_server_options *o, const sigset_t *set, struct
         }
     }
     /* Connections still in the backlog are reset; those already accepted
-     * finish their running requests. */
+     * finish their running requests, and one accepted just before the close
+     * may still send its first (the request timeout cuts it if it does
+     * not). Idle keep-alive connections are not waited for. */
     hp_listener_close(listener);
     for (unsigned ms = 0; ms < o->drain_timeout * 1000u; ms += 10) {
-        if (atomic_load(&hp_srv.inflight) == 0) {
+        if (atomic_load(&hp_srv.inflight) == 0 &&
+            atomic_load(&hp_srv.connections) <= atomic_load(&hp_srv.used)) {
             break;
         }
         nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);

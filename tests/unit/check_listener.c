@@ -2,9 +2,10 @@
 /*
  * Unit tests for the server's listener (src/server/listener.c): it binds and
  * reports its port, a taken address is a clear error, accepted connections
- * reach the libmicrohttpd daemon, a connection over the daemon's limit is
- * closed and counted as refused, and closing the listener refuses new
- * connections while an accepted one keeps being served.
+ * reach the libmicrohttpd daemon, a connection over the limit is closed and
+ * counted as refused, a burst over the limit into a thread pool leaves
+ * exactly the limit open and every pool thread working, and closing the
+ * listener refuses new connections while an accepted one keeps being served.
  */
 #include "hardpod/buf.h"
 #include "hardpod/obs.h"
@@ -16,6 +17,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -86,12 +89,27 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     return rc;
 }
 
-static struct MHD_Daemon *daemon_with_limit(unsigned limit)
+static atomic_uint open_connections;
+
+static void notify(void *cls, struct MHD_Connection *conn, void **socket_cls,
+                   enum MHD_ConnectionNotificationCode toe)
 {
+    (void)conn, (void)socket_cls;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        atomic_fetch_sub((atomic_uint *)cls, 1);
+    }
+}
+
+/* A daemon for a listener with the given limit: as the server does, its
+ * own limit is the listener's in every pool thread. */
+static struct MHD_Daemon *daemon_for(unsigned limit, unsigned threads)
+{
+    atomic_store(&open_connections, 0);
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET, 0,
-        NULL, NULL, handler, NULL, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_THREAD_POOL_SIZE,
-        1, MHD_OPTION_END);
+        NULL, NULL, handler, NULL, MHD_OPTION_CONNECTION_LIMIT, limit * threads,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_CONNECTION, notify,
+        &open_connections, MHD_OPTION_END);
     ck_assert_ptr_nonnull(d);
     return d;
 }
@@ -142,15 +160,15 @@ START_TEST(test_serves_refuses_over_limit_and_stops)
     struct sockaddr_storage a = loopback(0);
     ck_assert_int_eq(hp_listener_open(&a, 16, &l, &err), HP_OK);
     unsigned port = hp_listener_port(l);
-    struct MHD_Daemon *d = daemon_with_limit(1);
-    ck_assert_int_eq(hp_listener_start(l, d, &err), HP_OK);
+    struct MHD_Daemon *d = daemon_for(1, 1);
+    ck_assert_int_eq(hp_listener_start(l, d, 1, &open_connections, &err), HP_OK);
 
     int first = dial(port);
     ck_assert_int_ge(first, 0);
     ck_assert_int_eq(get(first), 200);
     ck_assert(refused_total() == 0);
 
-    /* The daemon holds one connection: the next one is closed unanswered. */
+    /* The listener holds one connection: the next one is closed unanswered. */
     int second = dial(port);
     ck_assert_int_ge(second, 0);
     ck_assert_int_eq(get(second), 0);
@@ -171,6 +189,63 @@ START_TEST(test_serves_refuses_over_limit_and_stops)
 }
 END_TEST
 
+/* The closed connection count reaches want within 2 s. */
+static bool refused_reaches(double want)
+{
+    for (int i = 0; i < 200 && refused_total() < want; i++) {
+        usleep(10 * 1000);
+    }
+    return refused_total() == want;
+}
+
+START_TEST(test_burst_over_limit_into_pool)
+{
+    enum { LIMIT = 8, BURST = 3 * LIMIT };
+    signal(SIGPIPE, SIG_IGN);
+    hp_metrics_init("test");
+    struct hp_error err;
+    struct hp_listener *l = NULL;
+    struct sockaddr_storage a = loopback(0);
+    ck_assert_int_eq(hp_listener_open(&a, 64, &l, &err), HP_OK);
+    unsigned port = hp_listener_port(l);
+    struct MHD_Daemon *d = daemon_for(LIMIT, 2);
+    ck_assert_int_eq(hp_listener_start(l, d, LIMIT, &open_connections, &err), HP_OK);
+
+    /* A burst of idle connections: the accept thread hands them over faster
+     * than the pool threads take them from their queues. */
+    int fds[BURST];
+    for (int i = 0; i < BURST; i++) {
+        fds[i] = dial(port);
+        ck_assert_int_ge(fds[i], 0);
+    }
+    ck_assert_msg(refused_reaches(BURST - LIMIT), "refused %g, expected %d", refused_total(),
+                  BURST - LIMIT);
+    ck_assert_uint_eq(atomic_load(&open_connections), LIMIT);
+    int served = 0;
+    for (int i = 0; i < BURST; i++) {
+        served += get(fds[i]) == 200;
+        close(fds[i]);
+    }
+    ck_assert_int_eq(served, LIMIT);
+
+    /* Every pool thread still closes and serves connections. */
+    for (int i = 0; i < 200 && atomic_load(&open_connections) > 0; i++) {
+        usleep(10 * 1000);
+    }
+    ck_assert_uint_eq(atomic_load(&open_connections), 0);
+    for (int i = 0; i < LIMIT; i++) {
+        fds[i] = dial(port);
+        ck_assert_int_ge(fds[i], 0);
+        ck_assert_int_eq(get(fds[i]), 200);
+    }
+    for (int i = 0; i < LIMIT; i++) {
+        close(fds[i]);
+    }
+    hp_listener_close(l);
+    MHD_stop_daemon(d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("listener");
@@ -178,6 +253,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_port_and_taken_address);
     tcase_add_test(tc, test_serves_refuses_over_limit_and_stops);
+    tcase_add_test(tc, test_burst_over_limit_into_pool);
     suite_add_tcase(s, tc);
     return s;
 }
