@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -143,6 +144,11 @@ static bool accept_batch(struct hp_listener *l)
             }
             return false;
         }
+        /* No Nagle delay, as on the sockets libmicrohttpd accepts itself: a
+         * response written in pieces must not wait for the client's delayed
+         * ACK (40 ms on Linux). */
+        int one = 1;
+        setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         if (atomic_load(l->open) >= l->max_connections) {
             close(c);
             refuse(l, ENFILE);
