@@ -111,10 +111,15 @@ static enum MHD_Result send_json_msg(struct MHD_Connection *conn, unsigned int s
     return send_buf(conn, status, &b, allow);
 }
 
+/* Answers an error. admission: the request was sent to /validate, so it
+ * counts in hardpod_admission_requests_total as an error (a probe or an
+ * unknown path does not). */
 static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned int status, const char *msg,
-                                  const char *allow)
+                                  const char *allow, bool admission)
 {
-    hp_metrics_request("", "", "error", false, 0);
+    if (admission) {
+        hp_metrics_request("", "", "error", false, 0);
+    }
     hp_log(HP_LOG_INFO, "request rejected",
            (struct hp_log_field[]){HP_LOG_I("status", status), HP_LOG_S("error", msg)}, 2);
     return send_json_msg(conn, status, "error", msg, allow);
@@ -236,7 +241,7 @@ static enum MHD_Result review(struct MHD_Connection *conn, struct request *rq)
         char msg[128];
         snprintf(msg, sizeof(msg), "request body exceeds the limit of %zu bytes",
                  hp_srv.opts->max_body_bytes);
-        return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL);
+        return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL, true);
     }
     struct hp_srv_config *cfg = hp_srv_config_get();
     struct hp_admission_ctx ctx = {&cfg->config, cfg->profile, (int64_t)time(NULL)};
@@ -249,7 +254,7 @@ static enum MHD_Result review(struct MHD_Connection *conn, struct request *rq)
     enum MHD_Result ret;
     if (rc != HP_OK) {
         hp_buf_cleanup(&out);
-        ret = send_error(conn, MHD_HTTP_BAD_REQUEST, err.msg, NULL);
+        ret = send_error(conn, MHD_HTTP_BAD_REQUEST, err.msg, NULL, true);
     } else {
         double secs = seconds_since(&rq->start);
         count_review(&res, secs);
@@ -300,7 +305,7 @@ static enum MHD_Result start(struct MHD_Connection *conn, const char *url, const
         return send_error(conn, MHD_HTTP_NOT_FOUND,
                           "not found: the routes are POST /validate, "
                           "GET /healthz, GET /readyz and GET /metrics",
-                          NULL);
+                          NULL, false);
     }
     bool is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     if (rq->route == ROUTE_VALIDATE ? strcmp(method, "POST") != 0 : !is_get) {
@@ -308,7 +313,8 @@ static enum MHD_Result start(struct MHD_Connection *conn, const char *url, const
         const char *allow = rq->route == ROUTE_VALIDATE ? "POST" : "GET, HEAD";
         char msg[96];
         snprintf(msg, sizeof(msg), "method %.16s is not allowed here; use %s", method, allow);
-        return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, msg, allow);
+        return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, msg, allow,
+                          rq->route == ROUTE_VALIDATE);
     }
     if (rq->route != ROUTE_VALIDATE) {
         return MHD_YES;
@@ -317,7 +323,7 @@ static enum MHD_Result start(struct MHD_Connection *conn, const char *url, const
     if (!json_content_type(ct)) {
         rq->responded = true;
         return send_error(conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                          "Content-Type must be application/json", NULL);
+                          "Content-Type must be application/json", NULL, true);
     }
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     if (cl != NULL && strtoull(cl, NULL, 10) > hp_srv.opts->max_body_bytes) {

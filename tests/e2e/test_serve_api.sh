@@ -204,8 +204,9 @@ check "metrics: allowed Pod UPDATEs (metadata only, status)" 2 \
   "$(metric 'hardpod_admission_requests_total{kind="Pod",operation="UPDATE",decision="allowed"}')"
 check "metrics: allowed Pod DELETE" 1 \
   "$(metric 'hardpod_admission_requests_total{kind="Pod",operation="DELETE",decision="allowed"}')"
-# 404 x2, 405 x3, 415 x2.
-check "metrics: rejected requests" 7 \
+# Requests to /validate only: GET /validate (405), 415 x2; not the 404s or
+# the 405s of the probes.
+check "metrics: rejected admission requests" 3 \
   "$(metric 'hardpod_admission_requests_total{kind="other",operation="other",decision="error"}')"
 check "metrics: dryRun requests" 1 "$(metric 'hardpod_admission_dry_run_requests_total')"
 # ASP.NET x3, bad init, ephemeral, PSA pod.
@@ -215,8 +216,8 @@ check "metrics: privileged deny findings (bad init, ephemeral)" 2 \
   "$(metric 'hardpod_policy_findings_total{check="privileged",action="deny"}')"
 check "metrics: privilegedPorts warn findings (ASP.NET x3 twice, v1beta1 once)" 7 \
   "$(metric 'hardpod_policy_findings_total{check="privilegedPorts",action="warn"}')"
-# The 13 reviews and, with 0 seconds, the 7 rejected requests.
-check "metrics: duration histogram counts reviews and rejected requests" 20 \
+# The 13 reviews and, with 0 seconds, the 3 rejected admission requests.
+check "metrics: duration histogram counts reviews and rejected requests" 16 \
   "$(metric 'hardpod_admission_duration_seconds_count')"
 
 # --- the plain metrics listener ----------------------------------------------
