@@ -191,9 +191,27 @@ post "$E2E_TMP/pad.json"
 check "body of exactly max-body-bytes: allowed" '200 true' "$STATUS $(get 'd["response"]["allowed"]')"
 pad $((MAX_BODY + 1))
 bad "body of max-body-bytes + 1" "$E2E_TMP/pad.json" 413 "request body exceeds the limit of $MAX_BODY bytes"
-code=$(hp_curl -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 100000 /dev/zero | tr '\0' a)" \
-  "https://localhost:$PORT/healthz")
-check "100 KB request header: 431" 431 "$code"
+# libmicrohttpd answers 431 and closes while curl is still sending the rest of
+# the header; the kernel then resets the connection, which now and then
+# discards the answer before curl reads it (curl reports 000). Up to three
+# tries: one 431 is required, and no other status is accepted.
+big=$(head -c 100000 /dev/zero | tr '\0' a)
+codes=""
+for _ in 1 2 3; do
+  code=$(hp_curl -o /dev/null -w '%{http_code}' -H "X-Big: $big" "https://localhost:$PORT/healthz" \
+    2>/dev/null)
+  codes="$codes $code"
+  [ "$code" = 431 ] && break
+done
+only_431_or_reset=1
+for c in $codes; do
+  [ "$c" = 000 ] || [ "$c" = 431 ] || only_431_or_reset=0
+done
+if [ "$only_431_or_reset" = 1 ] && [ "$code" = 431 ]; then
+  pass "100 KB request header: 431 (answers:$codes)"
+else
+  fail "100 KB request header: 431" "answers:$codes"
+fi
 still_ok "100 KB request header"
 
 # --- wrong types in the security context: always denied, never allowed --------------
