@@ -317,14 +317,6 @@ START_TEST(test_audit_eval_error_is_not_allowed)
 }
 END_TEST
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
 /* Documents that are no Kubernetes object, or that cannot be unwrapped, are
  * errors with their line; the documents around them are still audited. */
 START_TEST(test_audit_not_objects)
@@ -350,7 +342,7 @@ START_TEST(test_audit_not_objects)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char text[512];
         snprintf(text, sizeof(text), "apiVersion: v1\nkind: ConfigMap\n---\n%s", cases[i].doc);
-        write_file(path, text);
+        tu_write_text(path, text);
         char *paths[] = {path};
         int code;
         struct json_object *report = audit_json(paths, 1, &code);
@@ -590,7 +582,7 @@ START_TEST(test_audit_symlink_loop)
     ck_assert_int_eq(chdir(dir), 0);
     ck_assert_int_eq(mkdir("root", 0700), 0);
     ck_assert_int_eq(mkdir("root/sub", 0700), 0);
-    write_file("root/sub/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n");
+    tu_write_text("root/sub/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n");
     ck_assert_int_eq(symlink("..", "root/sub/up"), 0);
     ck_assert_int_eq(symlink(".", "root/self"), 0);
     ck_assert_int_eq(symlink("missing.yaml", "root/dangling.yaml"), 0);

@@ -83,19 +83,6 @@ static void make_dir(const char *path)
     ck_assert_msg(mkdir(path, 0700) == 0, "mkdir %s: %s", path, strerror(errno));
 }
 
-static void write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_msg(f != NULL, "cannot create %s: %s", path, strerror(errno));
-    ck_assert_msg(fwrite(data, 1, len, f) == len, "short write on %s", path);
-    fclose(f);
-}
-
-static void write_text(const char *path, const char *text)
-{
-    write_file(path, text, strlen(text));
-}
-
 static bool same_file(const char *a, const char *b)
 {
     size_t na;
@@ -112,7 +99,7 @@ static void copy_file(const char *from, const char *to)
 {
     size_t n;
     char *data = tu_read_file(from, &n);
-    write_file(to, data, n);
+    tu_write_file(to, data, n);
     free(data);
 }
 
@@ -299,7 +286,7 @@ START_TEST(test_tls_generate_files)
     char names[512];
     mode_t old_umask = umask(file_cases[_i].umask);
     if (file_cases[_i].stale_key) {
-        write_text(in(g_dir, "tls.key"), "old");
+        tu_write_text(in(g_dir, "tls.key"), "old");
         chmod(in(g_dir, "tls.key"), 0644);
     }
     gen(g_dir, file_cases[_i].type, 0, NULL, NULL);
@@ -707,25 +694,9 @@ static void write_padded(const char *from, const char *to, size_t size)
     for (size_t i = n + 63; i < size; i += 64) {
         data[i] = '\n';
     }
-    write_file(to, data, size);
+    tu_write_file(to, data, size);
     free(data);
     free(head);
-}
-
-static void cat_files(const char *a, const char *b, const char *to)
-{
-    size_t na;
-    size_t nb;
-    char *da = tu_read_file(a, &na);
-    char *db = tu_read_file(b, &nb);
-    char *all = malloc(na + nb);
-    ck_assert_ptr_nonnull(all);
-    memcpy(all, da, na);
-    memcpy(all + na, db, nb);
-    write_file(to, all, na + nb);
-    free(all);
-    free(da);
-    free(db);
 }
 
 #define CORRUPT_CERT "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"
@@ -738,12 +709,12 @@ static void shared_setup(void)
     gen(in(s, "a"), HP_TLS_KEY_ECDSA_P256, 0, NULL, NULL);
     gen(in(s, "b"), HP_TLS_KEY_ECDSA_P256, 0, NULL, NULL);
     gen(in(s, "c"), HP_TLS_KEY_RSA_2048, 0, NULL, NULL);
-    write_text(in(s, "garbage.pem"), "hello, world\n");
-    write_text(in(s, "empty.pem"), "");
-    write_text(in(s, "corrupt.crt"), CORRUPT_CERT);
-    write_text(in(s, "corrupt.key"), CORRUPT_KEY);
-    cat_files(in(s, "a/tls.crt"), in(s, "corrupt.crt"), in(s, "badchain.crt"));
-    cat_files(in(s, "a/tls.crt"), in(s, "a/ca.crt"), in(s, "chain.crt"));
+    tu_write_text(in(s, "garbage.pem"), "hello, world\n");
+    tu_write_text(in(s, "empty.pem"), "");
+    tu_write_text(in(s, "corrupt.crt"), CORRUPT_CERT);
+    tu_write_text(in(s, "corrupt.key"), CORRUPT_KEY);
+    tu_concat_files(in(s, "badchain.crt"), in(s, "a/tls.crt"), in(s, "corrupt.crt"));
+    tu_concat_files(in(s, "chain.crt"), in(s, "a/tls.crt"), in(s, "a/ca.crt"));
     write_padded(in(s, "a/tls.crt"), in(s, "max.crt"), (size_t)1024 * 1024);
     write_padded(in(s, "a/tls.crt"), in(s, "big.crt"), (size_t)1024 * 1024 + 1);
     write_padded(in(s, "a/tls.key"), in(s, "big.key"), (size_t)1024 * 1024 + 1);

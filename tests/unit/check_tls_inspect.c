@@ -58,36 +58,6 @@ static const char *in(const char *dir, const char *name)
     return b;
 }
 
-static void write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_msg(f != NULL, "cannot create %s: %s", path, strerror(errno));
-    ck_assert_msg(fwrite(data, 1, len, f) == len, "short write on %s", path);
-    fclose(f);
-}
-
-static void write_text(const char *path, const char *text)
-{
-    write_file(path, text, strlen(text));
-}
-
-/* Writes the concatenation of the files a and b to path. */
-static void concat(const char *path, const char *a, const char *b)
-{
-    size_t na;
-    size_t nb;
-    char *da = tu_read_file(a, &na);
-    char *db = tu_read_file(b, &nb);
-    char *both = malloc(na + nb);
-    ck_assert_ptr_nonnull(both);
-    memcpy(both, da, na);
-    memcpy(both + na, db, nb);
-    write_file(path, both, na + nb);
-    free(both);
-    free(da);
-    free(db);
-}
-
 static void gen_into(const char *dir, enum hp_tls_key_type type)
 {
     struct hp_error err = {0};
@@ -226,7 +196,7 @@ START_TEST(test_tls_inspect_chain)
     struct hp_tls_info info;
     const char *chain = in(g_dir, "chain.crt");
 
-    concat(chain, in(g_shared[0], "tls.crt"), in(g_shared[0], "ca.crt"));
+    tu_concat_files(chain, in(g_shared[0], "tls.crt"), in(g_shared[0], "ca.crt"));
     inspect_ok(chain, &info);
     ck_assert_msg(info.n_certs == 2, "n_certs: expected 2, got %zu", info.n_certs);
     assert_str("subject", "CN=" CN, info.subject);
@@ -248,7 +218,7 @@ START_TEST(test_tls_inspect_der)
     ck_assert_ptr_nonnull(x);
     int n = i2d_X509(x, &bytes);
     ck_assert_msg(n > 0, "i2d_X509 failed");
-    write_file(in(g_dir, "tls.der"), bytes, (size_t)n);
+    tu_write_file(in(g_dir, "tls.der"), bytes, (size_t)n);
     OPENSSL_free(bytes);
     X509_free(x);
 
@@ -418,14 +388,15 @@ static void assert_err(const char *name, enum hp_err rc, const struct hp_error *
 static void write_bad_files(void)
 {
     static const unsigned char bad_der[] = {0x30, 0x82, 0x01, 0x00, 0x02, 0x01};
-    write_text(in(g_dir, "empty.crt"), "");
-    write_text(in(g_dir, "garbage.crt"), "this is not a certificate\n");
-    write_file(in(g_dir, "bad.der"), bad_der, sizeof(bad_der));
-    write_text(
+    tu_write_text(in(g_dir, "empty.crt"), "");
+    tu_write_text(in(g_dir, "garbage.crt"), "this is not a certificate\n");
+    tu_write_file(in(g_dir, "bad.der"), bad_der, sizeof(bad_der));
+    tu_write_text(
         in(g_dir, "broken.crt"),
         "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
-    concat(in(g_dir, "tls.key"), in(g_shared[0], "tls.key"), "/dev/null");
-    concat(in(g_dir, "ca-and-key.pem"), in(g_shared[0], "ca.crt"), in(g_shared[0], "ca.key"));
+    tu_concat_files(in(g_dir, "tls.key"), in(g_shared[0], "tls.key"), "/dev/null");
+    tu_concat_files(in(g_dir, "ca-and-key.pem"), in(g_shared[0], "ca.crt"),
+                    in(g_shared[0], "ca.key"));
     ck_assert_int_eq(mkdir(in(g_dir, "dir"), 0700), 0);
 }
 

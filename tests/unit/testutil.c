@@ -28,6 +28,35 @@ char *tu_read_file(const char *path, size_t *len)
     return data;
 }
 
+void tu_write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot create %s: %s", path, strerror(errno));
+    ck_assert_msg(fwrite(data, 1, len, f) == len, "short write on %s", path);
+    ck_assert_msg(fclose(f) == 0, "cannot write %s: %s", path, strerror(errno));
+}
+
+void tu_write_text(const char *path, const char *text)
+{
+    tu_write_file(path, text, strlen(text));
+}
+
+void tu_concat_files(const char *path, const char *a, const char *b)
+{
+    size_t na;
+    size_t nb;
+    char *da = tu_read_file(a, &na);
+    char *db = tu_read_file(b, &nb);
+    char *both = malloc(na + nb + 1);
+    ck_assert_ptr_nonnull(both);
+    memcpy(both, da, na);
+    memcpy(both + na, db, nb);
+    tu_write_file(path, both, na + nb);
+    free(both);
+    free(da);
+    free(db);
+}
+
 struct json_object *tu_json(const char *text)
 {
     struct json_tokener *tok = json_tokener_new();

@@ -10,6 +10,11 @@
 
 /* Reads a whole file; aborts the test with a message if it cannot. Caller frees. */
 char *tu_read_file(const char *path, size_t *len);
+/* Writes data[0..len) (or the string text) to path, failing the test on error. */
+void tu_write_file(const char *path, const void *data, size_t len);
+void tu_write_text(const char *path, const char *text);
+/* Writes the concatenation of the files a and b to path. */
+void tu_concat_files(const char *path, const char *a, const char *b);
 /* Parses JSON text; fails the test with json-c's message if it is invalid. Caller puts. */
 struct json_object *tu_json(const char *text);
 /* Directory of the conformance corpus, or NULL when it is absent. */
