@@ -43,20 +43,7 @@ fi
 if [ $install -eq 1 ]; then
   packages=(clang libclang-rt-14-dev cmake make pkg-config dpkg-dev xz-utils libyaml-dev
     ca-certificates debian-archive-keyring)
-  missing=()
-  for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    sudo=()
-    if [ "$(id -u)" -ne 0 ]; then
-      command -v sudo >/dev/null || { echo "fuzz/run.sh: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
-      sudo=(sudo)
-    fi
-    echo "fuzz/run.sh: installing ${missing[*]}"
-    "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  fi
+  "$root/scripts/install-deps.sh" "${packages[@]}"
 fi
 
 # ---- build --------------------------------------------------------------------

@@ -71,17 +71,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # --- 1. tools ------------------------------------------------------------------
-missing=()
-for pair in podman:podman buildah:buildah runc:runc debootstrap:debootstrap curl:curl \
-  readelf:binutils openssl:openssl python3:python3; do
-  command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  step "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+step "tools"
+scripts/install-deps.sh podman buildah runc debootstrap curl binutils openssl python3
 
 WORK=$(mktemp -d /tmp/hardpod-ct.XXXXXX)
 chmod 0755 "$WORK"

@@ -2,6 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs the Debian 12 packages that building and testing hardpod need, if
 # any are missing. Runs apt-get directly as root, through sudo otherwise.
+#   scripts/install-deps.sh              the build and test packages
+#   scripts/install-deps.sh PACKAGE...   these packages instead (fuzz/run.sh,
+#                                        scripts/container-test.sh, bench/run)
 set -euo pipefail
 
 packages=(
@@ -12,6 +15,9 @@ packages=(
   wrk valgrind testssl.sh
   clang libclang-rt-14-dev
 )
+if [ $# -gt 0 ]; then
+  packages=("$@")
+fi
 
 missing=()
 for p in "${packages[@]}"; do
