@@ -73,8 +73,8 @@ RUN apt-get update \
 COPY --from=build /hardpod /usr/local/bin/hardpod
 USER 65532:65532
 EXPOSE 8443
-ENTRYPOINT ["/usr/local/bin/hardpod", "serve"]
-CMD ["--tls-cert", "/etc/hardpod/tls/tls.crt", "--tls-key", "/etc/hardpod/tls/tls.key"]
+ENTRYPOINT ["/usr/local/bin/hardpod"]
+CMD ["serve", "--tls-cert", "/etc/hardpod/tls/tls.crt", "--tls-key", "/etc/hardpod/tls/tls.key"]
 
 # The default image: the binary, its libraries and the loader on an empty base.
 FROM scratch
@@ -84,5 +84,9 @@ LABEL org.opencontainers.image.title="hardpod" \
 COPY --from=build /rootfs/ /
 USER 65532:65532
 EXPOSE 8443
-ENTRYPOINT ["/usr/local/bin/hardpod", "serve"]
-CMD ["--tls-cert", "/etc/hardpod/tls/tls.crt", "--tls-key", "/etc/hardpod/tls/tls.key"]
+# The entrypoint is the binary alone and the subcommand is the first argument:
+# a Kubernetes container that sets only `args` replaces CMD and keeps this
+# ENTRYPOINT, so deploy/base/deployment.yaml's `args: [serve, ...]` runs
+# `hardpod serve ...` (tests/cluster composes the command as a kubelet does).
+ENTRYPOINT ["/usr/local/bin/hardpod"]
+CMD ["serve", "--tls-cert", "/etc/hardpod/tls/tls.crt", "--tls-key", "/etc/hardpod/tls/tls.key"]

@@ -107,83 +107,27 @@ if [ "$probe_ok" -ne 1 ]; then
 fi
 pass "podman can run a container"
 
-# --- 4. the base image -----------------------------------------------------------
-debian_mirror() {
-  if [ -n "${HP_DEBIAN_MIRROR:-}" ]; then echo "$HP_DEBIAN_MIRROR"; return; fi
-  local m
-  m=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-    awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }')
-  if [ -z "$m" ]; then
-    m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-      awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^(https?|file):/ && $i ~ /\/debian\/?$/) { print $i; exit } }')
-  fi
-  echo "${m:-http://deb.debian.org/debian}"
-}
-
-security_mirror() {
-  local m
-  m=$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-    grep -E '^(URIs:|deb )' | grep -oE '(https?|file):[^ ]*/debian-security/?' | head -1)
-  echo "${m:-http://deb.debian.org/debian-security}"
-}
-
-if [ "$BASE_IMAGE" = localhost/debian:bookworm ] && ! podman image exists "$BASE_IMAGE"; then
-  tarball=$CACHE_DIR/debian-bookworm-minbase.tar
-  if [ ! -s "$tarball" ]; then
-    mirror=$(debian_mirror)
-    step "debootstrap --variant=minbase bookworm from $mirror (cached in $tarball)"
-    mkdir -p "$CACHE_DIR"
-    t0=$(date +%s)
-    if ! timeout 900 debootstrap --variant=minbase bookworm "$WORK/rootfs" "$mirror" \
-      >"$WORK/debootstrap.log" 2>&1; then
-      tail -20 "$WORK/debootstrap.log" >&2
-      fail "debootstrap bookworm"
-      finish || exit 1
-    fi
-    rm -rf "$WORK/rootfs/var/cache/apt/archives/"*.deb "$WORK/rootfs/var/lib/apt/lists/"*
-    # debootstrap lists only "bookworm main": add the updates and security
-    # suites so the libraries copied into the image carry the security fixes.
-    security=$(security_mirror)
-    printf 'deb %s bookworm main\ndeb %s bookworm-updates main\ndeb %s bookworm-security main\n' \
-      "$mirror" "$mirror" "$security" >"$WORK/rootfs/etc/apt/sources.list"
-    tar --numeric-owner -C "$WORK/rootfs" -cf "$tarball.tmp.$$" .
-    mv "$tarball.tmp.$$" "$tarball"
-    rm -rf "$WORK/rootfs"
-    echo "   debootstrap took $(($(date +%s) - t0)) s"
-  else
-    step "reusing $tarball"
-  fi
-  podman import -q --change 'CMD ["/bin/bash"]' "$tarball" "$BASE_IMAGE" >/dev/null
-fi
-if podman image exists "$BASE_IMAGE"; then
-  pass "base image $BASE_IMAGE"
-else
-  fail "base image $BASE_IMAGE does not exist (set HP_BASE_IMAGE, or pull it yourself)"
-  finish || exit 1
-fi
-
-# --- 5. build --------------------------------------------------------------------
-step "podman build -t $IMAGE (base $BASE_IMAGE)"
+# --- 4/5. the base image and the build --------------------------------------------------
+step "scripts/build-image.sh (base $BASE_IMAGE, image $IMAGE)"
 t0=$(date +%s)
-if timeout 1200 podman build --pull=never --network "$BUILD_NETWORK" \
-  --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$IMAGE" -f Dockerfile . >"$WORK/build.log" 2>&1; then
-  pass "podman build ($(($(date +%s) - t0)) s)"
+if HP_IMAGE=$IMAGE HP_BASE_IMAGE=$BASE_IMAGE HP_CACHE_DIR=$CACHE_DIR HP_BUILD_NETWORK=$BUILD_NETWORK \
+  scripts/build-image.sh >"$WORK/build.log" 2>&1; then
+  pass "base image and podman build ($(($(date +%s) - t0)) s)"
 else
   tail -40 "$WORK/build.log"
-  fail "podman build (log above)"
+  fail "scripts/build-image.sh (log above)"
   finish || exit 1
 fi
 
 # --- the image's configuration and contents -----------------------------------------
 inspect() { podman image inspect --format "$1" "$IMAGE"; }
 check "image user" "65532:65532" "$(inspect '{{.Config.User}}')"
-check "image entrypoint" "[/usr/local/bin/hardpod serve]" "$(inspect '{{.Config.Entrypoint}}')"
-check "image cmd" "[--tls-cert /etc/hardpod/tls/tls.crt --tls-key /etc/hardpod/tls/tls.key]" \
+check "image entrypoint" "[/usr/local/bin/hardpod]" "$(inspect '{{.Config.Entrypoint}}')"
+check "image cmd" "[serve --tls-cert /etc/hardpod/tls/tls.crt --tls-key /etc/hardpod/tls/tls.key]" \
   "$(inspect '{{.Config.Cmd}}')"
 check_contains "image exposes 8443" "$(inspect '{{json .Config.ExposedPorts}}')" '"8443/tcp"'
 
-version=$(timeout 30 podman run --rm --network none --entrypoint /usr/local/bin/hardpod "$IMAGE" \
-  --version 2>&1 || true)
+version=$(timeout 30 podman run --rm --network none "$IMAGE" --version 2>&1 || true)
 check_contains "hardpod --version in the image" "$version" "hardpod "
 if timeout 30 podman run --rm --network none --entrypoint /bin/sh "$IMAGE" -c true >/dev/null 2>&1; then
   fail "image has no shell" "expected: /bin/sh missing" "actual:   /bin/sh runs"
@@ -291,7 +235,7 @@ step "podman run -d $IMAGE on 127.0.0.1:$PORT"
 if ! CID=$(podman run -d --user 65532:65532 --read-only --cap-drop=ALL \
   --security-opt no-new-privileges --network host --pids-limit 256 \
   -v "$SECRET:/etc/hardpod/tls:ro,Z" "$IMAGE" \
-  --tls-cert /etc/hardpod/tls/tls.crt --tls-key /etc/hardpod/tls/tls.key \
+  serve --tls-cert /etc/hardpod/tls/tls.crt --tls-key /etc/hardpod/tls/tls.key \
   --listen "127.0.0.1:$PORT" --shutdown-delay 1 2>"$WORK/run.log"); then
   cat "$WORK/run.log"
   CID=""
