@@ -28,6 +28,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cluster"))
+from kubelet import compose_argv  # noqa: E402  (the kubelet's command composition)
+
 SKIP = 77
 
 try:
@@ -55,6 +58,8 @@ SOURCE = os.environ.get("HP_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 
 NAMESPACE = "hardpod-system"
+# deploy/components/excluded-namespaces: the namespaces never sent to hardpod
+EXCLUDED = ["kube-system", NAMESPACE]
 SERVICE = "hardpod"
 OVERLAYS = ["base", "overlays/self-signed", "overlays/cert-manager", "overlays/audit"]
 NEEDS_CERTS = {"overlays/self-signed", "overlays/audit"}
@@ -213,6 +218,17 @@ def run_checks(tmp):
     lines = open(gi).read().split() if os.path.exists(gi) else []
     check("*" in lines, "the self-signed overlay's certs/.gitignore ignores everything", f"{gi}: {lines}")
 
+    # `kubectl apply -f certs/webhook-config.yaml` alone (hardpod certs --help)
+    # must exclude the same namespaces as the overlays' component.
+    standalone = docs_of(open(os.path.join(tmp, certs, "webhook-config.yaml")).read())
+    for w in standalone[0]["webhooks"] if standalone else []:
+        vals = [v for e in w.get("namespaceSelector", {}).get("matchExpressions", [])
+                if e.get("key") == "kubernetes.io/metadata.name" and e.get("operator") == "NotIn"
+                for v in e.get("values", [])]
+        check(sorted(vals) == sorted(EXCLUDED),
+              f"webhook.yaml.in rendered by hardpod certs: {w['name']} excludes {EXCLUDED} "
+              "(as deploy/components/excluded-namespaces does)", vals)
+
     rendered = {}
     for overlay in OVERLAYS:
         r = run([KUBECTL, "kustomize", os.path.join("deploy", overlay)], cwd=tmp)
@@ -255,7 +271,11 @@ def run_checks(tmp):
         a, b = copy.deepcopy(ss[0]["webhooks"]), copy.deepcopy(cm[0]["webhooks"])
         for w in a:
             w["clientConfig"].pop("caBundle", None)
-        check(a == b, "self-signed and cert-manager webhook configurations match apart from the CA",
+        for w in b:
+            for e in w.get("namespaceSelector", {}).get("matchExpressions", []):
+                e["values"] = [v for v in e.get("values", []) if v != "cert-manager"]
+        check(a == b, "self-signed and cert-manager webhook configurations match apart from the CA "
+              "and cert-manager's namespace",
               json.dumps(a, sort_keys=True), json.dumps(b, sort_keys=True))
         ann = cm[0]["metadata"].get("annotations", {})
         check(ann.get("cert-manager.io/inject-ca-from") == "hardpod-system/hardpod"
@@ -335,7 +355,12 @@ def check_overlay(overlay, docs, tmp):
     hooks = {w["name"]: w for w in vwc[0]["webhooks"]}
     check(sorted(hooks) == ["pods.hardpod.dev", "workloads.hardpod.dev"],
           f"{p}: webhooks pods.hardpod.dev and workloads.hardpod.dev", sorted(hooks))
-    want_policy = {"pods.hardpod.dev": "Fail", "workloads.hardpod.dev": "Ignore"}
+    # audit mode never denies, so nothing there fails closed
+    want_policy = {"pods.hardpod.dev": "Ignore" if overlay == "overlays/audit" else "Fail",
+                   "workloads.hardpod.dev": "Ignore"}
+    want_excluded = set(EXCLUDED) | ({"cert-manager"} if overlay == "overlays/cert-manager" else set())
+    selectors = [json.dumps(w.get("namespaceSelector"), sort_keys=True) for w in hooks.values()]
+    check(len(set(selectors)) == 1, f"{p}: both webhooks have the same namespaceSelector", *selectors)
     for name, w in hooks.items():
         check(w.get("failurePolicy") == want_policy.get(name),
               f"{p}: {name} failurePolicy {want_policy.get(name)}", w.get("failurePolicy"))
@@ -349,8 +374,8 @@ def check_overlay(overlay, docs, tmp):
         for e in w.get("namespaceSelector", {}).get("matchExpressions", []):
             if e.get("key") == "kubernetes.io/metadata.name" and e.get("operator") == "NotIn":
                 excluded |= set(e.get("values", []))
-        check({"kube-system", NAMESPACE} <= excluded,
-              f"{p}: {name} namespaceSelector excludes kube-system and {NAMESPACE}", w.get("namespaceSelector"))
+        check(excluded == want_excluded,
+              f"{p}: {name} namespaceSelector excludes exactly {sorted(want_excluded)}", w.get("namespaceSelector"))
         if "caBundle" in w["clientConfig"]:
             check("$" not in w["clientConfig"]["caBundle"], f"{p}: {name} caBundle is filled in")
     pods = hooks.get("pods.hardpod.dev", {})
@@ -364,6 +389,24 @@ def check_overlay(overlay, docs, tmp):
     want = {("apps", r) for r in ("deployments", "replicasets", "statefulsets", "daemonsets")} | \
            {("batch", "jobs"), ("batch", "cronjobs"), ("", "replicationcontrollers"), ("", "podtemplates")}
     check(res == want, f"{p}: workloads.hardpod.dev covers every pod-template kind", sorted(res))
+
+
+def dockerfile_entrypoint_cmd(path):
+    """ENTRYPOINT and CMD of the Dockerfile's last stage (exec form only)."""
+    entrypoint = cmd = None
+    for line in open(path):
+        word = line.split(None, 1)
+        if not word:
+            continue
+        if word[0].upper() == "FROM":
+            entrypoint = cmd = None
+        elif word[0].upper() in ("ENTRYPOINT", "CMD"):
+            value = json.loads(word[1])
+            if word[0].upper() == "ENTRYPOINT":
+                entrypoint, cmd = value, None  # a new ENTRYPOINT resets CMD
+            else:
+                cmd = value
+    return entrypoint or [], cmd or []
 
 
 def check_deployment(p, dep, overlay, tmp):
@@ -398,9 +441,19 @@ def check_deployment(p, dep, overlay, tmp):
     delay, drain = arg("--shutdown-delay", 5), arg("--drain-timeout", 20)
     check(pod.get("terminationGracePeriodSeconds", 30) > delay + drain,
           f"{p}: terminationGracePeriodSeconds > shutdown delay + drain timeout ({delay}+{drain})")
-    want = ["serve", "--tls-cert", "/etc/hardpod/tls/tls.crt", "--tls-key", "/etc/hardpod/tls/tls.key",
-            "--config", "/etc/hardpod/config/hardpod.yaml", "--metrics-listen", "0.0.0.0:9090"]
-    check(args[:len(want)] == want, f"{p}: serve args", args)
+    # The process a kubelet starts: the image's ENTRYPOINT and CMD (from the
+    # Dockerfile's final stage) against the container's command and args.
+    entrypoint, cmd = dockerfile_entrypoint_cmd(os.path.join(SOURCE, "Dockerfile"))
+    argv = compose_argv(entrypoint, cmd, c.get("command"), c.get("args"),
+                        {e["name"]: e.get("value", "") for e in c.get("env", [])})
+    want = ["/usr/local/bin/hardpod", "serve", "--tls-cert", "/etc/hardpod/tls/tls.crt",
+            "--tls-key", "/etc/hardpod/tls/tls.key", "--config", "/etc/hardpod/config/hardpod.yaml",
+            "--metrics-listen", "0.0.0.0:9090"]
+    check(argv[:len(want)] == want and argv.count("serve") == 1,
+          f"{p}: the kubelet runs `hardpod serve` with the certificate, config and metrics flags "
+          f"(Dockerfile ENTRYPOINT {entrypoint} CMD {cmd})", argv)
+    check(pod.get("nodeSelector") == {"kubernetes.io/os": "linux"}, f"{p}: nodeSelector kubernetes.io/os: linux",
+          pod.get("nodeSelector"))
     mode = args[args.index("--mode") + 1] if "--mode" in args else "enforce"
     want_mode = "audit" if overlay == "overlays/audit" else "enforce"
     check(mode == want_mode, f"{p}: hardpod runs in {want_mode} mode", args)
