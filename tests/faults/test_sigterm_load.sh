@@ -23,18 +23,22 @@ start_server --tls-cert "$CERTS/tls.crt" --tls-key "$CERTS/tls.key" --shutdown-d
 export HP_WRK_BODIES="allow=$ALLOW,deny=$DENY"
 start_wrk "$E2E_TMP/wrk.out" 2 "$CONNS" 0 60
 sleep 2
-t0=$(date +%s%N)
-kill -TERM "$SERVER_PID"
 # A connection whose TLS handshake completes during the delay and whose
 # first request arrives only after the listener has closed: accepted, so
-# the drain waits for it and answers it.
-timeout 20 python3 - "$PORT" "$CERTS/ca.crt" "$ALLOW" "$DELAY" >"$E2E_TMP/fresh" 2>&1 <<'PY' &
+# the drain waits for it and answers it. The client is started (and has
+# loaded Python) before the SIGTERM and connects when told to, so that a busy
+# machine cannot push its connection past the delay.
+GO=$E2E_TMP/go
+mkfifo "$GO"
+timeout 30 python3 - "$PORT" "$CERTS/ca.crt" "$ALLOW" "$DELAY" "$GO" >"$E2E_TMP/fresh" 2>&1 <<'PY' &
 import socket, ssl, sys, time
-start = time.monotonic()
 port, ca, body, delay = int(sys.argv[1]), sys.argv[2], open(sys.argv[3], "rb").read(), int(sys.argv[4])
+ctx = ssl.create_default_context(cafile=ca)
+with open(sys.argv[5]) as go:
+    go.readline()
+start = time.monotonic()
 try:
-    time.sleep(1)
-    s = ssl.create_default_context(cafile=ca).wrap_socket(
+    s = ctx.wrap_socket(
         socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
     time.sleep(max(0, delay + 0.5 - (time.monotonic() - start)))
     s.sendall(b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
@@ -45,6 +49,11 @@ except Exception as e:
 PY
 FRESH=$!
 track "$FRESH"
+exec 7>"$GO"
+t0=$(date +%s%N)
+kill -TERM "$SERVER_PID"
+echo go >&7
+exec 7>&-
 readyz_503() {
   [ "$(hp_curl -o /dev/null -w '%{http_code}' "https://localhost:$PORT/readyz" 2>/dev/null)" = 503 ]
 }
