@@ -21,10 +21,26 @@
 
 struct json_object;
 struct json_tokener;
-struct hp_json_cuts;
 
 /* JSON nesting depth accepted in a request body. */
 #define HP_ADMISSION_MAX_DEPTH 64
+
+/* Pod spec candidates of an object (see hardpod/readset.h, HP_MARK_SPECS). */
+#define HP_ADMISSION_SPECS 4
+
+/* A request body checked whole and reduced to what hardpod reads
+ * (hardpod/readset.h), with what parsing the reduced text will cost. Made by
+ * hp_admission_prepare; owned by the caller, one per request, so that a
+ * request can wait for memory between preparing and parsing. */
+struct hp_admission_body {
+    struct hp_buf text; /* the reduced body; never longer than the body */
+    size_t cost;        /* bytes json-c 0.16 will allocate to parse text (an upper estimate) */
+    bool same_spec[HP_ADMISSION_SPECS]; /* pod spec candidate k of request.object is byte for
+                                         * byte the one of request.oldObject */
+};
+
+void hp_admission_body_init(struct hp_admission_body *b);
+void hp_admission_body_cleanup(struct hp_admission_body *b);
 
 /* Per-thread reusable state. Not thread-safe: one per server thread. */
 struct hp_admission {
@@ -32,14 +48,21 @@ struct hp_admission {
     struct json_object *root; /* owned; the last parsed request body, kept until the next
                                * request or cleanup because hp_admission_result borrows from it */
     struct hp_findings findings;
-    struct hp_json_cuts *cuts; /* owned scratch: where the members nothing reads are */
-    struct hp_buf pruned;      /* scratch: the body without them */
-    bool full_parse;           /* hand json-c the whole body rather than the pruned copy; the
-                                * tests compare both paths, which must answer byte for byte alike */
+    struct hp_admission_body body; /* scratch of hp_admission_handle */
+    bool full_parse; /* hand json-c the whole body rather than the reduced copy; the tests
+                      * compare both paths, which must answer byte for byte alike */
 };
 
 void hp_admission_init(struct hp_admission *a);
 void hp_admission_cleanup(struct hp_admission *a);
+
+/* Checks body[0..len) (UTF-8, RFC 8259 JSON, depth, no escaped NUL) and
+ * writes into b the part of it that hardpod reads, with its parse cost. Uses
+ * a's tokener as scratch only; a itself keeps nothing of body. Errors:
+ * HP_ERR_INVALID with the byte offset of the fault; HP_ERR_LIMIT when the
+ * body is over INT_MAX bytes. body may be freed once this returns. */
+enum hp_err hp_admission_prepare(struct hp_admission *a, const char *body, size_t len,
+                                 struct hp_admission_body *b, struct hp_error *err);
 
 enum hp_decision {
     HP_DECISION_ALLOWED, /* allowed with no warning */
@@ -95,6 +118,15 @@ struct hp_admission_ctx {
 enum hp_err hp_admission_handle(struct hp_admission *a, const struct hp_admission_ctx *ctx,
                                 const char *body, size_t len, struct hp_admission_result *res,
                                 struct hp_buf *out, struct hp_error *err);
+
+/* The second half of hp_admission_handle, for a body that
+ * hp_admission_prepare has made: parses b->text (allocating about b->cost
+ * bytes, kept in a until its next request), decides and encodes. b is
+ * borrowed for the call. Errors as hp_admission_handle. */
+enum hp_err hp_admission_handle_body(struct hp_admission *a, const struct hp_admission_ctx *ctx,
+                                     const struct hp_admission_body *b,
+                                     struct hp_admission_result *res, struct hp_buf *out,
+                                     struct hp_error *err);
 
 /* Longest warning the response carries; the apiserver truncates longer ones. */
 #define HP_ADMISSION_MAX_WARNING 255

@@ -9,6 +9,7 @@
 #include "scan.h"
 
 #include "hardpod/k8s.h"
+#include "hardpod/readset.h"
 
 #include <json-c/json.h>
 #include <limits.h>
@@ -28,8 +29,7 @@ void hp_admission_init(struct hp_admission *a)
      * parse() rejects anything but whitespace after it, with its own message. */
     json_tokener_set_flags(a->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
     hp_findings_init(&a->findings);
-    hp_buf_init(&a->pruned, 0);
-    a->cuts = hp_xmalloc(sizeof(*a->cuts));
+    hp_admission_body_init(&a->body);
 }
 
 void hp_admission_cleanup(struct hp_admission *a)
@@ -41,9 +41,7 @@ void hp_admission_cleanup(struct hp_admission *a)
         a->tok = NULL;
     }
     hp_findings_cleanup(&a->findings);
-    hp_buf_cleanup(&a->pruned);
-    free(a->cuts);
-    a->cuts = NULL;
+    hp_admission_body_cleanup(&a->body);
 }
 
 const char *hp_decision_name(enum hp_decision d)
@@ -141,10 +139,29 @@ static enum hp_err parse_json_c(struct hp_admission *a, const char *text, size_t
     return HP_OK;
 }
 
-/* Parses body into a->root. The whole body is validated first; json-c then
- * builds objects only for the pruned copy, unless a->full_parse is set. */
-static enum hp_err parse(struct hp_admission *a, const char *body, size_t len, struct hp_error *err)
+/* json-c's own words for a fault it finds too, when the tree it would build
+ * before finding it is small (a hostile body must not make json-c allocate
+ * hundreds of times its size just to name a fault). */
+#define WORDING_MAX_COST (1u << 20)
+
+void hp_admission_body_init(struct hp_admission_body *b)
 {
+    memset(b, 0, sizeof(*b));
+    hp_buf_init(&b->text, 0);
+}
+
+void hp_admission_body_cleanup(struct hp_admission_body *b)
+{
+    hp_buf_cleanup(&b->text);
+    memset(b, 0, sizeof(*b));
+}
+
+enum hp_err hp_admission_prepare(struct hp_admission *a, const char *body, size_t len,
+                                 struct hp_admission_body *b, struct hp_error *err)
+{
+    hp_buf_reset(&b->text);
+    b->cost = 0;
+    memset(b->same_spec, 0, sizeof(b->same_spec));
     if (len == 0) {
         return hp_error_set(err, HP_ERR_INVALID, "empty request body");
     }
@@ -166,37 +183,41 @@ static enum hp_err parse(struct hp_admission *a, const char *body, size_t len, s
                             (size_t)(nul - body));
     }
     struct hp_json_problem problem;
-    struct hp_json_cuts *cuts = a->full_parse ? NULL : a->cuts;
-    if (!hp_json_scan(body, len, HP_ADMISSION_MAX_DEPTH, cuts, &problem)) {
+    struct hp_json_prune pr = {.root = hp_policy_read_set(), .out = &b->text};
+    if (!hp_json_scan(body, len, HP_ADMISSION_MAX_DEPTH, &pr, &problem)) {
+        hp_buf_reset(&b->text);
         /* Where json-c finds a fault too, describe it in json-c's words;
          * json-c alone accepts a few forms (NaN, single quotes, "1.", a raw
          * tab in a string) that JSON does not. */
-        if (parse_json_c(a, body, len, err) != HP_OK) {
-            return HP_ERR_INVALID;
-        }
-        json_object_put(a->root);
-        a->root = NULL;
-        return hp_error_set(err, HP_ERR_INVALID, "invalid JSON at byte %zu: %s", problem.at,
-                            problem.what);
-    }
-    enum hp_err rc = HP_ERR_INVALID;
-    if (cuts != NULL && cuts->n > 0) {
-        hp_json_cut(body, len, cuts, &a->pruned);
-        rc = parse_json_c(a, a->pruned.data, a->pruned.len, err);
-        if (rc != HP_OK) {
+        if (hp_json_cost(&pr.all) <= WORDING_MAX_COST) {
+            if (parse_json_c(a, body, len, err) != HP_OK) {
+                return HP_ERR_INVALID;
+            }
             json_object_put(a->root);
             a->root = NULL;
         }
+        return hp_error_set(err, HP_ERR_INVALID, "invalid JSON at byte %zu: %s", problem.at,
+                            problem.what);
     }
-    if (rc != HP_OK) {
-        rc = parse_json_c(a, body, len, err);
+    /* An UPDATE leaves a pod spec unchanged when its bytes are the same as
+     * oldObject's: the API server encodes both with one encoder (Go sorts map
+     * keys), so equal specs are equal bytes. A member name with an escape
+     * on either side could hide a second spec from the byte ranges: then
+     * nothing counts as unchanged. */
+    for (size_t k = 0; k < HP_MARK_SPECS; k++) {
+        const size_t *x = pr.spec[0][k];
+        const size_t *y = pr.spec[1][k];
+        b->same_spec[k] = pr.has_spec[0][k] && pr.has_spec[1][k] && !pr.escaped[0] &&
+                          !pr.escaped[1] && x[1] - x[0] == y[1] - y[0] &&
+                          memcmp(body + x[0], body + y[0], x[1] - x[0]) == 0;
     }
-    /* Keep no more than 1 MiB of scratch between requests. */
-    if (a->pruned.cap > (1u << 20)) {
-        hp_buf_cleanup(&a->pruned);
-        hp_buf_init(&a->pruned, 0);
+    b->cost = hp_json_cost(&pr.kept);
+    if (a->full_parse) {
+        hp_buf_reset(&b->text);
+        hp_buf_append(&b->text, body, len);
+        b->cost = hp_json_cost(&pr.all);
     }
-    return rc;
+    return HP_OK;
 }
 
 /* Whether the pod-level AppArmor annotations, which the engine reads from the
@@ -232,10 +253,11 @@ static bool same_apparmor(struct json_object *meta, struct json_object *old_meta
     return n == n_old;
 }
 
-/* An UPDATE that leaves everything the engine reads as it was: the pod spec
- * and the AppArmor annotations. Pod Security Admission skips these too, so
+/* An UPDATE that leaves the pod spec byte for byte as it was, and the
+ * AppArmor annotations. Pod Security Admission skips these too, so
  * that metadata-only updates of a violating object never get stuck. */
-static bool unchanged(const struct hp_admission_request *r, enum hp_workload w)
+static bool unchanged(const struct hp_admission_request *r, enum hp_workload w,
+                      const struct hp_admission_body *b)
 {
     struct hp_podspec now;
     struct hp_podspec old;
@@ -243,14 +265,18 @@ static bool unchanged(const struct hp_admission_request *r, enum hp_workload w)
         hp_k8s_podspec_find(r->old_object, w, &old, NULL) != HP_OK) {
         return false;
     }
-    return json_object_equal(now.spec, old.spec) && same_apparmor(now.metadata, old.metadata);
+    size_t k = w == HP_WORKLOAD_POD           ? 0
+               : w == HP_WORKLOAD_CRONJOB     ? HP_MARK_CRON_SPEC - HP_MARK_SPEC
+               : w == HP_WORKLOAD_PODTEMPLATE ? HP_MARK_PODTEMPLATE_SPEC - HP_MARK_SPEC
+                                              : HP_MARK_TEMPLATE_SPEC - HP_MARK_SPEC;
+    return b->same_spec[k] && same_apparmor(now.metadata, old.metadata);
 }
 
 /* Runs the engine on request.object unless the request is one that is never
  * evaluated; res->skip says why not. */
 static enum hp_err evaluate(struct hp_admission *a, const struct hp_admission_ctx *ctx,
-                            const struct hp_admission_request *r, struct hp_admission_result *res,
-                            struct hp_error *err)
+                            const struct hp_admission_body *b, const struct hp_admission_request *r,
+                            struct hp_admission_result *res, struct hp_error *err)
 {
     if (r->op == HP_ADMISSION_DELETE || r->op == HP_ADMISSION_CONNECT) {
         res->skip = HP_SKIP_OPERATION;
@@ -272,7 +298,7 @@ static enum hp_err evaluate(struct hp_admission *a, const struct hp_admission_ct
         res->skip = HP_SKIP_NO_POD_SPEC;
         return HP_OK;
     }
-    if (r->op == HP_ADMISSION_UPDATE && unchanged(r, w)) {
+    if (r->op == HP_ADMISSION_UPDATE && unchanged(r, w, b)) {
         res->skip = HP_SKIP_UNCHANGED;
         return HP_OK;
     }
@@ -317,6 +343,35 @@ enum hp_err hp_admission_handle(struct hp_admission *a, const struct hp_admissio
                                 const char *body, size_t len, struct hp_admission_result *res,
                                 struct hp_buf *out, struct hp_error *err)
 {
+    enum hp_err rc = hp_admission_prepare(a, body, len, &a->body, err);
+    if (rc == HP_OK) {
+        rc = hp_admission_handle_body(a, ctx, &a->body, res, out, err);
+    } else {
+        json_object_put(a->root);
+        a->root = NULL;
+        hp_findings_reset(&a->findings);
+        hp_buf_reset(out);
+        *res = (struct hp_admission_result){.uid = "",
+                                            .kind = "",
+                                            .ns = "",
+                                            .name = "",
+                                            .operation = "",
+                                            .username = "",
+                                            .findings = &a->findings};
+    }
+    /* Keep no more than 1 MiB of scratch between requests. */
+    if (a->body.text.cap > (1u << 20)) {
+        hp_admission_body_cleanup(&a->body);
+        hp_admission_body_init(&a->body);
+    }
+    return rc;
+}
+
+enum hp_err hp_admission_handle_body(struct hp_admission *a, const struct hp_admission_ctx *ctx,
+                                     const struct hp_admission_body *b,
+                                     struct hp_admission_result *res, struct hp_buf *out,
+                                     struct hp_error *err)
+{
     struct hp_admission_request r;
     hp_buf_reset(out);
     json_object_put(a->root);
@@ -331,8 +386,11 @@ enum hp_err hp_admission_handle(struct hp_admission *a, const struct hp_admissio
         .username = "",
         .findings = &a->findings,
     };
-    enum hp_err rc = parse(a, body, len, err);
-    if (rc == HP_OK) {
+    enum hp_err rc = parse_json_c(a, b->text.data, b->text.len, err);
+    if (rc != HP_OK) {
+        json_object_put(a->root);
+        a->root = NULL;
+    } else {
         rc = hp_admission_request_decode(a->root, &r, err);
     }
     if (rc != HP_OK) {
@@ -347,7 +405,7 @@ enum hp_err hp_admission_handle(struct hp_admission *a, const struct hp_admissio
     res->v1beta1 = r.v1beta1;
     res->dry_run = r.dry_run;
     res->mode = hp_config_mode_for(ctx->config, r.ns);
-    rc = evaluate(a, ctx, &r, res, err);
+    rc = evaluate(a, ctx, b, &r, res, err);
     if (rc != HP_OK) {
         goto out;
     }

@@ -173,86 +173,6 @@ static bool scan_literal(const char *s, size_t n, size_t *pi, const char *word,
     return true;
 }
 
-/* ---- what the scan leaves out --------------------------------------------- */
-
-enum level { NONE, ROOT, REQUEST, OBJECT, METADATA, ANNOTATIONS };
-
-enum action { KEEP, DROP, DESCEND };
-
-static bool key_is(const char *key, size_t len, const char *lit)
-{
-    return strlen(lit) == len && memcmp(key, lit, len) == 0;
-}
-
-/* What to do with the member named key[0..len) (raw bytes between the
- * quotes) of an object at level lv; *next is the level of its value. */
-static enum action classify(enum level lv, const char *key, size_t len, enum level *next)
-{
-    switch (lv) {
-    case ROOT:
-        *next = REQUEST;
-        return key_is(key, len, "request") ? DESCEND : KEEP;
-    case REQUEST:
-        *next = OBJECT;
-        return key_is(key, len, "object") || key_is(key, len, "oldObject") ? DESCEND : KEEP;
-    case OBJECT:
-        *next = METADATA;
-        if (key_is(key, len, "status")) {
-            return DROP;
-        }
-        return key_is(key, len, "metadata") ? DESCEND : KEEP;
-    case METADATA:
-        *next = ANNOTATIONS;
-        if (key_is(key, len, "managedFields")) {
-            return DROP;
-        }
-        return key_is(key, len, "annotations") ? DESCEND : KEEP;
-    case ANNOTATIONS:
-        return key_is(key, len, "kubectl.kubernetes.io/last-applied-configuration") ? DROP : KEEP;
-    case NONE:
-        break;
-    }
-    return KEEP;
-}
-
-/* An open array or object. */
-struct frame {
-    unsigned char type;  /* '{' or '[' */
-    unsigned char level; /* enum level of an object whose members may be cut */
-    unsigned char act;   /* enum action for the current member */
-    unsigned char next;  /* enum level of the current member's value */
-    bool kept_before;    /* a member before the current one stays */
-    size_t comma;        /* the comma before the current member, when there is one */
-    size_t key;          /* where the current member's key starts */
-};
-
-static void add_cut(struct hp_json_cuts *c, size_t from, size_t to, struct frame *f)
-{
-    if (c->n == HP_JSON_MAX_CUTS) {
-        f->kept_before = true; /* no room: the member stays */
-        return;
-    }
-    c->at[c->n][0] = from;
-    c->at[c->n][1] = to;
-    c->n++;
-}
-
-/* The member of object f whose value ended at value_end is complete; s[after]
- * is the comma or brace that follows it. Leaves it out with one comma next
- * to it when it is to be dropped. */
-static void member_done(struct hp_json_cuts *c, struct frame *f, const char *s, size_t value_end,
-                        size_t after)
-{
-    if (f->act != DROP) {
-        f->kept_before = true;
-    } else if (f->kept_before) {
-        add_cut(c, f->comma, value_end, f);
-    } else {
-        add_cut(c, f->key, s[after] == ',' ? after + 1 : value_end, f);
-    }
-    f->act = KEEP;
-}
-
 /* A scalar or the opening of a container at s[*pi]; *opened says which. */
 static bool scan_value(const char *s, size_t n, size_t *pi, bool *opened, struct hp_json_problem *p)
 {
@@ -279,14 +199,322 @@ static bool scan_value(const char *s, size_t n, size_t *pi, bool *opened, struct
     }
 }
 
-bool hp_json_scan(const char *s, size_t n, int max_depth, struct hp_json_cuts *cuts,
+/* ---- what the scan keeps ------------------------------------------------------ */
+
+/* How the bytes of one value are treated. */
+enum mode {
+    M_KEEP,   /* copied and counted */
+    M_DROP,   /* neither */
+    M_HOLLOW, /* a container becomes {} or [] (counted once); a scalar is kept */
+    M_FILTER, /* a container read by a node: each member or element decided by it */
+};
+
+/* An open array or object. */
+struct frame {
+    unsigned char type;              /* '{' or '[' */
+    unsigned char mode;              /* enum mode of this container's content */
+    signed char side;                /* 0 inside request.object, 1 inside oldObject, else -1 */
+    unsigned char act;               /* enum mode of the current member's or element's value */
+    unsigned char mark;              /* enum hp_read_mark of the current member */
+    bool after_comma;                /* the current member follows a comma (left out of the copy) */
+    bool kept_before;                /* a member before the current one is in the copy */
+    bool hollow_skip;                /* M_HOLLOW container: its bytes up to the close are skipped */
+    bool env_elem;                   /* an element object of an env list */
+    bool env_name;                   /* ... whose current member is "name" */
+    bool env_keep;                   /* env list: the current element is read */
+    const struct hp_read_node *node; /* M_FILTER: how the members or elements are read */
+    const struct hp_read_node *child; /* the current member's or element's node */
+    size_t value_start;               /* where the current member's or element's value starts */
+    size_t out_mark;                  /* env list: the copy's length before the current element */
+    struct hp_json_counts snap;       /* env list: the counts before the current element */
+};
+
+struct pruner {
+    const char *s;
+    struct hp_json_prune *pr; /* NULL: validate only */
+    size_t copied;            /* s[0..copied) is in the copy or was left out */
+};
+
+static void flush(struct pruner *z, size_t to)
+{
+    if (to > z->copied) {
+        hp_buf_append(z->pr->out, z->s + z->copied, to - z->copied);
+        z->copied = to;
+    }
+}
+
+static bool has_escape(const char *s, size_t len)
+{
+    return memchr(s, '\\', len) != NULL;
+}
+
+static bool starts_with_any(const char *s, size_t len, const struct hp_read_node *node)
+{
+    for (size_t k = 0; k < node->n_names; k++) {
+        size_t pl = strlen(node->names[k]);
+        if (len >= pl && memcmp(s, node->names[k], pl) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The mode of a member named key[0..len) (raw bytes between the quotes) of
+ * an object read by node, its node and mark. */
+static enum mode classify(const struct hp_read_node *node, const char *key, size_t len,
+                          const struct hp_read_node **child, unsigned char *mark)
+{
+    *child = NULL;
+    *mark = HP_MARK_NONE;
+    if (has_escape(key, len)) {
+        return M_KEEP; /* json-c decodes it: keep and parse it, whatever it names */
+    }
+    switch (node->kind) {
+    case HP_READ_OBJECT:
+        for (size_t k = 0; k < node->n_members; k++) {
+            const struct hp_read_member *m = &node->members[k];
+            if (strlen(m->key) == len && memcmp(m->key, key, len) == 0) {
+                *child = m->node;
+                *mark = (unsigned char)m->mark;
+                return m->node->kind == HP_READ_KEEP ? M_KEEP : M_FILTER;
+            }
+        }
+        return M_DROP;
+    case HP_READ_SHAPE:
+        return len == 4 && memcmp(key, "name", 4) == 0 ? M_KEEP : M_HOLLOW;
+    case HP_READ_PREFIXED:
+        return starts_with_any(key, len, node) ? M_KEEP : M_DROP;
+    default:
+        return M_KEEP;
+    }
+}
+
+static bool node_wants(const struct hp_read_node *node, char open)
+{
+    bool array = node->kind == HP_READ_ARRAY || node->kind == HP_READ_ENV;
+    return array == (open == '[');
+}
+
+static void count_open(struct hp_json_counts *c, char open)
+{
+    if (open == '{') {
+        c->objects++;
+    } else {
+        c->arrays++;
+    }
+}
+
+static void count_scalar(struct hp_json_counts *c, const char *s, size_t from, size_t to)
+{
+    if (s[from] == '"') {
+        c->strings++;
+        c->string_bytes += to - from - 2;
+    } else if (s[from] != 'n') {
+        c->scalars++;
+    }
+}
+
+static bool counted(enum mode m)
+{
+    return m != M_DROP;
+}
+
+size_t hp_json_cost(const struct hp_json_counts *c)
+{
+    /* json-c 0.16 on glibc, measured per value with mallinfo2 (bytes in use
+     * after json_tokener_parse_ex, chunk overhead included, 1,000 to
+     * 100,000 values; docs/performance.md): an empty object 792, an object
+     * member 32 to 137 as the table grows, an empty array 152, an array
+     * slot 8 (16 with growth), a number or boolean 72 to 104, a string 88
+     * plus its length. Each figure here is rounded up. */
+    return 16384 + 800 * c->objects + 160 * c->members + c->key_bytes + 160 * c->arrays +
+           16 * c->elements + 112 * c->scalars + 96 * c->strings + c->string_bytes;
+}
+
+/* A value of frame f's container (or the root, f NULL) starts at s[i]: the
+ * mode it is read in. */
+static enum mode value_mode(struct pruner *z, struct frame *f)
+{
+    if (z->pr == NULL) {
+        return M_DROP;
+    }
+    if (f == NULL) {
+        return M_FILTER;
+    }
+    switch ((enum mode)f->mode) {
+    case M_FILTER:
+        return (enum mode)f->act;
+    case M_KEEP:
+        return M_KEEP;
+    default:
+        return M_DROP;
+    }
+}
+
+/* Before an element of frame f (an array) at s[i]: what it is read as. */
+static void element_start(struct pruner *z, struct frame *f, size_t i)
+{
+    f->value_start = i;
+    if (f->mode == M_KEEP) {
+        z->pr->kept.elements++;
+    }
+    if (f->mode != M_FILTER) {
+        return;
+    }
+    const struct hp_read_node *node = f->node;
+    if (node->kind == HP_READ_ENV) {
+        flush(z, i);
+        f->out_mark = z->pr->out->len;
+        f->env_keep = false;
+        f->act = M_KEEP;
+        f->child = NULL;
+        z->pr->kept.elements++;
+        f->snap = z->pr->kept;
+        return;
+    }
+    f->child = node->elem;
+    f->act = node->elem->kind == HP_READ_KEEP ? M_KEEP : M_FILTER;
+    z->pr->kept.elements++;
+}
+
+/* The element of array frame f that started at f->value_start ended at end. */
+static void element_done(struct pruner *z, struct frame *f, size_t end)
+{
+    if (f->mode != M_FILTER || f->node->kind != HP_READ_ENV || f->env_keep) {
+        return;
+    }
+    char c = z->s[f->value_start];
+    /* A variable nothing reads becomes null: one array slot, its index kept.
+     * A shorter one stays, so the copy is never longer than the body. */
+    if ((c == '{' || c == '[') && end - f->value_start >= 4) {
+        z->pr->out->len = f->out_mark;
+        hp_buf_append(z->pr->out, "null", 4);
+        z->copied = end;
+        z->pr->kept = f->snap;
+    }
+}
+
+/* The key of the current member of object frame f is s[key..key_end). */
+static void member_start(struct pruner *z, struct frame *f, size_t key, size_t key_end)
+{
+    const char *k = z->s + key + 1;
+    size_t len = key_end - key - 2;
+    if (f->env_elem) {
+        f->env_name = len == 4 && memcmp(k, "name", 4) == 0;
+        if (has_escape(k, len)) {
+            (f - 1)->env_keep = true;
+        }
+    }
+    if (f->mode == M_KEEP) {
+        z->pr->kept.members++;
+        z->pr->kept.key_bytes += len;
+    }
+    if (f->mode != M_FILTER) {
+        return;
+    }
+    if (!f->after_comma) {
+        flush(z, key);
+    }
+    const struct hp_read_node *child;
+    unsigned char mark;
+    enum mode m = classify(f->node, k, len, &child, &mark);
+    if (m == M_KEEP && has_escape(k, len) && f->side >= 0) {
+        z->pr->escaped[f->side] = true;
+    }
+    f->act = (unsigned char)m;
+    f->child = child;
+    f->mark = mark;
+    if (m != M_DROP) {
+        if (f->after_comma && f->kept_before) {
+            hp_buf_append(z->pr->out, ",", 1);
+        }
+        z->pr->kept.members++;
+        z->pr->kept.key_bytes += len;
+    }
+}
+
+/* The current member of object frame f, whose value started at
+ * f->value_start, ended at end. */
+static void member_done(struct pruner *z, struct frame *f, size_t end)
+{
+    if (f->mode != M_FILTER) {
+        return;
+    }
+    if (f->act == M_DROP) {
+        z->copied = end;
+    } else {
+        f->kept_before = true;
+    }
+    if (f->side >= 0 && f->mark >= HP_MARK_SPEC) {
+        size_t m = (size_t)f->mark - HP_MARK_SPEC;
+        z->pr->spec[f->side][m][0] = f->value_start;
+        z->pr->spec[f->side][m][1] = end;
+        z->pr->has_spec[f->side][m] = true;
+    }
+    f->after_comma = false;
+    f->act = M_DROP;
+}
+
+/* A container opens at s[i] as a value read in mode m; fills its frame. */
+static void container_open(struct pruner *z, struct frame *parent, struct frame *f, char open,
+                           size_t i, enum mode m)
+{
+    *f = (struct frame){.type = (unsigned char)open, .side = parent != NULL ? parent->side : -1};
+    if (z->pr == NULL) {
+        f->mode = M_DROP;
+        return;
+    }
+    z->pr->all.objects += open == '{';
+    z->pr->all.arrays += open == '[';
+    const struct hp_read_node *node = parent == NULL ? z->pr->root : parent->child;
+    if (m == M_FILTER && !node_wants(node, open)) {
+        m = M_HOLLOW; /* a wrong type is read as "object" or "array", never inside */
+    }
+    if (parent != NULL && parent->mode == M_FILTER && parent->type == '{') {
+        if (parent->mark == HP_MARK_OBJECT) {
+            f->side = 0;
+        } else if (parent->mark == HP_MARK_OLD_OBJECT) {
+            f->side = 1;
+        }
+    }
+    f->env_elem = parent != NULL && parent->mode == M_FILTER && parent->node->kind == HP_READ_ENV &&
+                  open == '{';
+    switch (m) {
+    case M_HOLLOW:
+        flush(z, i);
+        hp_buf_append(z->pr->out, open == '{' ? "{}" : "[]", 2);
+        count_open(&z->pr->kept, open);
+        f->mode = M_DROP;
+        f->hollow_skip = true;
+        break;
+    case M_FILTER:
+        count_open(&z->pr->kept, open);
+        f->mode = M_FILTER;
+        f->node = node;
+        break;
+    case M_KEEP:
+        count_open(&z->pr->kept, open);
+        f->mode = M_KEEP;
+        break;
+    case M_DROP:
+        f->mode = M_DROP;
+        break;
+    }
+}
+
+bool hp_json_scan(const char *s, size_t n, int max_depth, struct hp_json_prune *pr,
                   struct hp_json_problem *p)
 {
     struct frame stack[STACK_MAX];
     int limit = max_depth < STACK_MAX ? max_depth : STACK_MAX;
     int depth = 0; /* open containers */
-    if (cuts != NULL) {
-        cuts->n = 0;
+    struct pruner z = {s, pr, 0};
+    if (pr != NULL) {
+        hp_buf_reset(pr->out);
+        memset(&pr->kept, 0, sizeof(pr->kept));
+        memset(&pr->all, 0, sizeof(pr->all));
+        memset(pr->has_spec, 0, sizeof(pr->has_spec));
+        memset(pr->escaped, 0, sizeof(pr->escaped));
     }
     size_t i = skip_ws(s, n, 0);
     enum { VALUE, KEY, AFTER } state = VALUE;
@@ -299,19 +527,23 @@ bool hp_json_scan(const char *s, size_t n, int max_depth, struct hp_json_cuts *c
             if (depth + 1 > limit) {
                 return fail(p, i, "nesting depth exceeds the limit");
             }
+            struct frame *parent = depth > 0 ? &stack[depth - 1] : NULL;
+            if (parent != NULL && parent->type == '[' && pr != NULL) {
+                pr->all.elements++;
+                element_start(&z, parent, i);
+            } else if (parent != NULL) {
+                parent->value_start = i;
+            }
+            enum mode m = value_mode(&z, parent);
             char open = s[i];
+            size_t start = i;
             bool opened;
             if (!scan_value(s, n, &i, &opened, p)) {
                 return false;
             }
             if (opened) {
-                struct frame *parent = depth > 0 ? &stack[depth - 1] : NULL;
-                enum level lv = NONE;
-                if (open == '{' && cuts != NULL) {
-                    lv = parent == NULL ? ROOT : parent->act == DESCEND ? parent->next : NONE;
-                }
-                stack[depth++] = (struct frame){
-                    .type = (unsigned char)open, .level = (unsigned char)lv, .act = KEEP};
+                container_open(&z, parent, &stack[depth], open, start, m);
+                depth++;
                 i = skip_ws(s, n, i);
                 if (i >= n || s[i] != (open == '{' ? '}' : ']')) {
                     state = open == '{' ? KEY : VALUE;
@@ -319,21 +551,36 @@ bool hp_json_scan(const char *s, size_t n, int max_depth, struct hp_json_cuts *c
                 }
                 i++; /* an empty container */
                 depth--;
+                if (stack[depth].hollow_skip) {
+                    z.copied = i;
+                }
+            } else if (pr != NULL) {
+                count_scalar(&pr->all, s, start, i);
+                if (counted(m)) {
+                    count_scalar(&pr->kept, s, start, i);
+                }
+                if (parent != NULL && parent->env_name && s[start] == '"') {
+                    /* the name of an env variable: read when it is one of the node's */
+                    const char *v = s + start + 1;
+                    size_t len = i - start - 2;
+                    if (has_escape(v, len) || starts_with_any(v, len, (parent - 1)->node)) {
+                        (parent - 1)->env_keep = true;
+                    }
+                }
             }
         } else if (state == KEY) {
             if (s[i] != '"') {
                 return fail(p, i, "quoted object property name expected");
             }
             struct frame *f = &stack[depth - 1];
-            f->key = i;
+            size_t key = i;
             if (!scan_string(s, n, &i, p)) {
                 return false;
             }
-            if (f->level != NONE) {
-                enum level next = NONE;
-                f->act = (unsigned char)classify((enum level)f->level, s + f->key + 1,
-                                                 i - f->key - 2, &next);
-                f->next = (unsigned char)next;
+            if (pr != NULL) {
+                pr->all.members++;
+                pr->all.key_bytes += i - key - 2;
+                member_start(&z, f, key, i);
             }
             i = skip_ws(s, n, i);
             if (i >= n) {
@@ -349,7 +596,11 @@ bool hp_json_scan(const char *s, size_t n, int max_depth, struct hp_json_cuts *c
             struct frame *f = &stack[depth - 1];
             bool object = f->type == '{';
             if (s[i] == ',') {
-                f->comma = i;
+                if (object && f->mode == M_FILTER) {
+                    flush(&z, i);
+                    z.copied = i + 1; /* member_start writes the comma when it is needed */
+                    f->after_comma = true;
+                }
                 i = skip_ws(s, n, i + 1);
                 state = object ? KEY : VALUE;
                 continue;
@@ -361,6 +612,9 @@ bool hp_json_scan(const char *s, size_t n, int max_depth, struct hp_json_cuts *c
             }
             i++;
             depth--;
+            if (stack[depth].hollow_skip) {
+                z.copied = i;
+            }
         }
         /* A value ended at i: a scalar, or a container that just closed. */
         size_t value_end = i;
@@ -369,23 +623,22 @@ bool hp_json_scan(const char *s, size_t n, int max_depth, struct hp_json_cuts *c
             if (i < n) {
                 return fail(p, i, s[i] == '\0' ? "NUL byte" : "trailing data");
             }
+            if (pr != NULL) {
+                flush(&z, n);
+            }
             return true;
         }
-        struct frame *f = &stack[depth - 1];
-        if (f->type == '{' && f->level != NONE && i < n && (s[i] == ',' || s[i] == '}')) {
-            member_done(cuts, f, s, value_end, i);
+        if (pr != NULL) {
+            struct frame *f = &stack[depth - 1];
+            if (f->type == '{') {
+                member_done(&z, f, value_end);
+            } else {
+                element_done(&z, f, value_end);
+            }
+            if (f->type == '{' && f->env_elem && f->env_name) {
+                f->env_name = false;
+            }
         }
         state = AFTER;
     }
-}
-
-void hp_json_cut(const char *s, size_t n, const struct hp_json_cuts *cuts, struct hp_buf *out)
-{
-    hp_buf_reset(out);
-    size_t at = 0;
-    for (size_t k = 0; k < cuts->n; k++) {
-        hp_buf_append(out, s + at, cuts->at[k][0] - at);
-        at = cuts->at[k][1];
-    }
-    hp_buf_append(out, s + at, n - at);
 }

@@ -3,17 +3,20 @@
  * Internal to src/admission: a strict JSON validator and the pruning of the
  * members of an AdmissionReview that nothing reads.
  *
- * The apiserver sends every object whole: managedFields, the last-applied
- * annotation and status are often most of the bytes, and json-c would build
- * an object for each of them. The validator checks the whole body once (RFC
- * 8259, the nesting limit, at a few instructions per byte); the pruner then
- * copies the body without those members, and only the copy is handed to
- * json-c. Malformed JSON anywhere, pruned parts included, is still an error.
+ * The apiserver sends every object whole, and json-c allocates hundreds of
+ * bytes per value (an empty object costs about 800): building a tree of the
+ * whole body would make memory follow what a caller sends. The validator
+ * checks the whole body once (RFC 8259, the nesting limit, at a few
+ * instructions per byte) and, in the same pass, copies only what hardpod
+ * reads (hardpod/readset.h) and counts it, so the caller knows what json-c
+ * will cost before it runs. Malformed JSON anywhere, left-out parts
+ * included, is still an error.
  */
 #ifndef HP_ADMISSION_SCAN_H
 #define HP_ADMISSION_SCAN_H
 
 #include "hardpod/buf.h"
+#include "hardpod/readset.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,13 +27,27 @@ struct hp_json_problem {
     const char *what;
 };
 
-/* Most members one scan leaves out; any further ones are kept. */
-#define HP_JSON_MAX_CUTS 64
+/* What a JSON text holds, for the cost of the tree json-c builds of it. */
+struct hp_json_counts {
+    size_t objects, members, key_bytes, arrays, elements, scalars, strings, string_bytes;
+};
 
-/* Byte ranges [at[k][0], at[k][1]) to leave out, in order. */
-struct hp_json_cuts {
-    size_t at[HP_JSON_MAX_CUTS][2];
-    size_t n;
+/* Bytes json-c 0.16 allocates for a tree with these counts, rounded up. */
+size_t hp_json_cost(const struct hp_json_counts *c);
+
+/* The pruning of one body: in, where the copy goes and what is read; out,
+ * what was kept and where the pod specs are. */
+struct hp_json_prune {
+    const struct hp_read_node *root; /* in: the read set (hp_policy_read_set()) */
+    struct hp_buf *out;              /* in: the copy, reset first; never longer than the body */
+    struct hp_json_counts kept;      /* what the copy holds */
+    struct hp_json_counts all;       /* what the body holds */
+    /* Byte ranges in the body of each pod spec candidate (hp_read_mark
+     * HP_MARK_SPEC + k) in request.object (side 0) and request.oldObject
+     * (side 1); the last of duplicate members, as json-c keeps the last. */
+    size_t spec[2][HP_MARK_SPECS][2];
+    bool has_spec[2][HP_MARK_SPECS];
+    bool escaped[2]; /* a member name with an escape was kept whole on that side */
 };
 
 /* Whether s[0..n) is exactly one JSON value (RFC 8259) with only whitespace
@@ -39,16 +56,13 @@ struct hp_json_cuts {
  * inside strings without decoding: the caller has checked UTF-8 already.
  * On false, *p says where and why.
  *
- * With cuts, the same pass also lists what hardpod never reads in an
- * AdmissionReview: in every request.object and request.oldObject, the
- * members "status", "metadata.managedFields" and the annotation
- * "kubectl.kubernetes.io/last-applied-configuration", each with one comma
- * next to it. Keys are matched by their exact bytes, so an escaped spelling
- * is kept (and parsed). The cuts are valid only when the body is. */
-bool hp_json_scan(const char *s, size_t n, int max_depth, struct hp_json_cuts *cuts,
+ * With pr, the same pass writes into pr->out the body with only what
+ * pr->root reads (see hardpod/readset.h): members nothing reads are left out
+ * with one comma next to them; a container of the wrong type is written as
+ * {} or []; env variables nothing reads become null. A member name is
+ * matched by its exact bytes, so an escaped spelling is kept whole (and
+ * parsed). pr's results are valid only when the body is. */
+bool hp_json_scan(const char *s, size_t n, int max_depth, struct hp_json_prune *pr,
                   struct hp_json_problem *p);
-
-/* Writes into out (reset first) s[0..n) without the cut ranges. */
-void hp_json_cut(const char *s, size_t n, const struct hp_json_cuts *cuts, struct hp_buf *out);
 
 #endif
