@@ -26,6 +26,8 @@ enum {
     OPT_SHUTDOWN_DELAY,
     OPT_DRAIN_TIMEOUT,
     OPT_WATCH_INTERVAL,
+    OPT_BODY_TIMEOUT,
+    OPT_MEMORY_BUDGET,
     OPT_LOG_LEVEL,
     OPT_DEV,
 };
@@ -47,6 +49,8 @@ static const struct option long_options[] = {
     {"shutdown-delay", required_argument, NULL, OPT_SHUTDOWN_DELAY},
     {"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
     {"watch-interval", required_argument, NULL, OPT_WATCH_INTERVAL},
+    {"body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT},
+    {"memory-budget", required_argument, NULL, OPT_MEMORY_BUDGET},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"dev", no_argument, NULL, OPT_DEV},
     {"help", no_argument, NULL, 'h'},
@@ -88,6 +92,13 @@ static void print_help(FILE *out)
             "  --drain-timeout SECONDS    then wait this long for running requests (default 20)\n"
             "  --watch-interval SECONDS   how often the certificate and config files are checked\n"
             "                             for changes (default 2; 0 turns the checks off)\n"
+            "  --body-timeout SECONDS     the most a request body may take to arrive, in all\n"
+            "                             (default 10); a slower one is cut\n"
+            "  --memory-budget BYTES      memory for request bodies and their parse trees, all\n"
+            "                             requests together (default 25165824, 24 MiB); a\n"
+            "                             request that does not fit waits, up to its ?timeout=\n"
+            "                             (503 then), and one that never could gets 413. At least\n"
+            "                             twice --max-body-bytes\n"
             "  --log-level LEVEL          debug, info (default), warn or error\n"
             "  -h, --help                 show this help\n\n"
             "routes:\n"
@@ -115,6 +126,8 @@ static const struct limit limits[] = {
     {OPT_SHUTDOWN_DELAY, "--shutdown-delay", 0, 3600},
     {OPT_DRAIN_TIMEOUT, "--drain-timeout", 0, 3600},
     {OPT_WATCH_INTERVAL, "--watch-interval", 0, 3600},
+    {OPT_BODY_TIMEOUT, "--body-timeout", 1, 3600},
+    {OPT_MEMORY_BUDGET, "--memory-budget", 1l << 20, 64l << 30},
 };
 
 static int set_number(struct hp_server_options *o, int opt, const char *arg)
@@ -151,6 +164,12 @@ static int set_number(struct hp_server_options *o, int opt, const char *arg)
             break;
         case OPT_DRAIN_TIMEOUT:
             o->drain_timeout = (unsigned)v;
+            break;
+        case OPT_BODY_TIMEOUT:
+            o->body_timeout = (unsigned)v;
+            break;
+        case OPT_MEMORY_BUDGET:
+            o->memory_budget = (size_t)v;
             break;
         default:
             o->watch_interval = (unsigned)v;
@@ -248,6 +267,12 @@ int hp_cmd_serve(int argc, char **argv)
     if (!o.dev && (o.tls_cert == NULL || o.tls_key == NULL)) {
         return hp_cmd_usage_error(
             "serve", "--tls-cert and --tls-key are required (or --dev to try it locally)");
+    }
+    if (o.memory_budget / 2 < o.max_body_bytes) {
+        return hp_cmd_usage_error("serve",
+                                  "--memory-budget (%zu) must be at least twice --max-body-bytes "
+                                  "(%zu): a body and its reduced copy are held at once",
+                                  o.memory_budget, o.max_body_bytes);
     }
     if (o.dev && !listen_set) {
         o.listen = "127.0.0.1:8443"; /* throw-away certificates: loopback only */

@@ -55,6 +55,9 @@ struct hp_admission {
 
 void hp_admission_init(struct hp_admission *a);
 void hp_admission_cleanup(struct hp_admission *a);
+/* Frees the last request's tree and findings now rather than at the next
+ * request (a result borrowed from them is invalid afterwards). */
+void hp_admission_clear(struct hp_admission *a);
 
 /* Checks body[0..len) (UTF-8, RFC 8259 JSON, depth, no escaped NUL) and
  * writes into b the part of it that hardpod reads, with its parse cost. Uses

@@ -23,6 +23,11 @@ void hp_buf_init(struct hp_buf *b, size_t max);
 void hp_buf_cleanup(struct hp_buf *b);
 /* Empties the buffer, keeping its storage. */
 void hp_buf_reset(struct hp_buf *b);
+/* Makes room for n more bytes at once, allocating exactly that much when the
+ * buffer must grow (appends double it). false when the cap would be exceeded. */
+bool hp_buf_reserve(struct hp_buf *b, size_t n);
+/* Gives back the storage beyond len. */
+void hp_buf_shrink(struct hp_buf *b);
 /* Appends n bytes. Returns false (and sets overflow) when the cap would be exceeded. */
 bool hp_buf_append(struct hp_buf *b, const void *p, size_t n);
 bool hp_buf_puts(struct hp_buf *b, const char *s);

@@ -76,6 +76,11 @@ void hp_metrics_config_reload(bool ok);
 void hp_metrics_cert_expiry(int64_t not_after);
 void hp_metrics_cert_reload(bool ok);
 void hp_metrics_connection_refused(void);
+/* The memory budget and what is charged to it now (gauges; the peak is kept). */
+void hp_metrics_memory(size_t budget, size_t in_use);
+void hp_metrics_memory_wait(void);
+/* A request answered for lack of memory: waited (too long) or could never fit. */
+void hp_metrics_memory_rejected(bool waited);
 
 /* Renders the Prometheus text exposition format (version 0.0.4) into out
  * (appended; out's cap applies). Labelled counters show only label sets seen

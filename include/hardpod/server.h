@@ -39,6 +39,8 @@ struct hp_server_options {
     unsigned shutdown_delay; /* seconds to keep serving after SIGTERM with /readyz 503; default 5 */
     unsigned drain_timeout;  /* seconds to wait for running requests after that; default 20 */
     unsigned watch_interval; /* seconds between checks of cert and config files; default 2 */
+    unsigned body_timeout;   /* seconds a request body may take in all; default 10 */
+    size_t memory_budget;    /* bytes for request bodies and parse trees; default 24 MiB */
     enum hp_log_level log_level;
     bool dev; /* make a throw-away CA and localhost certificate */
 };

@@ -32,6 +32,13 @@ void hp_admission_init(struct hp_admission *a)
     hp_admission_body_init(&a->body);
 }
 
+void hp_admission_clear(struct hp_admission *a)
+{
+    json_object_put(a->root);
+    a->root = NULL;
+    hp_findings_reset(&a->findings);
+}
+
 void hp_admission_cleanup(struct hp_admission *a)
 {
     json_object_put(a->root);
@@ -184,6 +191,9 @@ enum hp_err hp_admission_prepare(struct hp_admission *a, const char *body, size_
     }
     struct hp_json_problem problem;
     struct hp_json_prune pr = {.root = hp_policy_read_set(), .out = &b->text};
+    /* The copy is never longer than the body: one allocation, charged as
+     * such by the server. */
+    hp_buf_reserve(&b->text, len);
     if (!hp_json_scan(body, len, HP_ADMISSION_MAX_DEPTH, &pr, &problem)) {
         hp_buf_reset(&b->text);
         /* Where json-c finds a fault too, describe it in json-c's words;

@@ -48,6 +48,11 @@ struct hp_obs_registry {
     atomic_uint_fast64_t cert_reloads[HP_OBS_N_RESULTS];
     atomic_uint_fast64_t connections_refused;
     atomic_int_least64_t cert_not_after;
+    atomic_uint_fast64_t memory_budget;      /* bytes */
+    atomic_uint_fast64_t memory_in_use;      /* bytes charged now */
+    atomic_uint_fast64_t memory_peak;        /* most bytes charged at once */
+    atomic_uint_fast64_t memory_waits;       /* requests that waited for memory */
+    atomic_uint_fast64_t memory_rejected[2]; /* [0] could never fit, [1] waited too long */
 
     char version[HP_OBS_VERSION_MAX]; /* set by hp_metrics_init only */
 };

@@ -69,6 +69,11 @@ void hp_metrics_init(const char *version)
     zero(r->config_reloads, HP_OBS_N_RESULTS);
     zero(r->cert_reloads, HP_OBS_N_RESULTS);
     zero(&r->connections_refused, 1);
+    zero(&r->memory_budget, 1);
+    zero(&r->memory_in_use, 1);
+    zero(&r->memory_peak, 1);
+    zero(&r->memory_waits, 1);
+    zero(r->memory_rejected, 2);
     atomic_store_explicit(&r->cert_not_after, 0, memory_order_relaxed);
 
     memset(r->version, 0, sizeof(r->version));
@@ -243,4 +248,26 @@ void hp_metrics_cert_reload(bool ok)
 void hp_metrics_connection_refused(void)
 {
     inc(&hp_obs_registry.connections_refused);
+}
+
+void hp_metrics_memory(size_t budget, size_t in_use)
+{
+    struct hp_obs_registry *r = &hp_obs_registry;
+    atomic_store_explicit(&r->memory_budget, budget, memory_order_relaxed);
+    atomic_store_explicit(&r->memory_in_use, in_use, memory_order_relaxed);
+    uint_fast64_t peak = atomic_load_explicit(&r->memory_peak, memory_order_relaxed);
+    while (in_use > peak &&
+           !atomic_compare_exchange_weak_explicit(&r->memory_peak, &peak, in_use,
+                                                  memory_order_relaxed, memory_order_relaxed)) {
+    }
+}
+
+void hp_metrics_memory_wait(void)
+{
+    inc(&hp_obs_registry.memory_waits);
+}
+
+void hp_metrics_memory_rejected(bool waited)
+{
+    inc(&hp_obs_registry.memory_rejected[waited ? 1 : 0]);
 }

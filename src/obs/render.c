@@ -168,6 +168,25 @@ static void render_hardpod(struct hp_buf *out)
            "Connections refused because the connection limit was reached.");
     sample_u64(out, "hardpod_connections_refused_total", get(&r->connections_refused));
 
+    header(out, "hardpod_memory_budget_bytes", "gauge",
+           "The memory budget for request bodies and their parse trees (--memory-budget).");
+    sample_u64(out, "hardpod_memory_budget_bytes", get(&r->memory_budget));
+    header(out, "hardpod_memory_in_use_bytes", "gauge",
+           "Bytes of the memory budget charged to requests now.");
+    sample_u64(out, "hardpod_memory_in_use_bytes", get(&r->memory_in_use));
+    header(out, "hardpod_memory_in_use_peak_bytes", "gauge",
+           "The most bytes of the memory budget charged at once since start.");
+    sample_u64(out, "hardpod_memory_in_use_peak_bytes", get(&r->memory_peak));
+    header(out, "hardpod_memory_waits_total", "counter",
+           "Admission requests that waited for memory budget.");
+    sample_u64(out, "hardpod_memory_waits_total", get(&r->memory_waits));
+    header(out, "hardpod_memory_rejected_total", "counter",
+           "Admission requests answered with an error for lack of memory budget, by reason.");
+    hp_buf_printf(out, "hardpod_memory_rejected_total{reason=\"too_large\"} %" PRIuFAST64 "\n",
+                  get(&r->memory_rejected[0]));
+    hp_buf_printf(out, "hardpod_memory_rejected_total{reason=\"timeout\"} %" PRIuFAST64 "\n",
+                  get(&r->memory_rejected[1]));
+
     header(out, "hardpod_build_info", "gauge", "Build information; the value is always 1.");
     hp_buf_puts(out, "hardpod_build_info{version=");
     put_label_value(out, r->version[0] != '\0' ? r->version : "unknown");

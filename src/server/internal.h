@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 /* A loaded config shared by requests: each request holds a reference, so a
  * reload never frees a config that a request still reads. */
@@ -51,6 +52,42 @@ void hp_srv_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
  * first request yet from an idle keep-alive one. */
 void hp_srv_connection(void *cls, struct MHD_Connection *conn, void **socket_cls,
                        enum MHD_ConnectionNotificationCode toe);
+
+/* ---- the memory budget (budget.c) ---------------------------------------------- */
+
+/* A request that held this much memory gives the freed pages back to the
+ * kernel when it completes (malloc_trim). */
+#define HP_SRV_TRIM_BYTES (1u << 20)
+
+enum hp_wait_state { HP_WAIT_QUEUED, HP_WAIT_GRANTED, HP_WAIT_EXPIRED };
+
+/* A request waiting for memory, owned by the request; linked into the
+ * budget's queue from hp_srv_budget_wait until the budget thread resumes
+ * its connection with the state GRANTED (need is charged to it) or EXPIRED
+ * (nothing is). */
+struct hp_srv_waiter {
+    struct MHD_Connection *conn;
+    size_t need;              /* bytes to charge */
+    size_t held;              /* bytes the request holds while it waits */
+    struct timespec deadline; /* CLOCK_MONOTONIC */
+    _Atomic int state;        /* enum hp_wait_state */
+    struct hp_srv_waiter *next;
+};
+
+enum hp_err hp_srv_budget_start(size_t total, struct hp_error *err);
+/* Expires every waiter and every later one (they are answered at once), and
+ * returns when none is queued or being resumed: before the drain's wait. */
+void hp_srv_budget_close(void);
+/* After the daemon has stopped: ends the budget thread. */
+void hp_srv_budget_stop(void);
+size_t hp_srv_budget_total(void);
+/* Charges n bytes if they fit now and nobody waits. */
+bool hp_srv_budget_take(size_t n);
+/* Gives n charged bytes back. */
+void hp_srv_budget_put(size_t n);
+/* From the access handler: suspends w->conn and queues w. false: the budget
+ * is closed and nothing was queued or suspended (w->state is EXPIRED). */
+bool hp_srv_budget_wait(struct hp_srv_waiter *w);
 
 /* Frees the calling thread's admission state (thread exit). */
 void hp_srv_thread_state_key_init(void);

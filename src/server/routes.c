@@ -12,6 +12,7 @@
 #include "hardpod/obs.h"
 #include "internal.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,9 +34,20 @@ struct request {
     struct hp_buf body;
     size_t discarded; /* bytes dropped after the body went over the limit */
     bool too_large;
-    bool responded; /* a response was queued before the body ended */
-    bool counted;   /* counted in hp_srv.inflight */
+    bool over_budget; /* a body without Content-Length outgrew the memory budget */
+    bool responded;   /* a response was queued before the body ended */
+    bool counted;     /* counted in hp_srv.inflight */
+    bool timed_out;   /* the body took longer than --body-timeout: logged once */
     struct timespec start;
+    struct timespec body_start; /* when the body may start arriving (after any wait) */
+    size_t declared;            /* Content-Length; 0 when the body is chunked */
+    /* The memory budget: what this request holds, and its place in the
+     * queue while it waits (before its body, or before its parse). */
+    size_t charged;
+    bool waiting;
+    bool parse_wait; /* waiting with the body prepared, for its parse */
+    struct hp_srv_waiter wait;
+    struct hp_admission_body prepared;
 };
 
 static pthread_key_t thread_key;
@@ -235,22 +247,126 @@ static void count_review(const struct hp_admission_result *res, double secs)
     }
 }
 
-static enum MHD_Result review(struct MHD_Connection *conn, struct request *rq)
+/* Seconds in a Go duration as the API server writes ?timeout= ("5s",
+ * "1m30s", "500ms"); 0 when it is not one. */
+static double go_duration(const char *s)
 {
-    if (rq->too_large) {
-        char msg[128];
-        snprintf(msg, sizeof(msg), "request body exceeds the limit of %zu bytes",
-                 hp_srv.opts->max_body_bytes);
-        return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL, true);
+    double total = 0;
+    if (s == NULL || *s == '\0') {
+        return 0;
     }
+    while (*s != '\0') {
+        char *end;
+        double v = strtod(s, &end);
+        if (end == s || v < 0) {
+            return 0;
+        }
+        s = end;
+        static const struct {
+            const char *unit;
+            double seconds;
+        } units[] = {{"ms", 1e-3}, {"us", 1e-6}, {"\xc2\xb5s", 1e-6}, {"ns", 1e-9}, {"h", 3600},
+                     {"m", 60},    {"s", 1}};
+        size_t k = 0;
+        for (; k < sizeof(units) / sizeof(units[0]); k++) {
+            size_t n = strlen(units[k].unit);
+            if (strncmp(s, units[k].unit, n) == 0) {
+                total += v * units[k].seconds;
+                s += n;
+                break;
+            }
+        }
+        if (k == sizeof(units) / sizeof(units[0])) {
+            return 0;
+        }
+    }
+    return total;
+}
+
+/* How long a request may wait for memory: until shortly before the caller
+ * gives up (the API server's ?timeout=, 10 s when absent, at most 30 s), so
+ * that it reads hardpod's answer rather than its own timeout. */
+static struct timespec wait_deadline(struct MHD_Connection *conn, const struct request *rq)
+{
+    double t = go_duration(MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "timeout"));
+    if (t <= 0) {
+        t = 10;
+    }
+    if (t > 30) {
+        t = 30;
+    }
+    t -= t / 10 < 0.5 ? t / 10 : 0.5;
+    struct timespec d = rq->start;
+    d.tv_sec += (time_t)t;
+    d.tv_nsec += (long)((t - (double)(time_t)t) * 1e9);
+    if (d.tv_nsec >= 1000000000L) {
+        d.tv_sec++;
+        d.tv_nsec -= 1000000000L;
+    }
+    return d;
+}
+
+/* Answers a request that cannot have the memory it needs: it never could
+ * (413), or it waited until its deadline (503). */
+static enum MHD_Result no_memory(struct MHD_Connection *conn, struct request *rq, size_t need,
+                                 bool waited)
+{
+    char msg[320];
+    if (waited) {
+        snprintf(msg, sizeof(msg),
+                 "hardpod is busy: this request needs %zu bytes of memory and waited %.1f s for "
+                 "them within the memory budget of %zu bytes (--memory-budget); retry later",
+                 need, seconds_since(&rq->start), hp_srv_budget_total());
+    } else {
+        snprintf(msg, sizeof(msg),
+                 "request too large: reading it needs %zu bytes of memory, more than the whole "
+                 "memory budget of %zu bytes (--memory-budget)",
+                 need, hp_srv_budget_total());
+    }
+    hp_metrics_memory_rejected(waited);
+    rq->responded = true;
+    return send_error(conn, waited ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_CONTENT_TOO_LARGE, msg,
+                      NULL, true);
+}
+
+/* Charges need bytes to rq, waiting for them (suspended) when they do not
+ * fit now. Returns true when rq now holds them; false when it waits (the
+ * budget thread resumes it) or when it was answered. *ret is the result for
+ * libmicrohttpd in both false cases. */
+static bool charge(struct MHD_Connection *conn, struct request *rq, size_t need, bool parse,
+                   enum MHD_Result *ret)
+{
+    *ret = MHD_YES;
+    if (need > hp_srv_budget_total() || rq->charged > hp_srv_budget_total() - need) {
+        *ret = no_memory(conn, rq, rq->charged + need, false);
+        return false;
+    }
+    if (hp_srv_budget_take(need)) {
+        rq->charged += need;
+        return true;
+    }
+    rq->wait = (struct hp_srv_waiter){
+        .conn = conn, .need = need, .held = rq->charged, .deadline = wait_deadline(conn, rq)};
+    rq->parse_wait = parse;
+    if (hp_srv_budget_wait(&rq->wait)) {
+        rq->waiting = true;
+        return false;
+    }
+    *ret = no_memory(conn, rq, rq->charged + need, true);
+    return false;
+}
+
+/* Parses the prepared body and answers. */
+static enum MHD_Result decide_prepared(struct MHD_Connection *conn, struct request *rq)
+{
     struct hp_srv_config *cfg = hp_srv_config_get();
     struct hp_admission_ctx ctx = {&cfg->config, cfg->profile, (int64_t)time(NULL)};
     struct hp_admission_result res;
     struct hp_buf out;
     struct hp_error err;
     hp_buf_init(&out, 0);
-    enum hp_err rc = hp_admission_handle(thread_admission(), &ctx, rq->body.data, rq->body.len,
-                                         &res, &out, &err);
+    struct hp_admission *a = thread_admission();
+    enum hp_err rc = hp_admission_handle_body(a, &ctx, &rq->prepared, &res, &out, &err);
     enum MHD_Result ret;
     if (rc != HP_OK) {
         hp_buf_cleanup(&out);
@@ -261,8 +377,51 @@ static enum MHD_Result review(struct MHD_Connection *conn, struct request *rq)
         log_review(&res, secs);
         ret = send_buf(conn, MHD_HTTP_OK, &out, NULL);
     }
+    /* The tree is charged to this request: free it with the request, not
+     * at the thread's next one. */
+    hp_admission_clear(a);
+    hp_admission_body_cleanup(&rq->prepared);
     hp_srv_config_put(cfg);
     return ret;
+}
+
+static enum MHD_Result review(struct MHD_Connection *conn, struct request *rq)
+{
+    if (rq->too_large) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "request body exceeds the limit of %zu bytes",
+                 hp_srv.opts->max_body_bytes);
+        return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL, true);
+    }
+    if (rq->over_budget) {
+        return no_memory(conn, rq, 2 * (rq->body.len + rq->discarded), false);
+    }
+    struct hp_error err;
+    hp_admission_body_init(&rq->prepared);
+    enum hp_err rc =
+        hp_admission_prepare(thread_admission(), rq->body.data, rq->body.len, &rq->prepared, &err);
+    hp_buf_cleanup(&rq->body);
+    if (rc != HP_OK) {
+        hp_admission_body_cleanup(&rq->prepared);
+        return send_error(conn, MHD_HTTP_BAD_REQUEST, err.msg, NULL, true);
+    }
+    /* The body is gone: the request now holds its reduced copy and needs
+     * the tree json-c will build of it. */
+    hp_buf_shrink(&rq->prepared.text);
+    size_t keep = rq->prepared.text.cap + rq->prepared.cost;
+    if (keep <= rq->charged) {
+        hp_srv_budget_put(rq->charged - keep);
+        rq->charged = keep;
+    } else {
+        enum MHD_Result ret;
+        if (!charge(conn, rq, keep - rq->charged, true, &ret)) {
+            if (!rq->waiting) {
+                hp_admission_body_cleanup(&rq->prepared);
+            }
+            return ret;
+        }
+    }
+    return decide_prepared(conn, rq);
 }
 
 /* Per-connection state of a TLS connection, from its start to its close. */
@@ -331,6 +490,41 @@ static enum MHD_Result start(struct MHD_Connection *conn, const char *url, const
         rq->responded = true;
         return review(conn, rq);
     }
+    clock_gettime(CLOCK_MONOTONIC, &rq->body_start);
+    if (cl == NULL) {
+        return MHD_YES; /* chunked: charged as it arrives */
+    }
+    /* The body, and its reduced copy (never longer), are charged before a
+     * byte of them is read. */
+    rq->declared = (size_t)strtoull(cl, NULL, 10);
+    enum MHD_Result ret;
+    if (!charge(conn, rq, 2 * rq->declared, false, &ret)) {
+        return ret;
+    }
+    hp_buf_reserve(&rq->body, rq->declared);
+    return MHD_YES;
+}
+
+/* The budget thread resumed a waiting request. */
+static enum MHD_Result resumed(struct MHD_Connection *conn, struct request *rq, bool *go_on)
+{
+    rq->waiting = false;
+    *go_on = false;
+    if (atomic_load(&rq->wait.state) != HP_WAIT_GRANTED) {
+        /* answered at the end of its body, which must still come in time */
+        clock_gettime(CLOCK_MONOTONIC, &rq->body_start);
+        if (rq->parse_wait) {
+            hp_admission_body_cleanup(&rq->prepared);
+        }
+        return no_memory(conn, rq, rq->charged + rq->wait.need, true);
+    }
+    rq->charged += rq->wait.need;
+    if (rq->parse_wait) {
+        return decide_prepared(conn, rq);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &rq->body_start);
+    hp_buf_reserve(&rq->body, rq->declared);
+    *go_on = true;
     return MHD_YES;
 }
 
@@ -351,10 +545,41 @@ enum MHD_Result hp_srv_handle(void *cls, struct MHD_Connection *conn, const char
     if (rq == NULL || !rq->started) {
         return start(conn, url, method, cls != NULL, req_cls);
     }
+    if (rq->waiting) {
+        bool go_on;
+        enum MHD_Result ret = resumed(conn, rq, &go_on);
+        if (!go_on) {
+            return ret;
+        }
+    }
     if (*upload_size > 0) {
         size_t n = *upload_size;
         *upload_size = 0;
-        if (rq->too_large || rq->responded) {
+        if (seconds_since(&rq->body_start) > hp_srv.opts->body_timeout) {
+            /* A body that trickles in holds its memory: it gets a total
+             * time, not only a silence timeout. libmicrohttpd cannot
+             * answer in the middle of a body, so the connection closes. */
+            if (!rq->timed_out) {
+                rq->timed_out = true;
+                hp_log(HP_LOG_INFO, "request body too slow: connection closed",
+                       (struct hp_log_field[]){
+                           HP_LOG_I("bodyTimeoutSeconds", hp_srv.opts->body_timeout),
+                           HP_LOG_I("bytesReceived", (int64_t)rq->body.len)},
+                       2);
+            }
+            return MHD_NO;
+        }
+        if (!rq->responded && rq->declared == 0 && !rq->over_budget && !rq->too_large) {
+            /* chunked: charged as it arrives, never waited for */
+            if (hp_srv_budget_take(2 * n)) {
+                rq->charged += 2 * n;
+            } else {
+                rq->over_budget = true;
+                rq->discarded = rq->body.len + n;
+                hp_buf_cleanup(&rq->body);
+            }
+        }
+        if (rq->too_large || rq->responded || rq->over_budget) {
             /* libmicrohttpd cannot answer in the middle of a body: drop the
              * rest and answer 413 at its end, but close a connection that
              * keeps streaming far past the limit. */
@@ -370,6 +595,9 @@ enum MHD_Result hp_srv_handle(void *cls, struct MHD_Connection *conn, const char
     }
     if (rq->responded) {
         return MHD_YES;
+    }
+    if (rq->declared != 0 && !rq->too_large && rq->body.len < rq->declared) {
+        return MHD_YES; /* the call after a resume: the body has not arrived yet */
     }
     rq->responded = true;
     if (rq->route == ROUTE_VALIDATE) {
@@ -389,8 +617,16 @@ void hp_srv_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (rq->counted) {
         atomic_fetch_sub(&hp_srv.inflight, 1);
     }
+    size_t big = rq->charged;
     hp_buf_cleanup(&rq->body);
+    hp_admission_body_cleanup(&rq->prepared);
+    hp_srv_budget_put(rq->charged);
     free(rq);
+    if (big >= HP_SRV_TRIM_BYTES) {
+        /* Give the freed pages of a large request back to the kernel, so
+         * that RSS returns to near idle (glibc keeps them otherwise). */
+        malloc_trim(0);
+    }
     *req_cls = NULL;
     /* Between requests a keep-alive connection may idle for longer. */
     MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, hp_srv.opts->idle_timeout);

@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +45,8 @@ void hp_server_options_init(struct hp_server_options *o)
     o->shutdown_delay = 5;
     o->drain_timeout = 20;
     o->watch_interval = 2;
+    o->body_timeout = 10;
+    o->memory_budget = 24u << 20;
     o->log_level = HP_LOG_INFO;
 }
 
@@ -176,7 +179,7 @@ static struct MHD_Daemon *start_daemon(const struct hp_server_options *o, const 
             hp_error_set(err, HP_ERR_IO, "cannot listen on %s: %s", listen, lerr.msg);
             return NULL;
         }
-        flags |= MHD_USE_TLS | MHD_USE_NO_LISTEN_SOCKET;
+        flags |= MHD_USE_TLS | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME;
     }
     unsigned int threads = o->threads ? o->threads : (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
     /* Function pointers travel through the option array's void * slot. */
@@ -454,6 +457,11 @@ static void drain(const struct hp_server_options *o, const sigset_t *set, struct
         }
         nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
     }
+    /* Requests still waiting for memory are answered now (503), not cut. */
+    hp_srv_budget_close();
+    for (unsigned ms = 0; ms < 1000 && atomic_load(&hp_srv.inflight) > 0; ms += 10) {
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
     int left = atomic_load(&hp_srv.inflight);
     MHD_stop_daemon(d);
     if (plain != NULL) {
@@ -513,6 +521,17 @@ int hp_server_run(const struct hp_server_options *o)
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Memory goes back after a large request: buffers of 256 KiB and more
+     * are mapped on their own and unmapped when freed (a fixed threshold,
+     * not glibc's sliding one, which would rise to the largest body seen),
+     * and two arenas stop every server thread from keeping a heap of its
+     * own (docs/performance.md has the measurements). */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+    mallopt(M_ARENA_MAX, 2);
+    if (hp_srv_budget_start(opts.memory_budget, &err) != HP_OK) {
+        goto fail;
+    }
 
     if ((d = start_daemon(&opts, opts.listen, &listener, &err)) == NULL) {
         goto fail;
@@ -572,8 +591,10 @@ out:
         MHD_stop_daemon(plain);
     }
     if (d != NULL) {
+        hp_srv_budget_close();
         MHD_stop_daemon(d);
     }
+    hp_srv_budget_stop();
     hp_certs_cleanup();
     pthread_mutex_lock(&config_lock);
     struct hp_srv_config *last = current_config;

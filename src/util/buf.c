@@ -54,6 +54,29 @@ static bool reserve(struct hp_buf *b, size_t n)
     return true;
 }
 
+bool hp_buf_reserve(struct hp_buf *b, size_t n)
+{
+    if (b->max != 0 && (n > b->max || b->len > b->max - n)) {
+        b->overflow = true;
+        return false;
+    }
+    size_t need = b->len + n + 1;
+    if (need > b->cap) {
+        b->data = hp_xrealloc(b->data, need);
+        b->cap = need;
+        b->data[b->len] = '\0';
+    }
+    return true;
+}
+
+void hp_buf_shrink(struct hp_buf *b)
+{
+    if (b->data != NULL && b->cap > b->len + 1) {
+        b->data = hp_xrealloc(b->data, b->len + 1);
+        b->cap = b->len + 1;
+    }
+}
+
 bool hp_buf_append(struct hp_buf *b, const void *p, size_t n)
 {
     if (!reserve(b, n)) {
