@@ -41,6 +41,13 @@ static bool is_token(const char *s, size_t n)
     return true;
 }
 
+/* Whether name is prefix followed by more characters (case-insensitive). */
+static bool extends(const char *name, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strncasecmp(name, prefix, n) == 0 && name[n] != '\0';
+}
+
 static bool is_ows(char c)
 {
     return c == ' ' || c == '\t';
@@ -90,6 +97,13 @@ void hp_srv_framing_field(struct hp_srv_framing *f, const char *name, const char
         /* libmicrohttpd keeps "Content-Length " (space before the colon) as
          * a field of that name, so the body length would silently be 0. */
         f->bad_name = true;
+        return;
+    }
+    /* libmicrohttpd appends a continuation line (obsolete line folding) to
+     * the field's name, not its value: "Content-Length: 2" then " 0" becomes
+     * a field "Content-Length0" that nothing reads as a length. */
+    if (extends(name, "Content-Length") || extends(name, "Transfer-Encoding")) {
+        f->folded = true;
         return;
     }
     if (strcasecmp(name, "Host") == 0) {
@@ -157,6 +171,12 @@ unsigned hp_srv_framing_verdict(const struct hp_srv_framing *f, char *msg, size_
         snprintf(msg, cap,
                  "a header field name is not a token: it has a space, a control "
                  "character or a separator (RFC 9112 section 5.1)");
+        return 400;
+    }
+    if (f->folded) {
+        snprintf(msg, cap,
+                 "a Content-Length or Transfer-Encoding field is continued on the next "
+                 "line (obsolete line folding, RFC 9112 section 5.2)");
         return 400;
     }
     if (f->hosts == 0 && !f->http10) {

@@ -20,6 +20,7 @@
 struct hp_srv_framing {
     bool http10;         /* the request is HTTP/1.0 (no Host needed, no Transfer-Encoding) */
     bool bad_name;       /* a field name that is not an RFC 9110 token */
+    bool folded;         /* a name that goes on after Content-Length or Transfer-Encoding */
     unsigned hosts;      /* Host fields */
     unsigned lengths;    /* Content-Length fields */
     const char *length;  /* the first Content-Length value (borrowed) */

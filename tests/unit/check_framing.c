@@ -131,6 +131,21 @@ static const struct head heads[] = {
      {{"Host", "h"}, {"X-\xc3\xa9", "1"}},
      400,
      "a header field name is not a token"},
+    {"Content-Length folded onto the next line",
+     false,
+     {{"Host", "h"}, {"Content-Length0", "2"}},
+     400,
+     "a Content-Length or Transfer-Encoding field is continued on the next line"},
+    {"Transfer-Encoding folded onto the next line",
+     false,
+     {{"Host", "h"}, {"transfer-encodinggzip", "chunked"}},
+     400,
+     "a Content-Length or Transfer-Encoding field is continued on the next line"},
+    {"Content-Type is not a folded Content-Length",
+     false,
+     {{"Host", "h"}, {"Content-Type", "application/json"}, {"Content-Length", "2"}},
+     0,
+     NULL},
 };
 
 START_TEST(test_framing_heads)
