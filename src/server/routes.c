@@ -10,6 +10,7 @@
 #include "hardpod/admission.h"
 #include "hardpod/buf.h"
 #include "hardpod/obs.h"
+#include "framing.h"
 #include "internal.h"
 
 #include <malloc.h>
@@ -38,6 +39,7 @@ struct request {
     bool responded;   /* a response was queued before the body ended */
     bool counted;     /* counted in hp_srv.inflight */
     bool timed_out;   /* the body took longer than --body-timeout: logged once */
+    bool target_ok;   /* the raw request target has no space or control character */
     struct timespec start;
     struct timespec body_start; /* when the body may start arriving (after any wait) */
     size_t declared;            /* Content-Length; 0 when the body is chunked */
@@ -440,6 +442,7 @@ void *hp_srv_request_line(void *cls, const char *uri, struct MHD_Connection *con
         atomic_fetch_add(&hp_srv.used, 1);
     }
     struct request *rq = hp_xcalloc(1, sizeof(*rq));
+    rq->target_ok = hp_srv_framing_target_ok(uri);
     clock_gettime(CLOCK_MONOTONIC, &rq->start);
     hp_buf_init(&rq->body, hp_srv.opts->max_body_bytes);
     atomic_fetch_add(&hp_srv.inflight, 1);
@@ -447,9 +450,9 @@ void *hp_srv_request_line(void *cls, const char *uri, struct MHD_Connection *con
     return rq;
 }
 
-/* First call for a request: route, method, content type and declared size. */
+/* First call for a request: framing, route, method, content type and declared size. */
 static enum MHD_Result start(struct MHD_Connection *conn, const char *url, const char *method,
-                             bool plain, void **req_cls)
+                             const char *version, bool plain, void **req_cls)
 {
     struct request *rq = *req_cls;
     if (rq == NULL) {
@@ -459,6 +462,12 @@ static enum MHD_Result start(struct MHD_Connection *conn, const char *url, const
     rq->started = true;
     rq->route = route_of(url, plain);
     MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, hp_srv.opts->request_timeout);
+    char why[160];
+    unsigned bad = hp_srv_framing_check(conn, version, rq->target_ok, why, sizeof(why));
+    if (bad != 0) {
+        rq->responded = true;
+        return hp_srv_framing_reject(conn, bad, why, rq->route == ROUTE_VALIDATE);
+    }
     if (rq->route == ROUTE_NOT_FOUND) {
         rq->responded = true;
         return send_error(conn, MHD_HTTP_NOT_FOUND,
@@ -540,10 +549,9 @@ enum MHD_Result hp_srv_handle(void *cls, struct MHD_Connection *conn, const char
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **req_cls)
 {
-    (void)version;
     struct request *rq = *req_cls;
     if (rq == NULL || !rq->started) {
-        return start(conn, url, method, cls != NULL, req_cls);
+        return start(conn, url, method, version, cls != NULL, req_cls);
     }
     if (rq->waiting) {
         bool go_on;
