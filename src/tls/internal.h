@@ -2,8 +2,9 @@
 /*
  * Internal to src/tls: capped file reads, atomic file writes, OpenSSL error
  * reasons, the parse-and-check step shared by hp_tls_pair_load and the CA
- * reuse path of hp_tls_generate, and the walk over a file of certificates.
- * Nothing here keeps state between calls.
+ * reuse path of hp_tls_generate, and the walk over a file of certificates
+ * shared by the caBundle and the client CA. Nothing here keeps state between
+ * calls.
  */
 #ifndef HP_TLS_INTERNAL_H
 #define HP_TLS_INTERNAL_H
@@ -108,11 +109,11 @@ enum hp_err hp_tls_read_leaf(const char *path, const char *pem, size_t len, X509
 
 /* Walks every PEM block of data (read from path): each must be a valid
  * certificate and there must be at least one, so a private key never slips
- * into a caBundle. For each certificate, in order, fn (when not NULL) is
- * called with ctx, the certificate (borrowed for the call) and its position
- * from 1; an error from fn stops the walk and is returned. Messages name
- * path, and holder says what the file is ("... is not a valid certificate; a
- * caBundle holds certificates only"). */
+ * into a caBundle or a trust list. For each certificate, in order, fn (when
+ * not NULL) is called with ctx, the certificate (borrowed for the call) and
+ * its position from 1; an error from fn stops the walk and is returned.
+ * Messages name path, and holder says what the file is ("... is not a valid
+ * certificate; a caBundle holds certificates only"). */
 enum hp_err hp_tls_each_cert(const char *path, const char *data, size_t len, const char *holder,
                              enum hp_err (*fn)(void *ctx, X509 *cert, int index,
                                                struct hp_error *err),
