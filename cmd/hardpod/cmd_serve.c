@@ -15,6 +15,7 @@ enum {
     OPT_TLS_CERT,
     OPT_TLS_KEY,
     OPT_TLS_PRIORITIES,
+    OPT_CLIENT_CA,
     OPT_CONFIG,
     OPT_PROFILE,
     OPT_MODE,
@@ -38,6 +39,7 @@ static const struct option long_options[] = {
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"tls-priorities", required_argument, NULL, OPT_TLS_PRIORITIES},
+    {"client-ca", required_argument, NULL, OPT_CLIENT_CA},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"profile", required_argument, NULL, OPT_PROFILE},
     {"mode", required_argument, NULL, OPT_MODE},
@@ -70,6 +72,10 @@ static void print_help(FILE *out)
             "  --tls-key FILE             its private key, PEM\n"
             "  --tls-priorities STRING    GnuTLS priority string (default: TLS 1.2 and 1.3,\n"
             "                             ECDHE with AEAD ciphers only)\n"
+            "  --client-ca FILE           CA certificates (PEM): only clients with a certificate\n"
+            "                             they issued complete the TLS handshake (default: any\n"
+            "                             client); reloaded when the file changes. The kubelet's\n"
+            "                             HTTPS probes then fail: probe --metrics-listen instead\n"
             "  --dev                      make a throw-away CA and a certificate for localhost,\n"
             "                             127.0.0.1 and ::1, and print a curl command to try\n"
             "  --config FILE              policy file (YAML or JSON); reloaded on SIGHUP and\n"
@@ -90,8 +96,8 @@ static void print_help(FILE *out)
             "  --shutdown-delay SECONDS   after SIGTERM, keep serving with /readyz failing so\n"
             "                             endpoints drop the pod (default 5)\n"
             "  --drain-timeout SECONDS    then wait this long for running requests (default 20)\n"
-            "  --watch-interval SECONDS   how often the certificate and config files are checked\n"
-            "                             for changes (default 2; 0 turns the checks off)\n"
+            "  --watch-interval SECONDS   how often the certificate, client CA and config files\n"
+            "                             are checked for changes (default 2; 0: never)\n"
             "  --body-timeout SECONDS     the most a request body may take to arrive, in all\n"
             "                             (default 10); a slower one is cut\n"
             "  --memory-budget BYTES      memory for request bodies and their parse trees, all\n"
@@ -106,8 +112,8 @@ static void print_help(FILE *out)
             "  GET  /healthz    200 while the process runs\n"
             "  GET  /readyz     200 when certificate and policy are loaded and not draining\n"
             "  GET  /metrics    Prometheus text format\n\n"
-            "signals: SIGHUP reloads the config and certificate; SIGTERM and SIGINT drain\n"
-            "and exit 0.\n"
+            "signals: SIGHUP reloads the config, the certificate and the client CA; SIGTERM\n"
+            "and SIGINT drain and exit 0.\n"
             "exit status: 0 after a clean shutdown, 2 when it cannot start.\n");
 }
 
@@ -214,6 +220,9 @@ int hp_cmd_serve(int argc, char **argv)
             break;
         case OPT_TLS_PRIORITIES:
             o.tls_priorities = optarg;
+            break;
+        case OPT_CLIENT_CA:
+            o.client_ca = optarg;
             break;
         case OPT_CONFIG:
             o.config_path = optarg;

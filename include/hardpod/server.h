@@ -27,6 +27,8 @@ struct hp_server_options {
     const char *metrics_listen; /* optional plain-HTTP listener for /metrics and probes */
     const char *tls_cert;       /* PEM paths */
     const char *tls_key;
+    /* optional PEM CA bundle: only clients with a certificate it issued complete a handshake */
+    const char *client_ca;
     const char *tls_priorities;     /* GnuTLS priority string */
     const char *config_path;        /* optional policy file */
     const enum hp_profile *profile; /* --profile, replaces the file's */

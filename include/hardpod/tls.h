@@ -3,8 +3,9 @@
  * X.509 tooling with OpenSSL's libcrypto: load and check a PEM certificate and
  * key (the key matches, the certificate is within its validity), read expiry
  * and serial, and generate a CA and a CA-signed serving certificate (ECDSA
- * P-256 or RSA 2048) with subjectAltNames and serverAuth. Errors carry
- * OpenSSL's own reason. Thread-safe: no shared state.
+ * P-256 or RSA 2048) with subjectAltNames and serverAuth, and read a bundle
+ * of CA certificates to trust. Errors carry OpenSSL's own reason.
+ * Thread-safe: no shared state.
  */
 #ifndef HARDPOD_TLS_H
 #define HARDPOD_TLS_H
@@ -125,5 +126,29 @@ int64_t hp_tls_info_days_left(const struct hp_tls_info *info, int64_t now);
  * the caller (free()), NUL-terminated, *len its length without the NUL. On
  * error *b64 is NULL and the message names the path. Thread-safe. */
 enum hp_err hp_tls_bundle_load(const char *path, char **b64, size_t *len, struct hp_error *err);
+
+/* CA certificates that client certificates must chain to (serve --client-ca),
+ * as read from disk. */
+struct hp_tls_ca {
+    char *pem; /* owned, NUL-terminated: the whole file, certificates only */
+    size_t len;
+    size_t n_certs;    /* certificates in the file, at least 1 */
+    size_t n_valid;    /* of them, those valid at the time given to the load */
+    int64_t not_after; /* unix seconds: the earliest expiry among the valid ones */
+    char subject[256]; /* the first certificate's subject, RFC 2253, one line */
+};
+
+/* Reads path (at most 1 MiB) as a PEM bundle of CA certificates and checks
+ * it: every PEM block is a certificate, there is at least one, each is a CA
+ * (basicConstraints CA:TRUE) whose keyUsage, if present, allows signing
+ * certificates, and at least one is valid at now (a bundle may keep an
+ * expired CA beside its successor). Errors name the path and, for a bad
+ * certificate, its position and subject ("client-ca.crt: certificate 2
+ * (CN=webhook-client) is not a CA ..."): HP_ERR_IO when the file cannot be
+ * read, HP_ERR_INVALID otherwise. On error out holds nothing. Free with
+ * hp_tls_ca_cleanup (NULL and repeated calls are no-ops). Thread-safe. */
+enum hp_err hp_tls_ca_load(const char *path, int64_t now, struct hp_tls_ca *out,
+                           struct hp_error *err);
+void hp_tls_ca_cleanup(struct hp_tls_ca *ca);
 
 #endif

@@ -7,8 +7,11 @@
  * Secret or ConfigMap volume through a symlink); a broken new file is logged
  * and the old one stays in use. SIGTERM/SIGINT make /readyz fail, keep serving
  * for the shutdown delay, stop accepting, wait for running requests and exit.
+ * The client CA file (--client-ca) is loaded and reloaded like the
+ * certificate.
  */
 #include "certs.h"
+#include "clientca.h"
 #include "hardpod/tls.h"
 #include "internal.h"
 #include "listener.h"
@@ -157,6 +160,25 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     hp_log(HP_LOG_DEBUG, "libmicrohttpd", (struct hp_log_field[]){HP_LOG_S("detail", msg)}, 1);
 }
 
+/* The TLS daemon's connection callback with --client-ca: libmicrohttpd makes
+ * the GnuTLS session before it reports the connection as started, and starts
+ * the handshake only afterwards, so every session requires a client
+ * certificate from its first byte. */
+static void client_auth_connection(void *cls, struct MHD_Connection *conn, void **socket_cls,
+                                   enum MHD_ConnectionNotificationCode toe)
+{
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        /* Never NULL on a TLS daemon; without a session there is no
+         * handshake, so nothing is served either way. */
+        if (ci != NULL) {
+            hp_clientca_session_init((gnutls_session_t)ci->tls_session);
+        }
+    }
+    hp_srv_connection(cls, conn, socket_cls, toe);
+}
+
 /* Starts a daemon for listen. The TLS daemon (listener != NULL) takes its
  * connections from the server's own listener; the plain metrics daemon
  * listens by itself. */
@@ -207,7 +229,9 @@ static struct MHD_Daemon *start_daemon(const struct hp_server_options *o, const 
      * answers a missing Host with HTML, its header block written twice. */
     OPT(MHD_OPTION_STRICT_FOR_CLIENT, 0, NULL);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)hp_srv_completed, NULL);
-    OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)hp_srv_connection,
+    OPT(MHD_OPTION_NOTIFY_CONNECTION,
+        tls && o->client_ca != NULL ? (intptr_t)client_auth_connection
+                                    : (intptr_t)hp_srv_connection,
         tls ? (void *)&hp_srv.connections : NULL);
     OPT(MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)hp_srv_request_line, NULL);
     OPT(MHD_OPTION_THREAD_POOL_SIZE, tls ? (intptr_t)(threads ? threads : 1) : 1, NULL);
@@ -271,13 +295,14 @@ static bool file_id_eq(const struct file_id *a, const struct file_id *b)
 }
 
 struct watch {
-    struct file_id cert, key, config;
+    struct file_id cert, key, client_ca, config;
 };
 
 static void watch_snapshot(const struct hp_server_options *o, struct watch *w)
 {
     w->cert = file_id_of(o->tls_cert);
     w->key = file_id_of(o->tls_key);
+    w->client_ca = file_id_of(o->client_ca);
     w->config = file_id_of(o->config_path);
 }
 
@@ -301,6 +326,35 @@ static bool certs_reload(const struct hp_server_options *o, const char *why)
            5);
     hp_tls_pair_cleanup(&pair);
     return true;
+}
+
+/* Loads the client CA file (--client-ca); reason says why ("start-up" or
+ * what triggered a reload). */
+static enum hp_err client_ca_load(const struct hp_server_options *o, const char *reason,
+                                  struct hp_error *err)
+{
+    struct hp_tls_ca ca;
+    enum hp_err rc = hp_clientca_load(o->client_ca, (int64_t)time(NULL), &ca, err);
+    if (rc != HP_OK) {
+        return rc;
+    }
+    hp_log(HP_LOG_INFO, "client CA loaded",
+           (struct hp_log_field[]){
+               HP_LOG_S("reason", reason), HP_LOG_S("path", o->client_ca),
+               HP_LOG_S("subject", ca.subject), HP_LOG_I("certificates", ca.n_certs),
+               HP_LOG_I("validCertificates", ca.n_valid), HP_LOG_I("notAfter", ca.not_after)},
+           6);
+    hp_tls_ca_cleanup(&ca);
+    return HP_OK;
+}
+
+static void client_ca_reload(const struct hp_server_options *o, const char *why)
+{
+    struct hp_error err;
+    if (o->client_ca != NULL && client_ca_load(o, why, &err) != HP_OK) {
+        hp_log(HP_LOG_ERROR, "client CA reload rejected; the previous client CA stays in use",
+               (struct hp_log_field[]){HP_LOG_S("reason", why), HP_LOG_S("error", err.msg)}, 2);
+    }
 }
 
 static bool config_reload(const struct hp_server_options *o, const char *why)
@@ -329,6 +383,9 @@ static void watch_poll(const struct hp_server_options *o, struct watch *w)
     watch_snapshot(o, &now);
     if (!file_id_eq(&now.cert, &w->cert) || !file_id_eq(&now.key, &w->key)) {
         certs_reload(o, "certificate files changed");
+    }
+    if (o->client_ca != NULL && !file_id_eq(&now.client_ca, &w->client_ca)) {
+        client_ca_reload(o, "client CA file changed");
     }
     if (o->config_path != NULL && !file_id_eq(&now.config, &w->config)) {
         config_reload(o, "config file changed");
@@ -515,6 +572,16 @@ int hp_server_run(const struct hp_server_options *o)
     }
     hp_metrics_cert_expiry(pair.not_after);
     hp_tls_pair_cleanup(&pair);
+    if (opts.client_ca != NULL && client_ca_load(&opts, "start-up", &err) != HP_OK) {
+        goto fail;
+    }
+    if (opts.client_ca != NULL && opts.metrics_listen == NULL) {
+        hp_log(HP_LOG_WARN,
+               "--client-ca without --metrics-listen: HTTPS probes that present no client "
+               "certificate (the kubelet's) fail the handshake; probe /healthz and /readyz on "
+               "--metrics-listen",
+               NULL, 0);
+    }
 
     /* Block the signals before libmicrohttpd starts its threads, so that they
      * are delivered to sigtimedwait here and never to a server thread. */
@@ -576,6 +643,7 @@ int hp_server_run(const struct hp_server_options *o)
         if (sig == SIGHUP) {
             config_reload(&opts, "SIGHUP");
             certs_reload(&opts, "SIGHUP");
+            client_ca_reload(&opts, "SIGHUP");
             watch_snapshot(&opts, &w);
         } else if (opts.watch_interval > 0) {
             watch_poll(&opts, &w);
@@ -600,6 +668,7 @@ out:
     }
     hp_srv_budget_stop();
     hp_certs_cleanup();
+    hp_clientca_cleanup();
     pthread_mutex_lock(&config_lock);
     struct hp_srv_config *last = current_config;
     current_config = NULL;

@@ -99,7 +99,7 @@ static enum hp_err parse_file(const char *path, const char *data, size_t len, X5
                         path);
 }
 
-static enum hp_err format_name(const X509_NAME *name, char *buf, size_t size, struct hp_error *err)
+enum hp_err hp_tls_format_name(const X509_NAME *name, char *buf, size_t size, struct hp_error *err)
 {
     enum hp_err rc = HP_OK;
     char *text = NULL;
@@ -197,9 +197,9 @@ static enum hp_err read_eku(const X509 *cert, struct hp_tls_info *out, struct hp
 static enum hp_err describe(X509 *cert, struct hp_tls_info *out, struct hp_error *err)
 {
     enum hp_err rc =
-        format_name(X509_get_subject_name(cert), out->subject, sizeof(out->subject), err);
+        hp_tls_format_name(X509_get_subject_name(cert), out->subject, sizeof(out->subject), err);
     if (rc == HP_OK) {
-        rc = format_name(X509_get_issuer_name(cert), out->issuer, sizeof(out->issuer), err);
+        rc = hp_tls_format_name(X509_get_issuer_name(cert), out->issuer, sizeof(out->issuer), err);
     }
     if (rc == HP_OK) {
         rc = hp_tls_format_serial(cert, out->serial, sizeof(out->serial), err);
@@ -296,59 +296,6 @@ int64_t hp_tls_info_days_left(const struct hp_tls_info *info, int64_t now)
     return days;
 }
 
-/* Checks that every PEM block of a caBundle is a certificate. */
-static enum hp_err check_bundle(const char *path, const char *data, size_t len,
-                                struct hp_error *err)
-{
-    enum hp_err rc = HP_OK;
-    char reason[HP_TLS_REASON_MAX];
-    char *name = NULL;
-    char *header = NULL;
-    unsigned char *der = NULL;
-    long der_len = 0;
-
-    BIO *bio = BIO_new_mem_buf(data, (int)len);
-    if (bio == NULL) {
-        return hp_tls_ssl_fail(err, path);
-    }
-    for (int i = 1;; i++) {
-        if (PEM_read_bio(bio, &name, &header, &der, &der_len) != 1) {
-            if (hp_tls_no_pem_block() && i > 1) {
-                ERR_clear_error();
-                break;
-            }
-            hp_tls_ssl_reason(reason, sizeof(reason));
-            rc = hp_error_set(err, HP_ERR_INVALID, "%s: %s (%s)", path,
-                              i == 1 ? "no PEM certificate found" : "invalid PEM block", reason);
-            break;
-        }
-        const unsigned char *p = der;
-        X509 *cert = NULL;
-        if (strcmp(name, "CERTIFICATE") == 0) {
-            cert = d2i_X509(NULL, &p, der_len);
-        }
-        bool ok = cert != NULL && p == der + der_len;
-        X509_free(cert);
-        if (!ok) {
-            ERR_clear_error();
-            rc = hp_error_set(err, HP_ERR_INVALID,
-                              "%s: PEM block %d (%.40s) is not a valid certificate; a caBundle "
-                              "holds certificates only",
-                              path, i, name);
-        }
-        OPENSSL_free(name);
-        OPENSSL_free(header);
-        OPENSSL_clear_free(der, der_len > 0 ? (size_t)der_len : 0);
-        name = header = NULL;
-        der = NULL;
-        if (rc != HP_OK) {
-            break;
-        }
-    }
-    BIO_free(bio);
-    return rc;
-}
-
 enum hp_err hp_tls_bundle_load(const char *path, char **b64, size_t *len, struct hp_error *err)
 {
     char *data = NULL;
@@ -364,7 +311,7 @@ enum hp_err hp_tls_bundle_load(const char *path, char **b64, size_t *len, struct
     if (rc != HP_OK) {
         goto out;
     }
-    rc = check_bundle(path, data, n, err);
+    rc = hp_tls_each_cert(path, data, n, "caBundle", NULL, NULL, err);
     if (rc != HP_OK) {
         goto out;
     }

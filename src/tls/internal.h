@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Internal to src/tls: capped file reads, atomic file writes, OpenSSL error
- * reasons and the parse-and-check step shared by hp_tls_pair_load and the CA
- * reuse path of hp_tls_generate. Nothing here keeps state between calls.
+ * reasons, the parse-and-check step shared by hp_tls_pair_load and the CA
+ * reuse path of hp_tls_generate, and the walk over a file of certificates
+ * shared by the caBundle and the client CA. Nothing here keeps state between
+ * calls.
  */
 #ifndef HP_TLS_INTERNAL_H
 #define HP_TLS_INTERNAL_H
@@ -104,6 +106,21 @@ void hp_tls_clip(char *buf, size_t size, const char *src, size_t len);
  * rest of the chain; on error both are NULL. */
 enum hp_err hp_tls_read_leaf(const char *path, const char *pem, size_t len, X509 **out, BIO **rest,
                              struct hp_error *err);
+
+/* Walks every PEM block of data (read from path): each must be a valid
+ * certificate and there must be at least one, so a private key never slips
+ * into a caBundle or a trust list. For each certificate, in order, fn (when
+ * not NULL) is called with ctx, the certificate (borrowed for the call) and
+ * its position from 1; an error from fn stops the walk and is returned.
+ * Messages name path, and holder says what the file is ("... is not a valid
+ * certificate; a caBundle holds certificates only"). */
+enum hp_err hp_tls_each_cert(const char *path, const char *data, size_t len, const char *holder,
+                             enum hp_err (*fn)(void *ctx, X509 *cert, int index,
+                                               struct hp_error *err),
+                             void *ctx, struct hp_error *err);
+
+/* A certificate name as one RFC 2253 line, clipped to size with "...". */
+enum hp_err hp_tls_format_name(const X509_NAME *name, char *buf, size_t size, struct hp_error *err);
 
 /* The certificate serial as hex without leading zeros ("A1B", "-5"). */
 enum hp_err hp_tls_format_serial(const X509 *cert, char *buf, size_t size, struct hp_error *err);

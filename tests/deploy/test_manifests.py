@@ -11,7 +11,11 @@ so a misspelt field such as readOnlyRootFileSystem fails. cert-manager kinds
 have no model there and are skipped with a note. Then it asserts what the
 deployment promises: the Deployment passes `hardpod audit` with no deny
 finding, the two webhooks' failure policies, no subPath anywhere, and the
-namespaceSelector that keeps kube-system and hardpod-system out.
+namespaceSelector that keeps kube-system and hardpod-system out. The
+optional deploy/components/client-ca, in no overlay, is rendered on top of the
+self-signed overlay as an operator's own overlay would include it: it must
+turn on --client-ca and move both probes to the plain metrics port, and every
+shipped overlay must keep --client-ca off.
 
 Run by tests/deploy/test_manifests.sh, which finds a python3 with the
 kubernetes and yaml modules. Needs HP_BIN and HP_SOURCE_DIR. Exit status: 0
@@ -63,6 +67,9 @@ EXCLUDED = ["kube-system", NAMESPACE]
 SERVICE = "hardpod"
 OVERLAYS = ["base", "overlays/self-signed", "overlays/cert-manager", "overlays/audit"]
 NEEDS_CERTS = {"overlays/self-signed", "overlays/audit"}
+# An overlay made in the temporary copy: the self-signed one plus
+# deploy/components/client-ca.
+CLIENT_CA = "overlays/client-ca-test"
 # API groups whose kinds have no model in kubernetes.client: skipped, with a note.
 SKIPPED_GROUPS = {"cert-manager.io"}
 
@@ -229,8 +236,13 @@ def run_checks(tmp):
               f"webhook.yaml.in rendered by hardpod certs: {w['name']} excludes {EXCLUDED} "
               "(as deploy/components/excluded-namespaces does)", vals)
 
+    os.makedirs(os.path.join(tmp, "deploy", CLIENT_CA))
+    with open(os.path.join(tmp, "deploy", CLIENT_CA, "kustomization.yaml"), "w") as f:
+        f.write("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+                "resources:\n  - ../self-signed\ncomponents:\n  - ../../components/client-ca\n")
+
     rendered = {}
-    for overlay in OVERLAYS:
+    for overlay in OVERLAYS + [CLIENT_CA]:
         r = run([KUBECTL, "kustomize", os.path.join("deploy", overlay)], cwd=tmp)
         if check(r.returncode == 0, f"kubectl kustomize deploy/{overlay} renders", r.stderr):
             rendered[overlay] = docs_of(r.stdout)
@@ -430,10 +442,13 @@ def check_deployment(p, dep, overlay, tmp):
     check(c.get("resources") == {"requests": {"cpu": "100m", "memory": "32Mi"},
                                  "limits": {"cpu": "1", "memory": "64Mi"}},
           f"{p}: requests 100m/32Mi, limits 1/64Mi", c.get("resources"))
+    # With --client-ca the kubelet, which presents no client certificate,
+    # cannot complete a handshake on 8443: it probes the plain metrics port.
+    port, scheme = (9090, "HTTP") if overlay == CLIENT_CA else (8443, "HTTPS")
     for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
         g = c.get(probe, {}).get("httpGet", {})
-        check(g.get("path") == path and g.get("port") == 8443 and g.get("scheme") == "HTTPS",
-              f"{p}: {probe} GET {path} HTTPS 8443", g)
+        check(g.get("path") == path and g.get("port") == port and g.get("scheme") == scheme,
+              f"{p}: {probe} GET {path} {scheme} {port}", g)
     args = c.get("args", [])
 
     def arg(flag, default):
@@ -469,6 +484,17 @@ def check_deployment(p, dep, overlay, tmp):
     cfgm = mounts.get("/etc/hardpod/config", {})
     check(vols.get(cfgm.get("name"), {}).get("configMap", {}).get("name") == "hardpod-config",
           f"{p}: ConfigMap hardpod-config mounted as the directory /etc/hardpod/config", cfgm)
+    if overlay == CLIENT_CA:
+        cam = mounts.get("/etc/hardpod/client-ca", {})
+        check("--client-ca" in args and args[args.index("--client-ca") + 1:][:1]
+              == ["/etc/hardpod/client-ca/ca.crt"],
+              f"{p}: --client-ca /etc/hardpod/client-ca/ca.crt", args)
+        check(cam.get("readOnly") is True
+              and vols.get(cam.get("name"), {}).get("configMap", {}).get("name") == "hardpod-client-ca",
+              f"{p}: ConfigMap hardpod-client-ca mounted read-only as the directory "
+              "/etc/hardpod/client-ca", cam)
+    else:
+        check("--client-ca" not in args, f"{p}: --client-ca is off", args)
 
     # hardpod's own policy, default profile and the shipped config file.
     f = os.path.join(tmp, f"deployment-{overlay.replace('/', '-')}.yaml")
