@@ -117,33 +117,39 @@ static const char *escaped_nul(const char *body, size_t len)
     return NULL;
 }
 
-/* Parses text[0..len) with json-c into a->root: exactly one JSON value, then
- * only whitespace. Errors name byte offsets in text. */
+/* Parses text[0..len) with json-c into *root (NULL on error, nothing to
+ * free): exactly one JSON value, then only whitespace. Errors name byte
+ * offsets in text. */
 static enum hp_err parse_json_c(struct hp_admission *a, const char *text, size_t len,
-                                struct hp_error *err)
+                                struct json_object **root, struct hp_error *err)
 {
     json_tokener_reset(a->tok);
-    a->root = json_tokener_parse_ex(a->tok, text, (int)len);
+    *root = json_tokener_parse_ex(a->tok, text, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(a->tok);
     size_t end = json_tokener_get_parse_end(a->tok);
     if (jerr == json_tokener_continue) {
         /* The input ended inside a value. A NUL tells json-c so, which
          * completes a bare number and makes anything else an error. */
-        a->root = json_tokener_parse_ex(a->tok, "", 1);
+        *root = json_tokener_parse_ex(a->tok, "", 1);
         jerr = json_tokener_get_error(a->tok);
         end = len;
     }
+    enum hp_err rc = HP_OK;
     if (jerr != json_tokener_success) {
-        return bad_json(text, end < len ? end + 1 : len, end, jerr, err);
+        rc = bad_json(text, end < len ? end + 1 : len, end, jerr, err);
     }
-    for (size_t i = end; i < len; i++) {
+    for (size_t i = end; rc == HP_OK && i < len; i++) {
         char c = text[i];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-            return hp_error_set(err, HP_ERR_INVALID, "invalid JSON at byte %zu: %s", i,
-                                c == '\0' ? "NUL byte" : "trailing data");
+            rc = hp_error_set(err, HP_ERR_INVALID, "invalid JSON at byte %zu: %s", i,
+                              c == '\0' ? "NUL byte" : "trailing data");
         }
     }
-    return HP_OK;
+    if (rc != HP_OK) {
+        json_object_put(*root);
+        *root = NULL;
+    }
+    return rc;
 }
 
 /* json-c's own words for a fault it finds too, when the tree it would build
@@ -199,13 +205,12 @@ enum hp_err hp_admission_prepare(struct hp_admission *a, const char *body, size_
         /* Where json-c finds a fault too, describe it in json-c's words;
          * json-c alone accepts a few forms (NaN, single quotes, "1.", a raw
          * tab in a string) that JSON does not. */
-        if (hp_json_cost(&pr.all) <= WORDING_MAX_COST) {
-            if (parse_json_c(a, body, len, err) != HP_OK) {
-                return HP_ERR_INVALID;
-            }
-            json_object_put(a->root);
-            a->root = NULL;
+        struct json_object *tree = NULL;
+        if (hp_json_cost(&pr.all) <= WORDING_MAX_COST &&
+            parse_json_c(a, body, len, &tree, err) != HP_OK) {
+            return HP_ERR_INVALID;
         }
+        json_object_put(tree);
         return hp_error_set(err, HP_ERR_INVALID, "invalid JSON at byte %zu: %s", problem.at,
                             problem.what);
     }
@@ -396,11 +401,8 @@ enum hp_err hp_admission_handle_body(struct hp_admission *a, const struct hp_adm
         .username = "",
         .findings = &a->findings,
     };
-    enum hp_err rc = parse_json_c(a, b->text.data, b->text.len, err);
-    if (rc != HP_OK) {
-        json_object_put(a->root);
-        a->root = NULL;
-    } else {
+    enum hp_err rc = parse_json_c(a, b->text.data, b->text.len, &a->root, err);
+    if (rc == HP_OK) {
         rc = hp_admission_request_decode(a->root, &r, err);
     }
     if (rc != HP_OK) {
