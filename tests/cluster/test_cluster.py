@@ -26,6 +26,8 @@ prints "N passed, N failed".
   6. the memory and CPU limits that the Deployment sets are the container's
      cgroup limits, and it stayed under them (no OOM kill, no restart, no
      liveness failure) through all of the above;
+  7. (self-signed overlay) the hostile memory mix of tests/faults/test_memory.sh
+     sent straight to one replica: under its memory limit, never OOM-killed;
   3. with every replica gone: Pods are rejected (pods webhook, failurePolicy
      Fail), workloads are admitted (Ignore), and in the audit overlay everything
      is admitted.
@@ -428,6 +430,41 @@ def scenario_limits(cl):
               f"6. {p.name}: running, never OOM-killed, no liveness failure")
 
 
+def scenario_hostile(cl, ca_file, work):
+    """7. The hostile mix of tests/faults/test_memory.sh, sent straight to one
+    replica's port as any pod in the cluster could: the container stays under
+    its memory limit and is never OOM-killed, and the legal objects in the
+    mix still get their verdict."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "faults"))
+    import memory
+    memory.SERVER_NAME = "hardpod.hardpod-system.svc"
+    pod = cl.pods[0]
+    port = pod.host_port(pod.spec["containers"][0], "https")
+    files = {}
+    for kind in ("env-update", "empty-containers"):
+        files[kind] = os.path.join(work, f"{kind}.json")
+        with open(files[kind], "w") as f:
+            f.write(memory.body(kind))
+    out = memory.post(port, ca_file, files["env-update"], 4)
+    check([o["status"] for o in out] == [200] * 4
+          and all(o["body"]["response"]["allowed"] for o in out),
+          "7. hostile mix: four concurrent 5.3 MB UPDATEs straight to a replica are all answered",
+          [(o["status"], str(o["body"])[:120]) for o in out])
+    out = memory.post(port, ca_file, files["empty-containers"], 1)
+    check(out[0]["status"] == 413, "7. hostile mix: 330,000 empty containers get a 413", out)
+    slow = memory.slow(port, ca_file, 20, 7 << 20, 6 << 20, 25)
+    check(slow["open"] == 0, "7. hostile mix: 20 trickling 7 MB bodies are cut", slow)
+    mem = pod.cgroup("memory")
+    peak = int(open(os.path.join(mem, "memory.max_usage_in_bytes")).read())
+    limit = int(open(os.path.join(mem, "memory.limit_in_bytes")).read())
+    oc = open(os.path.join(mem, "memory.oom_control")).read()
+    ooms = int(next((ln.split()[1] for ln in oc.splitlines() if ln.startswith("oom_kill ")), "0"))
+    check(pod.running() and ooms == 0 and peak < limit,
+          f"7. hostile mix: the replica is running, never OOM-killed, peak {peak >> 20} MiB of its "
+          f"{limit >> 20} MiB limit", f"OOM kills {ooms}")
+    note(f"cgroup peak after the hostile mix: {peak} bytes ({peak / limit:.0%} of the limit)")
+
+
 def scenario_down(cl, audit):
     procs = []
     for p in list(cl.pods):
@@ -533,6 +570,8 @@ def main():
         scenario_rotation(args, cl, overlay, certs_dir, audit)
         scenario_sigterm(cl, audit)
         scenario_limits(cl)
+        if overlay == "self-signed":
+            scenario_hostile(cl, os.path.join(certs_dir, "ca.crt"), args.work)
         scenario_down(cl, audit)
     except Exception:  # noqa: BLE001 - a crash is a failure, reported with the counts
         import traceback

@@ -469,6 +469,17 @@ def check_deployment(p, dep, overlay, tmp):
           f"(Dockerfile ENTRYPOINT {entrypoint} CMD {cmd})", argv)
     check(pod.get("nodeSelector") == {"kubernetes.io/os": "linux"}, f"{p}: nodeSelector kubernetes.io/os: linux",
           pod.get("nodeSelector"))
+    # The memory limit covers the worst case (the sizing comment in
+    # deploy/base/deployment.yaml): idle + budget + connections + allowance.
+    budget, conns = arg("--memory-budget", 24 << 20), arg("--max-connections", 10000)
+    body = arg("--max-body-bytes", 7 << 20)
+    limit = c.get("resources", {}).get("limits", {}).get("memory", "0")
+    limit_bytes = int(limit[:-2]) << 20 if limit.endswith("Mi") else int(limit)
+    worst = int(10.3 * (1 << 20)) + budget + conns * 48 * 1024 + (8 << 20)
+    check(worst <= limit_bytes and budget >= 2 * body,
+          f"{p}: memory limit {limit} covers idle + --memory-budget + --max-connections x 48 KiB "
+          f"+ 8 MiB ({worst >> 20} MiB), and the budget holds a largest body twice",
+          f"budget {budget}, connections {conns}, max body {body}")
     mode = args[args.index("--mode") + 1] if "--mode" in args else "enforce"
     want_mode = "audit" if overlay == "overlays/audit" else "enforce"
     check(mode == want_mode, f"{p}: hardpod runs in {want_mode} mode", args)

@@ -72,10 +72,15 @@ def body(kind):
     raise SystemExit(f"unknown body {kind}")
 
 
+# The name the server's certificate is checked against (tests/cluster sets
+# the Service's DNS name).
+SERVER_NAME = "localhost"
+
+
 def connect(port, ca):
     ctx = ssl.create_default_context(cafile=ca)
     return ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=60),
-                           server_hostname="localhost")
+                           server_hostname=SERVER_NAME)
 
 
 def read_answer(s):
@@ -123,8 +128,7 @@ def post(port, ca, path, n):
         t.start()
     for t in threads:
         t.join()
-    for o in out:
-        print(json.dumps(o))
+    return out
 
 
 def slow(port, ca, n, declared, sent, seconds):
@@ -167,7 +171,7 @@ def slow(port, ca, n, declared, sent, seconds):
         t.join()
     count = {k: sum(1 for r in results if r and r[0] == k) for k in ("closed", "answered", "open")}
     count["seconds"] = sorted(round(r[1], 1) for r in results if r)
-    print(json.dumps(count))
+    return count
 
 
 if __name__ == "__main__":
@@ -175,9 +179,10 @@ if __name__ == "__main__":
     if cmd == "body":
         sys.stdout.write(body(sys.argv[2]))
     elif cmd == "post":
-        post(int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]) if len(sys.argv) > 5 else 1)
+        for o in post(int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]) if len(sys.argv) > 5 else 1):
+            print(json.dumps(o))
     elif cmd == "slow":
-        slow(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]),
-             float(sys.argv[7]))
+        print(json.dumps(slow(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]),
+                              int(sys.argv[6]), float(sys.argv[7]))))
     else:
         raise SystemExit(__doc__)
