@@ -7,9 +7,6 @@
  */
 #include "framing.h"
 
-#include "hardpod/buf.h"
-#include "hardpod/obs.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,32 +235,4 @@ unsigned hp_srv_framing_check(struct MHD_Connection *conn, const char *version, 
     hp_srv_framing_init(&f, version != NULL && strcmp(version, "HTTP/1.0") == 0);
     MHD_get_connection_values(conn, MHD_HEADER_KIND, each_field, &f);
     return hp_srv_framing_verdict(&f, msg, cap);
-}
-
-enum MHD_Result hp_srv_framing_reject(struct MHD_Connection *conn, unsigned status, const char *msg,
-                                      bool admission)
-{
-    if (admission) {
-        hp_metrics_request("", "", "error", false, 0);
-    }
-    hp_log(HP_LOG_INFO, "request rejected",
-           (struct hp_log_field[]){HP_LOG_I("status", status), HP_LOG_S("error", msg)}, 2);
-    struct hp_buf b;
-    hp_buf_init(&b, 0);
-    hp_buf_puts(&b, "{\"error\":");
-    hp_buf_put_json_string(&b, msg, strlen(msg));
-    hp_buf_puts(&b, "}\n");
-    size_t len = b.len;
-    char *body = b.data;
-    b.data = NULL;
-    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
-    if (r == NULL) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    MHD_add_response_header(r, "Connection", "close");
-    enum MHD_Result ret = MHD_queue_response(conn, status, r);
-    MHD_destroy_response(r);
-    return ret;
 }

@@ -2,9 +2,9 @@
 /*
  * Internal to src/server: the framing checks that libmicrohttpd 0.9.75 does
  * not make (or answers with HTML), made on the head of a request before
- * anything reads its body, and their JSON answer. The checks are pure (a
- * table-driven unit test feeds them fields); only hp_srv_framing_check and
- * hp_srv_framing_reject touch a connection.
+ * anything reads its body (routes.c answers them in JSON and closes the
+ * connection). The checks are pure (a table-driven unit test feeds them
+ * fields); only hp_srv_framing_check touches a connection.
  */
 #ifndef HP_SERVER_FRAMING_H
 #define HP_SERVER_FRAMING_H
@@ -54,13 +54,5 @@ bool hp_srv_framing_target_ok(const char *target);
  * Same result as hp_srv_framing_verdict. Call on the handler's first call. */
 unsigned hp_srv_framing_check(struct MHD_Connection *conn, const char *version, bool target_ok,
                               char *msg, size_t cap);
-
-/* Queues the answer to a framing error: status with the JSON body
- * {"error": msg}, Content-Type application/json and Connection: close (the
- * rest of the byte stream cannot be trusted to start a new request). Logs it
- * like every rejected request; admission counts it as an error in
- * hardpod_admission_requests_total (the request was for /validate). */
-enum MHD_Result hp_srv_framing_reject(struct MHD_Connection *conn, unsigned status, const char *msg,
-                                      bool admission);
 
 #endif

@@ -53,6 +53,12 @@ void hp_srv_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 void hp_srv_connection(void *cls, struct MHD_Connection *conn, void **socket_cls,
                        enum MHD_ConnectionNotificationCode toe);
 
+/* Answers {"error": msg} with status (and an Allow header when allow is not
+ * NULL), logs it, and counts it as an admission error when admission is set;
+ * close ends the connection after it (routes.c). */
+enum MHD_Result hp_srv_send_error(struct MHD_Connection *conn, unsigned int status, const char *msg,
+                                  const char *allow, bool admission, bool close);
+
 /* ---- the memory budget (budget.c) ---------------------------------------------- */
 
 /* A request that held this much memory gives the freed pages back to the

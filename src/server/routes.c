@@ -84,7 +84,7 @@ static struct hp_admission *thread_admission(void)
 
 /* Queues a response that takes ownership of body (malloc'd, len bytes). */
 static enum MHD_Result send_owned(struct MHD_Connection *conn, unsigned int status, char *body,
-                                  size_t len, const char *allow)
+                                  size_t len, const char *allow, bool close)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
     if (r == NULL) {
@@ -95,7 +95,7 @@ static enum MHD_Result send_owned(struct MHD_Connection *conn, unsigned int stat
     if (allow != NULL) {
         MHD_add_response_header(r, "Allow", allow);
     }
-    if (atomic_load(&hp_srv.draining)) {
+    if (close || atomic_load(&hp_srv.draining)) {
         /* Tell keep-alive clients to reconnect elsewhere while we drain. */
         MHD_add_response_header(r, "Connection", "close");
     }
@@ -111,7 +111,7 @@ static enum MHD_Result send_buf(struct MHD_Connection *conn, unsigned int status
     char *data = b->data != NULL ? b->data : hp_xstrdup("");
     b->data = NULL;
     hp_buf_cleanup(b);
-    return send_owned(conn, status, data, len, allow);
+    return send_owned(conn, status, data, len, allow, false);
 }
 
 static enum MHD_Result send_json_msg(struct MHD_Connection *conn, unsigned int status,
@@ -125,18 +125,29 @@ static enum MHD_Result send_json_msg(struct MHD_Connection *conn, unsigned int s
     return send_buf(conn, status, &b, allow);
 }
 
-/* Answers an error. admission: the request was sent to /validate, so it
- * counts in hardpod_admission_requests_total as an error (a probe or an
- * unknown path does not). */
-static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned int status, const char *msg,
-                                  const char *allow, bool admission)
+enum MHD_Result hp_srv_send_error(struct MHD_Connection *conn, unsigned int status, const char *msg,
+                                  const char *allow, bool admission, bool close)
 {
     if (admission) {
         hp_metrics_request("", "", "error", false, 0);
     }
     hp_log(HP_LOG_INFO, "request rejected",
            (struct hp_log_field[]){HP_LOG_I("status", status), HP_LOG_S("error", msg)}, 2);
-    return send_json_msg(conn, status, "error", msg, allow);
+    struct hp_buf b;
+    hp_buf_init(&b, 0);
+    hp_buf_puts(&b, "{\"error\":");
+    hp_buf_put_json_string(&b, msg, strlen(msg));
+    hp_buf_puts(&b, "}\n");
+    size_t len = b.len;
+    char *data = b.data != NULL ? b.data : hp_xstrdup("");
+    b.data = NULL;
+    return send_owned(conn, status, data, len, allow, close);
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned int status, const char *msg,
+                                  const char *allow, bool admission)
+{
+    return hp_srv_send_error(conn, status, msg, allow, admission, false);
 }
 
 static enum route route_of(const char *url, bool plain)
@@ -466,7 +477,8 @@ static enum MHD_Result start(struct MHD_Connection *conn, const char *url, const
     unsigned bad = hp_srv_framing_check(conn, version, rq->target_ok, why, sizeof(why));
     if (bad != 0) {
         rq->responded = true;
-        return hp_srv_framing_reject(conn, bad, why, rq->route == ROUTE_VALIDATE);
+        /* framing that cannot be trusted: nothing more is read on this connection */
+        return hp_srv_send_error(conn, bad, why, NULL, rq->route == ROUTE_VALIDATE, true);
     }
     if (rq->route == ROUTE_NOT_FOUND) {
         rq->responded = true;

@@ -30,17 +30,6 @@ post() {
 }
 get() { json_get "$1" <<<"$BODY"; }
 
-# still_ok AFTER: the server is alive and a normal request is allowed.
-still_ok() {
-  local out
-  out=$(review "$H")
-  if server_alive && [ "${out:0:3}" = 200 ] && [[ $out == *'"allowed":true'* ]]; then
-    pass "after $1: server alive, a normal request is allowed"
-  else
-    fail "after $1: server alive, a normal request is allowed" \
-      "alive: $(server_alive && echo yes || echo no)" "response: ${out:0:300}"
-  fi
-}
 
 # bad NAME FILE STATUS ERROR: FILE is answered with STATUS and {"error": ERROR}.
 bad() {

@@ -79,17 +79,6 @@ print("statuslines=%d status=%s type=%s length=%s connection=%s closed=%s fast=%
 PY
 raw() { timeout 30 python3 "$E2E_TMP/raw.py" "$PORT" "$CERTS/ca.crt" "$1" "${2:-1}" "$H"; }
 
-# still_ok AFTER: the server is alive and a normal request is allowed.
-still_ok() {
-  local out
-  out=$(review "$H")
-  if server_alive && [ "${out:0:3}" = 200 ] && [[ $out == *'"allowed":true'* ]]; then
-    pass "after $1: server alive, a normal request is allowed"
-  else
-    fail "after $1: server alive, a normal request is allowed" \
-      "alive: $(server_alive && echo yes || echo no)" "response: ${out:0:300}"
-  fi
-}
 
 # json_error NAME REQUEST STATUS ERROR: REQUEST is answered at once with one
 # status line STATUS, Content-Type application/json, the body {"error":ERROR}
