@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,22 +165,32 @@ static void render_hardpod(struct hp_buf *out)
     render_results(out, "hardpod_config_reloads_total", "Configuration reloads by result.",
                    r->config_reloads);
 
-    header(out, "hardpod_connections_refused_total", "counter",
-           "Connections refused because the connection limit was reached.");
-    sample_u64(out, "hardpod_connections_refused_total", get(&r->connections_refused));
-
-    header(out, "hardpod_memory_budget_bytes", "gauge",
-           "The memory budget for request bodies and their parse trees (--memory-budget).");
-    sample_u64(out, "hardpod_memory_budget_bytes", get(&r->memory_budget));
-    header(out, "hardpod_memory_in_use_bytes", "gauge",
-           "Bytes of the memory budget charged to requests now.");
-    sample_u64(out, "hardpod_memory_in_use_bytes", get(&r->memory_in_use));
-    header(out, "hardpod_memory_in_use_peak_bytes", "gauge",
-           "The most bytes of the memory budget charged at once since start.");
-    sample_u64(out, "hardpod_memory_in_use_peak_bytes", get(&r->memory_peak));
-    header(out, "hardpod_memory_waits_total", "counter",
-           "Admission requests that waited for memory budget.");
-    sample_u64(out, "hardpod_memory_waits_total", get(&r->memory_waits));
+    /* Metrics of one unlabelled sample: one row each. */
+    static const struct {
+        const char *name, *type, *help;
+        size_t offset; /* of an atomic_uint_fast64_t in the registry */
+    } scalars[] = {
+        {"hardpod_connections_refused_total", "counter",
+         "Connections refused because the connection limit was reached.",
+         offsetof(struct hp_obs_registry, connections_refused)},
+        {"hardpod_memory_budget_bytes", "gauge",
+         "The memory budget for request bodies and their parse trees (--memory-budget).",
+         offsetof(struct hp_obs_registry, memory_budget)},
+        {"hardpod_memory_in_use_bytes", "gauge",
+         "Bytes of the memory budget charged to requests now.",
+         offsetof(struct hp_obs_registry, memory_in_use)},
+        {"hardpod_memory_in_use_peak_bytes", "gauge",
+         "The most bytes of the memory budget charged at once since start.",
+         offsetof(struct hp_obs_registry, memory_peak)},
+        {"hardpod_memory_waits_total", "counter",
+         "Admission requests that waited for memory budget.",
+         offsetof(struct hp_obs_registry, memory_waits)},
+    };
+    for (size_t i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++) {
+        const void *at = (const char *)r + scalars[i].offset;
+        header(out, scalars[i].name, scalars[i].type, scalars[i].help);
+        sample_u64(out, scalars[i].name, get((const atomic_uint_fast64_t *)at));
+    }
     header(out, "hardpod_memory_rejected_total", "counter",
            "Admission requests answered with an error for lack of memory budget, by reason.");
     hp_buf_printf(out, "hardpod_memory_rejected_total{reason=\"too_large\"} %" PRIuFAST64 "\n",
