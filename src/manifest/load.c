@@ -1,18 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Manifest loader, event half: builds json-c objects for one YAML document
- * straight from libyaml's event API and types plain scalars as Kubernetes'
- * decoder (go-yaml v2, YAML 1.1) does. Iterative: the only stack is the frame
- * array, which never grows past max_depth. Aliases share json-c objects by
+ * straight from libyaml's event API, with scalars typed by scalar.c as
+ * Kubernetes' decoder (go-yaml v2, YAML 1.1) types them. Iterative: the only
+ * stack is the frame array, which never grows past max_depth. Aliases share json-c objects by
  * reference count and are charged their expanded size against max_nodes.
  */
 #include "manifest/internal.h"
 
-#include <errno.h>
 #include <json-c/json.h>
 #include <json-c/linkhash.h>
 #include <limits.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,19 +19,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#define TAG_PREFIX "tag:yaml.org,2002:"
 #define SHOW_MAX 40 /* bytes of a scalar or key quoted in a message */
-
-enum kind { K_NONE, K_STR, K_NULL, K_BOOL, K_INT, K_FLOAT };
-
-struct value {
-    enum kind kind;
-    bool b;
-    bool is_uint;
-    int64_t i;
-    uint64_t u;
-    double d;
-};
 
 /* One open collection. obj is borrowed: it was attached to its parent (or
  * became the root) when the collection started. */
@@ -74,262 +60,6 @@ struct loader {
     unsigned docs_seen;
     char *error;
 };
-
-/* ---- scalar typing ---- */
-
-static const struct {
-    const char *text;
-    enum kind kind;
-    int v; /* bool value; for floats 0 = NaN, 1 = +Inf, -1 = -Inf */
-} words[] = {
-    {"~", K_NULL, 0},       {"null", K_NULL, 0},    {"Null", K_NULL, 0},   {"NULL", K_NULL, 0},
-    {"y", K_BOOL, 1},       {"Y", K_BOOL, 1},       {"yes", K_BOOL, 1},    {"Yes", K_BOOL, 1},
-    {"YES", K_BOOL, 1},     {"on", K_BOOL, 1},      {"On", K_BOOL, 1},     {"ON", K_BOOL, 1},
-    {"true", K_BOOL, 1},    {"True", K_BOOL, 1},    {"TRUE", K_BOOL, 1},   {"n", K_BOOL, 0},
-    {"N", K_BOOL, 0},       {"no", K_BOOL, 0},      {"No", K_BOOL, 0},     {"NO", K_BOOL, 0},
-    {"off", K_BOOL, 0},     {"Off", K_BOOL, 0},     {"OFF", K_BOOL, 0},    {"false", K_BOOL, 0},
-    {"False", K_BOOL, 0},   {"FALSE", K_BOOL, 0},   {".nan", K_FLOAT, 0},  {".NaN", K_FLOAT, 0},
-    {".NAN", K_FLOAT, 0},   {".inf", K_FLOAT, 1},   {".Inf", K_FLOAT, 1},  {".INF", K_FLOAT, 1},
-    {"+.inf", K_FLOAT, 1},  {"+.Inf", K_FLOAT, 1},  {"+.INF", K_FLOAT, 1}, {"-.inf", K_FLOAT, -1},
-    {"-.Inf", K_FLOAT, -1}, {"-.INF", K_FLOAT, -1},
-};
-
-static const char *kind_name(enum kind k)
-{
-    static const char *const names[] = {"!!str", "!!str", "!!null", "!!bool", "!!int", "!!float"};
-    return names[k];
-}
-
-static enum kind tag_kind(const char *tag)
-{
-    static const struct {
-        const char *name;
-        enum kind kind;
-    } tags[] = {
-        {"str", K_STR}, {"null", K_NULL}, {"bool", K_BOOL}, {"int", K_INT}, {"float", K_FLOAT}};
-
-    if (tag == NULL) {
-        return K_NONE;
-    }
-    if (strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) == 0) {
-        for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
-            if (strcmp(tag + strlen(TAG_PREFIX), tags[i].name) == 0) {
-                return tags[i].kind;
-            }
-        }
-    }
-    /* "!", !!binary, !!timestamp and custom tags keep the text, as go-yaml v2 does. */
-    return K_STR;
-}
-
-/* The float syntax go-yaml accepts: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
-static bool float_syntax(const char *p, size_t n)
-{
-    size_t i = 0;
-    size_t digits = 0;
-
-    if (i < n && (p[i] == '+' || p[i] == '-')) {
-        i++;
-    }
-    if (i < n && p[i] == '.') {
-        for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
-            digits++;
-        }
-    } else {
-        for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
-            digits++;
-        }
-        if (digits > 0 && i < n && p[i] == '.') {
-            for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
-            }
-        }
-    }
-    if (digits == 0) {
-        return false;
-    }
-    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-        size_t exp = 0;
-        i++;
-        if (i < n && (p[i] == '+' || p[i] == '-')) {
-            i++;
-        }
-        for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
-            exp++;
-        }
-        if (exp == 0) {
-            return false;
-        }
-    }
-    return i == n;
-}
-
-/* p is NUL-terminated and matches float_syntax. The decimal point is '.' because
- * hardpod never calls setlocale. Overflow is not a float, as in Go's ParseFloat. */
-static bool parse_float(const char *p, struct value *v)
-{
-    errno = 0;
-    double d = strtod(p, NULL);
-    if (errno == ERANGE && isinf(d)) {
-        return false;
-    }
-    v->kind = K_FLOAT;
-    v->d = d;
-    return true;
-}
-
-static unsigned digit_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return (unsigned)(c - '0');
-    }
-    if (c >= 'a' && c <= 'f') {
-        return (unsigned)(c - 'a' + 10);
-    }
-    if (c >= 'A' && c <= 'F') {
-        return (unsigned)(c - 'A' + 10);
-    }
-    return 99;
-}
-
-/* Go's strconv.ParseInt(s, 0, 64), then ParseUint(s, 0, 64) (which takes no sign). */
-static bool parse_int(const char *p, size_t n, struct value *v)
-{
-    size_t i = 0;
-    unsigned base = 10;
-    uint64_t acc = 0;
-    bool neg = false;
-    bool over = false;
-
-    if (n > 0 && (p[0] == '+' || p[0] == '-')) {
-        neg = p[0] == '-';
-        i = 1;
-    }
-    if (i < n && p[i] == '0' && i + 1 < n) {
-        char c = (char)(p[i + 1] | 0x20);
-        base = c == 'x' ? 16 : c == 'b' ? 2 : 8;
-        i += (c == 'x' || c == 'b' || c == 'o') ? 2 : 1;
-    }
-    if (i == n) {
-        return false;
-    }
-    for (; i < n; i++) {
-        unsigned d = digit_value(p[i]);
-        if (d >= base) {
-            return false;
-        }
-        if (acc > (UINT64_MAX - d) / base) {
-            over = true;
-        } else {
-            acc = acc * base + d;
-        }
-    }
-    if (over) {
-        return false;
-    }
-    v->kind = K_INT;
-    if (!neg && acc <= (uint64_t)INT64_MAX) {
-        v->i = (int64_t)acc;
-    } else if (neg && acc <= (uint64_t)INT64_MAX) {
-        v->i = -(int64_t)acc;
-    } else if (neg && acc == (uint64_t)INT64_MAX + 1) {
-        v->i = INT64_MIN;
-    } else if (p[0] != '+' && !neg) {
-        v->is_uint = true;
-        v->u = acc;
-    } else {
-        return false;
-    }
-    return true;
-}
-
-/* Numbers: go-yaml drops every '_' before trying int, then float. */
-static void resolve_number(const char *s, size_t n, struct value *v)
-{
-    char small[64];
-    char *p = n < sizeof(small) ? small : hp_xmalloc(n + 1);
-    size_t len = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '_') {
-            p[len++] = s[i];
-        }
-    }
-    p[len] = '\0';
-    if (!parse_int(p, len, v) && !(float_syntax(p, len) && parse_float(p, v))) {
-        v->kind = K_STR;
-    }
-    if (p != small) {
-        free(p);
-    }
-}
-
-static void resolve_plain(const char *s, size_t n, struct value *v)
-{
-    memset(v, 0, sizeof(*v));
-    if (n == 0) {
-        v->kind = K_NULL;
-        return;
-    }
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-        if (strlen(words[i].text) == n && memcmp(words[i].text, s, n) == 0) {
-            v->kind = words[i].kind;
-            v->b = words[i].v != 0;
-            v->d = words[i].v == 0 ? (double)NAN : words[i].v * (double)INFINITY;
-            return;
-        }
-    }
-    v->kind = K_STR;
-    /* go-yaml only tries numbers for these first characters. */
-    if ((s[0] >= '0' && s[0] <= '9') || s[0] == '+' || s[0] == '-' || s[0] == '.') {
-        resolve_number(s, n, v);
-    }
-}
-
-static struct json_object *value_to_json(const struct value *v, const char *s, size_t n)
-{
-    switch (v->kind) {
-    case K_NULL:
-        return NULL;
-    case K_BOOL:
-        return json_object_new_boolean(v->b);
-    case K_INT:
-        return v->is_uint ? json_object_new_uint64(v->u) : json_object_new_int64(v->i);
-    case K_FLOAT:
-        return json_object_new_double(v->d);
-    default:
-        return json_object_new_string_len(s, (int)n);
-    }
-}
-
-/* Types one scalar. An explicit standard tag forces the type; a value the tag
- * cannot hold is an error (msg filled). Only plain untagged scalars are guessed. */
-static bool resolve_scalar(const char *tag, const char *s, size_t n, bool plain,
-                           struct json_object **out, char *msg, size_t msglen)
-{
-    enum kind want = tag_kind(tag);
-    struct value v;
-
-    memset(&v, 0, sizeof(v));
-    v.kind = K_STR;
-    if (want != K_STR && (want != K_NONE || plain)) {
-        resolve_plain(s, n, &v);
-    }
-    if (want != K_NONE && v.kind != want) {
-        if (want == K_FLOAT && v.kind == K_INT) {
-            v.kind = K_FLOAT;
-            v.d = v.is_uint ? (double)v.u : (double)v.i;
-        } else {
-            snprintf(msg, msglen, "cannot decode %s `%.*s` as %s", kind_name(v.kind),
-                     (int)(n < SHOW_MAX ? n : SHOW_MAX), s, kind_name(want));
-            return false;
-        }
-    }
-    *out = value_to_json(&v, s, n);
-    if (v.kind != K_NULL && *out == NULL) {
-        hp_oom();
-    }
-    return true;
-}
 
 /* ---- building ---- */
 
@@ -494,6 +224,7 @@ static enum hp_err on_scalar(struct loader *l, const yaml_event_t *ev)
     bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
     size_t line = abs_line(l, ev->start_mark);
     struct json_object *obj = NULL;
+    struct hp_scalar v;
     char why[128];
     enum hp_err rc = node_begin(l, line, 1);
 
@@ -503,9 +234,10 @@ static enum hp_err on_scalar(struct loader *l, const yaml_event_t *ev)
     if (n > INT_MAX) {
         return fail(l, HP_ERR_LIMIT, "line %zu: scalar longer than %d bytes", line, INT_MAX);
     }
-    if (!resolve_scalar(tag, text, n, plain, &obj, why, sizeof(why))) {
+    if (!hp_manifest_scalar_type(tag, text, n, plain, &v, why, sizeof(why))) {
         return fail(l, HP_ERR_INVALID, "line %zu: %s", line, why);
     }
+    obj = hp_manifest_scalar_json(&v, text, n);
     if (ev->data.scalar.anchor != NULL) {
         /* Copied with its length: an escaped "\0" must not shorten it. */
         char *copy = hp_xmalloc(n + 1);
