@@ -49,8 +49,12 @@ struct json_object *hp_manifest_scalar_json(const struct hp_scalar *v, const cha
  * valid UTF-8 without NUL bytes. line0 is the 0-based line of p[0] in the
  * whole stream; it is added to every line reported. Fills doc->obj (NULL when
  * the document's root is null), doc->error (owned, on failure) and
- * doc->item_lines; leaves doc->line alone. Never fails as a whole. */
+ * doc->item_lines; leaves doc->line alone. The tree stays charged to budget
+ * (doc->budget, doc->charged) until hp_manifest_doc_cleanup; a document that
+ * does not fit is an error naming the budget's limit, with nothing charged.
+ * Never fails as a whole. */
 void hp_manifest_load_doc(const char *p, size_t n, size_t line0,
-                          const struct hp_manifest_limits *lim, struct hp_manifest_doc *doc);
+                          const struct hp_manifest_limits *lim, struct hp_manifest_budget *budget,
+                          struct hp_manifest_doc *doc);
 
 #endif
