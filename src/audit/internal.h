@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* A copy of one engine finding that outlives the hp_findings it came from. */
@@ -88,7 +89,29 @@ struct hp_audit_rule {
 };
 const struct hp_audit_rule *hp_audit_rule_get(enum hp_check c);
 
-/* Renderers. They only read the report; profile is the name for the summary. */
+/* A streaming JSON writer with json-c's pretty layout (json_out.c): open a
+ * container, then key+value for each member or item+value for each element,
+ * then close it. Nothing is held but the nesting. */
+#define HP_AUDIT_JSON_MAX_DEPTH 16
+struct hp_audit_json {
+    FILE *out;
+    size_t depth;
+    char close[HP_AUDIT_JSON_MAX_DEPTH];
+    bool had[HP_AUDIT_JSON_MAX_DEPTH]; /* the container has a member or element */
+};
+void hp_audit_json_init(struct hp_audit_json *w, FILE *out);
+void hp_audit_json_open(struct hp_audit_json *w, char bracket); /* '{' or '[', as a value */
+void hp_audit_json_close(struct hp_audit_json *w);
+void hp_audit_json_key(struct hp_audit_json *w, const char *key);
+void hp_audit_json_item(struct hp_audit_json *w);
+void hp_audit_json_string(struct hp_audit_json *w, const char *s); /* NULL: null */
+void hp_audit_json_int(struct hp_audit_json *w, int64_t v);
+void hp_audit_json_bool(struct hp_audit_json *w, bool v);
+/* A json-c value (borrowed; NULL: null), printed at the current depth. */
+void hp_audit_json_value(struct hp_audit_json *w, struct json_object *v);
+
+/* Renderers. They only read the report, and print it as they go; profile is
+ * the name for the summary. */
 void hp_audit_render_text(const struct hp_audit_report *r, const char *profile, bool color,
                           FILE *out);
 void hp_audit_render_json(const struct hp_audit_report *r, FILE *out);
