@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Internal to src/audit: the report model that the readers fill (input.c,
- * scan.c) and the renderers print (render_*.c). Entries keep input order;
- * every string in the model is owned by it. Not part of the public API.
+ * scan.c) and the renderers print (render_*.c), and the run's memory budget.
+ * Entries keep input order; every string in the model is owned by it, and
+ * charged to the budget before it is copied. Not part of the public API.
  */
 #ifndef HP_AUDIT_INTERNAL_H
 #define HP_AUDIT_INTERNAL_H
@@ -47,24 +48,39 @@ struct hp_audit_report {
     size_t n_denied; /* resources with at least one deny finding */
     size_t n_warned; /* resources without deny findings and with a warn finding */
     size_t n_errors;
+    struct hp_manifest_budget *budget; /* borrowed; may be NULL (no limit) */
+    size_t charged;                    /* what the entries hold of the budget */
+    bool stopped; /* an entry did not fit: the last entry says so, nothing follows */
 };
 
-/* Shared state of one run: the options and the findings storage that every
- * evaluation reuses. */
+/* Shared state of one run: the options, the memory budget that the input
+ * buffers, the trees, the engine's findings and the report all charge, and
+ * the findings storage that every evaluation reuses. */
 struct hp_audit_ctx {
     const struct hp_audit_options *o;
     struct hp_manifest_limits limits;
     size_t max_file_bytes;
     struct hp_audit_report *report;
+    struct hp_manifest_budget budget;
     struct hp_findings findings;
+    size_t findings_charged; /* what the findings storage holds of the budget */
 };
+
+/* Sets up cx for a run of o that fills report (initialised by the caller):
+ * limits left zeroed in o mean the manifest defaults, max_memory 0 means
+ * the default ceiling. The report charges cx's budget from now on. */
+void hp_audit_ctx_init(struct hp_audit_ctx *cx, const struct hp_audit_options *o,
+                       struct hp_audit_report *report);
+void hp_audit_ctx_cleanup(struct hp_audit_ctx *cx);
 
 void hp_audit_report_init(struct hp_audit_report *r);
 void hp_audit_report_cleanup(struct hp_audit_report *r);
-/* Appends an error entry; the message is printf-formatted. */
+/* Appends an error entry; the message is printf-formatted. When the entry
+ * does not fit in the budget, the report stops instead (see stopped). */
 void hp_audit_report_error(struct hp_audit_report *r, const char *file, size_t line,
                            const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* Appends a resource entry that copies f's findings and obj's identity. */
+/* Appends a resource entry that copies f's findings and obj's identity; when
+ * the copy does not fit in the budget, the report stops instead. */
 void hp_audit_report_resource(struct hp_audit_report *r, const char *file, size_t line,
                               struct json_object *obj, const char *ns_fallback,
                               const struct hp_findings *f);
