@@ -419,16 +419,19 @@ const char *hp_fuzz_manifest(const uint8_t *data, size_t size)
     struct hp_policy policy;
     struct hp_audit_options o = {.policy = &policy, .now = FUZZ_NOW};
     struct hp_audit_report report;
-    struct hp_audit_ctx cx = {.o = &o, .limits = hp_manifest_default_limits, .report = &report};
+    struct hp_audit_ctx cx;
     hp_policy_init(&policy, HP_PROFILE_HARDENED);
     hp_audit_report_init(&report);
-    hp_findings_init(&cx.findings);
-    cx.max_file_bytes = cx.limits.max_bytes;
+    hp_audit_ctx_init(&cx, &o, &report);
     hp_audit_scan(&cx, "fuzz.yaml", (const char *)data, size);
     check_reports(&report, &policy);
     int code = hp_audit_report_exit_code(&report);
-    hp_findings_cleanup(&cx.findings);
     hp_audit_report_cleanup(&report);
+    hp_audit_ctx_cleanup(&cx);
+    if (cx.budget.used != 0) {
+        violated("audit: %zu bytes still charged to the memory budget after the run",
+                 cx.budget.used);
+    }
     hp_policy_cleanup(&policy);
     return code == 0 ? "clean" : code == 1 ? "denied" : "error";
 }

@@ -18,6 +18,10 @@ int hp_cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
 /* Parses a whole decimal number in [min, max] (no sign, no trailing text). */
 bool hp_cmd_number(const char *s, long min, long max, long *out);
 
+/* Parses a size in bytes, a whole decimal number with an optional Ki, Mi or Gi
+ * suffix ("512Mi"), into [min, max]. */
+bool hp_cmd_size(const char *s, long min, long max, long *out);
+
 /* Formats unix seconds as RFC 3339 UTC ("2027-01-31T12:00:00Z"). */
 void hp_cmd_format_time(int64_t t, char *buf, size_t size);
 

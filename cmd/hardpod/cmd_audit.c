@@ -24,8 +24,13 @@ enum {
     OPT_ONLY,
     OPT_FORMAT,
     OPT_COLOR,
+    OPT_MAX_MEMORY,
     OPT_NOW,
 };
+
+/* --max-memory bounds: enough for small inputs, and far past any machine. */
+#define MAX_MEMORY_MIN (1l << 20)
+#define MAX_MEMORY_MAX (1l << 40)
 
 /* --now is a testing aid for exemption expiry and is left out of --help. */
 static const struct option long_options[] = {
@@ -34,6 +39,7 @@ static const struct option long_options[] = {
     {"only", required_argument, NULL, OPT_ONLY},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"color", required_argument, NULL, OPT_COLOR},
+    {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
     {"now", required_argument, NULL, OPT_NOW},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -45,6 +51,7 @@ struct audit_args {
     const char *only;
     const char *format;
     const char *color;
+    const char *max_memory;
     const char *now;
     bool help;
     char **paths;
@@ -89,6 +96,10 @@ static void print_help(FILE *out)
           "                       code scanning)\n"
           "  --color WHEN         colour the text report: auto (the default: when stdout is\n"
           "                       a terminal and NO_COLOR is unset), always or never\n"
+          "  --max-memory BYTES   the memory ceiling of the run (default 256Mi): input\n"
+          "                       buffers, parse trees (YAML aliases expanded), findings\n"
+          "                       and the report; an input that does not fit is an error\n"
+          "                       (exit 2). A number, or one with a Ki, Mi or Gi suffix\n"
           "  -h, --help           show this help\n\n"
           "checks:\n",
           out);
@@ -125,6 +136,9 @@ static int parse_args(int argc, char **argv, struct audit_args *a)
             break;
         case OPT_COLOR:
             a->color = optarg;
+            break;
+        case OPT_MAX_MEMORY:
+            a->max_memory = optarg;
             break;
         case OPT_NOW:
             a->now = optarg;
@@ -230,6 +244,16 @@ static int set_options(const struct audit_args *a, struct hp_audit_options *o)
     }
     o->limits = hp_manifest_default_limits;
     o->max_file_bytes = 0;
+    if (a->max_memory != NULL) {
+        long bytes = 0;
+        if (!hp_cmd_size(a->max_memory, MAX_MEMORY_MIN, MAX_MEMORY_MAX, &bytes)) {
+            return hp_cmd_usage_error(
+                "audit",
+                "--max-memory: '%s' is not a size from 1Mi to 1024Gi (bytes, or Ki, Mi, Gi)",
+                a->max_memory);
+        }
+        o->limits.max_memory = (size_t)bytes;
+    }
     return -1;
 }
 

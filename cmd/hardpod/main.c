@@ -7,6 +7,7 @@
 #include "cmd.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -57,6 +58,38 @@ bool hp_cmd_number(const char *s, long min, long max, long *out)
     }
     *out = v;
     return true;
+}
+
+bool hp_cmd_size(const char *s, long min, long max, long *out)
+{
+    static const struct {
+        const char *suffix;
+        int shift;
+    } units[] = {{"", 0}, {"Ki", 10}, {"Mi", 20}, {"Gi", 30}};
+    char *end = NULL;
+    if (s[0] < '0' || s[0] > '9') {
+        return false;
+    }
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0) {
+        return false;
+    }
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(end, units[i].suffix) != 0) {
+            continue;
+        }
+        if (v > (LONG_MAX >> units[i].shift)) {
+            return false;
+        }
+        v <<= units[i].shift;
+        if (v < min || v > max) {
+            return false;
+        }
+        *out = v;
+        return true;
+    }
+    return false;
 }
 
 void hp_cmd_format_time(int64_t t, char *buf, size_t size)

@@ -28,14 +28,21 @@ struct hp_audit_options {
     bool color;            /* ANSI colour in text output */
     int64_t now;           /* unix seconds, for exemption expiry */
     size_t max_file_bytes; /* per input file; 0 = the manifest default */
+    /* max_bytes 0 = the manifest defaults. max_memory is the ceiling of the
+     * whole run (0 = 256 MiB): input buffers, the tree of the document being
+     * audited, the engine's findings and the report are charged to it before
+     * they are allocated. */
     struct hp_manifest_limits limits;
 };
 
 /* Audits every path ("-" is stdin; directories are walked recursively for
  * *.yaml, *.yml and *.json, in sorted order) and writes the report to out.
  * Returns the exit code: 0 when nothing is denied, 1 when any resource has a
- * deny finding, 2 when any input could not be read or parsed (the other
- * inputs are still audited and reported). */
+ * deny finding, 2 when any input could not be read or parsed or did not fit
+ * in limits.max_memory (the other inputs are still audited and reported,
+ * unless the report itself is full: it then ends with an error that says
+ * so). Documents are read one at a time, so memory does not grow with the
+ * length of a stream. */
 int hp_audit_run(const struct hp_audit_options *o, char *const *paths, size_t n_paths, FILE *out);
 
 bool hp_audit_format_lookup(const char *name, enum hp_audit_format *out);

@@ -5,26 +5,68 @@
  * of a top-level `items` list starts. YAML scalars are typed as Kubernetes'
  * YAML decoder types them (YAML 1.1: yes/no/on/off are booleans, 0x10 is an
  * integer). Every size is capped, and one malformed document does not stop
- * the others from loading. No file I/O here: the caller supplies the bytes.
+ * the others from loading. The memory the trees take is estimated and
+ * charged to a budget before it is allocated, so that a caller can hold a
+ * fixed ceiling whatever the input. No file I/O here: the caller supplies the
+ * bytes.
  */
 #ifndef HARDPOD_MANIFEST_H
 #define HARDPOD_MANIFEST_H
 
 #include "hardpod/error.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct json_object;
 
 struct hp_manifest_limits {
-    size_t max_bytes; /* whole input; larger input is rejected outright */
-    size_t max_docs;  /* documents in one stream */
-    size_t max_depth; /* nesting of mappings and sequences */
-    size_t max_nodes; /* scalars + collections per document, aliases expanded */
+    size_t max_bytes;  /* whole input; larger input is rejected outright */
+    size_t max_docs;   /* documents in one stream */
+    size_t max_depth;  /* nesting of mappings and sequences */
+    size_t max_nodes;  /* scalars + collections per document, aliases expanded */
+    size_t max_memory; /* bytes of trees alive at once, as a budget counts them (below) */
 };
 
-/* The defaults: 64 MiB, 10000 documents, depth 64, 4 million nodes. */
+/* The defaults: 64 MiB, 10000 documents, depth 64, 4 million nodes, 256 MiB
+ * of memory. */
+#define HP_MANIFEST_DEFAULT_MAX_MEMORY ((size_t)256 * 1024 * 1024)
 extern const struct hp_manifest_limits hp_manifest_default_limits;
+
+/* A memory ceiling shared by everything one caller builds from its inputs.
+ * Each allocation is estimated (json-c 0.16's real cost per value, measured
+ * on glibc: an empty mapping is 784 bytes, a string 80 plus its length) and
+ * charged before it is made; freeing releases the charge. An alias is charged
+ * the size of what it expands to, as a consumer that copies the tree (kubectl
+ * converts YAML to JSON) would pay it. Not thread-safe: one per thread. */
+struct hp_manifest_budget {
+    size_t limit;           /* bytes; SIZE_MAX for no limit */
+    size_t used;            /* bytes charged now */
+    size_t peak;            /* highest used so far */
+    const char *raise_hint; /* borrowed, may be NULL: how a user raises the
+                             * limit ("--max-memory"), named in messages */
+};
+
+/* Initialises b with nothing charged. */
+void hp_manifest_budget_init(struct hp_manifest_budget *b, size_t limit, const char *raise_hint);
+
+/* Charges n bytes and returns true, or returns false and charges nothing when
+ * used + n would pass the limit. */
+bool hp_manifest_budget_charge(struct hp_manifest_budget *b, size_t n);
+
+/* Gives back n bytes of an earlier charge. */
+void hp_manifest_budget_release(struct hp_manifest_budget *b, size_t n);
+
+/* What glibc's malloc takes for a request of n bytes (an 8-byte header,
+ * 16-byte granules, 32 at least): the charge for one allocation. */
+size_t hp_manifest_budget_malloc_cost(size_t n);
+
+/* Writes "the memory limit of 256 MiB (raise it with --max-memory)" into
+ * buf (the hint part only when b has one) and returns buf. */
+const char *hp_manifest_budget_describe(const struct hp_manifest_budget *b, char *buf, size_t size);
+
+/* Writes n as "256 MiB", "1.5 MiB", "12 KiB" or "100 bytes" into buf. */
+const char *hp_manifest_format_size(size_t n, char *buf, size_t size);
 
 struct hp_manifest_doc {
     struct json_object *obj; /* owned; NULL when the document is empty or failed */
@@ -34,6 +76,9 @@ struct hp_manifest_doc {
     size_t *item_lines;      /* owned; when obj is a mapping with an `items`
                               * sequence: 1-based line of each element */
     size_t n_item_lines;
+    /* internal: the charge that hp_manifest_doc_cleanup gives back */
+    struct hp_manifest_budget *budget;
+    size_t charged;
 };
 
 struct hp_manifest {
@@ -43,12 +88,50 @@ struct hp_manifest {
 
 /* Parses data[0..len). Returns HP_OK when the stream could be split into
  * documents (individual documents may still carry an error), or an error
- * (HP_ERR_LIMIT for max_bytes/max_docs) with nothing in out. On success the
- * caller owns out and frees it with hp_manifest_cleanup. lim may be NULL for
- * the defaults. Re-entrant. */
+ * (HP_ERR_LIMIT for max_bytes/max_docs) with nothing in out. All documents
+ * are alive at once, so together they must fit in lim->max_memory; a
+ * document that does not fit carries the error. On success the caller owns
+ * out and frees it with hp_manifest_cleanup. lim may be NULL for the
+ * defaults. Re-entrant. */
 enum hp_err hp_manifest_parse(const char *data, size_t len, const struct hp_manifest_limits *lim,
                               struct hp_manifest *out, struct hp_error *err);
 
 void hp_manifest_cleanup(struct hp_manifest *m);
+
+struct hp_manifest_chunk;
+
+/* Reads a stream one document at a time: a caller that frees each document
+ * before it asks for the next holds one tree at a time, and a long stream of
+ * ordinary documents fits in a small budget. Caller's storage. */
+struct hp_manifest_reader {
+    /* internal */
+    const char *data; /* borrowed */
+    const struct hp_manifest_limits *lim;
+    struct hp_manifest_budget *budget;
+    struct hp_manifest_chunk *chunks; /* owned */
+    size_t n_chunks;
+    size_t next;
+};
+
+/* Splits data[0..len) into documents, as hp_manifest_parse does, without
+ * loading any. data, lim and budget are borrowed and must outlive the reader
+ * and every document it loads; lim may be NULL for the defaults (budget's
+ * limit is what counts, not lim->max_memory). An error (HP_ERR_LIMIT for
+ * max_bytes/max_docs) leaves a reader that yields nothing; cleanup is still
+ * safe. */
+enum hp_err hp_manifest_reader_init(struct hp_manifest_reader *r, const char *data, size_t len,
+                                    const struct hp_manifest_limits *lim,
+                                    struct hp_manifest_budget *budget, struct hp_error *err);
+
+/* Loads the next document that is not empty into doc (owned by the caller,
+ * freed with hp_manifest_doc_cleanup) and returns true, or returns false at
+ * the end. A document that failed carries its error, which names the
+ * budget's limit and hint when the document did not fit in it. */
+bool hp_manifest_reader_next(struct hp_manifest_reader *r, struct hp_manifest_doc *doc);
+
+void hp_manifest_reader_cleanup(struct hp_manifest_reader *r);
+
+/* Frees what doc owns and gives its charge back to the budget. */
+void hp_manifest_doc_cleanup(struct hp_manifest_doc *doc);
 
 #endif

@@ -149,11 +149,14 @@ struct hp_arena_block;
 struct hp_findings {
     struct hp_finding *items;
     size_t len;
-    size_t n_deny;
-    size_t n_warn;
+    size_t n_deny;    /* deny findings, stored or dropped */
+    size_t n_warn;    /* warn findings, stored or dropped */
+    size_t n_dropped; /* counted but not stored: they did not fit in max_bytes */
     bool has_podspec; /* the object is a kind that carries a pod spec */
     /* internal */
     size_t cap;
+    size_t max_bytes; /* 0: no limit */
+    size_t bytes;     /* heap held: spilled string blocks and a grown item array */
     struct hp_finding inline_items[16];
     struct hp_arena_block *blocks;
     char *arena_pos;
@@ -164,6 +167,17 @@ struct hp_findings {
 void hp_findings_init(struct hp_findings *f);
 void hp_findings_reset(struct hp_findings *f);
 void hp_findings_cleanup(struct hp_findings *f);
+
+/* Holds the heap that later evaluations may take to max bytes (0, the
+ * default, for no limit): the first finding that would need more, and every
+ * one after it, is counted in n_deny or n_warn and in n_dropped but not
+ * stored, so the verdict stays right and the stored ones are a prefix. For a
+ * caller with a memory ceiling (hardpod audit): a finding's cost is bounded,
+ * but their number grows with the object. */
+void hp_findings_set_max_bytes(struct hp_findings *f, size_t max);
+
+/* The heap f holds now, in bytes: string blocks and a grown item array. */
+size_t hp_findings_bytes(const struct hp_findings *f);
 
 /* What to evaluate. All pointers are borrowed for the call. */
 struct hp_eval_input {

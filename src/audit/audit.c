@@ -26,19 +26,38 @@ bool hp_audit_format_lookup(const char *name, enum hp_audit_format *out)
     return false;
 }
 
+void hp_audit_ctx_init(struct hp_audit_ctx *cx, const struct hp_audit_options *o,
+                       struct hp_audit_report *report)
+{
+    memset(cx, 0, sizeof(*cx));
+    hp_findings_init(&cx->findings);
+    cx->o = o;
+    cx->report = report;
+    /* Limits left zeroed by the caller mean the manifest defaults. */
+    cx->limits = o->limits.max_bytes != 0 ? o->limits : hp_manifest_default_limits;
+    if (cx->limits.max_memory == 0) {
+        cx->limits.max_memory = HP_MANIFEST_DEFAULT_MAX_MEMORY;
+    }
+    cx->max_file_bytes = o->max_file_bytes != 0 ? o->max_file_bytes : cx->limits.max_bytes;
+    hp_manifest_budget_init(&cx->budget, cx->limits.max_memory, "--max-memory");
+    report->budget = &cx->budget;
+}
+
+void hp_audit_ctx_cleanup(struct hp_audit_ctx *cx)
+{
+    hp_findings_cleanup(&cx->findings);
+    hp_manifest_budget_release(&cx->budget, cx->findings_charged);
+    cx->findings_charged = 0;
+}
+
 int hp_audit_run(const struct hp_audit_options *o, char *const *paths, size_t n_paths, FILE *out)
 {
     struct hp_audit_report report;
-    struct hp_audit_ctx *cx = hp_xcalloc(1, sizeof(*cx));
+    struct hp_audit_ctx *cx = hp_xmalloc(sizeof(*cx));
     hp_audit_report_init(&report);
-    hp_findings_init(&cx->findings);
-    cx->o = o;
-    cx->report = &report;
-    /* Limits left zeroed by the caller mean the manifest defaults. */
-    cx->limits = o->limits.max_bytes != 0 ? o->limits : hp_manifest_default_limits;
-    cx->max_file_bytes = o->max_file_bytes != 0 ? o->max_file_bytes : cx->limits.max_bytes;
+    hp_audit_ctx_init(cx, o, &report);
 
-    for (size_t i = 0; i < n_paths; i++) {
+    for (size_t i = 0; i < n_paths && !report.stopped; i++) {
         hp_audit_input(cx, paths[i]);
     }
 
@@ -57,8 +76,8 @@ int hp_audit_run(const struct hp_audit_options *o, char *const *paths, size_t n_
         break;
     }
     int code = hp_audit_report_exit_code(&report);
-    hp_findings_cleanup(&cx->findings);
-    free(cx);
     hp_audit_report_cleanup(&report);
+    hp_audit_ctx_cleanup(cx);
+    free(cx);
     return code;
 }

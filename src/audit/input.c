@@ -3,7 +3,8 @@
  * Reading the inputs of an audit: stdin, files named on the command line
  * (whatever their extension) and directory trees (only *.yaml, *.yml and
  * *.json, in byte order of their names, symlinked directories followed but
- * never twice on one path, so a symlink loop ends). Every read is capped.
+ * never twice on one path, so a symlink loop ends). Every read is capped, and
+ * its buffer is charged to the run's memory budget before it grows.
  */
 #include "internal.h"
 
@@ -24,13 +25,16 @@ struct walk {
     size_t depth;
 };
 
-/* Reads f to the end into a heap buffer of at most cap bytes. */
-static enum hp_err read_all(FILE *f, size_t cap, char **out, size_t *out_len, struct hp_error *err)
+/* Reads f to the end into a heap buffer of at most cap bytes, charged to
+ * budget (*charged on return, also on failure: the caller releases it). */
+static enum hp_err read_all(FILE *f, size_t cap, struct hp_manifest_budget *budget, char **out,
+                            size_t *out_len, size_t *charged, struct hp_error *err)
 {
     char *buf = NULL;
     size_t size = 0;
     size_t len = 0;
     enum hp_err rc = HP_OK;
+    *charged = 0;
     if (cap >= SIZE_MAX / 2) {
         cap = SIZE_MAX / 2;
     }
@@ -42,8 +46,20 @@ static enum hp_err read_all(FILE *f, size_t cap, char **out, size_t *out_len, st
             }
             /* One byte past the cap tells a file of exactly cap bytes from a larger one. */
             size_t want = size == 0 ? 64 * 1024 : size * 2;
-            size = want > cap + 1 ? cap + 1 : want;
-            buf = hp_xrealloc(buf, size);
+            want = want > cap + 1 ? cap + 1 : want;
+            size_t cost = hp_manifest_budget_malloc_cost(want);
+            if (!hp_manifest_budget_charge(budget, cost)) {
+                char limit[160];
+                rc = hp_error_set(err, HP_ERR_LIMIT,
+                                  "cannot read: %zu bytes read so far, and more do not fit in %s",
+                                  len, hp_manifest_budget_describe(budget, limit, sizeof(limit)));
+                goto out;
+            }
+            /* realloc may copy: old and new buffer are both alive until it returns. */
+            buf = hp_xrealloc(buf, want);
+            hp_manifest_budget_release(budget, *charged);
+            *charged = cost;
+            size = want;
         }
         size_t n = fread(buf + len, 1, size - len, f);
         len += n;
@@ -80,16 +96,19 @@ static void read_file(struct hp_audit_ctx *cx, const char *path, const char *fil
         hp_audit_report_error(cx->report, file, 0, "cannot open: %s", strerror(e));
         return;
     }
-    enum hp_err rc = read_all(f, cx->max_file_bytes, &data, &len, &err);
+    size_t charged = 0;
+    enum hp_err rc = read_all(f, cx->max_file_bytes, &cx->budget, &data, &len, &charged, &err);
     if (f != stdin) {
         fclose(f);
     }
+    if (rc == HP_OK) {
+        hp_audit_scan(cx, file, data, len);
+    }
+    free(data);
+    hp_manifest_budget_release(&cx->budget, charged);
     if (rc != HP_OK) {
         hp_audit_report_error(cx->report, file, 0, "%s", err.msg);
-        return;
     }
-    hp_audit_scan(cx, file, data, len);
-    free(data);
 }
 
 static bool has_manifest_ext(const char *name)
@@ -174,6 +193,9 @@ static void walk_dir(struct hp_audit_ctx *cx, const char *dir, struct walk *w);
 static void walk_entry(struct hp_audit_ctx *cx, const char *path, const char *name, struct walk *w)
 {
     struct stat st;
+    if (cx->report->stopped) {
+        return;
+    }
     if (stat(path, &st) != 0) {
         int e = errno;
         /* A dangling symlink that looks like a manifest is an input we cannot read. */

@@ -3,6 +3,8 @@
  * The SARIF 2.1.0 report for code scanning (GitHub and others): one rule per
  * check plus "parseError", one result per finding and per input error,
  * located by the file's relative URI and the line where the resource starts.
+ * The envelope is printed as it is walked; each result is a small json-c
+ * object printed and freed at once, so a report of any size costs no tree.
  */
 #include "internal.h"
 
@@ -192,34 +194,46 @@ static struct json_object *finding_result(const struct hp_audit_entry *e,
     return o;
 }
 
+/* Prints one result and frees it. */
+static void put_result(struct hp_audit_json *w, struct json_object *o)
+{
+    hp_audit_json_item(w);
+    hp_audit_json_value(w, o);
+    json_object_put(o);
+}
+
 void hp_audit_render_sarif(const struct hp_audit_report *r, const struct hp_policy *p, FILE *out)
 {
-    struct json_object *results = json_object_new_array();
+    struct hp_audit_json w;
+    hp_audit_json_init(&w, out);
+    hp_audit_json_open(&w, '{');
+    hp_audit_json_key(&w, "$schema");
+    hp_audit_json_string(&w, "https://json.schemastore.org/sarif-2.1.0.json");
+    hp_audit_json_key(&w, "version");
+    hp_audit_json_string(&w, "2.1.0");
+    hp_audit_json_key(&w, "runs");
+    hp_audit_json_open(&w, '[');
+    hp_audit_json_item(&w);
+    hp_audit_json_open(&w, '{');
+    hp_audit_json_key(&w, "tool");
+    struct json_object *tool = driver(p);
+    hp_audit_json_value(&w, tool);
+    json_object_put(tool);
+    hp_audit_json_key(&w, "results");
+    hp_audit_json_open(&w, '[');
     for (size_t i = 0; i < r->len; i++) {
         const struct hp_audit_entry *e = &r->entries[i];
         if (e->error != NULL) {
-            json_object_array_add(
-                results, result(PARSE_ERROR_RULE, PARSE_ERROR_INDEX, "error", e->error, e));
+            put_result(&w, result(PARSE_ERROR_RULE, PARSE_ERROR_INDEX, "error", e->error, e));
             continue;
         }
         for (size_t j = 0; j < e->n_findings; j++) {
-            json_object_array_add(results, finding_result(e, &e->findings[j]));
+            put_result(&w, finding_result(e, &e->findings[j]));
         }
     }
-    struct json_object *run = json_object_new_object();
-    json_object_object_add(run, "tool", driver(p));
-    json_object_object_add(run, "results", results);
-    struct json_object *runs = json_object_new_array();
-    json_object_array_add(runs, run);
-
-    struct json_object *root = json_object_new_object();
-    json_object_object_add(root, "$schema",
-                           json_object_new_string("https://json.schemastore.org/sarif-2.1.0.json"));
-    json_object_object_add(root, "version", json_object_new_string("2.1.0"));
-    json_object_object_add(root, "runs", runs);
-    fputs(json_object_to_json_string_ext(root,
-                                         JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE),
-          out);
+    hp_audit_json_close(&w);
+    hp_audit_json_close(&w);
+    hp_audit_json_close(&w);
+    hp_audit_json_close(&w);
     fputc('\n', out);
-    json_object_put(root);
 }

@@ -2,7 +2,10 @@
 /*
  * The audit report model: resources and errors in input order, with the
  * counts the summary prints. Copies what it keeps, so the engine's findings
- * storage and the parsed documents can be reused or freed at once.
+ * storage and the parsed documents can be reused or freed at once. Every
+ * copy is charged to the run's budget first, and the report may hold at most
+ * half of it, so that documents always have the other half; the first copy
+ * that does not fit ends the report with an error that says so.
  */
 #include "internal.h"
 
@@ -41,10 +44,24 @@ void hp_audit_report_cleanup(struct hp_audit_report *r)
         entry_cleanup(&r->entries[i]);
     }
     free(r->entries);
+    if (r->budget != NULL) {
+        hp_manifest_budget_release(r->budget, r->charged);
+    }
     memset(r, 0, sizeof(*r));
 }
 
-static struct hp_audit_entry *push(struct hp_audit_report *r, const char *file, size_t line)
+static size_t str_cost(const char *s)
+{
+    return s != NULL ? hp_manifest_budget_malloc_cost(strlen(s) + 1) : 0;
+}
+
+/* An entry's record, with the slack of the doubling entries array, and its file name. */
+static size_t entry_cost(const char *file)
+{
+    return 2 * sizeof(struct hp_audit_entry) + str_cost(file);
+}
+
+static struct hp_audit_entry *append(struct hp_audit_report *r, const char *file, size_t line)
 {
     if (r->len == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 16;
@@ -57,6 +74,42 @@ static struct hp_audit_entry *push(struct hp_audit_report *r, const char *file, 
     return e;
 }
 
+/* The entry that ends a report that ran out of budget. It is not charged:
+ * there is one, and its size is fixed. */
+static void stop(struct hp_audit_report *r, const char *file, size_t line, const char *what)
+{
+    char limit[160];
+    char used[32];
+    struct hp_audit_entry *e = append(r, file, line);
+    char msg[512];
+
+    snprintf(msg, sizeof(msg),
+             "%s does not fit: the report may take half of %s and holds %s; auditing stopped "
+             "here, and the inputs after this one were not read",
+             what, hp_manifest_budget_describe(r->budget, limit, sizeof(limit)),
+             hp_manifest_format_size(r->charged, used, sizeof(used)));
+    e->error = hp_xstrdup(msg);
+    r->n_errors++;
+    r->stopped = true;
+}
+
+/* Charges cost for a new entry; false when it does not fit (the report is
+ * then stopped) or was stopped before. */
+static bool reserve(struct hp_audit_report *r, const char *file, size_t line, size_t cost,
+                    const char *what)
+{
+    if (r->stopped) {
+        return false;
+    }
+    if (r->budget != NULL &&
+        (cost > r->budget->limit / 2 - r->charged || !hp_manifest_budget_charge(r->budget, cost))) {
+        stop(r, file, line, what);
+        return false;
+    }
+    r->charged += cost;
+    return true;
+}
+
 void hp_audit_report_error(struct hp_audit_report *r, const char *file, size_t line,
                            const char *fmt, ...)
 {
@@ -65,7 +118,10 @@ void hp_audit_report_error(struct hp_audit_report *r, const char *file, size_t l
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    struct hp_audit_entry *e = push(r, file, line);
+    if (!reserve(r, file, line, entry_cost(file) + str_cost(msg), "the report of this error")) {
+        return;
+    }
+    struct hp_audit_entry *e = append(r, file, line);
     e->error = hp_xstrdup(msg);
     r->n_errors++;
 }
@@ -75,7 +131,8 @@ static char *dup_or_null(const char *s)
     return s != NULL ? hp_xstrdup(s) : NULL;
 }
 
-static char *string_at(struct json_object *obj, const char *a, const char *b)
+/* The string at obj.a (or obj.a.b), borrowed; NULL when absent or not a string. */
+static const char *string_at(struct json_object *obj, const char *a, const char *b)
 {
     struct json_object *v = NULL;
     if (!json_object_object_get_ex(obj, a, &v)) {
@@ -85,21 +142,46 @@ static char *string_at(struct json_object *obj, const char *a, const char *b)
         (!json_object_is_type(v, json_type_object) || !json_object_object_get_ex(v, b, &v))) {
         return NULL;
     }
-    return json_object_is_type(v, json_type_string) ? hp_xstrdup(json_object_get_string(v)) : NULL;
+    return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static size_t findings_cost(const struct hp_findings *f)
+{
+    size_t cost =
+        f->len > 0 ? hp_manifest_budget_malloc_cost(f->len * sizeof(struct hp_audit_finding)) : 0;
+    for (size_t i = 0; i < f->len; i++) {
+        const struct hp_finding *src = &f->items[i];
+        cost += str_cost(src->container) + str_cost(src->path != NULL ? src->path : "") +
+                str_cost(src->message != NULL ? src->message : "") + str_cost(src->fix);
+    }
+    return cost;
 }
 
 void hp_audit_report_resource(struct hp_audit_report *r, const char *file, size_t line,
                               struct json_object *obj, const char *ns_fallback,
                               const struct hp_findings *f)
 {
-    struct hp_audit_entry *e = push(r, file, line);
-    e->api_version = string_at(obj, "apiVersion", NULL);
-    e->kind = string_at(obj, "kind", NULL);
-    e->ns = string_at(obj, "metadata", "namespace");
-    if (e->ns == NULL) {
-        e->ns = dup_or_null(ns_fallback);
+    const char *api_version = string_at(obj, "apiVersion", NULL);
+    const char *kind = string_at(obj, "kind", NULL);
+    const char *ns = string_at(obj, "metadata", "namespace");
+    const char *name = string_at(obj, "metadata", "name");
+    if (ns == NULL) {
+        ns = ns_fallback;
     }
-    e->name = string_at(obj, "metadata", "name");
+    size_t cost = entry_cost(file) + str_cost(api_version) + str_cost(kind) + str_cost(ns) +
+                  str_cost(name) + findings_cost(f);
+    char what[400];
+    snprintf(what, sizeof(what), "the report of %.64s %.64s%s%.253s (%zu findings)",
+             kind != NULL ? kind : "(no kind)", ns != NULL ? ns : "", ns != NULL ? "/" : "",
+             name != NULL ? name : "(unnamed)", f->len);
+    if (!reserve(r, file, line, cost, what)) {
+        return;
+    }
+    struct hp_audit_entry *e = append(r, file, line);
+    e->api_version = dup_or_null(api_version);
+    e->kind = dup_or_null(kind);
+    e->ns = dup_or_null(ns);
+    e->name = dup_or_null(name);
     if (f->len > 0) {
         e->findings = hp_xcalloc(f->len, sizeof(*e->findings));
     }

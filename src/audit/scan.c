@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * From bytes to report entries: splits a file into documents, unwraps Lists
- * and AdmissionReviews, and runs the engine on every object. Anything that
+ * and AdmissionReviews, and runs the engine on every object. Documents are
+ * loaded one at a time and freed before the next, and the engine's findings
+ * storage is held to half of what is left of the memory budget. Anything that
  * cannot be evaluated becomes an error entry; nothing is silently allowed.
  */
 #include "internal.h"
@@ -43,6 +45,35 @@ static const char *object_label(struct json_object *obj, const char *ns, char *b
     return buf;
 }
 
+/* Runs the engine with its findings storage held to what is left of the
+ * budget (its own earlier charge included), and charges what it then holds.
+ * Findings that did not fit make the object an error: the verdict is known,
+ * but the report could not show why. */
+static enum hp_err eval(struct hp_audit_ctx *cx, const struct hp_eval_input *in,
+                        struct hp_error *err)
+{
+    struct hp_manifest_budget *b = &cx->budget;
+    char limit[160];
+
+    hp_manifest_budget_release(b, cx->findings_charged);
+    cx->findings_charged = 0;
+    /* Half: the report needs about as much again to copy what it keeps. At
+     * least 1, because 0 would mean no limit. */
+    size_t room = (b->limit - b->used) / 2;
+    hp_findings_set_max_bytes(&cx->findings, room > 0 ? room : 1);
+    enum hp_err rc = hp_policy_eval(cx->o->policy, in, &cx->findings, err);
+    cx->findings_charged = hp_findings_bytes(&cx->findings);
+    /* Cannot fail: the storage was held to less than what was left. */
+    hp_manifest_budget_charge(b, cx->findings_charged);
+    if (rc == HP_OK && cx->findings.n_dropped > 0) {
+        rc = hp_error_set(
+            err, HP_ERR_LIMIT, "%zu findings (%zu deny), of which %zu do not fit in %s",
+            cx->findings.len + cx->findings.n_dropped, cx->findings.n_deny, cx->findings.n_dropped,
+            hp_manifest_budget_describe(b, limit, sizeof(limit)));
+    }
+    return rc;
+}
+
 /* Evaluates one object. ns and username come from an AdmissionReview's
  * request (NULL otherwise). */
 static void audit_object(struct hp_audit_ctx *cx, const char *file, size_t line,
@@ -76,8 +107,9 @@ static void audit_object(struct hp_audit_ctx *cx, const char *file, size_t line,
     };
     struct hp_error err;
     hp_error_clear(&err);
-    if (hp_policy_eval(cx->o->policy, &in, &cx->findings, &err) != HP_OK) {
-        char label[400];
+    char label[400];
+    enum hp_err rc = eval(cx, &in, &err);
+    if (rc != HP_OK) {
         hp_audit_report_error(cx->report, file, line, "%s: cannot be evaluated: %s",
                               object_label(obj, ns, label, sizeof(label)), err.msg);
         return;
@@ -136,7 +168,7 @@ static void audit_doc(struct hp_audit_ctx *cx, const char *file, const struct hp
         return;
     }
     size_t n = json_object_array_length(items);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !cx->report->stopped; i++) {
         size_t line = i < doc->n_item_lines ? doc->item_lines[i] : doc->line;
         struct json_object *item = json_object_array_get_idx(items, i);
         if (!json_object_is_type(item, json_type_object)) {
@@ -169,21 +201,21 @@ static void doc_error(struct hp_audit_ctx *cx, const char *file, const struct hp
 
 void hp_audit_scan(struct hp_audit_ctx *cx, const char *file, const char *data, size_t len)
 {
-    struct hp_manifest m = {0};
+    struct hp_manifest_reader r;
+    struct hp_manifest_doc doc;
     struct hp_error err;
     hp_error_clear(&err);
-    if (hp_manifest_parse(data, len, &cx->limits, &m, &err) != HP_OK) {
+    if (hp_manifest_reader_init(&r, data, len, &cx->limits, &cx->budget, &err) != HP_OK) {
         hp_audit_report_error(cx->report, file, 0, "%s", err.msg);
-        goto out;
     }
-    for (size_t i = 0; i < m.len; i++) {
-        const struct hp_manifest_doc *doc = &m.docs[i];
-        if (doc->error != NULL) {
-            doc_error(cx, file, doc);
-        } else if (doc->obj != NULL) {
-            audit_doc(cx, file, doc);
+    /* One tree at a time: each is freed before the next is loaded. */
+    while (!cx->report->stopped && hp_manifest_reader_next(&r, &doc)) {
+        if (doc.error != NULL) {
+            doc_error(cx, file, &doc);
+        } else {
+            audit_doc(cx, file, &doc);
         }
+        hp_manifest_doc_cleanup(&doc);
     }
-out:
-    hp_manifest_cleanup(&m);
+    hp_manifest_reader_cleanup(&r);
 }

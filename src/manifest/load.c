@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Manifest loader, event half: builds json-c objects for one YAML document
- * straight from libyaml's event API and types plain scalars as Kubernetes'
- * decoder (go-yaml v2, YAML 1.1) does. Iterative: the only stack is the frame
- * array, which never grows past max_depth. Aliases share json-c objects by
- * reference count and are charged their expanded size against max_nodes.
+ * straight from libyaml's event API, with scalars typed by scalar.c as
+ * Kubernetes' decoder (go-yaml v2, YAML 1.1) types them. Iterative: the only
+ * stack is the frame array, which never grows past max_depth. Aliases share
+ * json-c objects by reference count and are charged their expanded size
+ * against max_nodes and the memory budget. Every allocation that the input
+ * sizes is charged to the budget before it is made.
  */
 #include "manifest/internal.h"
 
-#include <errno.h>
 #include <json-c/json.h>
 #include <json-c/linkhash.h>
 #include <limits.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,19 +21,22 @@
 #include <string.h>
 #include <yaml.h>
 
-#define TAG_PREFIX "tag:yaml.org,2002:"
 #define SHOW_MAX 40 /* bytes of a scalar or key quoted in a message */
 
-enum kind { K_NONE, K_STR, K_NULL, K_BOOL, K_INT, K_FLOAT };
-
-struct value {
-    enum kind kind;
-    bool b;
-    bool is_uint;
-    int64_t i;
-    uint64_t u;
-    double d;
-};
+/* What the tree costs, in bytes of glibc malloc chunks (an 8-byte header,
+ * 16-byte granules), measured with a counting malloc on json-c 0.16 and
+ * glibc 2.36 (x86-64). Each is an upper bound of the real cost, or close to
+ * it: test_manifest_memory_estimate (tests/unit/check_manifest.c) holds the
+ * sum for whole documents against glibc's own count. */
+#define COST_MAP 784    /* json_object + lh_table with its first 16 entries */
+#define COST_SEQ 384    /* json_object + array_list with its first 32 slots */
+#define COST_SCALAR 64  /* an integer, float or boolean */
+#define COST_STRING 80  /* plus the length */
+#define COST_KEY 128    /* hash entries per key once a table grows (3 of 40 bytes) */
+#define COST_SLOT 16    /* a sequence slot, or an items line, with doubling's slack */
+#define COST_ANCHOR 192 /* an anchor record and its hash entries */
+/* libyaml's working memory besides its scalar buffer (stacks, token queue). */
+#define COST_PARSER ((size_t)256 * 1024)
 
 /* One open collection. obj is borrowed: it was attached to its parent (or
  * became the root) when the collection started. */
@@ -41,7 +44,9 @@ struct frame {
     struct json_object *obj;
     char *anchor;               /* owned; registered when the collection ends */
     size_t nodes_before;        /* document node count before this collection */
+    size_t tree_before;         /* tree bytes charged before this collection */
     char *key;                  /* owned pending key; NULL when a key is expected */
+    size_t key_cost;            /* what the pending key's copy is charged */
     struct json_object *merges; /* owned array of `<<` values, applied at the end */
     size_t merge_line;
     bool is_map;
@@ -55,10 +60,12 @@ struct anchor {
     char *text;              /* owned scalar text, for aliases used as keys; NULL otherwise */
     size_t text_len;
     size_t nodes; /* expanded size of the anchored subtree */
+    size_t bytes; /* its tree bytes, aliases inside it expanded */
 };
 
 struct loader {
     const struct hp_manifest_limits *lim;
+    struct hp_manifest_budget *budget;
     const char *src;
     size_t src_len;
     size_t line0;
@@ -67,6 +74,9 @@ struct loader {
     size_t cap;
     struct lh_table *anchors;
     size_t nodes;
+    size_t charged;   /* everything this document holds charged to the budget */
+    size_t transient; /* the part of it freed when loading ends */
+    size_t tree;      /* tree bytes charged so far, aliases expanded; only grows */
     struct json_object *root;
     size_t *items;
     size_t n_items;
@@ -74,262 +84,6 @@ struct loader {
     unsigned docs_seen;
     char *error;
 };
-
-/* ---- scalar typing ---- */
-
-static const struct {
-    const char *text;
-    enum kind kind;
-    int v; /* bool value; for floats 0 = NaN, 1 = +Inf, -1 = -Inf */
-} words[] = {
-    {"~", K_NULL, 0},       {"null", K_NULL, 0},    {"Null", K_NULL, 0},   {"NULL", K_NULL, 0},
-    {"y", K_BOOL, 1},       {"Y", K_BOOL, 1},       {"yes", K_BOOL, 1},    {"Yes", K_BOOL, 1},
-    {"YES", K_BOOL, 1},     {"on", K_BOOL, 1},      {"On", K_BOOL, 1},     {"ON", K_BOOL, 1},
-    {"true", K_BOOL, 1},    {"True", K_BOOL, 1},    {"TRUE", K_BOOL, 1},   {"n", K_BOOL, 0},
-    {"N", K_BOOL, 0},       {"no", K_BOOL, 0},      {"No", K_BOOL, 0},     {"NO", K_BOOL, 0},
-    {"off", K_BOOL, 0},     {"Off", K_BOOL, 0},     {"OFF", K_BOOL, 0},    {"false", K_BOOL, 0},
-    {"False", K_BOOL, 0},   {"FALSE", K_BOOL, 0},   {".nan", K_FLOAT, 0},  {".NaN", K_FLOAT, 0},
-    {".NAN", K_FLOAT, 0},   {".inf", K_FLOAT, 1},   {".Inf", K_FLOAT, 1},  {".INF", K_FLOAT, 1},
-    {"+.inf", K_FLOAT, 1},  {"+.Inf", K_FLOAT, 1},  {"+.INF", K_FLOAT, 1}, {"-.inf", K_FLOAT, -1},
-    {"-.Inf", K_FLOAT, -1}, {"-.INF", K_FLOAT, -1},
-};
-
-static const char *kind_name(enum kind k)
-{
-    static const char *const names[] = {"!!str", "!!str", "!!null", "!!bool", "!!int", "!!float"};
-    return names[k];
-}
-
-static enum kind tag_kind(const char *tag)
-{
-    static const struct {
-        const char *name;
-        enum kind kind;
-    } tags[] = {
-        {"str", K_STR}, {"null", K_NULL}, {"bool", K_BOOL}, {"int", K_INT}, {"float", K_FLOAT}};
-
-    if (tag == NULL) {
-        return K_NONE;
-    }
-    if (strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) == 0) {
-        for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
-            if (strcmp(tag + strlen(TAG_PREFIX), tags[i].name) == 0) {
-                return tags[i].kind;
-            }
-        }
-    }
-    /* "!", !!binary, !!timestamp and custom tags keep the text, as go-yaml v2 does. */
-    return K_STR;
-}
-
-/* The float syntax go-yaml accepts: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
-static bool float_syntax(const char *p, size_t n)
-{
-    size_t i = 0;
-    size_t digits = 0;
-
-    if (i < n && (p[i] == '+' || p[i] == '-')) {
-        i++;
-    }
-    if (i < n && p[i] == '.') {
-        for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
-            digits++;
-        }
-    } else {
-        for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
-            digits++;
-        }
-        if (digits > 0 && i < n && p[i] == '.') {
-            for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
-            }
-        }
-    }
-    if (digits == 0) {
-        return false;
-    }
-    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-        size_t exp = 0;
-        i++;
-        if (i < n && (p[i] == '+' || p[i] == '-')) {
-            i++;
-        }
-        for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
-            exp++;
-        }
-        if (exp == 0) {
-            return false;
-        }
-    }
-    return i == n;
-}
-
-/* p is NUL-terminated and matches float_syntax. The decimal point is '.' because
- * hardpod never calls setlocale. Overflow is not a float, as in Go's ParseFloat. */
-static bool parse_float(const char *p, struct value *v)
-{
-    errno = 0;
-    double d = strtod(p, NULL);
-    if (errno == ERANGE && isinf(d)) {
-        return false;
-    }
-    v->kind = K_FLOAT;
-    v->d = d;
-    return true;
-}
-
-static unsigned digit_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return (unsigned)(c - '0');
-    }
-    if (c >= 'a' && c <= 'f') {
-        return (unsigned)(c - 'a' + 10);
-    }
-    if (c >= 'A' && c <= 'F') {
-        return (unsigned)(c - 'A' + 10);
-    }
-    return 99;
-}
-
-/* Go's strconv.ParseInt(s, 0, 64), then ParseUint(s, 0, 64) (which takes no sign). */
-static bool parse_int(const char *p, size_t n, struct value *v)
-{
-    size_t i = 0;
-    unsigned base = 10;
-    uint64_t acc = 0;
-    bool neg = false;
-    bool over = false;
-
-    if (n > 0 && (p[0] == '+' || p[0] == '-')) {
-        neg = p[0] == '-';
-        i = 1;
-    }
-    if (i < n && p[i] == '0' && i + 1 < n) {
-        char c = (char)(p[i + 1] | 0x20);
-        base = c == 'x' ? 16 : c == 'b' ? 2 : 8;
-        i += (c == 'x' || c == 'b' || c == 'o') ? 2 : 1;
-    }
-    if (i == n) {
-        return false;
-    }
-    for (; i < n; i++) {
-        unsigned d = digit_value(p[i]);
-        if (d >= base) {
-            return false;
-        }
-        if (acc > (UINT64_MAX - d) / base) {
-            over = true;
-        } else {
-            acc = acc * base + d;
-        }
-    }
-    if (over) {
-        return false;
-    }
-    v->kind = K_INT;
-    if (!neg && acc <= (uint64_t)INT64_MAX) {
-        v->i = (int64_t)acc;
-    } else if (neg && acc <= (uint64_t)INT64_MAX) {
-        v->i = -(int64_t)acc;
-    } else if (neg && acc == (uint64_t)INT64_MAX + 1) {
-        v->i = INT64_MIN;
-    } else if (p[0] != '+' && !neg) {
-        v->is_uint = true;
-        v->u = acc;
-    } else {
-        return false;
-    }
-    return true;
-}
-
-/* Numbers: go-yaml drops every '_' before trying int, then float. */
-static void resolve_number(const char *s, size_t n, struct value *v)
-{
-    char small[64];
-    char *p = n < sizeof(small) ? small : hp_xmalloc(n + 1);
-    size_t len = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '_') {
-            p[len++] = s[i];
-        }
-    }
-    p[len] = '\0';
-    if (!parse_int(p, len, v) && !(float_syntax(p, len) && parse_float(p, v))) {
-        v->kind = K_STR;
-    }
-    if (p != small) {
-        free(p);
-    }
-}
-
-static void resolve_plain(const char *s, size_t n, struct value *v)
-{
-    memset(v, 0, sizeof(*v));
-    if (n == 0) {
-        v->kind = K_NULL;
-        return;
-    }
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-        if (strlen(words[i].text) == n && memcmp(words[i].text, s, n) == 0) {
-            v->kind = words[i].kind;
-            v->b = words[i].v != 0;
-            v->d = words[i].v == 0 ? (double)NAN : words[i].v * (double)INFINITY;
-            return;
-        }
-    }
-    v->kind = K_STR;
-    /* go-yaml only tries numbers for these first characters. */
-    if ((s[0] >= '0' && s[0] <= '9') || s[0] == '+' || s[0] == '-' || s[0] == '.') {
-        resolve_number(s, n, v);
-    }
-}
-
-static struct json_object *value_to_json(const struct value *v, const char *s, size_t n)
-{
-    switch (v->kind) {
-    case K_NULL:
-        return NULL;
-    case K_BOOL:
-        return json_object_new_boolean(v->b);
-    case K_INT:
-        return v->is_uint ? json_object_new_uint64(v->u) : json_object_new_int64(v->i);
-    case K_FLOAT:
-        return json_object_new_double(v->d);
-    default:
-        return json_object_new_string_len(s, (int)n);
-    }
-}
-
-/* Types one scalar. An explicit standard tag forces the type; a value the tag
- * cannot hold is an error (msg filled). Only plain untagged scalars are guessed. */
-static bool resolve_scalar(const char *tag, const char *s, size_t n, bool plain,
-                           struct json_object **out, char *msg, size_t msglen)
-{
-    enum kind want = tag_kind(tag);
-    struct value v;
-
-    memset(&v, 0, sizeof(v));
-    v.kind = K_STR;
-    if (want != K_STR && (want != K_NONE || plain)) {
-        resolve_plain(s, n, &v);
-    }
-    if (want != K_NONE && v.kind != want) {
-        if (want == K_FLOAT && v.kind == K_INT) {
-            v.kind = K_FLOAT;
-            v.d = v.is_uint ? (double)v.u : (double)v.i;
-        } else {
-            snprintf(msg, msglen, "cannot decode %s `%.*s` as %s", kind_name(v.kind),
-                     (int)(n < SHOW_MAX ? n : SHOW_MAX), s, kind_name(want));
-            return false;
-        }
-    }
-    *out = value_to_json(&v, s, n);
-    if (v.kind != K_NULL && *out == NULL) {
-        hp_oom();
-    }
-    return true;
-}
 
 /* ---- building ---- */
 
@@ -371,6 +125,75 @@ static void show_key(char *dst, size_t cap, const char *key)
     dst[i] = '\0';
 }
 
+static size_t add_sat(size_t a, size_t b)
+{
+    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+static size_t chunk(size_t n)
+{
+    return hp_manifest_budget_malloc_cost(n);
+}
+
+/* What a scalar of this type and length costs as a json-c value. */
+static size_t scalar_cost(enum hp_scalar_kind kind, size_t n)
+{
+    switch (kind) {
+    case HP_SCALAR_NULL:
+        return 0;
+    case HP_SCALAR_BOOL:
+    case HP_SCALAR_INT:
+    case HP_SCALAR_FLOAT:
+        return COST_SCALAR;
+    default:
+        return add_sat(COST_STRING, n);
+    }
+}
+
+/* libyaml builds each scalar in a buffer that doubles from 16 bytes, and a
+ * scalar is at most 1.5 times its source (the escapes \L and \P are two
+ * bytes that decode to three), so this bounds the parser for a document of
+ * n bytes before it reads any of it. */
+static size_t parser_cost(size_t n)
+{
+    size_t most = add_sat(n, n / 2);
+    size_t buf = 16;
+    while (buf < most && buf <= SIZE_MAX / 2) {
+        buf *= 2;
+    }
+    return add_sat(buf, COST_PARSER);
+}
+
+/* Charges n bytes before they are allocated. Tree bytes (transient false)
+ * stay charged while the document lives and count into the expanded size of
+ * the anchors around them; transient bytes are given back when loading ends.
+ * what names the thing that did not fit, for the message. */
+static enum hp_err charge(struct loader *l, size_t n, bool transient, size_t line, const char *what)
+{
+    char limit[160];
+
+    if (!hp_manifest_budget_charge(l->budget, n)) {
+        return fail(l, HP_ERR_LIMIT, "line %zu: %s does not fit in %s", line, what,
+                    hp_manifest_budget_describe(l->budget, limit, sizeof(limit)));
+    }
+    l->charged += n;
+    if (transient) {
+        l->transient += n;
+    } else {
+        l->tree = add_sat(l->tree, n);
+    }
+    return HP_OK;
+}
+
+static void release(struct loader *l, size_t n, bool transient)
+{
+    hp_manifest_budget_release(l->budget, n);
+    l->charged -= n;
+    if (transient) {
+        l->transient -= n;
+    }
+}
+
 static void anchor_entry_free(struct lh_entry *e)
 {
     struct anchor *a = lh_entry_v(e);
@@ -380,25 +203,22 @@ static void anchor_entry_free(struct lh_entry *e)
     free(a);
 }
 
-/* Takes ownership of name, one reference to obj and text. A later anchor with
- * the same name replaces the earlier one, as YAML requires. */
+/* Takes ownership of name, one reference to obj and text, whose memory the
+ * caller has charged. A later anchor with the same name replaces the earlier
+ * one, as YAML requires. */
 static void anchor_set(struct loader *l, char *name, struct json_object *obj, char *text,
-                       size_t text_len, size_t nodes)
+                       size_t text_len, size_t nodes, size_t bytes)
 {
     struct anchor *a = hp_xmalloc(sizeof(*a));
     a->obj = obj;
     a->text = text;
     a->text_len = text_len;
     a->nodes = nodes;
+    a->bytes = bytes;
     lh_table_delete(l->anchors, name);
     if (lh_table_insert(l->anchors, name, a) != 0) {
         hp_oom();
     }
-}
-
-static size_t add_sat(size_t a, size_t b)
-{
-    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
 }
 
 static struct frame *top(struct loader *l)
@@ -411,25 +231,41 @@ static bool expects_key(const struct frame *f)
     return f != NULL && f->is_map && f->key == NULL && !f->merge_next;
 }
 
-/* Charges a node (or an alias's expansion) and records where items elements start. */
-static enum hp_err node_begin(struct loader *l, size_t line, size_t count)
+/* Counts a node (or an alias's expansion) against max_nodes. */
+static enum hp_err count_nodes(struct loader *l, size_t line, size_t count)
 {
-    struct frame *f = top(l);
-
     l->nodes = add_sat(l->nodes, count);
     if (l->nodes > l->lim->max_nodes) {
         return fail(l, HP_ERR_LIMIT,
                     "line %zu: document has more than %zu nodes (aliases expanded)", line,
                     l->lim->max_nodes);
     }
+    return HP_OK;
+}
+
+/* Charges the place a value takes in its parent (a mapping's key was charged
+ * with the key) and records where items elements start. */
+static enum hp_err value_begin(struct loader *l, size_t line)
+{
+    struct frame *f = top(l);
+    size_t slot = 0;
+    enum hp_err rc;
+
+    if (f != NULL && (!f->is_map || f->merge_next)) {
+        slot = COST_SLOT + (f->merge_next && f->merges == NULL ? COST_SEQ : 0);
+    }
     if (f != NULL && f->is_items) {
+        slot += COST_SLOT;
+    }
+    rc = slot > 0 ? charge(l, slot, false, line, "the document") : HP_OK;
+    if (rc == HP_OK && f != NULL && f->is_items) {
         if (l->n_items == l->cap_items) {
             l->cap_items = l->cap_items ? l->cap_items * 2 : 16;
             l->items = hp_xrealloc(l->items, l->cap_items * sizeof(*l->items));
         }
         l->items[l->n_items++] = line;
     }
-    return HP_OK;
+    return rc;
 }
 
 /* Takes ownership of obj and attaches it where the parent expects a value. */
@@ -458,12 +294,15 @@ static void attach(struct loader *l, struct json_object *obj)
         }
         free(f->key);
         f->key = NULL;
+        release(l, f->key_cost, true);
+        f->key_cost = 0;
     }
 }
 
 static enum hp_err set_key(struct loader *l, const char *text, size_t n, bool merge, size_t line)
 {
     struct frame *f = top(l);
+    enum hp_err rc;
 
     if (memchr(text, '\0', n) != NULL) {
         return fail(l, HP_ERR_INVALID, "line %zu: mapping key contains a NUL character", line);
@@ -477,12 +316,43 @@ static enum hp_err set_key(struct loader *l, const char *text, size_t n, bool me
         f->merge_line = line;
         return HP_OK;
     }
+    /* json-c's copy of the key and its hash entries stay with the tree; the
+     * pending copy here lives until the value is attached. */
+    rc = charge(l, add_sat(COST_KEY, chunk(add_sat(n, 1))), false, line, "the document");
+    if (rc == HP_OK) {
+        rc = charge(l, chunk(add_sat(n, 1)), true, line, "the document");
+    }
+    if (rc != HP_OK) {
+        return rc;
+    }
     f->key = hp_xstrndup(text, n);
+    f->key_cost = chunk(n + 1);
     if (json_object_object_get_ex(f->obj, f->key, NULL)) {
         char shown[SHOW_MAX + 8];
         show_key(shown, sizeof(shown), f->key);
         return fail(l, HP_ERR_INVALID, "duplicate key \"%s\" at line %zu", shown, line);
     }
+    return HP_OK;
+}
+
+/* Registers a scalar's anchor: its text is kept for aliases used as keys. */
+static enum hp_err anchor_scalar(struct loader *l, const yaml_event_t *ev, struct json_object *obj,
+                                 size_t bytes, size_t line)
+{
+    const char *text = (const char *)ev->data.scalar.value;
+    const char *name = (const char *)ev->data.scalar.anchor;
+    size_t n = ev->data.scalar.length;
+    enum hp_err rc =
+        charge(l, COST_ANCHOR + chunk(strlen(name) + 1) + chunk(n + 1), true, line, "the document");
+
+    if (rc != HP_OK) {
+        return rc;
+    }
+    /* Copied with its length: an escaped "\0" must not shorten it. */
+    char *copy = hp_xmalloc(n + 1);
+    memcpy(copy, text, n);
+    copy[n] = '\0';
+    anchor_set(l, hp_xstrdup(name), json_object_get(obj), copy, n, 1, bytes);
     return HP_OK;
 }
 
@@ -492,10 +362,14 @@ static enum hp_err on_scalar(struct loader *l, const yaml_event_t *ev)
     size_t n = ev->data.scalar.length;
     const char *tag = (const char *)ev->data.scalar.tag;
     bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+    bool is_key = expects_key(top(l));
+    bool anchored = ev->data.scalar.anchor != NULL;
     size_t line = abs_line(l, ev->start_mark);
     struct json_object *obj = NULL;
+    struct hp_scalar v;
+    size_t bytes;
     char why[128];
-    enum hp_err rc = node_begin(l, line, 1);
+    enum hp_err rc = count_nodes(l, line, 1);
 
     if (rc != HP_OK) {
         return rc;
@@ -503,18 +377,30 @@ static enum hp_err on_scalar(struct loader *l, const yaml_event_t *ev)
     if (n > INT_MAX) {
         return fail(l, HP_ERR_LIMIT, "line %zu: scalar longer than %d bytes", line, INT_MAX);
     }
-    if (!resolve_scalar(tag, text, n, plain, &obj, why, sizeof(why))) {
+    if (!hp_manifest_scalar_type(tag, text, n, plain, &v, why, sizeof(why))) {
         return fail(l, HP_ERR_INVALID, "line %zu: %s", line, why);
     }
-    if (ev->data.scalar.anchor != NULL) {
-        /* Copied with its length: an escaped "\0" must not shorten it. */
-        char *copy = hp_xmalloc(n + 1);
-        memcpy(copy, text, n);
-        copy[n] = '\0';
-        anchor_set(l, hp_xstrdup((const char *)ev->data.scalar.anchor), json_object_get(obj), copy,
-                   n, 1);
+    /* A key becomes json-c's key string (set_key charges it); a value, or a
+     * key that an alias may later use as a value, becomes a json-c value. */
+    bytes = scalar_cost(v.kind, n);
+    rc = is_key ? HP_OK : value_begin(l, line);
+    if (rc == HP_OK && (!is_key || anchored)) {
+        rc = charge(l, bytes, false, line, "the document");
     }
-    if (expects_key(top(l))) {
+    if (rc != HP_OK) {
+        return rc;
+    }
+    if (!is_key || anchored) {
+        obj = hp_manifest_scalar_json(&v, text, n);
+    }
+    if (anchored) {
+        rc = anchor_scalar(l, ev, obj, bytes, line);
+        if (rc != HP_OK) {
+            json_object_put(obj);
+            return rc;
+        }
+    }
+    if (is_key) {
         json_object_put(obj);
         return set_key(l, text, n, plain && tag == NULL && n == 2 && memcmp(text, "<<", 2) == 0,
                        line);
@@ -539,6 +425,8 @@ static enum hp_err on_alias(struct loader *l, const yaml_event_t *ev)
     size_t line = abs_line(l, ev->start_mark);
     struct lh_entry *e = lh_table_lookup_entry(l->anchors, name);
     const struct anchor *a;
+    char what[SHOW_MAX + 64];
+    char size[32];
     enum hp_err rc;
 
     if (e == NULL) {
@@ -546,7 +434,7 @@ static enum hp_err on_alias(struct loader *l, const yaml_event_t *ev)
                     anchor_is_open(l, name) ? "recursive" : "undefined", SHOW_MAX, name);
     }
     a = lh_entry_v(e);
-    rc = node_begin(l, line, a->nodes);
+    rc = count_nodes(l, line, a->nodes);
     if (rc != HP_OK) {
         return rc;
     }
@@ -556,6 +444,18 @@ static enum hp_err on_alias(struct loader *l, const yaml_event_t *ev)
                         SHOW_MAX, name);
         }
         return set_key(l, a->text, a->text_len, false, line);
+    }
+    /* The alias shares the anchored objects, but whoever copies the tree pays
+     * for the expansion, and so does the budget: a billion laughs stops at
+     * the first alias that does not fit. */
+    snprintf(what, sizeof(what), "alias *%.*s, which expands to %s,", SHOW_MAX, name,
+             hp_manifest_format_size(a->bytes, size, sizeof(size)));
+    rc = value_begin(l, line);
+    if (rc == HP_OK) {
+        rc = charge(l, a->bytes, false, line, what);
+    }
+    if (rc != HP_OK) {
+        return rc;
     }
     attach(l, json_object_get(a->obj));
     return HP_OK;
@@ -577,7 +477,18 @@ static enum hp_err on_start(struct loader *l, const yaml_event_t *ev, bool is_ma
         return fail(l, HP_ERR_LIMIT, "line %zu: nesting deeper than %zu levels", line,
                     l->lim->max_depth);
     }
-    rc = node_begin(l, line, 1);
+    rc = count_nodes(l, line, 1);
+    if (rc == HP_OK) {
+        rc = value_begin(l, line);
+    }
+    nf.tree_before = l->tree;
+    if (rc == HP_OK) {
+        rc = charge(l, is_map ? COST_MAP : COST_SEQ, false, line, "the document");
+    }
+    if (rc == HP_OK && anchor != NULL) {
+        rc = charge(l, COST_ANCHOR + chunk(strlen((const char *)anchor) + 1), true, line,
+                    "the document");
+    }
     if (rc != HP_OK) {
         return rc;
     }
@@ -597,23 +508,34 @@ static enum hp_err on_start(struct loader *l, const yaml_event_t *ev, bool is_ma
     return HP_OK;
 }
 
-static void merge_one(struct json_object *dst, struct json_object *src)
+/* Adds src's keys that dst lacks; each new key is charged first. */
+static enum hp_err merge_one(struct loader *l, struct json_object *dst, struct json_object *src,
+                             size_t line)
 {
     json_object_object_foreach(src, k, v)
     {
-        if (!json_object_object_get_ex(dst, k, NULL) &&
-            json_object_object_add(dst, k, json_object_get(v)) != 0) {
+        if (json_object_object_get_ex(dst, k, NULL)) {
+            continue;
+        }
+        enum hp_err rc =
+            charge(l, COST_KEY + chunk(strlen(k) + 1), false, line, "the merged mapping");
+        if (rc != HP_OK) {
+            return rc;
+        }
+        if (json_object_object_add(dst, k, json_object_get(v)) != 0) {
             hp_oom();
         }
     }
+    return HP_OK;
 }
 
 /* Keys already in the mapping win; among merged mappings the earlier wins. */
 static enum hp_err apply_merges(struct loader *l, struct frame *f)
 {
     size_t n = json_object_array_length(f->merges);
+    enum hp_err rc = HP_OK;
 
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && rc == HP_OK; i++) {
         struct json_object *m = json_object_array_get_idx(f->merges, i);
         bool ok =
             json_object_is_type(m, json_type_object) || json_object_is_type(m, json_type_array);
@@ -629,13 +551,13 @@ static enum hp_err apply_merges(struct loader *l, struct frame *f)
                         f->merge_line);
         }
         if (json_object_is_type(m, json_type_object)) {
-            merge_one(f->obj, m);
+            rc = merge_one(l, f->obj, m, f->merge_line);
         }
-        for (size_t j = 0; j < len; j++) {
-            merge_one(f->obj, json_object_array_get_idx(m, j));
+        for (size_t j = 0; j < len && rc == HP_OK; j++) {
+            rc = merge_one(l, f->obj, json_object_array_get_idx(m, j), f->merge_line);
         }
     }
-    return HP_OK;
+    return rc;
 }
 
 static void frame_cleanup(struct frame *f)
@@ -658,14 +580,14 @@ static enum hp_err on_end(struct loader *l)
         rc = apply_merges(l, f);
     }
     if (rc == HP_OK && f->anchor != NULL) {
-        anchor_set(l, f->anchor, json_object_get(f->obj), NULL, 0, l->nodes - f->nodes_before);
+        anchor_set(l, f->anchor, json_object_get(f->obj), NULL, 0, l->nodes - f->nodes_before,
+                   l->tree - f->tree_before);
         f->anchor = NULL;
     }
     frame_cleanup(f);
     l->depth--;
     return rc;
 }
-
 static enum hp_err on_event(struct loader *l, const yaml_event_t *ev)
 {
     switch (ev->type) {
@@ -717,6 +639,8 @@ static void parser_error(struct loader *l, const yaml_parser_t *p)
     }
 }
 
+/* Frees the loader's working memory and hands the tree (or the error) to
+ * doc, with the tree's charge; a failed document keeps no charge. */
 static void finish(struct loader *l, struct hp_manifest_doc *doc)
 {
     struct json_object *items = NULL;
@@ -725,13 +649,19 @@ static void finish(struct loader *l, struct hp_manifest_doc *doc)
         frame_cleanup(&l->frames[--l->depth]);
     }
     free(l->frames);
-    lh_table_free(l->anchors);
+    if (l->anchors != NULL) {
+        lh_table_free(l->anchors);
+    }
+    release(l, l->transient, true);
+    doc->budget = l->budget;
     if (l->error != NULL) {
         json_object_put(l->root);
         free(l->items);
+        release(l, l->charged, false);
         doc->error = l->error;
         return;
     }
+    doc->charged = l->charged;
     doc->obj = l->root;
     if (json_object_object_get_ex(l->root, "items", &items) &&
         json_object_is_type(items, json_type_array) && l->n_items > 0 &&
@@ -744,11 +674,18 @@ static void finish(struct loader *l, struct hp_manifest_doc *doc)
 }
 
 void hp_manifest_load_doc(const char *p, size_t n, size_t line0,
-                          const struct hp_manifest_limits *lim, struct hp_manifest_doc *doc)
+                          const struct hp_manifest_limits *lim, struct hp_manifest_budget *budget,
+                          struct hp_manifest_doc *doc)
 {
-    struct loader l = {.lim = lim, .src = p, .src_len = n, .line0 = line0};
+    struct loader l = {.lim = lim, .budget = budget, .src = p, .src_len = n, .line0 = line0};
     yaml_parser_t parser;
 
+    if (charge(&l, parser_cost(n), true, line0 + 1, "the document") != HP_OK) {
+        /* Refused before libyaml allocates anything. */
+        l.anchors = NULL;
+        finish(&l, doc);
+        return;
+    }
     l.anchors = lh_kchar_table_new(16, anchor_entry_free);
     if (l.anchors == NULL || !yaml_parser_initialize(&parser)) {
         hp_oom();

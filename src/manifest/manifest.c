@@ -3,7 +3,8 @@
  * Manifest loader, stream half: caps the input, splits the stream into YAML
  * documents by their `---` and `...` marker lines before any parsing (so one
  * broken document cannot hide the others), rejects bytes that are not UTF-8,
- * and hands each document to the event loader in load.c. No file I/O.
+ * and hands each document to the event loader in load.c, all at once or one
+ * at a time (the reader). No file I/O.
  */
 #include "manifest/internal.h"
 
@@ -18,10 +19,11 @@ const struct hp_manifest_limits hp_manifest_default_limits = {
     .max_docs = 10000,
     .max_depth = 64,
     .max_nodes = 4000000,
+    .max_memory = HP_MANIFEST_DEFAULT_MAX_MEMORY,
 };
 
 /* One document's bytes. */
-struct chunk {
+struct hp_manifest_chunk {
     size_t off;
     size_t len;
     size_t line0; /* 0-based line of the chunk's first byte */
@@ -30,10 +32,10 @@ struct chunk {
 
 struct splitter {
     const struct hp_manifest_limits *lim;
-    struct chunk *v;
+    struct hp_manifest_chunk *v;
     size_t len;
     size_t cap;
-    struct chunk cur;
+    struct hp_manifest_chunk cur;
     bool has_content; /* cur has a line other than blanks, comments, directives, markers */
     bool has_start;   /* cur has its `---` line */
 };
@@ -74,7 +76,7 @@ static enum hp_err emit(struct splitter *sp, size_t end, struct hp_error *err)
 
 static void restart(struct splitter *sp, size_t off, size_t line0)
 {
-    sp->cur = (struct chunk){.off = off, .line0 = line0};
+    sp->cur = (struct hp_manifest_chunk){.off = off, .line0 = line0};
     sp->has_content = false;
     sp->has_start = false;
 }
@@ -121,7 +123,7 @@ static enum hp_err split_line(struct splitter *sp, const char *p, size_t off, si
 
 /* Splits p[0..n) into documents that have content; empty ones are dropped. */
 static enum hp_err split(const char *p, size_t n, const struct hp_manifest_limits *lim,
-                         struct chunk **out, size_t *nout, struct hp_error *err)
+                         struct hp_manifest_chunk **out, size_t *nout, struct hp_error *err)
 {
     struct splitter sp = {.lim = lim};
     size_t off = 0;
@@ -206,23 +208,18 @@ static char *check_text(const char *p, size_t n, size_t line0)
     return NULL;
 }
 
-enum hp_err hp_manifest_parse(const char *data, size_t len, const struct hp_manifest_limits *lim,
-                              struct hp_manifest *out, struct hp_error *err)
+enum hp_err hp_manifest_reader_init(struct hp_manifest_reader *r, const char *data, size_t len,
+                                    const struct hp_manifest_limits *lim,
+                                    struct hp_manifest_budget *budget, struct hp_error *err)
 {
-    struct chunk *chunks = NULL;
-    size_t n = 0;
-    size_t kept = 0;
     enum hp_err rc;
 
-    out->docs = NULL;
-    out->len = 0;
-    if (lim == NULL) {
-        lim = &hp_manifest_default_limits;
-    }
-    if (len > lim->max_bytes) {
-        rc = hp_error_set(err, HP_ERR_LIMIT, "manifest is %zu bytes, more than the limit of %zu",
-                          len, lim->max_bytes);
-        goto out;
+    memset(r, 0, sizeof(*r));
+    r->lim = lim != NULL ? lim : &hp_manifest_default_limits;
+    r->budget = budget;
+    if (len > r->lim->max_bytes) {
+        return hp_error_set(err, HP_ERR_LIMIT, "manifest is %zu bytes, more than the limit of %zu",
+                            len, r->lim->max_bytes);
     }
     if (data == NULL) {
         len = 0;
@@ -231,32 +228,80 @@ enum hp_err hp_manifest_parse(const char *data, size_t len, const struct hp_mani
         data += 3;
         len -= 3;
     }
-    rc = split(data, len, lim, &chunks, &n, err);
-    if (rc != HP_OK || n == 0) {
-        goto out;
-    }
-    out->docs = hp_xcalloc(n, sizeof(*out->docs));
-    for (size_t i = 0; i < n; i++) {
-        struct hp_manifest_doc *doc = &out->docs[kept];
-        const struct chunk *c = &chunks[i];
+    r->data = data;
+    rc = split(data, len, r->lim, &r->chunks, &r->n_chunks, err);
+    return rc;
+}
 
+bool hp_manifest_reader_next(struct hp_manifest_reader *r, struct hp_manifest_doc *doc)
+{
+    while (r->next < r->n_chunks) {
+        const struct hp_manifest_chunk *c = &r->chunks[r->next++];
+
+        memset(doc, 0, sizeof(*doc));
         doc->line = c->first;
-        doc->error = check_text(data + c->off, c->len, c->line0);
+        doc->error = check_text(r->data + c->off, c->len, c->line0);
         if (doc->error == NULL) {
-            hp_manifest_load_doc(data + c->off, c->len, c->line0, lim, doc);
+            hp_manifest_load_doc(r->data + c->off, c->len, c->line0, r->lim, r->budget, doc);
         }
         /* A document whose root is null is skipped, as kubectl skips it. */
         if (doc->obj != NULL || doc->error != NULL) {
-            kept++;
+            return true;
         }
+        hp_manifest_doc_cleanup(doc);
     }
-    out->len = kept;
-    if (kept == 0) {
-        free(out->docs);
-        out->docs = NULL;
+    return false;
+}
+
+void hp_manifest_reader_cleanup(struct hp_manifest_reader *r)
+{
+    free(r->chunks);
+    r->chunks = NULL;
+    r->n_chunks = 0;
+    r->next = 0;
+}
+
+void hp_manifest_doc_cleanup(struct hp_manifest_doc *doc)
+{
+    if (doc == NULL) {
+        return;
     }
-out:
-    free(chunks);
+    json_object_put(doc->obj);
+    free(doc->error);
+    free(doc->item_lines);
+    if (doc->budget != NULL) {
+        hp_manifest_budget_release(doc->budget, doc->charged);
+    }
+    memset(doc, 0, sizeof(*doc));
+}
+
+enum hp_err hp_manifest_parse(const char *data, size_t len, const struct hp_manifest_limits *lim,
+                              struct hp_manifest *out, struct hp_error *err)
+{
+    struct hp_manifest_reader r;
+    struct hp_manifest_budget budget;
+    struct hp_manifest_doc doc;
+    size_t cap = 0;
+    enum hp_err rc;
+
+    out->docs = NULL;
+    out->len = 0;
+    if (lim == NULL) {
+        lim = &hp_manifest_default_limits;
+    }
+    /* Every document stays alive, so all of them share one budget. */
+    hp_manifest_budget_init(&budget, lim->max_memory, NULL);
+    rc = hp_manifest_reader_init(&r, data, len, lim, &budget, err);
+    while (rc == HP_OK && hp_manifest_reader_next(&r, &doc)) {
+        if (out->len == cap) {
+            cap = cap ? cap * 2 : 8;
+            out->docs = hp_xrealloc(out->docs, cap * sizeof(*out->docs));
+        }
+        /* The budget dies here: the caller frees the trees, with nothing to give back. */
+        doc.budget = NULL;
+        out->docs[out->len++] = doc;
+    }
+    hp_manifest_reader_cleanup(&r);
     return rc;
 }
 
@@ -266,9 +311,7 @@ void hp_manifest_cleanup(struct hp_manifest *m)
         return;
     }
     for (size_t i = 0; i < m->len; i++) {
-        json_object_put(m->docs[i].obj);
-        free(m->docs[i].error);
-        free(m->docs[i].item_lines);
+        hp_manifest_doc_cleanup(&m->docs[i]);
     }
     free(m->docs);
     m->docs = NULL;

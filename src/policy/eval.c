@@ -105,6 +105,14 @@ static void emit_v(struct hp_eval *e, enum hp_check c, enum hp_action action, bo
     /* Names and values are cut to a bounded length ("%.63s"), which can split
      * a multi-byte character: drop such fragments rather than emit them. */
     size_t msg_len = hp_utf8_repair(msg);
+    const struct hp_exemption *x = find_exemption(e, c, ctr);
+    /* The strings copied below: path, container name and message. */
+    size_t need = strnlen(path, 511) + 1 + (ctr ? strlen(e->cname) + 1 : 0) + msg_len + 1 +
+                  (x != NULL ? strlen("exempt: : ") + strlen(x->reason) : 0);
+    if (!hp_findings_room(e->out, need)) {
+        hp_findings_drop(e->out, x != NULL ? HP_ACTION_WARN : action);
+        return;
+    }
     char *where = hp_findings_strndup(e->out, path, strnlen(path, 511));
     hp_utf8_repair(where);
     struct hp_finding f = {
@@ -114,7 +122,6 @@ static void emit_v(struct hp_eval *e, enum hp_check c, enum hp_action action, bo
         .path = where,
         .fix = fix,
     };
-    const struct hp_exemption *x = find_exemption(e, c, ctr);
     if (x != NULL) {
         f.exempt = true;
         f.action = HP_ACTION_WARN;

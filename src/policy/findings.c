@@ -3,7 +3,8 @@
  * Storage for findings. The first 16 findings and 2 KiB of strings live inside
  * struct hp_findings, so a clean or nearly clean object costs no allocation;
  * beyond that, findings grow on the heap and strings go to chained blocks
- * that never move (so earlier string pointers stay valid).
+ * that never move (so earlier string pointers stay valid). The heap is
+ * counted, and can be held to a ceiling that callers ask about first.
  */
 #include "findings.h"
 
@@ -21,9 +22,12 @@ struct hp_arena_block {
 };
 
 #define BLOCK_SIZE 8192
+/* malloc's header and rounding on top of what is asked for. */
+#define MALLOC_SLACK 16
 
 void hp_findings_init(struct hp_findings *f)
 {
+    /* Zeroes max_bytes too: no limit until a caller sets one. */
     memset(f, 0, offsetof(struct hp_findings, inline_items));
     f->items = f->inline_items;
     f->cap = sizeof(f->inline_items) / sizeof(f->inline_items[0]);
@@ -50,7 +54,9 @@ void hp_findings_reset(struct hp_findings *f)
     f->len = 0;
     f->n_deny = 0;
     f->n_warn = 0;
+    f->n_dropped = 0;
     f->has_podspec = false;
+    f->bytes = f->items != f->inline_items ? f->cap * sizeof(*f->items) + MALLOC_SLACK : 0;
     f->arena_pos = f->inline_arena;
     f->arena_left = sizeof(f->inline_arena);
 }
@@ -69,6 +75,7 @@ static char *arena_alloc(struct hp_findings *f, size_t n)
     if (n > f->arena_left) {
         size_t size = n > BLOCK_SIZE ? n : BLOCK_SIZE;
         struct hp_arena_block *b = hp_xmalloc(sizeof(*b) + size);
+        f->bytes += sizeof(*b) + size + MALLOC_SLACK;
         b->next = f->blocks;
         b->size = size;
         f->blocks = b;
@@ -116,14 +123,57 @@ void hp_findings_push(struct hp_findings *f, const struct hp_finding *item)
         memcpy(items, f->items, f->len * sizeof(*items));
         if (f->items != f->inline_items) {
             free(f->items);
+            f->bytes -= f->cap * sizeof(*items) + MALLOC_SLACK;
         }
         f->items = items;
         f->cap = cap;
+        f->bytes += cap * sizeof(*items) + MALLOC_SLACK;
     }
     f->items[f->len++] = *item;
     if (item->action == HP_ACTION_DENY) {
         f->n_deny++;
     } else if (item->action == HP_ACTION_WARN) {
+        f->n_warn++;
+    }
+}
+
+void hp_findings_set_max_bytes(struct hp_findings *f, size_t max)
+{
+    f->max_bytes = max;
+}
+
+size_t hp_findings_bytes(const struct hp_findings *f)
+{
+    return f->bytes;
+}
+
+bool hp_findings_room(const struct hp_findings *f, size_t n)
+{
+    size_t more = 0;
+    if (f->max_bytes == 0) {
+        return true;
+    }
+    /* Once one is dropped, so are the rest: what is stored is a prefix. */
+    if (f->n_dropped > 0) {
+        return false;
+    }
+    if (f->len == f->cap) {
+        /* The new array; the old one is freed only after the copy. */
+        more += f->cap * 2 * sizeof(*f->items) + MALLOC_SLACK;
+    }
+    if (n > f->arena_left) {
+        /* The strings are copied one by one, and each may open a block. */
+        more += n + 3 * (sizeof(struct hp_arena_block) + BLOCK_SIZE + MALLOC_SLACK);
+    }
+    return f->bytes <= f->max_bytes && more <= f->max_bytes - f->bytes;
+}
+
+void hp_findings_drop(struct hp_findings *f, enum hp_action action)
+{
+    f->n_dropped++;
+    if (action == HP_ACTION_DENY) {
+        f->n_deny++;
+    } else if (action == HP_ACTION_WARN) {
         f->n_warn++;
     }
 }

@@ -16,4 +16,11 @@ char *hp_findings_strndup(struct hp_findings *f, const char *s, size_t n);
 /* Appends a finding (strings must already live in the arena or be static). */
 void hp_findings_push(struct hp_findings *f, const struct hp_finding *item);
 
+/* True when one more finding whose strings take n bytes (terminators
+ * included) fits in max_bytes. Ask before copying the strings. */
+bool hp_findings_room(const struct hp_findings *f, size_t n);
+
+/* Counts a finding that did not fit: its action still counts. */
+void hp_findings_drop(struct hp_findings *f, enum hp_action action);
+
 #endif

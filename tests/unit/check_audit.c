@@ -4,7 +4,7 @@
  * tests/fixtures/manifests (from that directory, so sources are short) and
  * over the real .NET manifests of the corpus, and checks the exact JSON
  * shape, the sources with their lines, the exit codes, the SARIF structure,
- * the text report and the directory walk.
+ * the text report, the directory walk and the memory ceiling.
  */
 #include "hardpod/audit.h"
 #include "testutil.h"
@@ -33,6 +33,7 @@ struct run {
     bool color;
     int64_t now;
     size_t max_file_bytes;
+    size_t max_memory; /* 0: the default */
 };
 
 /* Runs the audit and returns its output (caller frees) and exit code. */
@@ -48,6 +49,9 @@ static char *audit(const struct run *r, char **paths, size_t n, int *code)
         .max_file_bytes = r->max_file_bytes,
         .limits = hp_manifest_default_limits,
     };
+    if (r->max_memory != 0) {
+        o.limits.max_memory = r->max_memory;
+    }
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -745,6 +749,222 @@ START_TEST(test_audit_corpus_malformed)
 }
 END_TEST
 
+/* ---- the memory ceiling ---- */
+
+/* Runs a JSON audit of paths under a ceiling of max_memory bytes. */
+static struct json_object *audit_json_within(char **paths, size_t n, size_t max_memory, int *code)
+{
+    struct run r = {.format = HP_AUDIT_JSON, .max_memory = max_memory};
+    char *text = audit(&r, paths, n, code);
+    struct json_object *report = tu_json(text);
+    free(text);
+    return report;
+}
+
+/* The message of the last error entry, or "" when there is none. */
+static const char *last_error(struct json_object *report)
+{
+    struct json_object *errors = jget(report, "errors");
+    size_t n = jlen(errors);
+    return n > 0 ? jstr(jidx(errors, n - 1), "message") : "";
+}
+
+static void assert_refused(struct json_object *report, const char *what)
+{
+    const char *msg = last_error(report);
+    ck_assert_msg(strstr(msg, "not fit") != NULL && strstr(msg, "the memory limit of ") != NULL &&
+                      strstr(msg, "(raise it with --max-memory)") != NULL,
+                  "%s: expected the ceiling's error, got \"%s\"", what, msg);
+}
+
+/* Writes head, then unit n times with its "#" replaced by the index, to path. */
+static void write_repeated(const char *path, const char *head, const char *unit, size_t n)
+{
+    const char *mark = strchr(unit, '#');
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(head, f);
+    for (size_t i = 0; i < n; i++) {
+        if (mark == NULL) {
+            fputs(unit, f);
+            continue;
+        }
+        fwrite(unit, 1, (size_t)(mark - unit), f);
+        fprintf(f, "%zu", i);
+        fputs(mark + 1, f);
+    }
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(test_audit_memory_limit)
+{
+    enter_fixtures();
+    char *paths[] = {"aspnet-template.yaml"};
+    int code;
+
+    /* The smallest ceiling under which the run completes, found by bisection. */
+    size_t lo = 1024;
+    size_t hi = (size_t)8 << 20;
+    struct json_object *report = audit_json_within(paths, 1, hi, &code);
+    ck_assert_int_eq(code, 1);
+    size_t findings = jlen(jget(jidx(jget(report, "resources"), 0), "findings"));
+    json_object_put(report);
+    while (lo + 1 < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        report = audit_json_within(paths, 1, mid, &code);
+        json_object_put(report);
+        if (code == 2) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+
+    /* Just enough: the same verdict and findings as without a ceiling... */
+    report = audit_json_within(paths, 1, hi, &code);
+    ck_assert_msg(code == 1, "with a ceiling of %zu bytes: exit %d", hi, code);
+    assert_summary(report, 1, 1, 0, 0);
+    ck_assert_uint_eq(jlen(jget(jidx(jget(report, "resources"), 0), "findings")), findings);
+    json_object_put(report);
+
+    /* ...one byte less: exit 2 with an error that names the limit and the flag. */
+    report = audit_json_within(paths, 1, hi - 1, &code);
+    ck_assert_msg(code == 2, "with a ceiling of %zu bytes: exit %d", hi - 1, code);
+    assert_refused(report, "one byte under");
+    ck_assert_msg(
+        strncmp(jstr(jidx(jget(report, "errors"), 0), "source"), "aspnet-template.yaml", 20) == 0,
+        "the error names the file");
+    json_object_put(report);
+    /* libyaml's share and the 64 KiB read buffer are most of it. */
+    ck_assert_msg(hi > (size_t)300 * 1024 && hi < (size_t)1 << 20, "ceiling %zu", hi);
+}
+END_TEST
+
+START_TEST(test_audit_memory_streams_documents)
+{
+    char dir[PATH_MAX];
+    tu_make_tmp("/tmp", dir);
+    ck_assert_int_eq(chdir(dir), 0);
+    /* 300 Pods of 100 env entries: about 40 MiB of trees in all, 130 KiB each. */
+    FILE *f = fopen("stream.yaml", "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 300; i++) {
+        fprintf(f,
+                "---\napiVersion: v1\nkind: Pod\nmetadata: {name: p%d}\nspec:\n  containers:\n"
+                "  - name: app\n    image: x\n    env:\n",
+                i);
+        for (int j = 0; j < 100; j++) {
+            fprintf(f, "    - {name: E%d, value: v}\n", j);
+        }
+    }
+    ck_assert_int_eq(fclose(f), 0);
+    char *paths[] = {"stream.yaml"};
+    int code;
+
+    /* One document at a time: all 300 fit in 4 MiB. */
+    struct json_object *report = audit_json_within(paths, 1, (size_t)4 << 20, &code);
+    ck_assert_msg(code == 1, "exit %d: %s", code, last_error(report));
+    assert_summary(report, 300, 300, 0, 0);
+    json_object_put(report);
+
+    /* The same Pods in one List are one document, which does not fit. */
+    tu_write_text("list.yaml", "apiVersion: v1\nkind: List\nitems:\n");
+    f = fopen("list.yaml", "a");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 300; i++) {
+        fprintf(f,
+                "- {apiVersion: v1, kind: Pod, metadata: {name: p%d}, spec: {containers: "
+                "[{name: app, image: x, env: [",
+                i);
+        for (int j = 0; j < 100; j++) {
+            fprintf(f, "%s{name: E%d, value: v}", j > 0 ? ", " : "", j);
+        }
+        fputs("]}]}}\n", f);
+    }
+    ck_assert_int_eq(fclose(f), 0);
+    paths[0] = "list.yaml";
+    report = audit_json_within(paths, 1, (size_t)4 << 20, &code);
+    ck_assert_int_eq(code, 2);
+    assert_summary(report, 0, 0, 0, 1);
+    assert_refused(report, "one List");
+    const char *src = jstr(jidx(jget(report, "errors"), 0), "source");
+    ck_assert_msg(strncmp(src, "list.yaml:", 10) == 0, "the error names the line: %s", src);
+    json_object_put(report);
+    tu_rm_tree(dir);
+}
+END_TEST
+
+START_TEST(test_audit_memory_findings)
+{
+    char dir[PATH_MAX];
+    tu_make_tmp("/tmp", dir);
+    ck_assert_int_eq(chdir(dir), 0);
+    /* 5000 containers, about 65,000 findings: the tree fits in 16 MiB, the findings do not. */
+    write_repeated("pod.yaml",
+                   "apiVersion: v1\nkind: Pod\nmetadata: {name: many}\nspec:\n  containers:\n",
+                   "  - {name: c#, image: x}\n", 5000);
+    char *paths[] = {"pod.yaml"};
+    int code;
+
+    struct json_object *report = audit_json_within(paths, 1, (size_t)16 << 20, &code);
+    ck_assert_int_eq(code, 2);
+    assert_summary(report, 0, 0, 0, 1);
+    assert_refused(report, "findings");
+    ck_assert_msg(strstr(last_error(report), "Pod many: cannot be evaluated: ") != NULL, "%s",
+                  last_error(report));
+    json_object_put(report);
+
+    /* With room, every finding is reported. */
+    report = audit_json_within(paths, 1, (size_t)256 << 20, &code);
+    ck_assert_int_eq(code, 1);
+    assert_summary(report, 1, 1, 0, 0);
+    ck_assert_uint_gt(jlen(jget(jidx(jget(report, "resources"), 0), "findings")), 50000);
+    json_object_put(report);
+    tu_rm_tree(dir);
+}
+END_TEST
+
+START_TEST(test_audit_memory_report_stops)
+{
+    char dir[PATH_MAX];
+    tu_make_tmp("/tmp", dir);
+    ck_assert_int_eq(chdir(dir), 0);
+    /* 10,000 tiny documents: each tree is small, the report of all is not. */
+    write_repeated("many.yaml", "", "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm#}\n",
+                   10000);
+    tu_write_text("after.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: after}\n");
+    char *paths[] = {"many.yaml", "after.yaml"};
+    int code;
+
+    struct json_object *report = audit_json_within(paths, 2, (size_t)4 << 20, &code);
+    ck_assert_int_eq(code, 2);
+    struct json_object *res = jget(report, "resources");
+    size_t n = jlen(res);
+    ck_assert_msg(n > 1000 && n < 10000, "%zu resources reported", n);
+    assert_refused(report, "report");
+    ck_assert_msg(strstr(last_error(report), "auditing stopped here") != NULL, "%s",
+                  last_error(report));
+    /* Nothing after the stop: not the rest of the file, not the next path. */
+    ck_assert_uint_eq(jlen(jget(report, "errors")), 1);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_msg(strncmp(jstr(jidx(res, i), "source"), "after.yaml", 10) != 0,
+                      "after.yaml was read");
+    }
+    json_object_put(report);
+
+    /* An input larger than the ceiling is refused before it is read whole. */
+    write_repeated("big.yaml", "",
+                   "# 0000000000000000000000000000000000000000000000000000000000000000\n", 40000);
+    paths[0] = "big.yaml";
+    report = audit_json_within(paths, 1, (size_t)1 << 20, &code);
+    ck_assert_int_eq(code, 2);
+    assert_refused(report, "big input");
+    ck_assert_str_eq(jstr(jidx(jget(report, "errors"), 0), "source"), "big.yaml");
+    json_object_put(report);
+    tu_rm_tree(dir);
+}
+END_TEST
+
 static Suite *audit_suite(void)
 {
     Suite *s = suite_create("audit");
@@ -766,6 +986,10 @@ static Suite *audit_suite(void)
     tcase_add_test(tc, test_audit_symlink_loop);
     tcase_add_test(tc, test_audit_now_expires_exemptions);
     tcase_add_test(tc, test_audit_format_lookup);
+    tcase_add_test(tc, test_audit_memory_limit);
+    tcase_add_test(tc, test_audit_memory_streams_documents);
+    tcase_add_test(tc, test_audit_memory_findings);
+    tcase_add_test(tc, test_audit_memory_report_stops);
     suite_add_tcase(s, tc);
     if (tu_corpus_dir() != NULL) {
         TCase *corpus = tcase_create("corpus");

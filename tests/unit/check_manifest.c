@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for the manifest loader: document splitting and lines, scalar
- * typing, tags, anchors and merge keys, limits, JSON input, and the .NET
+ * typing, tags, anchors and merge keys, limits, the memory budget (its
+ * estimates held against glibc's own count), JSON input, and the .NET
  * conformance corpus (skipped when the corpus is absent).
  */
 #include "hardpod/manifest.h"
@@ -9,7 +10,9 @@
 
 #include <dirent.h>
 #include <json-c/json.h>
+#include <malloc.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,7 +440,16 @@ START_TEST(test_manifest_alias_bomb_limited)
     struct hp_manifest_limits lim = hp_manifest_default_limits;
     struct hp_manifest m;
 
-    check_one_error(bomb, "more than 4000000 nodes");
+    /* The memory budget stops it first, at the first alias that does not fit... */
+    check_one_error(bomb, "line 7: alias *f, which expands to 75.5 MiB, does not fit in the "
+                          "memory limit of 256 MiB");
+    /* ...and the node count without it. */
+    lim.max_memory = SIZE_MAX;
+    parse_len(bomb, strlen(bomb), &lim, &m);
+    assert_len(&m, 1);
+    assert_doc_error(&m.docs[0], "more than 4000000 nodes");
+    hp_manifest_cleanup(&m);
+    lim.max_memory = hp_manifest_default_limits.max_memory;
 
     /* root, 2 keys, the anchored list (10), the list of aliases (1) and 2 x 10 expanded */
     lim.max_nodes = 34;
@@ -513,6 +525,196 @@ START_TEST(test_manifest_depth_bomb_limited)
 }
 END_TEST
 
+/* Loads text's one document with a budget of limit bytes and returns what
+ * the loaded tree holds of it (0 when it failed); *error gets a copy of the
+ * error or NULL, *peak the budget's peak. The budget is back at 0 after. */
+static size_t load_with(const char *text, size_t limit, char **error, size_t *peak)
+{
+    struct hp_manifest_budget b;
+    struct hp_manifest_reader r;
+    struct hp_manifest_doc doc;
+    struct hp_error err = {0};
+    size_t charged;
+
+    hp_manifest_budget_init(&b, limit, "--max-memory");
+    ck_assert_int_eq(hp_manifest_reader_init(&r, text, strlen(text), NULL, &b, &err), HP_OK);
+    ck_assert_msg(hp_manifest_reader_next(&r, &doc), "no document in %.80s", text);
+    ck_assert_msg((doc.obj == NULL) != (doc.error == NULL), "object %p, error %s", (void *)doc.obj,
+                  doc.error);
+    charged = doc.charged;
+    ck_assert_msg(b.used == charged, "budget holds %zu bytes, the document %zu", b.used, charged);
+    *error = doc.error != NULL ? strdup(doc.error) : NULL;
+    *peak = b.peak;
+    hp_manifest_doc_cleanup(&doc);
+    ck_assert_msg(!hp_manifest_reader_next(&r, &doc), "expected one document");
+    hp_manifest_reader_cleanup(&r);
+    ck_assert_msg(b.used == 0, "%zu bytes still charged after cleanup", b.used);
+    return charged;
+}
+
+START_TEST(test_manifest_memory_limit)
+{
+    static const char *const docs[] = {
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - {name: c}\n",
+        "- {}\n- {}\n- [x, y]\n- 'long string value with some text'\n- 1.5\n- true\n",
+        "a: &a {x: [1, 2, 3], y: z}\nb: *a\nc: {<<: *a, w: 1}\n",
+        "{\"items\": [{\"a\": 1}, {\"b\": [2, 3]}, null], \"kind\": \"List\"}",
+    };
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        char *error = NULL;
+        size_t peak = 0;
+        size_t tree = load_with(docs[i], SIZE_MAX, &error, &peak);
+        ck_assert_msg(error == NULL && tree > 0 && peak >= tree, "doc %zu: %s", i, error);
+
+        /* Just enough: it loads, with the same charge. */
+        size_t again = load_with(docs[i], peak, &error, &peak);
+        ck_assert_msg(error == NULL, "doc %zu with a limit of its peak %zu: %s", i, peak, error);
+        ck_assert_msg(again == tree, "doc %zu: %zu bytes, then %zu", i, tree, again);
+
+        /* One byte less: an error that names a line, the limit and the flag. */
+        ck_assert_uint_eq(load_with(docs[i], peak - 1, &error, &peak), 0);
+        ck_assert_msg(error != NULL && strncmp(error, "line ", 5) == 0 &&
+                          strstr(error, "does not fit in the memory limit of ") != NULL &&
+                          strstr(error, "(raise it with --max-memory)") != NULL,
+                      "doc %zu with a limit of %zu: expected the budget's error, got %s", i,
+                      peak - 1, error);
+        free(error);
+    }
+}
+END_TEST
+
+START_TEST(test_manifest_memory_alias_expanded)
+{
+    char *error = NULL;
+    size_t peak = 0;
+    /* An alias is charged what it expands to: as much as the text written out. */
+    size_t aliased = load_with("a: &a {x: [1, 2, 3], y: z}\nb: *a\n", SIZE_MAX, &error, &peak);
+    size_t written =
+        load_with("a: {x: [1, 2, 3], y: z}\nb: {x: [1, 2, 3], y: z}\n", SIZE_MAX, &error, &peak);
+    ck_assert_msg(aliased == written, "aliased %zu bytes, written out %zu", aliased, written);
+
+    /* A bomb stops at its first alias that does not fit, whatever the node limit. */
+    ck_assert_uint_eq(load_with("a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+                                "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                                "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                                "d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n",
+                                (size_t)1 << 20, &error, &peak),
+                      0);
+    ck_assert_msg(error != NULL && strstr(error, "line 4: alias *c, which expands to ") != NULL &&
+                      strstr(error, "does not fit in the memory limit of 1 MiB") != NULL,
+                  "got %s", error);
+    free(error);
+}
+END_TEST
+
+START_TEST(test_manifest_memory_streams)
+{
+    /* 50 documents of about 500 KiB of tree each: a 1 MiB budget holds one
+     * at a time (with libyaml's share), never two. */
+    char *list = repeat("---\nitems:\n", "- {a: 1, b: [x, y]}\n", 300, "");
+    char *stream = repeat("", list, 50, "");
+    struct hp_manifest_budget b;
+    struct hp_manifest_reader r;
+    struct hp_manifest_doc doc;
+    struct hp_manifest_limits lim = hp_manifest_default_limits;
+    struct hp_manifest m;
+    size_t n = 0;
+    size_t failed = 0;
+
+    hp_manifest_budget_init(&b, (size_t)1 << 20, NULL);
+    ck_assert_int_eq(hp_manifest_reader_init(&r, stream, strlen(stream), NULL, &b, NULL), HP_OK);
+    while (hp_manifest_reader_next(&r, &doc)) {
+        ck_assert_msg(doc.error == NULL, "document %zu: %s", n, doc.error);
+        ck_assert_msg(doc.charged > (size_t)400 * 1024, "document %zu: only %zu bytes", n,
+                      doc.charged);
+        n++;
+        hp_manifest_doc_cleanup(&doc);
+    }
+    hp_manifest_reader_cleanup(&r);
+    ck_assert_uint_eq(n, 50);
+    ck_assert_msg(b.used == 0 && b.peak <= b.limit, "used %zu, peak %zu", b.used, b.peak);
+
+    /* hp_manifest_parse keeps every tree, so only the first fits. */
+    lim.max_memory = (size_t)1 << 20;
+    parse_len(stream, strlen(stream), &lim, &m);
+    assert_len(&m, 50);
+    for (size_t i = 0; i < m.len; i++) {
+        failed += m.docs[i].error != NULL;
+    }
+    ck_assert_msg(m.docs[0].error == NULL && failed == 49, "%zu of 50 documents failed (first: %s)",
+                  failed, m.docs[0].error != NULL ? m.docs[0].error : "ok");
+    assert_doc_error(&m.docs[49], "does not fit in the memory limit of 1 MiB");
+    hp_manifest_cleanup(&m);
+    free(list);
+    free(stream);
+}
+END_TEST
+
+/* The heap in use, as glibc counts it. */
+static size_t heap_in_use(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
+START_TEST(test_manifest_memory_estimate)
+{
+    /* Big shapes, so that allocator noise is small beside them. */
+    static const struct {
+        const char *name;
+        const char *head;
+        const char *unit;
+        size_t times;
+        const char *tail;
+    } shapes[] = {
+        {"empty mappings", "", "- {}\n", 50000, ""},
+        {"empty sequences", "[", "[],", 50000, "[]]"},
+        {"empty strings", "", "- ''\n", 50000, ""},
+        {"integers", "", "- 12345\n", 50000, ""},
+        {"env entries", "env:\n", "- {name: VARIABLE_NAME, value: some-value}\n", 30000, ""},
+        {"long strings", "",
+         "- 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'\n", 30000, ""},
+    };
+    const char *sanitize = getenv("HP_SANITIZE");
+
+    if (sanitize != NULL && sanitize[0] != '\0') {
+        /* The sanitizers replace malloc; there is no glibc count to compare with. */
+        return;
+    }
+    /* One more shape: a mapping of 50000 keys, which grows json-c's hash table. */
+    size_t keys_len = 50000 * 12 + 8;
+    char *keys = malloc(keys_len);
+    ck_assert_ptr_nonnull(keys);
+    size_t at = 0;
+    for (int k = 0; k < 50000; k++) {
+        at += (size_t)snprintf(keys + at, keys_len - at, "k%06d: 1\n", k);
+    }
+    for (size_t i = 0; i <= sizeof(shapes) / sizeof(shapes[0]); i++) {
+        bool last = i == sizeof(shapes) / sizeof(shapes[0]);
+        const char *name = last ? "keys of one mapping" : shapes[i].name;
+        char *text =
+            last ? keys : repeat(shapes[i].head, shapes[i].unit, shapes[i].times, shapes[i].tail);
+        struct hp_manifest_budget b;
+        struct hp_manifest_reader r;
+        struct hp_manifest_doc doc;
+
+        hp_manifest_budget_init(&b, SIZE_MAX, NULL);
+        ck_assert_int_eq(hp_manifest_reader_init(&r, text, strlen(text), NULL, &b, NULL), HP_OK);
+        malloc_trim(0);
+        size_t before = heap_in_use();
+        ck_assert(hp_manifest_reader_next(&r, &doc));
+        size_t real = heap_in_use() - before;
+        ck_assert_msg(doc.error == NULL, "%s: %s", name, doc.error);
+        /* An upper bound, and a close one. */
+        ck_assert_msg(doc.charged >= real && doc.charged <= real + real / 2 + 65536,
+                      "%s: charged %zu bytes, glibc counts %zu", name, doc.charged, real);
+        hp_manifest_doc_cleanup(&doc);
+        hp_manifest_reader_cleanup(&r);
+        free(text);
+    }
+}
+END_TEST
+
 START_TEST(test_manifest_duplicate_keys)
 {
     struct hp_manifest m;
@@ -564,6 +766,7 @@ START_TEST(test_manifest_max_bytes)
     ck_assert_uint_eq(hp_manifest_default_limits.max_docs, 10000);
     ck_assert_uint_eq(hp_manifest_default_limits.max_depth, 64);
     ck_assert_uint_eq(hp_manifest_default_limits.max_nodes, 4000000);
+    ck_assert_uint_eq(hp_manifest_default_limits.max_memory, (size_t)256 * 1024 * 1024);
 
     lim.max_bytes = 4;
     rc = hp_manifest_parse(doc, 5, &lim, &m, &err);
@@ -875,6 +1078,10 @@ static Suite *manifest_suite(void)
     tcase_add_test(tc, test_manifest_merge_keys);
     tcase_add_test(tc, test_manifest_alias_bomb_limited);
     tcase_add_test(tc, test_manifest_depth_bomb_limited);
+    tcase_add_test(tc, test_manifest_memory_limit);
+    tcase_add_test(tc, test_manifest_memory_alias_expanded);
+    tcase_add_test(tc, test_manifest_memory_streams);
+    tcase_add_test(tc, test_manifest_memory_estimate);
     tcase_add_test(tc, test_manifest_duplicate_keys);
     tcase_add_test(tc, test_manifest_max_docs);
     tcase_add_test(tc, test_manifest_max_bytes);

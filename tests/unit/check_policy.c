@@ -955,6 +955,60 @@ START_TEST(test_policy_many_findings)
 }
 END_TEST
 
+/* With a byte ceiling, findings past it are counted but not stored: the
+ * verdict stays right and the heap stays under the ceiling. */
+START_TEST(test_policy_findings_max_bytes)
+{
+    struct hp_policy p;
+    hp_policy_init(&p, HP_PROFILE_HARDENED);
+    struct json_object *o = tu_json("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"spec\":{}}");
+    struct json_object *spec = NULL;
+    json_object_object_get_ex(o, "spec", &spec);
+    struct json_object *ctrs = json_object_new_array();
+    for (int i = 0; i < 500; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "c%03d", i);
+        struct json_object *c = json_object_new_object();
+        json_object_object_add(c, "name", json_object_new_string(name));
+        json_object_array_add(ctrs, c);
+    }
+    json_object_object_add(spec, "containers", ctrs);
+    struct hp_eval_input in = {.object = o};
+    struct hp_findings all;
+    struct hp_findings some;
+    hp_findings_init(&all);
+    hp_findings_init(&some);
+
+    ck_assert_int_eq(hp_policy_eval(&p, &in, &all, NULL), HP_OK);
+    ck_assert_uint_eq(all.n_dropped, 0);
+    ck_assert_uint_eq(all.len, 500 * 11);
+    size_t ceilings[] = {1, 64 * 1024, hp_findings_bytes(&all) / 2, hp_findings_bytes(&all)};
+    for (size_t i = 0; i < sizeof(ceilings) / sizeof(ceilings[0]); i++) {
+        hp_findings_set_max_bytes(&some, ceilings[i]);
+        for (int round = 0; round < 2; round++) {
+            ck_assert_int_eq(hp_policy_eval(&p, &in, &some, NULL), HP_OK);
+            ck_assert_msg(hp_findings_bytes(&some) <= ceilings[i],
+                          "ceiling %zu: the findings hold %zu bytes", ceilings[i],
+                          hp_findings_bytes(&some));
+            ck_assert_msg(some.len + some.n_dropped == all.len && some.n_deny == all.n_deny &&
+                              some.n_warn == all.n_warn,
+                          "ceiling %zu: %zu stored + %zu dropped, %zu deny; expected %zu, %zu deny",
+                          ceilings[i], some.len, some.n_dropped, some.n_deny, all.len, all.n_deny);
+            ck_assert_msg(i == 3 || some.n_dropped > 0, "ceiling %zu: nothing dropped",
+                          ceilings[i]);
+            /* What is stored is the start of the full list. */
+            for (size_t j = 0; j < some.len; j++) {
+                ck_assert_str_eq(some.items[j].message, all.items[j].message);
+            }
+        }
+    }
+    hp_findings_cleanup(&all);
+    hp_findings_cleanup(&some);
+    json_object_put(o);
+    hp_policy_cleanup(&p);
+}
+END_TEST
+
 /* A long non-ASCII container name is cut on a character boundary: every
  * message stays well-formed UTF-8. */
 START_TEST(test_policy_messages_stay_utf8)
@@ -1014,6 +1068,7 @@ int main(void)
     tcase_add_test(tc, test_policy_exemptions);
     tcase_add_test(tc, test_policy_messages_name_container_and_fix);
     tcase_add_test(tc, test_policy_many_findings);
+    tcase_add_test(tc, test_policy_findings_max_bytes);
     tcase_add_test(tc, test_policy_messages_stay_utf8);
     tcase_add_test(tc, test_policy_names_round_trip);
     suite_add_tcase(s, tc);
