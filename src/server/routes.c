@@ -33,9 +33,10 @@ struct request {
     bool started; /* the access handler has seen it */
     enum route route;
     struct hp_buf body;
-    size_t discarded; /* bytes dropped after the body went over the limit */
+    size_t received; /* body bytes that arrived, kept or dropped */
     bool too_large;
     bool over_budget; /* a body without Content-Length outgrew the memory budget */
+    bool starved;     /* waited for memory until its deadline: 503 at the body's end */
     bool responded;   /* a response was queued before the body ended */
     bool counted;     /* counted in hp_srv.inflight */
     bool timed_out;   /* the body took longer than --body-timeout: logged once */
@@ -308,7 +309,8 @@ static struct timespec wait_deadline(struct MHD_Connection *conn, const struct r
     if (t > 30) {
         t = 30;
     }
-    t -= t / 10 < 0.5 ? t / 10 : 0.5;
+    /* a fifth of it (1 s at most) for reading and dropping the body */
+    t -= t / 5 < 1 ? t / 5 : 1;
     struct timespec d = rq->start;
     d.tv_sec += (time_t)t;
     d.tv_nsec += (long)((t - (double)(time_t)t) * 1e9);
@@ -407,7 +409,7 @@ static enum MHD_Result review(struct MHD_Connection *conn, struct request *rq)
         return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL, true);
     }
     if (rq->over_budget) {
-        return no_memory(conn, rq, 2 * (rq->body.len + rq->discarded), false);
+        return no_memory(conn, rq, 2 * rq->received, false);
     }
     struct hp_error err;
     hp_admission_body_init(&rq->prepared);
@@ -532,12 +534,17 @@ static enum MHD_Result resumed(struct MHD_Connection *conn, struct request *rq, 
     rq->waiting = false;
     *go_on = false;
     if (atomic_load(&rq->wait.state) != HP_WAIT_GRANTED) {
-        /* answered at the end of its body, which must still come in time */
-        clock_gettime(CLOCK_MONOTONIC, &rq->body_start);
         if (rq->parse_wait) {
             hp_admission_body_cleanup(&rq->prepared);
+            return no_memory(conn, rq, rq->charged + rq->wait.need, true);
         }
-        return no_memory(conn, rq, rq->charged + rq->wait.need, true);
+        /* Its body is read and dropped, and it is answered at the end, as
+         * a caller that writes the whole body before it reads expects; the
+         * body must still come within --body-timeout. */
+        rq->starved = true;
+        clock_gettime(CLOCK_MONOTONIC, &rq->body_start);
+        *go_on = true;
+        return MHD_YES;
     }
     rq->charged += rq->wait.need;
     if (rq->parse_wait) {
@@ -575,6 +582,7 @@ enum MHD_Result hp_srv_handle(void *cls, struct MHD_Connection *conn, const char
     if (*upload_size > 0) {
         size_t n = *upload_size;
         *upload_size = 0;
+        rq->received += n;
         if (seconds_since(&rq->body_start) > hp_srv.opts->body_timeout) {
             /* A body that trickles in holds its memory: it gets a total
              * time, not only a silence timeout. libmicrohttpd cannot
@@ -584,31 +592,30 @@ enum MHD_Result hp_srv_handle(void *cls, struct MHD_Connection *conn, const char
                 hp_log(HP_LOG_INFO, "request body too slow: connection closed",
                        (struct hp_log_field[]){
                            HP_LOG_I("bodyTimeoutSeconds", hp_srv.opts->body_timeout),
-                           HP_LOG_I("bytesReceived", (int64_t)rq->body.len)},
+                           HP_LOG_I("bytesReceived", (int64_t)rq->received)},
                        2);
             }
             return MHD_NO;
         }
-        if (!rq->responded && rq->declared == 0 && !rq->over_budget && !rq->too_large) {
+        bool dropping = rq->too_large || rq->responded || rq->over_budget || rq->starved;
+        if (!dropping && rq->declared == 0) {
             /* chunked: charged as it arrives, never waited for */
             if (hp_srv_budget_take(2 * n)) {
                 rq->charged += 2 * n;
             } else {
                 rq->over_budget = true;
-                rq->discarded = rq->body.len + n;
                 hp_buf_cleanup(&rq->body);
+                dropping = true;
             }
         }
-        if (rq->too_large || rq->responded || rq->over_budget) {
+        if (dropping) {
             /* libmicrohttpd cannot answer in the middle of a body: drop the
-             * rest and answer 413 at its end, but close a connection that
-             * keeps streaming far past the limit. */
-            rq->discarded += n;
-            return rq->discarded > discard_limit() ? MHD_NO : MHD_YES;
+             * rest and answer at its end, but close a connection that keeps
+             * streaming far past the limit. */
+            return rq->received > discard_limit() ? MHD_NO : MHD_YES;
         }
         if (!hp_buf_append(&rq->body, upload, n)) {
             rq->too_large = true;
-            rq->discarded = rq->body.len + n;
             hp_buf_cleanup(&rq->body);
         }
         return MHD_YES;
@@ -616,8 +623,11 @@ enum MHD_Result hp_srv_handle(void *cls, struct MHD_Connection *conn, const char
     if (rq->responded) {
         return MHD_YES;
     }
-    if (rq->declared != 0 && !rq->too_large && rq->body.len < rq->declared) {
+    if (rq->declared != 0 && rq->received < rq->declared) {
         return MHD_YES; /* the call after a resume: the body has not arrived yet */
+    }
+    if (rq->starved) {
+        return no_memory(conn, rq, rq->wait.need, true);
     }
     rq->responded = true;
     if (rq->route == ROUTE_VALIDATE) {

@@ -2,8 +2,10 @@
 """Hostile and huge admission traffic for tests/faults/test_memory.sh.
 
   memory.py body KIND            writes a request body to stdout
-  memory.py post PORT CA FILE [N]  POSTs FILE N times at once; prints one JSON
-                                 line per answer: {"status": S, "body": ...}
+  memory.py post PORT CA FILE [N [TIMEOUT]]
+                                 POSTs FILE N times at once, with ?timeout=TIMEOUT
+                                 (default 10s); prints one JSON line per
+                                 answer: {"status": S, "body": ...}
   memory.py slow PORT CA N DECLARED SENT SECONDS
                                  N connections each declare DECLARED bytes,
                                  send SENT of them, then one byte a second;
@@ -104,16 +106,16 @@ def read_answer(s):
     return int(head.split(b" ")[1]), rest
 
 
-def post(port, ca, path, n):
+def post(port, ca, path, n, timeout="10s"):
     payload = open(path, "rb").read()
     out = [None] * n
 
     def one(i):
         try:
             s = connect(port, ca)
-            s.sendall(b"POST /validate?timeout=10s HTTP/1.1\r\nHost: localhost\r\n"
-                      b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(payload)
-                      + payload)
+            s.sendall(b"POST /validate?timeout=%s HTTP/1.1\r\nHost: localhost\r\n"
+                      b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                      % (timeout.encode(), len(payload)) + payload)
             status, rest = read_answer(s)
             s.close()
             try:
@@ -179,7 +181,8 @@ if __name__ == "__main__":
     if cmd == "body":
         sys.stdout.write(body(sys.argv[2]))
     elif cmd == "post":
-        for o in post(int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]) if len(sys.argv) > 5 else 1):
+        for o in post(int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]) if len(sys.argv) > 5 else 1,
+                      sys.argv[6] if len(sys.argv) > 6 else "10s"):
             print(json.dumps(o))
     elif cmd == "slow":
         print(json.dumps(slow(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]),

@@ -12,6 +12,7 @@
 #     four concurrent 500 KB UPDATEs;
 #   - 1 MB of empty objects outside anything read, 1 MB of annotations
 #     nothing reads, and 330,000 empty containers (a tree of 270 MB);
+#   - a request that cannot get memory before its ?timeout=: a JSON 503;
 #   - 20 connections that declare 7 MB, send 6 MB and then one byte a second.
 # In the sanitizer build the RSS figures are meaningless (shadow memory and
 # quarantine): the verdict, status and message assertions still run there.
@@ -102,6 +103,26 @@ check_contains "330,000 empty containers: the message names the need and the bud
 under_ceiling "hostile shapes"
 rejected=$(hp_curl "https://localhost:$PORT/metrics" | grep -c '^hardpod_memory_rejected_total{reason="too_large"} 1$')
 check "counted in hardpod_memory_rejected_total{reason=\"too_large\"}" 1 "$rejected"
+
+# --- a request that cannot get memory in time: 503 with the reason ------------------------
+# Two trickling 7 MB bodies: the first holds 14 MiB of the 16 MiB budget until
+# --body-timeout cuts it, the second waits for memory; a 5.3 MB UPDATE with
+# ?timeout=2s queues behind them and is answered 503 shortly before its 2 s,
+# with hardpod's JSON, instead of the caller timing out.
+$M slow "$PORT" "$CERTS/ca.crt" 2 $((7 << 20)) $((1 << 20)) 6 >/dev/null &
+SLOW=$!
+track "$SLOW"
+sleep 0.5
+t0=$(date +%s%N)
+out=$($M post "$PORT" "$CERTS/ca.crt" "$E2E_TMP/env-update.json" 1 2s)
+ms=$(elapsed_ms "$t0")
+check "no memory within ?timeout=2s: 503" 503 "$(field 'd["status"]' <<<"$out")"
+check_contains "no memory within ?timeout=2s: the message says why" \
+  "$(field 'd["body"]["error"]' <<<"$out")" "hardpod is busy: this request needs"
+echo "     answered after $ms ms (the wait ends at 80% of the 2 s timeout, then the body is read and dropped)"
+wait "$SLOW"
+timeouts=$(hp_curl "https://localhost:$PORT/metrics" | awk '$1 == "hardpod_memory_rejected_total{reason=\"timeout\"}" { print $2 }')
+at_least "counted in hardpod_memory_rejected_total{reason=\"timeout\"}" "$timeouts" 1
 
 # --- slow large bodies ----------------------------------------------------------------------
 out=$($M slow "$PORT" "$CERTS/ca.crt" 20 $((7 << 20)) $((6 << 20)) 20)
