@@ -81,10 +81,10 @@ static void stop(struct hp_audit_report *r, const char *file, size_t line, const
     char limit[160];
     char used[32];
     struct hp_audit_entry *e = append(r, file, line);
-    char msg[512];
+    char msg[640];
 
     snprintf(msg, sizeof(msg),
-             "%s does not fit: the report may take half of %s and holds %s; auditing stopped "
+             "%.200s does not fit: the report may take half of %s and holds %s; auditing stopped "
              "here, and the inputs after this one were not read",
              what, hp_manifest_budget_describe(r->budget, limit, sizeof(limit)),
              hp_manifest_format_size(r->charged, used, sizeof(used)));

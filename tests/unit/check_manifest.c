@@ -982,7 +982,8 @@ static size_t for_each_yaml(const char *dir, void (*fn)(const char *path))
         if (!has_suffix(e->d_name, ".yaml") && !has_suffix(e->d_name, ".yml")) {
             continue;
         }
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        int n = snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        ck_assert_msg(n > 0 && (size_t)n < sizeof(path), "path too long: %s/%s", dir, e->d_name);
         fn(path);
         count++;
     }

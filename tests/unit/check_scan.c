@@ -356,7 +356,8 @@ static void add_dir(struct bodies *b, const char *dir, int depth)
             continue;
         }
         char path[1024];
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        int w = snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        ck_assert_msg(w > 0 && (size_t)w < sizeof(path), "path too long: %s/%s", dir, e->d_name);
         size_t n = strlen(e->d_name);
         if (n > 5 && strcmp(e->d_name + n - 5, ".json") == 0) {
             size_t len;
