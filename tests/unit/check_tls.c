@@ -1056,12 +1056,5 @@ static Suite *tls_suite(void)
 
 int main(void)
 {
-    snprintf(g_root, sizeof(g_root), "/tmp/hp-tls-XXXXXX");
-    if (mkdtemp(g_root) == NULL) {
-        fprintf(stderr, "mkdtemp %s: %s\n", g_root, strerror(errno));
-        return EXIT_FAILURE;
-    }
-    int rc = tu_run(tls_suite());
-    tu_rm_tree(g_root);
-    return rc;
+    return tu_run_in_tmpdir(tls_suite, g_root, "hp-tls");
 }

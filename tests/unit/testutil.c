@@ -93,6 +93,18 @@ int tu_run(Suite *s)
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+int tu_run_in_tmpdir(Suite *(*make)(void), char *root, const char *prefix)
+{
+    int n = snprintf(root, PATH_MAX, "/tmp/%s-XXXXXX", prefix);
+    if (n <= 0 || n >= PATH_MAX || mkdtemp(root) == NULL) {
+        fprintf(stderr, "mkdtemp /tmp/%s-XXXXXX: %s\n", prefix, strerror(errno));
+        return EXIT_FAILURE;
+    }
+    int rc = tu_run(make());
+    tu_rm_tree(root);
+    return rc;
+}
+
 void tu_make_tmp(const char *root, char *dir)
 {
     int n = snprintf(dir, PATH_MAX, "%s/t-XXXXXX", root);

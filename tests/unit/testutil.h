@@ -29,5 +29,9 @@ void tu_rm_tree(char *dir);
 
 /* Runs the suite in fork mode and returns the process exit code (0 when all passed). */
 int tu_run(Suite *s);
+/* Makes root (PATH_MAX bytes) a new directory /tmp/PREFIX-XXXXXX, runs the
+ * suite make() returns (its fixtures use root), removes root and returns the
+ * exit code. */
+int tu_run_in_tmpdir(Suite *(*make)(void), char *root, const char *prefix);
 
 #endif
