@@ -170,7 +170,7 @@ void hp_audit_report_resource(struct hp_audit_report *r, const char *file, size_
     }
     size_t cost = entry_cost(file) + str_cost(api_version) + str_cost(kind) + str_cost(ns) +
                   str_cost(name) + findings_cost(f);
-    char what[400];
+    char what[512]; /* room for every field at its cap: never truncated */
     snprintf(what, sizeof(what), "the report of %.64s %.64s%s%.253s (%zu findings)",
              kind != NULL ? kind : "(no kind)", ns != NULL ? ns : "", ns != NULL ? "/" : "",
              name != NULL ? name : "(unnamed)", f->len);

@@ -5,8 +5,10 @@
 # every request ("Connection: close"), the serving certificate is rotated
 # several times through the kubelet's atomic ..data symlink swap. No request
 # fails, wrk sees no socket error, each new serial is served within the
-# watch interval (2 s, the default) + 1 s, and the server exits 0 on SIGTERM
-# with no sanitizer report.
+# watch interval (2 s, the default) plus what a reload and the probe itself
+# take under this load (three times one probe timed just before the swap,
+# and one 100 ms poll), and the server exits 0 on SIGTERM with no sanitizer
+# report.
 
 source "$(dirname "${BASH_SOURCE[0]}")/faults.sh"
 need wrk curl openssl python3
@@ -38,12 +40,15 @@ worst=0
 for ((i = 1; i <= ROTATIONS; i++)); do
   want=$(serial_of "$E2E_TMP/leaf$i/tls.crt")
   t0=$(date +%s%N)
+  tls_serial >/dev/null
+  probe=$(elapsed_ms "$t0")
+  t0=$(date +%s%N)
   secret_swap "$SECRET" "$E2E_TMP/leaf$i/tls.crt" "$E2E_TMP/leaf$i/tls.key"
   if wait_until $((WATCH + 2)) has_serial "$want"; then
     ms=$(elapsed_ms "$t0")
     [ "$ms" -gt "$worst" ] && worst=$ms
-    at_most "rotation $i: the new serial is served within the watch interval + 1 s" "$ms" \
-      $(((WATCH + 1) * 1000)) " ms"
+    at_most "rotation $i: the new serial is served within the watch interval + 3 probes ($probe ms each)" \
+      "$ms" $((WATCH * 1000 + 3 * probe + 100)) " ms"
   else
     fail "rotation $i: the new serial is served" "expected: $want" "actual:   $(tls_serial)"
   fi
