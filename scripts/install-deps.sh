@@ -10,7 +10,7 @@ set -euo pipefail
 packages=(
   gcc make cmake pkg-config
   libjson-c-dev libmicrohttpd-dev libgnutls28-dev libssl-dev libyaml-dev check
-  clang-format python3 curl openssl ca-certificates time
+  clang-format clang-tidy cppcheck python3 curl openssl ca-certificates time
   python3-kubernetes
   wrk valgrind testssl.sh
   clang libclang-rt-14-dev
