@@ -119,6 +119,22 @@ void hp_policy_init(struct hp_policy *p, enum hp_profile profile);
 /* Frees what p owns; p may be initialised again. */
 void hp_policy_cleanup(struct hp_policy *p);
 
+/* The most config options a check takes besides `action`. */
+#define HP_CHECK_MAX_OPTIONS 4
+
+/* What the registry of checks says about one check, for the modules that
+ * name, configure or report it. Every string is static. */
+struct hp_check_info {
+    const char *name;                          /* config key, metric label, SARIF rule id */
+    const char *options[HP_CHECK_MAX_OPTIONS]; /* config options besides action; unused: NULL */
+    const char *title;                         /* SARIF shortDescription */
+    const char *description;                   /* SARIF fullDescription: one sentence */
+    const char *help;                          /* SARIF help: how to fix it */
+};
+
+/* The registry's row for c (borrowed, static); NULL for an unknown id. */
+const struct hp_check_info *hp_check_info_get(enum hp_check c);
+
 /* Names of checks and profiles, as used in config files and messages. */
 const char *hp_check_name(enum hp_check c);
 bool hp_check_lookup(const char *name, enum hp_check *out);

@@ -97,14 +97,6 @@ void hp_audit_scan(struct hp_audit_ctx *cx, const char *file, const char *data, 
 /* Reads one command-line path: "-", a file or a directory tree. */
 void hp_audit_input(struct hp_audit_ctx *cx, const char *path);
 
-/* The SARIF rule text of a check. */
-struct hp_audit_rule {
-    const char *title;       /* shortDescription */
-    const char *description; /* fullDescription: one sentence */
-    const char *help;        /* how to fix it */
-};
-const struct hp_audit_rule *hp_audit_rule_get(enum hp_check c);
-
 /* A streaming JSON writer with json-c's pretty layout (json_out.c): open a
  * container, then key+value for each member or item+value for each element,
  * then close it. Nothing is held but the nesting. */

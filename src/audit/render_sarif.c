@@ -19,11 +19,13 @@
 #define PARSE_ERROR_RULE "parseError"
 #define PARSE_ERROR_INDEX HP_CHECK_COUNT
 
-static const struct hp_audit_rule parse_error_rule = {
-    "Input could not be audited",
-    "A file or document could not be read, parsed or evaluated, so the resources in it were not "
-    "audited.",
-    "Fix the file at the reported line (or make it readable), then audit again.",
+/* Not a check, but reported as a rule like one. */
+static const struct hp_check_info parse_error_rule = {
+    .name = PARSE_ERROR_RULE,
+    .title = "Input could not be audited",
+    .description = "A file or document could not be read, parsed or evaluated, so the resources "
+                   "in it were not audited.",
+    .help = "Fix the file at the reported line (or make it readable), then audit again.",
 };
 
 static struct json_object *text_object(const char *text)
@@ -46,10 +48,11 @@ static const char *level_name(enum hp_action a)
     }
 }
 
-static struct json_object *rule(const char *id, const struct hp_audit_rule *r, const char *level)
+/* A rule's text comes from the registry's row of its check. */
+static struct json_object *rule(const struct hp_check_info *r, const char *level)
 {
     struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "id", json_object_new_string(id));
+    json_object_object_add(o, "id", json_object_new_string(r->name));
     json_object_object_add(o, "shortDescription", text_object(r->title));
     json_object_object_add(o, "fullDescription", text_object(r->description));
     json_object_object_add(o, "help", text_object(r->help));
@@ -74,11 +77,10 @@ static struct json_object *driver(const struct hp_policy *p)
                            json_object_new_string("https://github.com/hardpod/hardpod"));
     struct json_object *rules = json_object_new_array();
     for (int c = 0; c < HP_CHECK_COUNT; c++) {
-        json_object_array_add(rules, rule(hp_check_name((enum hp_check)c),
-                                          hp_audit_rule_get((enum hp_check)c),
-                                          level_name(p->checks[c].action)));
+        json_object_array_add(
+            rules, rule(hp_check_info_get((enum hp_check)c), level_name(p->checks[c].action)));
     }
-    json_object_array_add(rules, rule(PARSE_ERROR_RULE, &parse_error_rule, "error"));
+    json_object_array_add(rules, rule(&parse_error_rule, "error"));
     json_object_object_add(d, "rules", rules);
     struct json_object *tool = json_object_new_object();
     json_object_object_add(tool, "driver", d);

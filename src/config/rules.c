@@ -23,9 +23,6 @@ enum option {
 
 static const char *const option_names[OPT_COUNT] = {"action", "minUID", "minGID", "allowAdd",
                                                     "require"};
-static const char *const option_owners[OPT_COUNT] = {
-    "every check", "the runAsUser check", "the runAsGroup check", "the capabilities check",
-    "the resources check"};
 
 enum exemption_key {
     EX_NAMESPACE,
@@ -54,26 +51,38 @@ static const struct {
 /* Longest capability name kept (the kernel's longest is 18 characters). */
 #define CAP_NAME_MAX 63
 
+/* The options check c takes: action, and those its registry row names. */
 static uint32_t options_for(enum hp_check c)
 {
     uint32_t allowed = 1u << OPT_ACTION;
-    switch (c) {
-    case HP_CHECK_RUN_AS_USER:
-        allowed |= 1u << OPT_MIN_UID;
-        break;
-    case HP_CHECK_RUN_AS_GROUP:
-        allowed |= 1u << OPT_MIN_GID;
-        break;
-    case HP_CHECK_CAPABILITIES:
-        allowed |= 1u << OPT_ALLOW_ADD;
-        break;
-    case HP_CHECK_RESOURCES:
-        allowed |= 1u << OPT_REQUIRE;
-        break;
-    default:
-        break;
+    const struct hp_check_info *info = hp_check_info_get(c);
+    for (size_t i = 0; i < HP_CHECK_MAX_OPTIONS && info->options[i] != NULL; i++) {
+        for (int o = 0; o < OPT_COUNT; o++) {
+            if (strcmp(option_names[o], info->options[i]) == 0) {
+                allowed |= 1u << o;
+            }
+        }
     }
     return allowed;
+}
+
+/* Fills owners[o] with where option o applies, from the registry's rows:
+ * "the runAsUser check" ("every check" for action). */
+static void option_owners(char owners[OPT_COUNT][64], const char *out[OPT_COUNT])
+{
+    for (int o = 0; o < OPT_COUNT; o++) {
+        snprintf(owners[o], sizeof(owners[o]), "every check");
+        out[o] = owners[o];
+    }
+    for (int o = OPT_ACTION + 1; o < OPT_COUNT; o++) {
+        for (int c = 0; c < HP_CHECK_COUNT; c++) {
+            if (options_for((enum hp_check)c) & (1u << o)) {
+                snprintf(owners[o], sizeof(owners[o]), "the %s check",
+                         hp_check_name((enum hp_check)c));
+                break;
+            }
+        }
+    }
 }
 
 static enum hp_err get_action(struct hp_config_ctx *cx, const yaml_node_t *node, const char *path,
@@ -224,7 +233,10 @@ static enum hp_err apply_check(struct hp_config_ctx *cx, enum hp_check c, const 
 {
     yaml_node_t *v[OPT_COUNT];
     char opath[HP_CONFIG_PATH_MAX];
-    struct hp_config_keys keys = {option_names, OPT_COUNT, options_for(c), option_owners};
+    char owner_text[OPT_COUNT][64];
+    const char *owners[OPT_COUNT];
+    option_owners(owner_text, owners);
+    struct hp_config_keys keys = {option_names, OPT_COUNT, options_for(c), owners};
     enum hp_err rc = HP_OK;
     if (node->type == YAML_SCALAR_NODE && !hp_config_is_null(node)) {
         /* Only the action changes: the check keeps the profile's level. */

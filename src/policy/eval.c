@@ -1,159 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The evaluation driver: finds the pod spec, runs the pod-level checks once,
- * then visits every init, regular and ephemeral container once, resolving its
- * effective security settings before running all container checks on it.
- * Exemptions are applied as findings are recorded.
+ * The evaluation driver: finds the pod spec, runs the pod-level parts of the
+ * registry's checks once, then visits every init, regular and ephemeral
+ * container once, resolving its effective security settings before running
+ * the container-level parts on it. Exemptions are applied as findings are
+ * recorded (emit.c).
  */
-#include "eval.h"
+#include "internal.h"
 
-#include "findings.h"
-#include "hardpod/buf.h"
-
-#include <fnmatch.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
-const char *hp_eval_path(struct hp_eval *e, const char *fmt, ...)
-{
-    hp_eval_names(e);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->scratch, sizeof(e->scratch), fmt, ap);
-    va_end(ap);
-    return e->scratch;
-}
-
-void hp_eval_names(struct hp_eval *e)
-{
-    static const char *const kinds[] = {"init container", "container", "ephemeral container"};
-    if (e->names_ready || e->ctr == NULL) {
-        return;
-    }
-    snprintf(e->cpath, sizeof(e->cpath), "%s.%s[%zu]", e->ps->prefix, hp_k8s_list_name(e->list),
-             e->index);
-    snprintf(e->who, sizeof(e->who), "%s \"%.63s%s\"", kinds[e->list], e->cname,
-             strlen(e->cname) > 63 ? "..." : "");
-    e->names_ready = true;
-}
-
-const char *hp_eval_bad(struct json_object *parent, const char *key, char *buf, size_t size)
-{
-    char what[64];
-    struct json_object *v = NULL;
-    if (parent == NULL || !json_object_is_type(parent, json_type_object)) {
-        snprintf(buf, size, "its parent is not an object");
-    } else if (json_object_object_get_ex(parent, key, &v)) {
-        snprintf(buf, size, "%s has the wrong type (%s)", key,
-                 hp_k8s_describe(v, what, sizeof(what)));
-    } else {
-        snprintf(buf, size, "%s is missing", key);
-    }
-    return buf;
-}
-
-static bool glob(const char *pattern, const char *s)
-{
-    return s != NULL && fnmatch(pattern, s, 0) == 0;
-}
-
-static const struct hp_exemption *find_exemption(const struct hp_eval *e, enum hp_check c, bool ctr)
-{
-    for (size_t i = 0; i < e->p->n_exemptions; i++) {
-        const struct hp_exemption *x = &e->p->exemptions[i];
-        if (x->expires != 0 && e->now > x->expires) {
-            continue;
-        }
-        switch (x->kind) {
-        case HP_EXEMPT_NAMESPACE:
-            if (e->ns != NULL && e->ns[0] != '\0' && glob(x->pattern, e->ns)) {
-                return x;
-            }
-            break;
-        case HP_EXEMPT_USERNAME:
-            if (glob(x->pattern, e->username)) {
-                return x;
-            }
-            break;
-        case HP_EXEMPT_IMAGE: {
-            if (!ctr || (x->checks & (1u << c)) == 0 || !glob(x->pattern, e->image)) {
-                break;
-            }
-            bool ns_ok = x->n_namespaces == 0;
-            for (size_t j = 0; !ns_ok && j < x->n_namespaces; j++) {
-                ns_ok = glob(x->namespaces[j], e->ns);
-            }
-            if (ns_ok) {
-                return x;
-            }
-            break;
-        }
-        }
-    }
-    return NULL;
-}
-
-static void emit_v(struct hp_eval *e, enum hp_check c, enum hp_action action, bool ctr,
-                   const char *path, const char *fix, const char *fmt, va_list ap)
-{
-    char msg[768];
-    hp_eval_names(e);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    /* Names and values are cut to a bounded length ("%.63s"), which can split
-     * a multi-byte character: drop such fragments rather than emit them. */
-    size_t msg_len = hp_utf8_repair(msg);
-    const struct hp_exemption *x = find_exemption(e, c, ctr);
-    /* The strings copied below: path, container name and message. */
-    size_t need = strnlen(path, 511) + 1 + (ctr ? strlen(e->cname) + 1 : 0) + msg_len + 1 +
-                  (x != NULL ? strlen("exempt: : ") + strlen(x->reason) : 0);
-    if (!hp_findings_room(e->out, need)) {
-        hp_findings_drop(e->out, x != NULL ? HP_ACTION_WARN : action);
-        return;
-    }
-    char *where = hp_findings_strndup(e->out, path, strnlen(path, 511));
-    hp_utf8_repair(where);
-    struct hp_finding f = {
-        .check = c,
-        .action = action,
-        .container = ctr ? hp_findings_strndup(e->out, e->cname, strlen(e->cname)) : NULL,
-        .path = where,
-        .fix = fix,
-    };
-    if (x != NULL) {
-        f.exempt = true;
-        f.action = HP_ACTION_WARN;
-        f.exempt_reason = x->reason;
-        f.message = hp_findings_printf(e->out, "exempt: %s: %s", x->reason, msg);
-        f.detail = f.message + strlen(f.message) - strlen(msg);
-    } else {
-        f.message = hp_findings_strndup(e->out, msg, msg_len);
-        f.detail = f.message;
-    }
-    hp_findings_push(e->out, &f);
-}
-
-void hp_eval_emit(struct hp_eval *e, enum hp_check c, bool ctr, const char *path, const char *fix,
-                  const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    emit_v(e, c, e->p->checks[c].action, ctr, path, fix, fmt, ap);
-    va_end(ap);
-}
-
-void hp_eval_emit_action(struct hp_eval *e, enum hp_check c, enum hp_action action, bool ctr,
-                         const char *path, const char *fix, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    emit_v(e, c, action, ctr, path, fix, fmt, ap);
-    va_end(ap);
-}
-
-#define CF(k, m) HP_K8S_SLOT(struct hp_ctr_fields, k, m)
+#define CF(k, m) HP_K8S_SLOT(struct pol_ctr_fields, k, m)
 static const struct hp_k8s_slot ctr_slots[] = {
     CF("env", env),
     CF("name", name),
@@ -169,7 +28,7 @@ static const struct hp_k8s_slot ctr_slots[] = {
 };
 #undef CF
 
-#define PF(k, m) HP_K8S_SLOT(struct hp_pod_fields, k, m)
+#define PF(k, m) HP_K8S_SLOT(struct pol_pod_fields, k, m)
 static const struct hp_k8s_slot pod_slots[] = {
     PF("os", os),
     PF("hostIPC", host_ipc),
@@ -185,7 +44,7 @@ static const struct hp_k8s_slot pod_slots[] = {
 };
 #undef PF
 
-static void enter_container(struct hp_eval *e, enum hp_container_list list, size_t i,
+static void enter_container(struct pol_eval *e, enum hp_container_list list, size_t i,
                             struct json_object *ctr)
 {
     e->list = list;
@@ -232,10 +91,60 @@ static void enter_container(struct hp_eval *e, enum hp_container_list list, size
     }
 }
 
+/* A pod securityContext that is not an object: every check that reads it
+ * fails, each once at pod level at the path of the field it reads, as a
+ * forbidden pod value does. Containers that set none of these fields inherit
+ * the unreadable value (see enter_container), so nothing is reported twice. */
+static void pod_sc_not_object(struct pol_eval *e)
+{
+    char what[64];
+    hp_k8s_describe(e->pf.security_context, what, sizeof(what));
+    for (int c = 0; c < HP_CHECK_COUNT; c++) {
+        const struct pol_check *k = &pol_checks[c];
+        if (k->pod_sc_field == NULL || !pol_on(e, (enum hp_check)c)) {
+            continue;
+        }
+        pol_emit(e, (enum hp_check)c, false,
+                 pol_path(e, "%s.securityContext.%s", e->ps->prefix, k->pod_sc_field),
+                 k->pod_sc_fix, "pod securityContext must be an object, got %s", what);
+    }
+}
+
+/* The pod-level parts of the checks that are on, in their pod_order. */
+static void pod_checks(struct pol_eval *e)
+{
+    if (e->pod_sc_bad) {
+        pod_sc_not_object(e);
+    }
+    void (*run[HP_CHECK_COUNT])(struct pol_eval *) = {NULL};
+    for (int c = 0; c < HP_CHECK_COUNT; c++) {
+        const struct pol_check *k = &pol_checks[c];
+        if (k->pod != NULL && pol_on(e, (enum hp_check)c)) {
+            run[k->pod_order] = k->pod;
+        }
+    }
+    for (size_t i = 0; i < HP_CHECK_COUNT; i++) {
+        if (run[i] != NULL) {
+            run[i](e);
+        }
+    }
+}
+
+/* The container-level parts of the checks that are on, in table order. */
+static void container_checks(struct pol_eval *e)
+{
+    for (int c = 0; c < HP_CHECK_COUNT; c++) {
+        const struct pol_check *k = &pol_checks[c];
+        if (k->ctr != NULL && pol_on(e, (enum hp_check)c)) {
+            k->ctr(e);
+        }
+    }
+}
+
 /* Visits one container list. Structural problems (a list that is not an
  * array, an element that is not an object) are errors: the object cannot be
  * evaluated, and the caller must not treat it as allowed. */
-static enum hp_err visit_list(struct hp_eval *e, enum hp_container_list list, struct hp_error *err)
+static enum hp_err visit_list(struct pol_eval *e, enum hp_container_list list, struct hp_error *err)
 {
     struct json_object *arr = e->pf.lists[list];
     if (arr == NULL) {
@@ -255,7 +164,7 @@ static enum hp_err visit_list(struct hp_eval *e, enum hp_container_list list, st
                                 hp_k8s_describe(ctr, what, sizeof(what)));
         }
         enter_container(e, list, i, ctr);
-        hp_eval_container_checks(e);
+        container_checks(e);
     }
     e->ctr = NULL;
     return HP_OK;
@@ -284,8 +193,8 @@ enum hp_err hp_policy_eval(const struct hp_policy *p, const struct hp_eval_input
         return rc;
     }
     out->has_podspec = true;
-    struct hp_eval e;
-    memset(&e, 0, offsetof(struct hp_eval, cpath));
+    struct pol_eval e;
+    memset(&e, 0, offsetof(struct pol_eval, cpath));
     e.p = p;
     e.out = out;
     e.ps = &ps;
@@ -301,8 +210,15 @@ enum hp_err hp_policy_eval(const struct hp_policy *p, const struct hp_eval_input
     e.pod_sc = json_object_is_type(pod_sc, json_type_object) ? pod_sc : NULL;
     e.pod_sc_bad = pod_sc != NULL && e.pod_sc == NULL;
     hp_k8s_sc_scan(e.pod_sc, &e.podf);
+    for (int c = 0; c < HP_CHECK_COUNT; c++) {
+        const struct pol_check *k = &pol_checks[c];
+        if (p->checks[c].action != HP_ACTION_OFF &&
+            (k->applies == NULL || k->applies(&e, (enum hp_check)c))) {
+            e.active |= 1u << c;
+        }
+    }
 
-    hp_eval_pod_checks(&e);
+    pod_checks(&e);
     for (int l = 0; l < HP_LIST_COUNT; l++) {
         rc = visit_list(&e, (enum hp_container_list)l, err);
         if (rc != HP_OK) {

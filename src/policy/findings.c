@@ -6,7 +6,7 @@
  * that never move (so earlier string pointers stay valid). The heap is
  * counted, and can be held to a ceiling that callers ask about first.
  */
-#include "findings.h"
+#include "internal.h"
 
 #include "hardpod/error.h"
 
@@ -88,7 +88,7 @@ static char *arena_alloc(struct hp_findings *f, size_t n)
     return p;
 }
 
-char *hp_findings_strndup(struct hp_findings *f, const char *s, size_t n)
+char *pol_findings_strndup(struct hp_findings *f, const char *s, size_t n)
 {
     char *p = arena_alloc(f, n + 1);
     memcpy(p, s, n);
@@ -96,7 +96,7 @@ char *hp_findings_strndup(struct hp_findings *f, const char *s, size_t n)
     return p;
 }
 
-const char *hp_findings_printf(struct hp_findings *f, const char *fmt, ...)
+const char *pol_findings_printf(struct hp_findings *f, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -115,7 +115,7 @@ const char *hp_findings_printf(struct hp_findings *f, const char *fmt, ...)
     return p;
 }
 
-void hp_findings_push(struct hp_findings *f, const struct hp_finding *item)
+void pol_findings_push(struct hp_findings *f, const struct hp_finding *item)
 {
     if (f->len == f->cap) {
         size_t cap = f->cap * 2;
@@ -147,7 +147,7 @@ size_t hp_findings_bytes(const struct hp_findings *f)
     return f->bytes;
 }
 
-bool hp_findings_room(const struct hp_findings *f, size_t n)
+bool pol_findings_room(const struct hp_findings *f, size_t n)
 {
     size_t more = 0;
     if (f->max_bytes == 0) {
@@ -168,7 +168,7 @@ bool hp_findings_room(const struct hp_findings *f, size_t n)
     return f->bytes <= f->max_bytes && more <= f->max_bytes - f->bytes;
 }
 
-void hp_findings_drop(struct hp_findings *f, enum hp_action action)
+void pol_findings_drop(struct hp_findings *f, enum hp_action action)
 {
     f->n_dropped++;
     if (action == HP_ACTION_DENY) {

@@ -1,57 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Policy values: check, action and profile names, the built-in profiles, and
- * the storage of findings (a small inline arena that spills to the heap only
- * when an object has many findings). No I/O.
+ * Policy values: action and profile names, and the built-in profiles, whose
+ * per-check actions and levels come from the registry's rows. No I/O.
  */
-#include "hardpod/policy.h"
+#include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const check_names[HP_CHECK_COUNT] = {
-    [HP_CHECK_RUN_AS_NON_ROOT] = "runAsNonRoot",
-    [HP_CHECK_RUN_AS_USER] = "runAsUser",
-    [HP_CHECK_RUN_AS_GROUP] = "runAsGroup",
-    [HP_CHECK_ALLOW_PRIVILEGE_ESCALATION] = "allowPrivilegeEscalation",
-    [HP_CHECK_PRIVILEGED] = "privileged",
-    [HP_CHECK_CAPABILITIES] = "capabilities",
-    [HP_CHECK_READ_ONLY_ROOT_FILESYSTEM] = "readOnlyRootFilesystem",
-    [HP_CHECK_RESOURCES] = "resources",
-    [HP_CHECK_HOST_NAMESPACES] = "hostNamespaces",
-    [HP_CHECK_HOST_PATH_VOLUMES] = "hostPathVolumes",
-    [HP_CHECK_HOST_PORTS] = "hostPorts",
-    [HP_CHECK_PROC_MOUNT] = "procMount",
-    [HP_CHECK_SYSCTLS] = "sysctls",
-    [HP_CHECK_SELINUX_OPTIONS] = "seLinuxOptions",
-    [HP_CHECK_APPARMOR_PROFILE] = "appArmorProfile",
-    [HP_CHECK_WINDOWS_HOST_PROCESS] = "windowsHostProcess",
-    [HP_CHECK_HOST_PROBES_AND_HOST_LIFECYCLE] = "hostProbesAndHostLifecycle",
-    [HP_CHECK_SECCOMP_PROFILE] = "seccompProfile",
-    [HP_CHECK_RESTRICTED_VOLUMES] = "restrictedVolumes",
-    [HP_CHECK_PRIVILEGED_PORTS] = "privilegedPorts",
-    [HP_CHECK_DOTNET_DIAGNOSTICS] = "dotnetDiagnostics",
-    [HP_CHECK_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN] = "automountServiceAccountToken",
-};
-
 static const char *const action_names[] = {"off", "warn", "deny"};
 static const char *const profile_names[] = {"hardened", "psa-restricted", "psa-baseline", "none"};
-
-const char *hp_check_name(enum hp_check c)
-{
-    return (unsigned)c < HP_CHECK_COUNT ? check_names[c] : "unknown";
-}
-
-bool hp_check_lookup(const char *name, enum hp_check *out)
-{
-    for (int i = 0; i < HP_CHECK_COUNT; i++) {
-        if (strcmp(check_names[i], name) == 0) {
-            *out = (enum hp_check)i;
-            return true;
-        }
-    }
-    return false;
-}
 
 const char *hp_action_name(enum hp_action a)
 {
@@ -85,52 +43,6 @@ bool hp_profile_lookup(const char *name, enum hp_profile *out)
     return false;
 }
 
-/* The checks of Pod Security Admission's baseline level. */
-static const enum hp_check psa_baseline_checks[] = {
-    HP_CHECK_HOST_NAMESPACES,      HP_CHECK_PRIVILEGED,
-    HP_CHECK_CAPABILITIES,         HP_CHECK_HOST_PATH_VOLUMES,
-    HP_CHECK_HOST_PORTS,           HP_CHECK_APPARMOR_PROFILE,
-    HP_CHECK_SELINUX_OPTIONS,      HP_CHECK_PROC_MOUNT,
-    HP_CHECK_SECCOMP_PROFILE,      HP_CHECK_SYSCTLS,
-    HP_CHECK_WINDOWS_HOST_PROCESS, HP_CHECK_HOST_PROBES_AND_HOST_LIFECYCLE,
-};
-
-/* The checks that the restricted level adds, or tightens, on top of baseline. */
-static const enum hp_check psa_restricted_checks[] = {
-    HP_CHECK_RESTRICTED_VOLUMES, HP_CHECK_ALLOW_PRIVILEGE_ESCALATION,
-    HP_CHECK_RUN_AS_NON_ROOT,    HP_CHECK_RUN_AS_USER,
-    HP_CHECK_SECCOMP_PROFILE,    HP_CHECK_CAPABILITIES,
-    HP_CHECK_PROC_MOUNT,
-};
-
-static void set_checks(struct hp_policy *p, const enum hp_check *list, size_t n,
-                       enum hp_action action, enum hp_level level)
-{
-    for (size_t i = 0; i < n; i++) {
-        p->checks[list[i]].action = action;
-        p->checks[list[i]].level = level;
-    }
-}
-
-static void init_hardened(struct hp_policy *p)
-{
-    for (int i = 0; i < HP_CHECK_COUNT; i++) {
-        p->checks[i].action = HP_ACTION_DENY;
-        p->checks[i].level = HP_LEVEL_HARDENED;
-    }
-    /* Pod Security Admission semantics where hardpod has no stricter rule of its own. */
-    set_checks(p, psa_baseline_checks, sizeof(psa_baseline_checks) / sizeof(psa_baseline_checks[0]),
-               HP_ACTION_DENY, HP_LEVEL_BASELINE);
-    p->checks[HP_CHECK_CAPABILITIES].level = HP_LEVEL_HARDENED;
-    p->checks[HP_CHECK_SECCOMP_PROFILE] =
-        (struct hp_check_config){HP_ACTION_WARN, HP_LEVEL_RESTRICTED};
-    p->checks[HP_CHECK_RESTRICTED_VOLUMES] =
-        (struct hp_check_config){HP_ACTION_WARN, HP_LEVEL_RESTRICTED};
-    p->checks[HP_CHECK_PRIVILEGED_PORTS].action = HP_ACTION_WARN;
-    p->checks[HP_CHECK_DOTNET_DIAGNOSTICS].action = HP_ACTION_WARN;
-    p->checks[HP_CHECK_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN].action = HP_ACTION_OFF;
-}
-
 void hp_policy_init(struct hp_policy *p, enum hp_profile profile)
 {
     memset(p, 0, sizeof(*p));
@@ -138,27 +50,23 @@ void hp_policy_init(struct hp_policy *p, enum hp_profile profile)
     p->min_uid = 1;
     p->min_gid = 1;
     p->resources_require = HP_RES_ALL;
-    switch (profile) {
-    case HP_PROFILE_HARDENED:
-        init_hardened(p);
-        break;
-    case HP_PROFILE_PSA_RESTRICTED:
-        set_checks(p, psa_baseline_checks,
-                   sizeof(psa_baseline_checks) / sizeof(psa_baseline_checks[0]), HP_ACTION_DENY,
-                   HP_LEVEL_BASELINE);
-        set_checks(p, psa_restricted_checks,
-                   sizeof(psa_restricted_checks) / sizeof(psa_restricted_checks[0]), HP_ACTION_DENY,
-                   HP_LEVEL_RESTRICTED);
-        p->windows_exemptions = true;
-        break;
-    case HP_PROFILE_PSA_BASELINE:
-        set_checks(p, psa_baseline_checks,
-                   sizeof(psa_baseline_checks) / sizeof(psa_baseline_checks[0]), HP_ACTION_DENY,
-                   HP_LEVEL_BASELINE);
-        p->windows_exemptions = true;
-        break;
-    case HP_PROFILE_NONE:
-        break;
+    p->windows_exemptions =
+        profile == HP_PROFILE_PSA_RESTRICTED || profile == HP_PROFILE_PSA_BASELINE;
+    for (int c = 0; c < HP_CHECK_COUNT; c++) {
+        const struct pol_check *k = &pol_checks[c];
+        switch (profile) {
+        case HP_PROFILE_HARDENED:
+            p->checks[c] = k->hardened;
+            break;
+        case HP_PROFILE_PSA_RESTRICTED:
+            p->checks[c] = k->psa_restricted;
+            break;
+        case HP_PROFILE_PSA_BASELINE:
+            p->checks[c] = k->psa_baseline;
+            break;
+        case HP_PROFILE_NONE:
+            break;
+        }
     }
 }
 

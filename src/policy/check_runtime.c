@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Warnings about runtime failures that hardening causes: a non-root process
- * cannot bind a port below 1024 ("SocketException (13): Permission
- * denied"), and .NET with a read-only root filesystem fails with "Failed to
- * create CoreCLR, HRESULT: 0x80004005" unless diagnostics are disabled or
- * /tmp is writable. Kestrel's listen addresses come from ASPNETCORE_URLS and
- * ASPNETCORE_HTTP_PORTS / ASPNETCORE_HTTPS_PORTS.
+ * privilegedPorts and dotnetDiagnostics: warnings about runtime failures that
+ * hardening causes. A non-root process cannot bind a port below 1024
+ * ("SocketException (13): Permission denied"), and .NET with a read-only root
+ * filesystem fails with "Failed to create CoreCLR, HRESULT: 0x80004005"
+ * unless diagnostics are disabled or /tmp is writable. Kestrel's listen
+ * addresses come from ASPNETCORE_URLS and ASPNETCORE_HTTP_PORTS /
+ * ASPNETCORE_HTTPS_PORTS.
  */
-#include "eval.h"
+#include "internal.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -101,8 +102,7 @@ static long low_port(const char *value, bool urls)
     return -1;
 }
 
-static void port_env(struct hp_eval *e, const char *who, const char *name, const char *value,
-                     size_t i)
+static void port_env(struct pol_eval *e, const char *name, const char *value, size_t i)
 {
     bool urls = strcmp(name, "ASPNETCORE_URLS") == 0;
     if (!urls && strcmp(name, "ASPNETCORE_HTTP_PORTS") != 0 &&
@@ -113,13 +113,12 @@ static void port_env(struct hp_eval *e, const char *who, const char *name, const
     if (port < 0) {
         return;
     }
-    hp_eval_emit(e, HP_CHECK_PRIVILEGED_PORTS, true,
-                 hp_eval_path(e, "%s.env[%zu].value", e->cpath, i),
-                 "env: [{name: ASPNETCORE_HTTP_PORTS, value: \"8080\"}] and let the Service map "
-                 "port 80 to 8080",
-                 "%s makes Kestrel listen on port %ld (%s=%.100s): a non-root process cannot bind "
-                 "ports below 1024 and fails with \"SocketException (13): Permission denied\"",
-                 who, port, name, value);
+    pol_emit(e, HP_CHECK_PRIVILEGED_PORTS, true, pol_path(e, "%s.env[%zu].value", e->cpath, i),
+             "env: [{name: ASPNETCORE_HTTP_PORTS, value: \"8080\"}] and let the Service map "
+             "port 80 to 8080",
+             "%s makes Kestrel listen on port %ld (%s=%.100s): a non-root process cannot bind "
+             "ports below 1024 and fails with \"SocketException (13): Permission denied\"",
+             e->who, port, name, value);
 }
 
 static bool tmp_writable(struct json_object *mounts)
@@ -140,7 +139,7 @@ static bool tmp_writable(struct json_object *mounts)
     return false;
 }
 
-static void dotnet(struct hp_eval *e, const char *who, bool dotnet_env, bool diag_off)
+static void dotnet(struct pol_eval *e, bool dotnet_env, bool diag_off)
 {
     const char *image = e->image != NULL ? e->image : "";
     bool dotnet_image = strncmp(image, "mcr.microsoft.com/dotnet/", 25) == 0;
@@ -149,41 +148,60 @@ static void dotnet(struct hp_eval *e, const char *who, bool dotnet_env, bool dia
         tmp_writable(e->cf.volume_mounts)) {
         return;
     }
-    hp_eval_emit(e, HP_CHECK_DOTNET_DIAGNOSTICS, true, hp_eval_path(e, "%s.env", e->cpath),
-                 "env: [{name: DOTNET_EnableDiagnostics, value: \"0\"}] (or mount an emptyDir "
-                 "volume at /tmp)",
-                 "%s looks like .NET and has a read-only root filesystem: without "
-                 "DOTNET_EnableDiagnostics=0 or a writable /tmp it fails with \"Failed to create "
-                 "CoreCLR, HRESULT: 0x80004005\"",
-                 who);
+    pol_emit(e, HP_CHECK_DOTNET_DIAGNOSTICS, true, pol_path(e, "%s.env", e->cpath),
+             "env: [{name: DOTNET_EnableDiagnostics, value: \"0\"}] (or mount an emptyDir "
+             "volume at /tmp)",
+             "%s looks like .NET and has a read-only root filesystem: without "
+             "DOTNET_EnableDiagnostics=0 or a writable /tmp it fails with \"Failed to create "
+             "CoreCLR, HRESULT: 0x80004005\"",
+             e->who);
 }
 
-void hp_eval_runtime(struct hp_eval *e, const char *who)
+/* privilegedPorts: declared container ports, then the Kestrel settings in
+ * env. An ephemeral container declares no ports that a Service reaches. */
+void pol_privileged_ports_ctr(struct pol_eval *e)
 {
+    if (e->list == HP_LIST_EPHEMERAL) {
+        return;
+    }
     struct json_object *ports = e->cf.ports;
-    bool ports_on = hp_eval_on(e, HP_CHECK_PRIVILEGED_PORTS) && e->list != HP_LIST_EPHEMERAL;
     size_t n = json_object_is_type(ports, json_type_array) ? json_object_array_length(ports) : 0;
-    for (size_t i = 0; ports_on && i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         struct json_object *cp = hp_k8s_field(json_object_array_get_idx(ports, i), "containerPort");
         int64_t port = json_object_is_type(cp, json_type_int) ? json_object_get_int64(cp) : 0;
         if (port > 0 && port < 1024) {
-            hp_eval_emit(e, HP_CHECK_PRIVILEGED_PORTS, true,
-                         hp_eval_path(e, "%s.ports[%zu].containerPort", e->cpath, i),
-                         "listen on 8080/8443 and let the Service map port 80/443 to it",
-                         "%s declares port %lld: a non-root process cannot bind ports below 1024 "
-                         "(\"SocketException (13): Permission denied\")",
-                         who, (long long)port);
+            pol_emit(e, HP_CHECK_PRIVILEGED_PORTS, true,
+                     pol_path(e, "%s.ports[%zu].containerPort", e->cpath, i),
+                     "listen on 8080/8443 and let the Service map port 80/443 to it",
+                     "%s declares port %lld: a non-root process cannot bind ports below 1024 "
+                     "(\"SocketException (13): Permission denied\")",
+                     e->who, (long long)port);
         }
     }
-    bool dotnet_env = false;
-    bool diag_off = false;
     struct json_object *env = e->cf.env;
     n = json_object_is_type(env, json_type_array) ? json_object_array_length(env) : 0;
     for (size_t i = 0; i < n; i++) {
-        struct json_object *var = json_object_array_get_idx(env, i);
         static const char *const keys[] = {"name", "value"};
         struct json_object *nv[2];
-        hp_k8s_pick(var, keys, 2, nv);
+        hp_k8s_pick(json_object_array_get_idx(env, i), keys, 2, nv);
+        const char *name = hp_k8s_string(nv[0]);
+        const char *value = hp_k8s_string(nv[1]);
+        if (name != NULL && value != NULL) {
+            port_env(e, name, value, i);
+        }
+    }
+}
+
+void pol_dotnet_diagnostics_ctr(struct pol_eval *e)
+{
+    bool dotnet_env = false;
+    bool diag_off = false;
+    struct json_object *env = e->cf.env;
+    size_t n = json_object_is_type(env, json_type_array) ? json_object_array_length(env) : 0;
+    for (size_t i = 0; i < n; i++) {
+        static const char *const keys[] = {"name", "value"};
+        struct json_object *nv[2];
+        hp_k8s_pick(json_object_array_get_idx(env, i), keys, 2, nv);
         const char *name = hp_k8s_string(nv[0]);
         const char *value = hp_k8s_string(nv[1]);
         if (name == NULL) {
@@ -196,11 +214,6 @@ void hp_eval_runtime(struct hp_eval *e, const char *who)
              strcmp(name, "COMPlus_EnableDiagnostics") == 0)) {
             diag_off = true;
         }
-        if (ports_on && value != NULL) {
-            port_env(e, who, name, value, i);
-        }
     }
-    if (hp_eval_on(e, HP_CHECK_DOTNET_DIAGNOSTICS)) {
-        dotnet(e, who, dotnet_env, diag_off);
-    }
+    dotnet(e, dotnet_env, diag_off);
 }

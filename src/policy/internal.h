@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Internal to src/policy: the registry of checks (one row per check, in
+ * registry.c), the evaluation state the checks read, the functions that
+ * record findings (emit.c) and the findings' storage (findings.c). Files
+ * include only this header; the call graph runs eval.c -> check_*.c ->
+ * emit.c -> findings.c and never back.
+ */
+#ifndef HP_POLICY_INTERNAL_H
+#define HP_POLICY_INTERNAL_H
+
+#include "hardpod/k8s.h"
+#include "hardpod/policy.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct json_object;
+
+/* ---- evaluation state ---------------------------------------------------- */
+
+/* The pod spec fields that checks read, gathered in one pass. */
+struct pol_pod_fields {
+    struct json_object *host_network;
+    struct json_object *host_pid;
+    struct json_object *host_ipc;
+    struct json_object *host_users;
+    struct json_object *os;
+    struct json_object *security_context;
+    struct json_object *volumes;
+    struct json_object *automount_sa_token;
+    struct json_object *lists[HP_LIST_COUNT]; /* initContainers, containers, ephemeralContainers */
+};
+
+/* The container fields that checks read, gathered in one pass. */
+struct pol_ctr_fields {
+    struct json_object *name;
+    struct json_object *image;
+    struct json_object *security_context;
+    struct json_object *resources;
+    struct json_object *ports;
+    struct json_object *env;
+    struct json_object *probes[3]; /* livenessProbe, readinessProbe, startupProbe */
+    struct json_object *lifecycle;
+    struct json_object *volume_mounts;
+};
+
+struct pol_eval {
+    const struct hp_policy *p;
+    struct hp_findings *out;
+    const struct hp_podspec *ps;
+    const char *ns;
+    const char *username;
+    int64_t now;
+    uint32_t active; /* bit (1u << check): on in p and applies to this pod */
+    struct pol_pod_fields pf;
+    bool windows;               /* spec.os.name == "windows" */
+    bool host_users_false;      /* spec.hostUsers explicitly false */
+    struct json_object *pod_sc; /* pod securityContext when it is an object */
+    bool pod_sc_bad;            /* pod securityContext present but not an object */
+    struct hp_sc_fields podf;   /* its fields */
+    /* The container being visited (ctr NULL during pod-level checks). */
+    enum hp_container_list list;
+    size_t index;
+    const char *cname;
+    const char *image;
+    struct json_object *ctr;
+    struct pol_ctr_fields cf;
+    struct json_object *sc;  /* container securityContext when it is an object */
+    struct hp_sc_fields scf; /* its fields */
+    bool sc_bad;             /* securityContext present but not an object */
+    struct hp_effective eff;
+    /* Formatted only when a finding needs them (see pol_names). */
+    bool names_ready;
+    char cpath[160]; /* e.g. "spec.template.spec.containers[1]" */
+    char who[128];   /* e.g. "init container \"setup\"" */
+    char scratch[512];
+};
+
+/* True when check c runs on this pod: its action is not off and its row's
+ * applies() accepted the pod. */
+static inline bool pol_on(const struct pol_eval *e, enum hp_check c)
+{
+    return (e->active >> c) & 1u;
+}
+
+static inline enum hp_level pol_level(const struct pol_eval *e, enum hp_check c)
+{
+    return e->p->checks[c].level;
+}
+
+/* A boolean in the container securityContext; bad when the context itself is. */
+static inline struct hp_bool_val pol_sc_bool(const struct pol_eval *e, struct json_object *v)
+{
+    if (e->sc_bad) {
+        return (struct hp_bool_val){HP_V_BAD, false, false};
+    }
+    return hp_k8s_bool(v);
+}
+
+/* ---- the registry (registry.c) -------------------------------------------- */
+
+/* One check. The row is everything the rest of hardpod knows about it: its
+ * name, config options and SARIF text (info), its action and level in each
+ * built-in profile, and the functions that implement it. */
+struct pol_check {
+    struct hp_check_info info;
+    struct hp_check_config hardened; /* action and level in each built-in profile */
+    struct hp_check_config psa_restricted;
+    struct hp_check_config psa_baseline; /* (the profile none turns every check off) */
+    /* Whether the check applies to this pod at all (NULL: it always does);
+     * called once per evaluation, for Pod Security Admission's exemptions. */
+    bool (*applies)(const struct pol_eval *e, enum hp_check c);
+    /* The pod-level part, or NULL. Pod-level parts run in pod_order (rows
+     * that share one function give it the same pod_order, and it runs once). */
+    void (*pod)(struct pol_eval *e);
+    unsigned pod_order; /* 0 .. HP_CHECK_COUNT-1 */
+    /* The container-level part, or NULL: run on every container, in table order. */
+    void (*ctr)(struct pol_eval *e);
+    /* The pod securityContext field the check reads (path below
+     * securityContext, with the fix), or NULL: when the pod securityContext
+     * is not an object, such checks report it once, at that field. */
+    const char *pod_sc_field;
+    const char *pod_sc_fix;
+};
+
+/* Indexed by check id. */
+extern const struct pol_check pol_checks[HP_CHECK_COUNT];
+
+/* ---- recording findings (emit.c) ------------------------------------------ */
+
+/* Fills e->cpath and e->who for the current container. Clean objects never
+ * pay for formatting them: pol_path and the emit functions call this before
+ * they format, so e->cpath and e->who can be passed as arguments. */
+void pol_names(struct pol_eval *e);
+
+/* Formats a path into e->scratch and returns it. */
+const char *pol_path(struct pol_eval *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The path of field in the current container's securityContext (in e->scratch). */
+const char *pol_sc_path(struct pol_eval *e, const char *field);
+
+/* Records a finding with the check's configured action. ctr: container-level
+ * (names e->cname). The message is printf-formatted; path and fix are copied. */
+void pol_emit(struct pol_eval *e, enum hp_check c, bool ctr, const char *path, const char *fix,
+              const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* The same with an explicit action (used for advisory warnings of deny checks). */
+void pol_emit_action(struct pol_eval *e, enum hp_check c, enum hp_action action, bool ctr,
+                     const char *path, const char *fix, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+/* Describes why a field is bad: the parent is not an object, or the field
+ * has the wrong type. */
+const char *pol_bad(struct json_object *parent, const char *key, char *buf, size_t size);
+
+/* For a container securityContext field in state st: otherwise when it is
+ * not bad, else ": <why it is bad>" formatted into buf. */
+const char *pol_sc_why(const struct pol_eval *e, enum hp_vstate st, const char *key,
+                       const char *otherwise, char *buf, size_t size);
+
+/* ---- findings storage (findings.c) ---------------------------------------- */
+
+/* Copies a printf-formatted string into the findings' arena; the result lives
+ * until the next reset. Never NULL. */
+const char *pol_findings_printf(struct hp_findings *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Copies s[0..n) and a terminating NUL into the findings' arena. */
+char *pol_findings_strndup(struct hp_findings *f, const char *s, size_t n);
+
+/* Appends a finding (strings must already live in the arena or be static). */
+void pol_findings_push(struct hp_findings *f, const struct hp_finding *item);
+
+/* True when one more finding whose strings take n bytes (terminators
+ * included) fits in max_bytes. Ask before copying the strings. */
+bool pol_findings_room(const struct hp_findings *f, size_t n);
+
+/* Counts a finding that did not fit: its action still counts. */
+void pol_findings_drop(struct hp_findings *f, enum hp_action action);
+
+/* ---- the checks (check_*.c), as the registry names them -------------------- */
+
+/* check_run_as.c */
+bool pol_run_as_applies(const struct pol_eval *e, enum hp_check c);
+void pol_run_as_non_root_pod(struct pol_eval *e);
+void pol_run_as_non_root_ctr(struct pol_eval *e);
+void pol_run_as_user_pod(struct pol_eval *e);
+void pol_run_as_user_ctr(struct pol_eval *e);
+void pol_run_as_group_pod(struct pol_eval *e);
+void pol_run_as_group_ctr(struct pol_eval *e);
+
+/* check_privilege.c */
+bool pol_allow_privilege_escalation_applies(const struct pol_eval *e, enum hp_check c);
+void pol_allow_privilege_escalation_ctr(struct pol_eval *e);
+void pol_privileged_ctr(struct pol_eval *e);
+void pol_read_only_root_filesystem_ctr(struct pol_eval *e);
+bool pol_proc_mount_applies(const struct pol_eval *e, enum hp_check c);
+void pol_proc_mount_ctr(struct pol_eval *e);
+
+/* check_capabilities.c */
+void pol_capabilities_ctr(struct pol_eval *e);
+
+/* check_resources.c */
+void pol_resources_ctr(struct pol_eval *e);
+
+/* check_host.c */
+void pol_host_namespaces_pod(struct pol_eval *e);
+void pol_host_ports_ctr(struct pol_eval *e);
+void pol_sysctls_pod(struct pol_eval *e);
+void pol_windows_host_process_pod(struct pol_eval *e);
+void pol_windows_host_process_ctr(struct pol_eval *e);
+void pol_host_probes_ctr(struct pol_eval *e);
+
+/* check_volumes.c: hostPathVolumes and restrictedVolumes in one walk */
+void pol_volumes_pod(struct pol_eval *e);
+
+/* check_confinement.c */
+void pol_selinux_options_pod(struct pol_eval *e);
+void pol_selinux_options_ctr(struct pol_eval *e);
+void pol_apparmor_profile_pod(struct pol_eval *e);
+void pol_apparmor_profile_ctr(struct pol_eval *e);
+void pol_seccomp_profile_pod(struct pol_eval *e);
+void pol_seccomp_profile_ctr(struct pol_eval *e);
+
+/* check_runtime.c */
+void pol_privileged_ports_ctr(struct pol_eval *e);
+void pol_dotnet_diagnostics_ctr(struct pol_eval *e);
+
+/* check_service_account.c */
+void pol_automount_service_account_token_pod(struct pol_eval *e);
+
+#endif
