@@ -8,6 +8,7 @@
 #include "hardpod/buf.h"
 #include "hardpod/policy.h"
 #include "podpatch.h"
+#include "policy/internal.h"
 #include "testutil.h"
 
 #include <stdio.h>
@@ -928,18 +929,7 @@ START_TEST(test_policy_many_findings)
 {
     struct hp_policy p;
     hp_policy_init(&p, HP_PROFILE_HARDENED);
-    struct json_object *o = tu_json("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"spec\":{}}");
-    struct json_object *spec = NULL;
-    json_object_object_get_ex(o, "spec", &spec);
-    struct json_object *ctrs = json_object_new_array();
-    for (int i = 0; i < 50; i++) {
-        char name[32];
-        snprintf(name, sizeof(name), "container-with-a-long-name-%02d", i);
-        struct json_object *c = json_object_new_object();
-        json_object_object_add(c, "name", json_object_new_string(name));
-        json_object_array_add(ctrs, c);
-    }
-    json_object_object_add(spec, "containers", ctrs);
+    struct json_object *o = pp_pod_with_containers(50, "container-with-a-long-name-", 2);
     struct hp_findings f;
     hp_findings_init(&f);
     struct hp_eval_input in = {.object = o};
@@ -961,18 +951,7 @@ START_TEST(test_policy_findings_max_bytes)
 {
     struct hp_policy p;
     hp_policy_init(&p, HP_PROFILE_HARDENED);
-    struct json_object *o = tu_json("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"spec\":{}}");
-    struct json_object *spec = NULL;
-    json_object_object_get_ex(o, "spec", &spec);
-    struct json_object *ctrs = json_object_new_array();
-    for (int i = 0; i < 500; i++) {
-        char name[32];
-        snprintf(name, sizeof(name), "c%03d", i);
-        struct json_object *c = json_object_new_object();
-        json_object_object_add(c, "name", json_object_new_string(name));
-        json_object_array_add(ctrs, c);
-    }
-    json_object_object_add(spec, "containers", ctrs);
+    struct json_object *o = pp_pod_with_containers(500, "c", 3);
     struct hp_eval_input in = {.object = o};
     struct hp_findings all;
     struct hp_findings some;
@@ -1055,6 +1034,121 @@ START_TEST(test_policy_names_round_trip)
 }
 END_TEST
 
+/* Findings come in a fixed order: pod-level ones first, in the registry's
+ * pod_order (a volume's hostPath and restricted-type findings together),
+ * then each container's, in table order. */
+START_TEST(test_policy_findings_order)
+{
+    static const char pod[] =
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+        "\"namespace\":\"shop\",\"annotations\":{"
+        "\"container.apparmor.security.beta.kubernetes.io/app\":\"unconfined\"}},\"spec\":{"
+        "\"hostNetwork\":true,\"securityContext\":{\"runAsNonRoot\":false,\"runAsUser\":0,"
+        "\"runAsGroup\":0,\"sysctls\":[{\"name\":\"kernel.msgmax\"}],\"windowsOptions\":{"
+        "\"hostProcess\":true},\"appArmorProfile\":{\"type\":\"Unconfined\"},"
+        "\"seccompProfile\":{\"type\":\"Unconfined\"},\"seLinuxOptions\":{\"user\":\"root\"}},"
+        "\"volumes\":[{\"name\":\"a\",\"hostPath\":{\"path\":\"/\"}},{\"name\":\"b\","
+        "\"hostPath\":{\"path\":\"/etc\"}}],\"containers\":[{\"name\":\"app\","
+        "\"image\":\"mcr.microsoft.com/dotnet/aspnet:8.0\",\"securityContext\":{"
+        "\"allowPrivilegeEscalation\":true,\"privileged\":true,\"readOnlyRootFilesystem\":true,"
+        "\"procMount\":\"Unmasked\",\"seLinuxOptions\":{\"role\":\"r\"},\"appArmorProfile\":{"
+        "\"type\":\"Unconfined\"},\"windowsOptions\":{\"hostProcess\":true},"
+        "\"seccompProfile\":{\"type\":\"Unconfined\"},\"runAsUser\":0},\"ports\":[{"
+        "\"containerPort\":80,\"hostPort\":80}],\"livenessProbe\":{\"httpGet\":{\"host\":\"x\","
+        "\"port\":1}},\"env\":[{\"name\":\"ASPNETCORE_HTTP_PORTS\",\"value\":\"81\"}]}]}}";
+    static const char *const want[] = {
+        "hostNamespaces|spec.hostNetwork",
+        "hostPathVolumes|spec.volumes[0].hostPath",
+        "restrictedVolumes|spec.volumes[0].hostPath",
+        "hostPathVolumes|spec.volumes[1].hostPath",
+        "restrictedVolumes|spec.volumes[1].hostPath",
+        "sysctls|spec.securityContext.sysctls[0].name",
+        "runAsNonRoot|spec.securityContext.runAsNonRoot",
+        "runAsUser|spec.securityContext.runAsUser",
+        "runAsGroup|spec.securityContext.runAsGroup",
+        "windowsHostProcess|spec.securityContext.windowsOptions.hostProcess",
+        "appArmorProfile|metadata.annotations[\"container.apparmor.security.beta.kubernetes.io/"
+        "app\"]",
+        "appArmorProfile|spec.securityContext.appArmorProfile.type",
+        "seccompProfile|spec.securityContext.seccompProfile.type",
+        "seLinuxOptions|spec.securityContext.seLinuxOptions.user",
+        "automountServiceAccountToken|spec.automountServiceAccountToken",
+        "runAsUser|spec.containers[0].securityContext.runAsUser",
+        "allowPrivilegeEscalation|spec.containers[0].securityContext.allowPrivilegeEscalation",
+        "privileged|spec.containers[0].securityContext.privileged",
+        "capabilities|spec.containers[0].securityContext.capabilities.drop",
+        "resources|spec.containers[0].resources.requests.cpu",
+        "resources|spec.containers[0].resources.requests.memory",
+        "resources|spec.containers[0].resources.limits.cpu",
+        "resources|spec.containers[0].resources.limits.memory",
+        "hostPorts|spec.containers[0].ports[0].hostPort",
+        "procMount|spec.containers[0].securityContext.procMount",
+        "seLinuxOptions|spec.containers[0].securityContext.seLinuxOptions.role",
+        "appArmorProfile|spec.containers[0].securityContext.appArmorProfile.type",
+        "windowsHostProcess|spec.containers[0].securityContext.windowsOptions.hostProcess",
+        "hostProbesAndHostLifecycle|spec.containers[0].livenessProbe.httpGet.host",
+        "seccompProfile|spec.containers[0].securityContext.seccompProfile.type",
+        "privilegedPorts|spec.containers[0].ports[0].containerPort",
+        "privilegedPorts|spec.containers[0].env[0].value",
+        "dotnetDiagnostics|spec.containers[0].env",
+    };
+    struct hp_policy p;
+    hp_policy_init(&p, HP_PROFILE_HARDENED);
+    p.checks[HP_CHECK_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN].action = HP_ACTION_DENY;
+    struct json_object *o = tu_json(pod);
+    struct hp_findings f;
+    hp_findings_init(&f);
+    struct hp_eval_input in = {.object = o};
+    ck_assert_int_eq(hp_policy_eval(&p, &in, &f, NULL), HP_OK);
+    size_t n = sizeof(want) / sizeof(want[0]);
+    for (size_t i = 0; i < f.len && i < n; i++) {
+        char got[512];
+        snprintf(got, sizeof(got), "%s|%s", hp_check_name(f.items[i].check), f.items[i].path);
+        ck_assert_msg(strcmp(got, want[i]) == 0, "finding %zu: expected %s, got %s", i, want[i],
+                      got);
+    }
+    ck_assert_uint_eq(f.len, n);
+    hp_findings_cleanup(&f);
+    json_object_put(o);
+    hp_policy_cleanup(&p);
+}
+END_TEST
+
+/* The registry's rows are complete and consistent: every check has its name
+ * (found by lookup), its SARIF text, a pod or container part, and pod parts
+ * that share a pod_order share their function. */
+START_TEST(test_policy_registry_rows)
+{
+    for (int c = 0; c < HP_CHECK_COUNT; c++) {
+        const struct pol_check *k = &pol_checks[c];
+        const struct hp_check_info *info = hp_check_info_get((enum hp_check)c);
+        ck_assert_ptr_eq(info, &k->info);
+        enum hp_check found;
+        ck_assert_msg(info->name != NULL && hp_check_lookup(info->name, &found) && (int)found == c,
+                      "row %d: name missing or not found", c);
+        ck_assert_msg(info->title != NULL && info->title[0] != '\0' && info->description != NULL &&
+                          info->description[0] != '\0' && info->help != NULL &&
+                          info->help[0] != '\0',
+                      "%s: title, description and help are required", info->name);
+        ck_assert_msg(k->pod != NULL || k->ctr != NULL, "%s: neither a pod nor a container part",
+                      info->name);
+        ck_assert_msg((k->pod_sc_field == NULL) == (k->pod_sc_fix == NULL),
+                      "%s: pod_sc_field and pod_sc_fix go together", info->name);
+        ck_assert_msg(k->pod == NULL || k->pod_order < HP_CHECK_COUNT, "%s: pod_order %u too big",
+                      info->name, k->pod_order);
+        for (int d = 0; d < c; d++) {
+            const struct pol_check *j = &pol_checks[d];
+            if (k->pod != NULL && j->pod != NULL) {
+                ck_assert_msg((k->pod_order == j->pod_order) == (k->pod == j->pod),
+                              "%s and %s: one pod_order per pod function", info->name,
+                              j->info.name);
+            }
+        }
+    }
+    ck_assert_ptr_null(hp_check_info_get(HP_CHECK_COUNT));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("policy");
@@ -1071,6 +1165,8 @@ int main(void)
     tcase_add_test(tc, test_policy_findings_max_bytes);
     tcase_add_test(tc, test_policy_messages_stay_utf8);
     tcase_add_test(tc, test_policy_names_round_trip);
+    tcase_add_test(tc, test_policy_findings_order);
+    tcase_add_test(tc, test_policy_registry_rows);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

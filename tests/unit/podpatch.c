@@ -133,3 +133,22 @@ const char *pp_render(const struct hp_findings *f, char *buf, size_t size)
     free(lines);
     return buf;
 }
+
+struct json_object *pp_pod_with_containers(size_t n, const char *prefix, int digits)
+{
+    struct json_object *pod = json_object_new_object();
+    json_object_object_add(pod, "apiVersion", json_object_new_string("v1"));
+    json_object_object_add(pod, "kind", json_object_new_string("Pod"));
+    struct json_object *spec = json_object_new_object();
+    struct json_object *ctrs = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "%s%0*zu", prefix, digits, i);
+        struct json_object *c = json_object_new_object();
+        json_object_object_add(c, "name", json_object_new_string(name));
+        json_object_array_add(ctrs, c);
+    }
+    json_object_object_add(spec, "containers", ctrs);
+    json_object_object_add(pod, "spec", spec);
+    return pod;
+}

@@ -14,6 +14,10 @@ void pp_apply(struct json_object *obj, const char *patch);
 /* Wraps a Pod's spec and metadata into a workload of the given kind (a new object). */
 struct json_object *pp_wrap(struct json_object *pod, const char *api_version, const char *kind);
 
+/* A new Pod whose spec holds n containers with only a name: prefix and the
+ * container's index in at least digits digits ("c007"). Caller puts. */
+struct json_object *pp_pod_with_containers(size_t n, const char *prefix, int digits);
+
 /* Renders findings as sorted lines "check|action|container|path" joined by '\n'
  * into buf, for comparison and for printing in failure messages. */
 const char *pp_render(const struct hp_findings *f, char *buf, size_t size);
