@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct fixture {
     char path[1024];
@@ -69,33 +70,20 @@ static struct json_object *load_pod(const char *path)
     return obj;
 }
 
-/* Our check id for a PSA fixture stem, or NULL for the minimal pods. */
+/* Our check id for a PSA fixture stem, or NULL for the minimal pods: the
+ * stem is the check's name in lower case, with _baseline or _restricted when
+ * the levels have separate fixtures ("seccompprofile_restricted"). */
 static const char *our_check(const char *stem)
 {
-    static const char *const map[][2] = {
-        {"allowprivilegeescalation", "allowPrivilegeEscalation"},
-        {"apparmorprofile", "appArmorProfile"},
-        {"capabilities_baseline", "capabilities"},
-        {"capabilities_restricted", "capabilities"},
-        {"hostnamespaces", "hostNamespaces"},
-        {"hostpathvolumes", "hostPathVolumes"},
-        {"hostports", "hostPorts"},
-        {"hostprobesandhostlifecycle", "hostProbesAndHostLifecycle"},
-        {"privileged", "privileged"},
-        {"procmount", "procMount"},
-        {"procmount_restricted", "procMount"},
-        {"restrictedvolumes", "restrictedVolumes"},
-        {"runasnonroot", "runAsNonRoot"},
-        {"runasuser", "runAsUser"},
-        {"seccompprofile_baseline", "seccompProfile"},
-        {"seccompprofile_restricted", "seccompProfile"},
-        {"selinuxoptions", "seLinuxOptions"},
-        {"sysctls", "sysctls"},
-        {"windowshostprocess", "windowsHostProcess"},
-    };
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-        if (strcmp(map[i][0], stem) == 0) {
-            return map[i][1];
+    size_t len = strcspn(stem, "_");
+    const char *level = stem + len;
+    if (*level != '\0' && strcmp(level, "_baseline") != 0 && strcmp(level, "_restricted") != 0) {
+        return NULL;
+    }
+    for (int c = 0; c < HP_CHECK_COUNT; c++) {
+        const char *name = hp_check_name((enum hp_check)c);
+        if (strlen(name) == len && strncasecmp(name, stem, len) == 0) {
+            return name;
         }
     }
     return NULL;
