@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * privilegedPorts and dotnetDiagnostics: warnings about runtime failures that
- * hardening causes. A non-root process cannot bind a port below 1024
+ * privilegedPorts and dotnetDiagnostics, in one walk over a container's ports
+ * and env (both rows name pol_runtime_ctr, which runs once): warnings about
+ * runtime failures that hardening causes. A non-root process cannot bind a port below 1024
  * ("SocketException (13): Permission denied"), and .NET with a read-only root
  * filesystem fails with "Failed to create CoreCLR, HRESULT: 0x80004005"
  * unless diagnostics are disabled or /tmp is writable. Kestrel's listen
@@ -157,16 +158,16 @@ static void dotnet(struct pol_eval *e, bool dotnet_env, bool diag_off)
              e->who);
 }
 
-/* privilegedPorts: declared container ports, then the Kestrel settings in
- * env. An ephemeral container declares no ports that a Service reaches. */
-void pol_privileged_ports_ctr(struct pol_eval *e)
+/* Both checks in one walk over the container's env: privilegedPorts'
+ * findings (declared ports, then Kestrel's settings in env order), then
+ * dotnetDiagnostics'. An ephemeral container declares no ports that a
+ * Service reaches. */
+void pol_runtime_ctr(struct pol_eval *e)
 {
-    if (e->list == HP_LIST_EPHEMERAL) {
-        return;
-    }
     struct json_object *ports = e->cf.ports;
+    bool ports_on = pol_on(e, HP_CHECK_PRIVILEGED_PORTS) && e->list != HP_LIST_EPHEMERAL;
     size_t n = json_object_is_type(ports, json_type_array) ? json_object_array_length(ports) : 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; ports_on && i < n; i++) {
         struct json_object *cp = hp_k8s_field(json_object_array_get_idx(ports, i), "containerPort");
         int64_t port = json_object_is_type(cp, json_type_int) ? json_object_get_int64(cp) : 0;
         if (port > 0 && port < 1024) {
@@ -178,30 +179,15 @@ void pol_privileged_ports_ctr(struct pol_eval *e)
                      e->who, (long long)port);
         }
     }
-    struct json_object *env = e->cf.env;
-    n = json_object_is_type(env, json_type_array) ? json_object_array_length(env) : 0;
-    for (size_t i = 0; i < n; i++) {
-        static const char *const keys[] = {"name", "value"};
-        struct json_object *nv[2];
-        hp_k8s_pick(json_object_array_get_idx(env, i), keys, 2, nv);
-        const char *name = hp_k8s_string(nv[0]);
-        const char *value = hp_k8s_string(nv[1]);
-        if (name != NULL && value != NULL) {
-            port_env(e, name, value, i);
-        }
-    }
-}
-
-void pol_dotnet_diagnostics_ctr(struct pol_eval *e)
-{
     bool dotnet_env = false;
     bool diag_off = false;
     struct json_object *env = e->cf.env;
-    size_t n = json_object_is_type(env, json_type_array) ? json_object_array_length(env) : 0;
+    n = json_object_is_type(env, json_type_array) ? json_object_array_length(env) : 0;
     for (size_t i = 0; i < n; i++) {
+        struct json_object *var = json_object_array_get_idx(env, i);
         static const char *const keys[] = {"name", "value"};
         struct json_object *nv[2];
-        hp_k8s_pick(json_object_array_get_idx(env, i), keys, 2, nv);
+        hp_k8s_pick(var, keys, 2, nv);
         const char *name = hp_k8s_string(nv[0]);
         const char *value = hp_k8s_string(nv[1]);
         if (name == NULL) {
@@ -214,6 +200,11 @@ void pol_dotnet_diagnostics_ctr(struct pol_eval *e)
              strcmp(name, "COMPlus_EnableDiagnostics") == 0)) {
             diag_off = true;
         }
+        if (ports_on && value != NULL) {
+            port_env(e, name, value, i);
+        }
     }
-    dotnet(e, dotnet_env, diag_off);
+    if (pol_on(e, HP_CHECK_DOTNET_DIAGNOSTICS)) {
+        dotnet(e, dotnet_env, diag_off);
+    }
 }

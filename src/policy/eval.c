@@ -110,7 +110,8 @@ static void pod_sc_not_object(struct pol_eval *e)
     }
 }
 
-/* The pod-level parts of the checks that are on, in their pod_order. */
+/* The pod-level parts of the checks that are on, in their pod_order (a
+ * function that several rows share has one slot, so it runs once). */
 static void pod_checks(struct pol_eval *e)
 {
     if (e->pod_sc_bad) {
@@ -130,13 +131,25 @@ static void pod_checks(struct pol_eval *e)
     }
 }
 
-/* The container-level parts of the checks that are on, in table order. */
-static void container_checks(struct pol_eval *e)
+/* Decides once per object which checks are on (e->active) and which
+ * container-level parts run, in table order, each function once (rows that
+ * share one are adjacent). */
+static void plan(struct pol_eval *e)
 {
     for (int c = 0; c < HP_CHECK_COUNT; c++) {
         const struct pol_check *k = &pol_checks[c];
-        if (k->ctr != NULL && pol_on(e, (enum hp_check)c)) {
-            k->ctr(e);
+        if (e->p->checks[c].action != HP_ACTION_OFF &&
+            (k->applies == NULL || k->applies(e, (enum hp_check)c))) {
+            e->active |= 1u << c;
+        }
+    }
+    for (int c = 0; c < HP_CHECK_COUNT; c++) {
+        void (*part)(struct pol_eval *) = pol_checks[c].ctr;
+        if (part == NULL || !pol_on(e, (enum hp_check)c)) {
+            continue;
+        }
+        if (e->n_ctr_parts == 0 || e->ctr_parts[e->n_ctr_parts - 1] != part) {
+            e->ctr_parts[e->n_ctr_parts++] = part;
         }
     }
 }
@@ -164,7 +177,9 @@ static enum hp_err visit_list(struct pol_eval *e, enum hp_container_list list, s
                                 hp_k8s_describe(ctr, what, sizeof(what)));
         }
         enter_container(e, list, i, ctr);
-        container_checks(e);
+        for (size_t k = 0; k < e->n_ctr_parts; k++) {
+            e->ctr_parts[k](e);
+        }
     }
     e->ctr = NULL;
     return HP_OK;
@@ -210,13 +225,7 @@ enum hp_err hp_policy_eval(const struct hp_policy *p, const struct hp_eval_input
     e.pod_sc = json_object_is_type(pod_sc, json_type_object) ? pod_sc : NULL;
     e.pod_sc_bad = pod_sc != NULL && e.pod_sc == NULL;
     hp_k8s_sc_scan(e.pod_sc, &e.podf);
-    for (int c = 0; c < HP_CHECK_COUNT; c++) {
-        const struct pol_check *k = &pol_checks[c];
-        if (p->checks[c].action != HP_ACTION_OFF &&
-            (k->applies == NULL || k->applies(&e, (enum hp_check)c))) {
-            e.active |= 1u << c;
-        }
-    }
+    plan(&e);
 
     pod_checks(&e);
     for (int l = 0; l < HP_LIST_COUNT; l++) {

@@ -54,6 +54,8 @@ struct pol_eval {
     const char *username;
     int64_t now;
     uint32_t active; /* bit (1u << check): on in p and applies to this pod */
+    void (*ctr_parts[HP_CHECK_COUNT])(struct pol_eval *e); /* what runs on each container */
+    size_t n_ctr_parts;
     struct pol_pod_fields pf;
     bool windows;               /* spec.os.name == "windows" */
     bool host_users_false;      /* spec.hostUsers explicitly false */
@@ -112,11 +114,14 @@ struct pol_check {
     /* Whether the check applies to this pod at all (NULL: it always does);
      * called once per evaluation, for Pod Security Admission's exemptions. */
     bool (*applies)(const struct pol_eval *e, enum hp_check c);
-    /* The pod-level part, or NULL. Pod-level parts run in pod_order (rows
-     * that share one function give it the same pod_order, and it runs once). */
+    /* The pod-level part, or NULL. Pod-level parts run in pod_order; rows
+     * that share one function give it the same pod_order. */
     void (*pod)(struct pol_eval *e);
     unsigned pod_order; /* 0 .. HP_CHECK_COUNT-1 */
-    /* The container-level part, or NULL: run on every container, in table order. */
+    /* The container-level part, or NULL: run on every container, in table
+     * order. A function that several adjacent rows share (a walk that serves
+     * several checks) runs once, when any of them is on, and tests pol_on
+     * itself. */
     void (*ctr)(struct pol_eval *e);
     /* The pod securityContext field the check reads (path below
      * securityContext, with the fix), or NULL: when the pod securityContext
@@ -224,9 +229,8 @@ void pol_apparmor_profile_ctr(struct pol_eval *e);
 void pol_seccomp_profile_pod(struct pol_eval *e);
 void pol_seccomp_profile_ctr(struct pol_eval *e);
 
-/* check_runtime.c */
-void pol_privileged_ports_ctr(struct pol_eval *e);
-void pol_dotnet_diagnostics_ctr(struct pol_eval *e);
+/* check_runtime.c: privilegedPorts and dotnetDiagnostics in one walk */
+void pol_runtime_ctr(struct pol_eval *e);
 
 /* check_service_account.c */
 void pol_automount_service_account_token_pod(struct pol_eval *e);

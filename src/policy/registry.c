@@ -327,7 +327,7 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
             .hardened = WARN(HARDENED),
             .psa_restricted = OFF,
             .psa_baseline = OFF,
-            .ctr = pol_privileged_ports_ctr,
+            .ctr = pol_runtime_ctr,
         },
     [HP_CHECK_DOTNET_DIAGNOSTICS] =
         {
@@ -341,7 +341,7 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
             .hardened = WARN(HARDENED),
             .psa_restricted = OFF,
             .psa_baseline = OFF,
-            .ctr = pol_dotnet_diagnostics_ctr,
+            .ctr = pol_runtime_ctr,
         },
     [HP_CHECK_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN] =
         {

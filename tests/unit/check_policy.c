@@ -1115,8 +1115,9 @@ START_TEST(test_policy_findings_order)
 END_TEST
 
 /* The registry's rows are complete and consistent: every check has its name
- * (found by lookup), its SARIF text, a pod or container part, and pod parts
- * that share a pod_order share their function. */
+ * (found by lookup), its SARIF text, a pod or container part; pod parts that
+ * share a pod_order share their function, and rows that share a container
+ * part are adjacent. */
 START_TEST(test_policy_registry_rows)
 {
     for (int c = 0; c < HP_CHECK_COUNT; c++) {
@@ -1142,6 +1143,13 @@ START_TEST(test_policy_registry_rows)
                 ck_assert_msg((k->pod_order == j->pod_order) == (k->pod == j->pod),
                               "%s and %s: one pod_order per pod function", info->name,
                               j->info.name);
+            }
+            if (k->ctr != NULL && k->ctr == j->ctr) {
+                for (int m = d + 1; m < c; m++) {
+                    ck_assert_msg(pol_checks[m].ctr == k->ctr,
+                                  "%s and %s share a container part but are not adjacent",
+                                  info->name, j->info.name);
+                }
             }
         }
     }
