@@ -17,7 +17,9 @@
 struct json_object;
 
 /* Check ids. Their names (hp_check_name) are user-facing API: config keys,
- * metric labels and message prefixes. Never renumber or rename. */
+ * metric labels and message prefixes. Never renumber or rename. Everything
+ * else about a check is its row in the registry (src/policy/registry.c);
+ * docs/adding-a-check.md says how to add one. */
 enum hp_check {
     HP_CHECK_RUN_AS_NON_ROOT,
     HP_CHECK_RUN_AS_USER,
