@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Internal to src/manifest: the stream splitter (manifest.c) hands each
- * document's bytes to the event loader (load.c), which types scalars with
- * scalar.c. Not part of the public API.
+ * document's bytes to the tree builder (load.c), which types scalars with
+ * scalar.c and records positions with pos.c. Not part of the public API.
  */
 #ifndef HP_MANIFEST_INTERNAL_H
 #define HP_MANIFEST_INTERNAL_H
@@ -16,18 +16,21 @@
 struct json_object;
 
 /* A scalar's type as go-yaml v2 resolves it. NONE only means "no explicit
- * tag" inside scalar.c; a typed scalar is never NONE. */
-enum hp_scalar_kind {
-    HP_SCALAR_NONE,
-    HP_SCALAR_STR,
-    HP_SCALAR_NULL,
-    HP_SCALAR_BOOL,
-    HP_SCALAR_INT,
-    HP_SCALAR_FLOAT,
+ * tag" inside scalar.c; a typed scalar is never NONE. MERGE is a plain
+ * untagged `<<`: a merge key where a key is expected, the string "<<"
+ * elsewhere. */
+enum mf_scalar_kind {
+    MF_SCALAR_NONE,
+    MF_SCALAR_STR,
+    MF_SCALAR_NULL,
+    MF_SCALAR_BOOL,
+    MF_SCALAR_INT,
+    MF_SCALAR_FLOAT,
+    MF_SCALAR_MERGE,
 };
 
-struct hp_scalar {
-    enum hp_scalar_kind kind;
+struct mf_scalar {
+    enum mf_scalar_kind kind;
     bool b;
     bool is_uint; /* an integer above INT64_MAX, in u */
     int64_t i;
@@ -35,26 +38,58 @@ struct hp_scalar {
     double d;
 };
 
+/* One document's bytes, as the splitter found them. */
+struct hp_manifest_chunk {
+    size_t off;
+    size_t len;
+    size_t line0; /* 0-based line of the chunk's first byte */
+    size_t first; /* 1-based line of its first content */
+};
+
 /* Types the scalar s[0..n) (tag may be NULL; plain: written without quotes
  * or block indicators). Returns false with a message in msg when an explicit
  * tag cannot hold the value ("cannot decode !!str `abc` as !!int"). */
-bool hp_manifest_scalar_type(const char *tag, const char *s, size_t n, bool plain,
-                             struct hp_scalar *v, char *msg, size_t msglen);
+bool mf_scalar_type(const char *tag, const char *s, size_t n, bool plain, struct mf_scalar *v,
+                    char *msg, size_t msglen);
 
 /* The json-c value of a typed scalar, owned by the caller; NULL for null.
  * s[0..n) is the text, used for strings (n <= INT_MAX). Aborts on OOM. */
-struct json_object *hp_manifest_scalar_json(const struct hp_scalar *v, const char *s, size_t n);
+struct json_object *mf_scalar_json(const struct mf_scalar *v, const char *s, size_t n);
 
 /* Loads one YAML document from p[0..n), which holds at most one document and
  * valid UTF-8 without NUL bytes. line0 is the 0-based line of p[0] in the
  * whole stream; it is added to every line reported. Fills doc->obj (NULL when
- * the document's root is null), doc->error (owned, on failure) and
- * doc->item_lines; leaves doc->line alone. The tree stays charged to budget
+ * the document's root is null), doc->error and doc->fault (owned, on
+ * failure) and doc->item_lines; leaves doc->line alone. With positions, every
+ * collection records where its members were written (hp_manifest_pos_get) and
+ * doc->root_pos where the root was. The tree stays charged to budget
  * (doc->budget, doc->charged) until hp_manifest_doc_cleanup; a document that
  * does not fit is an error naming the budget's limit, with nothing charged.
  * Never fails as a whole. */
-void hp_manifest_load_doc(const char *p, size_t n, size_t line0,
-                          const struct hp_manifest_limits *lim, struct hp_manifest_budget *budget,
-                          struct hp_manifest_doc *doc);
+void mf_load_doc(const char *p, size_t n, size_t line0, const struct hp_manifest_limits *lim,
+                 struct hp_manifest_budget *budget, bool positions, struct hp_manifest_doc *doc);
+
+/* Records a failure in doc: error is "line N: problem" unless msg gives the
+ * whole message; fault is a copy of f. */
+void mf_doc_fail(struct hp_manifest_doc *doc, const struct hp_manifest_fault *f, const char *msg);
+
+/* ---- positions (pos.c) ---- */
+
+/* The positions of one collection's members, kept as the collection's json-c
+ * userdata and freed with it. */
+struct mf_pos_list;
+
+/* Gives obj (a new, empty collection) a position list. Aborts on OOM. */
+void mf_pos_attach(struct json_object *obj);
+
+/* Appends a copy of pos (and of its text) to obj's list; nothing when obj
+ * has none. Aborts on OOM. */
+void mf_pos_append(struct json_object *obj, const struct hp_manifest_pos *pos);
+
+/* What keeping pos (with a text of n bytes) costs, for the budget. */
+size_t mf_pos_cost(size_t n);
+
+/* A heap copy of pos with its text, for doc->root_pos. */
+struct hp_manifest_pos *mf_pos_dup(const struct hp_manifest_pos *pos);
 
 #endif
