@@ -303,9 +303,17 @@ enum hp_err hp_manifest_load_one(const char *data, size_t len, const struct hp_m
     /* A second document is refused whatever it holds; one that does not
      * load says why. */
     if (hp_manifest_reader_next(&r, &next)) {
+        const struct hp_manifest_chunk *c = &r.chunks[r.next - 1];
+        /* Where it starts: its `---` line, or its first content after a `...`. */
+        const char *nl = memchr(r.data + c->off, '\n', c->len);
+        size_t first_len = nl != NULL ? (size_t)(nl - (r.data + c->off)) : c->len;
+        if (first_len > 0 && r.data[c->off + first_len - 1] == '\r') {
+            first_len--;
+        }
+        bool marked = is_marker(r.data + c->off, first_len, '-');
         struct hp_manifest_fault f = {.kind = HP_MANIFEST_FAULT_SECOND_DOC,
                                       .code = HP_ERR_INVALID,
-                                      .line = r.chunks[r.next - 1].line0 + 1};
+                                      .line = marked ? c->line0 + 1 : c->first};
         snprintf(f.problem, sizeof(f.problem), "a second document");
         if (next.fault != NULL) {
             f = *next.fault;
