@@ -123,9 +123,13 @@ struct hp_manifest_fault {
     char context[64];
 };
 
+/* Room for any quote hp_manifest_quote writes, its NUL included. */
+#define HP_MANIFEST_QUOTE_SIZE (48 * 4 + 8)
+
 /* Writes s[0..len) as a message may quote it: at most 48 bytes (cut between
  * UTF-8 sequences, marked "..."), with quotes, backslashes and control bytes
- * escaped ("\x09"). size must be at least 8. */
+ * escaped ("\x09"); a buffer of HP_MANIFEST_QUOTE_SIZE holds it whole, a
+ * smaller one (at least 8 bytes) a cut of it. */
 void hp_manifest_quote(char *dst, size_t size, const char *s, size_t len);
 
 /* dst = "parent.key" ("key" when parent is NULL or empty), key quoted as

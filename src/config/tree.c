@@ -14,8 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
-/* Room for a user's value or key as hp_manifest_quote writes it. */
-#define QUOTED_MAX (48 * 4 + 16)
+/* Room for a user's value or key as cfg_describe writes it. */
+#define QUOTED_MAX (HP_MANIFEST_QUOTE_SIZE + 8)
 
 enum hp_err cfg_fail(struct cfg_ctx *cx, size_t line, const char *path, const char *fmt, ...)
 {

@@ -2,7 +2,8 @@
 /*
  * Internal to src/manifest: the stream splitter (manifest.c) hands each
  * document's bytes to the tree builder (load.c), which types scalars with
- * scalar.c and records positions with pos.c. Not part of the public API.
+ * scalar.c, records positions with pos.c and reports problems with
+ * problem.c. Not part of the public API.
  */
 #ifndef HP_MANIFEST_INTERNAL_H
 #define HP_MANIFEST_INTERNAL_H
@@ -12,8 +13,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <yaml.h>
 
 struct json_object;
+struct lh_table;
+
+/* Bytes of a scalar, key or anchor name quoted in a message. */
+#define MF_SHOW_MAX 40
 
 /* A scalar's type as go-yaml v2 resolves it. NONE only means "no explicit
  * tag" inside scalar.c; a typed scalar is never NONE. MERGE is a plain
@@ -68,6 +74,84 @@ struct json_object *mf_scalar_json(const struct mf_scalar *v, const char *s, siz
  * Never fails as a whole. */
 void mf_load_doc(const char *p, size_t n, size_t line0, const struct hp_manifest_limits *lim,
                  struct hp_manifest_budget *budget, bool positions, struct hp_manifest_doc *doc);
+
+/* ---- the tree builder's state (load.c), which problem.c reads ---- */
+
+/* One open collection. obj is borrowed: it was attached to its parent (or
+ * became the root) when the collection started. */
+struct mf_frame {
+    struct json_object *obj;
+    yaml_mark_t key_mark;       /* where the pending key starts */
+    yaml_mark_t merge_mark;     /* where the `<<` key starts */
+    char *anchor;               /* owned; registered when the collection ends */
+    size_t nodes_before;        /* document node count before this collection */
+    size_t tree_before;         /* tree bytes charged before this collection */
+    char *key;                  /* owned pending key; NULL when a key is expected */
+    size_t key_cost;            /* what the pending key's copy is charged */
+    struct json_object *merges; /* owned array of `<<` values, applied at the end */
+    bool is_map;
+    bool key_null;   /* the pending key was a null scalar */
+    bool in_merge;   /* this collection is the value of its parent's `<<` */
+    bool merge_next; /* the pending key is `<<` */
+    bool had_merge;
+    bool is_items; /* the root mapping's `items` sequence */
+};
+
+struct mf_loader {
+    const struct hp_manifest_limits *lim;
+    struct hp_manifest_budget *budget;
+    const char *src;
+    size_t src_len;
+    size_t line0;
+    struct mf_frame *frames;
+    size_t depth;
+    size_t cap;
+    struct lh_table *anchors;
+    size_t nodes;
+    size_t charged;   /* everything this document holds charged to the budget */
+    size_t transient; /* the part of it freed when loading ends */
+    size_t tree;      /* tree bytes charged so far, aliases expanded; only grows */
+    struct json_object *root;
+    size_t *items;
+    size_t n_items;
+    size_t cap_items;
+    unsigned docs_seen;
+    bool positions;
+    yaml_mark_t at;                   /* where the event being handled starts */
+    struct hp_manifest_pos *root_pos; /* owned until finishing hands it to the doc */
+    char *error;                      /* owned, likewise; the first problem's message */
+    struct hp_manifest_fault *fault;  /* owned, likewise; its parts */
+};
+
+/* ---- problems (problem.c) ---- */
+
+/* The 1-based line of m in the whole stream. */
+size_t mf_line(const struct mf_loader *l, yaml_mark_t m);
+
+/* Describes a problem at m: its kind, code, line, column and the path of
+ * the value being read; the caller words f->problem. */
+void mf_fault_init(const struct mf_loader *l, struct hp_manifest_fault *f,
+                   enum hp_manifest_fault_kind kind, enum hp_err code, yaml_mark_t m);
+
+/* Records the document's first problem (later ones are consequences) and
+ * returns its code. msg is the whole message for users of manifests, or
+ * NULL for "line N: problem". */
+enum hp_err mf_record(struct mf_loader *l, const struct hp_manifest_fault *f, const char *msg);
+
+/* A problem at m, worded "line N: problem". */
+enum hp_err mf_fail_at(struct mf_loader *l, yaml_mark_t m, enum hp_manifest_fault_kind kind,
+                       enum hp_err code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* key written a second time in f's mapping, at the event being handled. */
+enum hp_err mf_duplicate(struct mf_loader *l, const struct mf_frame *f, const char *key);
+
+/* A collection where a key is expected (alias: the alias that named it, or
+ * NULL). */
+enum hp_err mf_key_not_scalar(struct mf_loader *l, bool is_list, const char *alias);
+
+/* What libyaml's parser reported. Aborts on its out-of-memory error. */
+void mf_parser_error(struct mf_loader *l, const yaml_parser_t *p);
 
 /* Records a failure in doc: error is "line N: problem" unless msg gives the
  * whole message; fault is a copy of f. */

@@ -3,8 +3,8 @@
  * The tree builder: json-c objects for one YAML document straight from
  * libyaml's event API. It knows nothing of what a scalar means (scalar.c
  * types them); it owns the structure: nesting, anchors and aliases, merge
- * keys, duplicate keys, the node and depth limits, positions and the
- * problems it reports. Iterative: the only stack is the frame array, which
+ * keys, duplicate keys, the node and depth limits and positions (problem.c
+ * words what goes wrong). Iterative: the only stack is the frame array, which
  * never grows past max_depth. Aliases share json-c objects by reference
  * count and are charged their expanded size against max_nodes and the memory
  * budget. Every allocation that the input sizes is charged to the budget
@@ -15,15 +15,12 @@
 #include <json-c/json.h>
 #include <json-c/linkhash.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
-
-#define SHOW_MAX 40 /* bytes of a scalar or key quoted in a message */
 
 /* What the tree costs, in bytes of glibc malloc chunks (an 8-byte header,
  * 16-byte granules), measured with a counting malloc on json-c 0.16 and
@@ -40,214 +37,20 @@
 /* libyaml's working memory besides its scalar buffer (stacks, token queue). */
 #define COST_PARSER ((size_t)256 * 1024)
 
-/* One open collection. obj is borrowed: it was attached to its parent (or
- * became the root) when the collection started. */
-struct frame {
-    struct json_object *obj;
-    yaml_mark_t key_mark;       /* where the pending key starts */
-    yaml_mark_t merge_mark;     /* where the `<<` key starts */
-    char *anchor;               /* owned; registered when the collection ends */
-    size_t nodes_before;        /* document node count before this collection */
-    size_t tree_before;         /* tree bytes charged before this collection */
-    char *key;                  /* owned pending key; NULL when a key is expected */
-    size_t key_cost;            /* what the pending key's copy is charged */
-    struct json_object *merges; /* owned array of `<<` values, applied at the end */
-    bool is_map;
-    bool key_null;   /* the pending key was a null scalar */
-    bool in_merge;   /* this collection is the value of its parent's `<<` */
-    bool merge_next; /* the pending key is `<<` */
-    bool had_merge;
-    bool is_items; /* the root mapping's `items` sequence */
-};
-
 struct anchor {
     struct json_object *obj; /* one reference held */
-    char *text;              /* owned scalar text, for aliases used as keys; NULL otherwise */
+    char *text;              /* owned scalar text, for aliases used as keys and for positions;
+                              * NULL for a collection */
     size_t text_len;
-    bool plain;
+    bool plain;   /* the scalar was written plain */
     size_t nodes; /* expanded size of the anchored subtree */
     size_t bytes; /* its tree bytes, aliases inside it expanded */
 };
 
-struct loader {
-    const struct hp_manifest_limits *lim;
-    struct hp_manifest_budget *budget;
-    const char *src;
-    size_t src_len;
-    size_t line0;
-    struct frame *frames;
-    size_t depth;
-    size_t cap;
-    struct lh_table *anchors;
-    size_t nodes;
-    size_t charged;   /* everything this document holds charged to the budget */
-    size_t transient; /* the part of it freed when loading ends */
-    size_t tree;      /* tree bytes charged so far, aliases expanded; only grows */
-    struct json_object *root;
-    size_t *items;
-    size_t n_items;
-    size_t cap_items;
-    unsigned docs_seen;
-    bool positions;
-    yaml_mark_t at; /* where the event being handled starts */
-    struct hp_manifest_pos *root_pos;
-    char *error;
-    struct hp_manifest_fault *fault;
-};
-
-/* ---- problems ---- */
-
-/* Records the document's first problem (later ones are consequences) and
- * returns its code. msg is the whole message for users of manifests, or
- * NULL for "line N: problem". */
-static enum hp_err record(struct loader *l, const struct hp_manifest_fault *f, const char *msg)
-{
-    if (l->error == NULL) {
-        struct hp_manifest_doc d = {0};
-        mf_doc_fail(&d, f, msg);
-        l->error = d.error;
-        l->fault = d.fault;
-    }
-    return f->code;
-}
-
-static size_t abs_line(const struct loader *l, yaml_mark_t m)
-{
-    return l->line0 + m.line + 1;
-}
-
-/* The key of the member most recently added to a mapping. */
-static const char *last_key(struct json_object *map)
-{
-    const struct lh_table *t = json_object_get_object(map);
-    return t != NULL && t->tail != NULL ? (const char *)lh_entry_k(t->tail) : "";
-}
-
-/* The path of the value being read, for messages: each open collection's
- * place in its parent, then the pending key or index of the innermost. */
-static void current_path(const struct loader *l, char *dst, size_t size)
-{
-    char prev[HP_MANIFEST_PATH_MAX];
-
-    dst[0] = '\0';
-    for (size_t i = 0; i < l->depth; i++) {
-        const struct frame *f = &l->frames[i];
-        const struct frame *child = i + 1 < l->depth ? &l->frames[i + 1] : NULL;
-        const char *key = NULL;
-
-        snprintf(prev, sizeof(prev), "%s", dst);
-        if (f->is_map) {
-            if (child != NULL) {
-                key = child->in_merge ? "<<" : last_key(f->obj);
-            } else {
-                key = f->merge_next ? "<<" : f->key;
-            }
-            if (key != NULL) {
-                hp_manifest_path_key(dst, size, prev, key);
-            }
-        } else {
-            size_t n = json_object_array_length(f->obj);
-            hp_manifest_path_index(dst, size, prev, child != NULL && n > 0 ? n - 1 : n);
-        }
-    }
-}
-
-static void fault_init(const struct loader *l, struct hp_manifest_fault *f,
-                       enum hp_manifest_fault_kind kind, enum hp_err code, yaml_mark_t m)
-{
-    memset(f, 0, sizeof(*f));
-    f->kind = kind;
-    f->code = code;
-    f->line = abs_line(l, m);
-    f->column = m.column + 1;
-    current_path(l, f->path, sizeof(f->path));
-}
-
-static enum hp_err fail_at(struct loader *l, yaml_mark_t m, enum hp_manifest_fault_kind kind,
-                           enum hp_err code, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-/* A problem at m, worded "line N: problem". */
-static enum hp_err fail_at(struct loader *l, yaml_mark_t m, enum hp_manifest_fault_kind kind,
-                           enum hp_err code, const char *fmt, ...)
-{
-    struct hp_manifest_fault f;
-    va_list ap;
-
-    fault_init(l, &f, kind, code, m);
-    va_start(ap, fmt);
-    vsnprintf(f.problem, sizeof(f.problem), fmt, ap);
-    va_end(ap);
-    return record(l, &f, NULL);
-}
+/* ---- building ---- */
 
 /* A problem at the event being handled. */
-#define fail(l, code, ...) fail_at((l), (l)->at, HP_MANIFEST_FAULT_OTHER, (code), __VA_ARGS__)
-
-/* A key as it can be shown in a message: bounded, printable, quote-free. */
-static void show_key(char *dst, size_t cap, const char *key)
-{
-    size_t i = 0;
-    for (; key[i] != '\0' && i + 4 < cap && i < SHOW_MAX; i++) {
-        unsigned char c = (unsigned char)key[i];
-        dst[i] = (c < 0x20 || c == '"' || c == '\\' || c == 0x7f) ? '?' : (char)c;
-    }
-    if (key[i] != '\0') {
-        memcpy(dst + i, "...", 3);
-        i += 3;
-    }
-    dst[i] = '\0';
-}
-
-/* Where the first copy of key starts in f's mapping; 0 without positions. */
-static size_t first_key_line(const struct frame *f, const char *key)
-{
-    size_t i = 0;
-
-    json_object_object_foreach(f->obj, k, v)
-    {
-        (void)v;
-        if (strcmp(k, key) == 0) {
-            const struct hp_manifest_pos *p = hp_manifest_pos_get(f->obj, i);
-            return p != NULL ? p->key_line : 0;
-        }
-        i++;
-    }
-    return 0;
-}
-
-static enum hp_err duplicate(struct loader *l, const struct frame *f, const char *key)
-{
-    struct hp_manifest_fault fl;
-    char shown[SHOW_MAX + 8];
-    char msg[SHOW_MAX + 64];
-
-    fault_init(l, &fl, HP_MANIFEST_FAULT_DUPLICATE, HP_ERR_INVALID, l->at);
-    fl.other_line = first_key_line(f, key);
-    show_key(shown, sizeof(shown), key);
-    snprintf(fl.problem, sizeof(fl.problem), "duplicate key \"%s\"", shown);
-    snprintf(msg, sizeof(msg), "duplicate key \"%s\" at line %zu", shown, fl.line);
-    return record(l, &fl, msg);
-}
-
-/* A collection where a key is expected (alias: the alias that named it). */
-static enum hp_err key_not_scalar(struct loader *l, bool is_list, const char *alias)
-{
-    struct hp_manifest_fault fl;
-    char msg[SHOW_MAX + 64];
-
-    fault_init(l, &fl, HP_MANIFEST_FAULT_KEY, HP_ERR_INVALID, l->at);
-    snprintf(fl.problem, sizeof(fl.problem), "%s", is_list ? "a list" : "a mapping");
-    if (alias != NULL) {
-        snprintf(msg, sizeof(msg), "line %zu: mapping key *%.*s is not a scalar", fl.line, SHOW_MAX,
-                 alias);
-    } else {
-        snprintf(msg, sizeof(msg), "line %zu: mapping keys must be scalars", fl.line);
-    }
-    return record(l, &fl, msg);
-}
-
-/* ---- building ---- */
+#define fail(l, code, ...) mf_fail_at((l), (l)->at, HP_MANIFEST_FAULT_OTHER, (code), __VA_ARGS__)
 
 static size_t add_sat(size_t a, size_t b)
 {
@@ -292,14 +95,14 @@ static size_t parser_cost(size_t n)
  * stay charged while the document lives and count into the expanded size of
  * the anchors around them; transient bytes are given back when loading ends.
  * what names the thing that did not fit, for the message; m is where. */
-static enum hp_err charge_at(struct loader *l, size_t n, bool transient, yaml_mark_t m,
+static enum hp_err charge_at(struct mf_loader *l, size_t n, bool transient, yaml_mark_t m,
                              const char *what)
 {
     char limit[160];
 
     if (!hp_manifest_budget_charge(l->budget, n)) {
-        return fail_at(l, m, HP_MANIFEST_FAULT_OTHER, HP_ERR_LIMIT, "%s does not fit in %s", what,
-                       hp_manifest_budget_describe(l->budget, limit, sizeof(limit)));
+        return mf_fail_at(l, m, HP_MANIFEST_FAULT_OTHER, HP_ERR_LIMIT, "%s does not fit in %s",
+                          what, hp_manifest_budget_describe(l->budget, limit, sizeof(limit)));
     }
     l->charged += n;
     if (transient) {
@@ -310,12 +113,12 @@ static enum hp_err charge_at(struct loader *l, size_t n, bool transient, yaml_ma
     return HP_OK;
 }
 
-static enum hp_err charge(struct loader *l, size_t n, bool transient, const char *what)
+static enum hp_err charge(struct mf_loader *l, size_t n, bool transient, const char *what)
 {
     return charge_at(l, n, transient, l->at, what);
 }
 
-static void release(struct loader *l, size_t n, bool transient)
+static void release(struct mf_loader *l, size_t n, bool transient)
 {
     hp_manifest_budget_release(l->budget, n);
     l->charged -= n;
@@ -336,7 +139,7 @@ static void anchor_entry_free(struct lh_entry *e)
 /* Takes ownership of name, one reference to obj and text, whose memory the
  * caller has charged. A later anchor with the same name replaces the earlier
  * one, as YAML requires. */
-static void anchor_set(struct loader *l, char *name, struct json_object *obj, char *text,
+static void anchor_set(struct mf_loader *l, char *name, struct json_object *obj, char *text,
                        size_t text_len, bool plain, size_t nodes, size_t bytes)
 {
     struct anchor *a = hp_xmalloc(sizeof(*a));
@@ -352,23 +155,23 @@ static void anchor_set(struct loader *l, char *name, struct json_object *obj, ch
     }
 }
 
-static struct frame *top(struct loader *l)
+static struct mf_frame *top(struct mf_loader *l)
 {
     return l->depth > 0 ? &l->frames[l->depth - 1] : NULL;
 }
 
-static bool expects_key(const struct frame *f)
+static bool expects_key(const struct mf_frame *f)
 {
     return f != NULL && f->is_map && f->key == NULL && !f->merge_next;
 }
 
 /* Counts a node (or an alias's expansion) against max_nodes. */
-static enum hp_err count_nodes(struct loader *l, size_t count)
+static enum hp_err count_nodes(struct mf_loader *l, size_t count)
 {
     l->nodes = add_sat(l->nodes, count);
     if (l->nodes > l->lim->max_nodes) {
-        return fail_at(l, l->at, HP_MANIFEST_FAULT_NODES, HP_ERR_LIMIT,
-                       "document has more than %zu nodes (aliases expanded)", l->lim->max_nodes);
+        return mf_fail_at(l, l->at, HP_MANIFEST_FAULT_NODES, HP_ERR_LIMIT,
+                          "document has more than %zu nodes (aliases expanded)", l->lim->max_nodes);
     }
     return HP_OK;
 }
@@ -376,9 +179,9 @@ static enum hp_err count_nodes(struct loader *l, size_t count)
 /* Charges the place a value takes in its parent (a mapping's key was charged
  * with the key), and its position (text_len: a scalar's length) when they
  * are kept, and records where items elements start. */
-static enum hp_err value_begin(struct loader *l, size_t text_len)
+static enum hp_err value_begin(struct mf_loader *l, size_t text_len)
 {
-    struct frame *f = top(l);
+    struct mf_frame *f = top(l);
     size_t slot = 0;
     enum hp_err rc;
 
@@ -397,17 +200,17 @@ static enum hp_err value_begin(struct loader *l, size_t text_len)
             l->cap_items = l->cap_items ? l->cap_items * 2 : 16;
             l->items = hp_xrealloc(l->items, l->cap_items * sizeof(*l->items));
         }
-        l->items[l->n_items++] = abs_line(l, l->at);
+        l->items[l->n_items++] = mf_line(l, l->at);
     }
     return rc;
 }
 
 /* Where the event being handled starts, and for a scalar how it was written. */
-static struct hp_manifest_pos pos_here(const struct loader *l, const char *text, size_t len,
+static struct hp_manifest_pos pos_here(const struct mf_loader *l, const char *text, size_t len,
                                        bool plain)
 {
     struct hp_manifest_pos p = {
-        .line = abs_line(l, l->at),
+        .line = mf_line(l, l->at),
         .column = l->at.column + 1,
         .text = text,
         .len = len,
@@ -418,9 +221,9 @@ static struct hp_manifest_pos pos_here(const struct loader *l, const char *text,
 
 /* Takes ownership of obj and attaches it where the parent expects a value;
  * with positions, records pos (borrowed) there too. */
-static void attach(struct loader *l, struct json_object *obj, struct hp_manifest_pos pos)
+static void attach(struct mf_loader *l, struct json_object *obj, struct hp_manifest_pos pos)
 {
-    struct frame *f = top(l);
+    struct mf_frame *f = top(l);
 
     if (f == NULL) {
         l->root = obj;
@@ -448,7 +251,7 @@ static void attach(struct loader *l, struct json_object *obj, struct hp_manifest
             hp_oom();
         }
         if (l->positions) {
-            pos.key_line = abs_line(l, f->key_mark);
+            pos.key_line = mf_line(l, f->key_mark);
             pos.key_column = f->key_mark.column + 1;
             pos.key_null = f->key_null;
             mf_pos_append(f->obj, &pos);
@@ -460,9 +263,10 @@ static void attach(struct loader *l, struct json_object *obj, struct hp_manifest
     }
 }
 
-static enum hp_err set_key(struct loader *l, const char *text, size_t n, bool merge, bool is_null)
+static enum hp_err set_key(struct mf_loader *l, const char *text, size_t n, bool merge,
+                           bool is_null)
 {
-    struct frame *f = top(l);
+    struct mf_frame *f = top(l);
     enum hp_err rc;
 
     if (memchr(text, '\0', n) != NULL) {
@@ -471,7 +275,7 @@ static enum hp_err set_key(struct loader *l, const char *text, size_t n, bool me
     if (merge) {
         f->merge_next = true;
         if (f->had_merge) {
-            return duplicate(l, f, "<<");
+            return mf_duplicate(l, f, "<<");
         }
         f->had_merge = true;
         f->merge_mark = l->at;
@@ -491,14 +295,14 @@ static enum hp_err set_key(struct loader *l, const char *text, size_t n, bool me
     f->key_mark = l->at;
     f->key_null = is_null;
     if (json_object_object_get_ex(f->obj, f->key, NULL)) {
-        return duplicate(l, f, f->key);
+        return mf_duplicate(l, f, f->key);
     }
     return HP_OK;
 }
 
 /* Registers a scalar's anchor: its text is kept for aliases used as keys. */
-static enum hp_err anchor_scalar(struct loader *l, const yaml_event_t *ev, struct json_object *obj,
-                                 size_t bytes)
+static enum hp_err anchor_scalar(struct mf_loader *l, const yaml_event_t *ev,
+                                 struct json_object *obj, size_t bytes)
 {
     const char *text = (const char *)ev->data.scalar.value;
     const char *name = (const char *)ev->data.scalar.anchor;
@@ -518,7 +322,7 @@ static enum hp_err anchor_scalar(struct loader *l, const yaml_event_t *ev, struc
     return HP_OK;
 }
 
-static enum hp_err on_scalar(struct loader *l, const yaml_event_t *ev)
+static enum hp_err on_scalar(struct mf_loader *l, const yaml_event_t *ev)
 {
     const char *text = (const char *)ev->data.scalar.value;
     size_t n = ev->data.scalar.length;
@@ -569,7 +373,7 @@ static enum hp_err on_scalar(struct loader *l, const yaml_event_t *ev)
     return HP_OK;
 }
 
-static bool anchor_is_open(const struct loader *l, const char *name)
+static bool anchor_is_open(const struct mf_loader *l, const char *name)
 {
     for (size_t i = 0; i < l->depth; i++) {
         if (l->frames[i].anchor != NULL && strcmp(l->frames[i].anchor, name) == 0) {
@@ -579,20 +383,20 @@ static bool anchor_is_open(const struct loader *l, const char *name)
     return false;
 }
 
-static enum hp_err on_alias(struct loader *l, const yaml_event_t *ev)
+static enum hp_err on_alias(struct mf_loader *l, const yaml_event_t *ev)
 {
     const char *name = (const char *)ev->data.alias.anchor;
     struct lh_entry *e = lh_table_lookup_entry(l->anchors, name);
     const struct anchor *a;
-    char what[SHOW_MAX + 64];
+    char what[MF_SHOW_MAX + 64];
     char size[32];
     enum hp_err rc;
 
     if (e == NULL) {
         bool open = anchor_is_open(l, name);
-        return fail_at(l, l->at, open ? HP_MANIFEST_FAULT_OTHER : HP_MANIFEST_FAULT_ALIAS,
-                       HP_ERR_INVALID, "%s alias *%.*s", open ? "recursive" : "undefined", SHOW_MAX,
-                       name);
+        return mf_fail_at(l, l->at, open ? HP_MANIFEST_FAULT_OTHER : HP_MANIFEST_FAULT_ALIAS,
+                          HP_ERR_INVALID, "%s alias *%.*s", open ? "recursive" : "undefined",
+                          MF_SHOW_MAX, name);
     }
     a = lh_entry_v(e);
     rc = count_nodes(l, a->nodes);
@@ -601,14 +405,14 @@ static enum hp_err on_alias(struct loader *l, const yaml_event_t *ev)
     }
     if (expects_key(top(l))) {
         if (a->text == NULL) {
-            return key_not_scalar(l, json_object_is_type(a->obj, json_type_array), name);
+            return mf_key_not_scalar(l, json_object_is_type(a->obj, json_type_array), name);
         }
         return set_key(l, a->text, a->text_len, false, a->obj == NULL);
     }
     /* The alias shares the anchored objects, but whoever copies the tree pays
      * for the expansion, and so does the budget: a billion laughs stops at
      * the first alias that does not fit. */
-    snprintf(what, sizeof(what), "alias *%.*s, which expands to %s,", SHOW_MAX, name,
+    snprintf(what, sizeof(what), "alias *%.*s, which expands to %s,", MF_SHOW_MAX, name,
              hp_manifest_format_size(a->bytes, size, sizeof(size)));
     rc = value_begin(l, a->text_len);
     if (rc == HP_OK) {
@@ -621,20 +425,20 @@ static enum hp_err on_alias(struct loader *l, const yaml_event_t *ev)
     return HP_OK;
 }
 
-static enum hp_err on_start(struct loader *l, const yaml_event_t *ev, bool is_map)
+static enum hp_err on_start(struct mf_loader *l, const yaml_event_t *ev, bool is_map)
 {
-    struct frame *f = top(l);
+    struct mf_frame *f = top(l);
     const yaml_char_t *anchor =
         is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
-    struct frame nf = {.is_map = is_map, .nodes_before = l->nodes};
+    struct mf_frame nf = {.is_map = is_map, .nodes_before = l->nodes};
     enum hp_err rc;
 
     if (expects_key(f)) {
-        return key_not_scalar(l, !is_map, NULL);
+        return mf_key_not_scalar(l, !is_map, NULL);
     }
     if (l->depth >= l->lim->max_depth) {
-        return fail_at(l, l->at, HP_MANIFEST_FAULT_DEPTH, HP_ERR_LIMIT,
-                       "nesting deeper than %zu levels", l->lim->max_depth);
+        return mf_fail_at(l, l->at, HP_MANIFEST_FAULT_DEPTH, HP_ERR_LIMIT,
+                          "nesting deeper than %zu levels", l->lim->max_depth);
     }
     rc = count_nodes(l, 1);
     if (rc == HP_OK) {
@@ -672,7 +476,7 @@ static enum hp_err on_start(struct loader *l, const yaml_event_t *ev, bool is_ma
 
 /* Adds src's keys that dst lacks, with their positions; each new key is
  * charged first. */
-static enum hp_err merge_one(struct loader *l, struct json_object *dst, struct json_object *src,
+static enum hp_err merge_one(struct mf_loader *l, struct json_object *dst, struct json_object *src,
                              yaml_mark_t m)
 {
     size_t i = 0;
@@ -702,7 +506,7 @@ static enum hp_err merge_one(struct loader *l, struct json_object *dst, struct j
 }
 
 /* Keys already in the mapping win; among merged mappings the earlier wins. */
-static enum hp_err apply_merges(struct loader *l, struct frame *f)
+static enum hp_err apply_merges(struct mf_loader *l, struct mf_frame *f)
 {
     size_t n = json_object_array_length(f->merges);
     enum hp_err rc = HP_OK;
@@ -717,9 +521,9 @@ static enum hp_err apply_merges(struct loader *l, struct frame *f)
             ok = json_object_is_type(json_object_array_get_idx(m, j), json_type_object);
         }
         if (!ok) {
-            return fail_at(l, f->merge_mark, HP_MANIFEST_FAULT_OTHER, HP_ERR_INVALID,
-                           "the value of a << merge key must be a mapping or a sequence of "
-                           "mappings");
+            return mf_fail_at(l, f->merge_mark, HP_MANIFEST_FAULT_OTHER, HP_ERR_INVALID,
+                              "the value of a << merge key must be a mapping or a sequence of "
+                              "mappings");
         }
         if (json_object_is_type(m, json_type_object)) {
             rc = merge_one(l, f->obj, m, f->merge_mark);
@@ -731,24 +535,24 @@ static enum hp_err apply_merges(struct loader *l, struct frame *f)
     return rc;
 }
 
-static void frame_cleanup(struct frame *f)
+static void frame_cleanup(struct mf_frame *f)
 {
     free(f->anchor);
     free(f->key);
     json_object_put(f->merges);
 }
 
-static enum hp_err on_end(struct loader *l)
+static enum hp_err on_end(struct mf_loader *l)
 {
-    struct frame *f = top(l);
+    struct mf_frame *f = top(l);
     enum hp_err rc = HP_OK;
 
     if (f == NULL) {
         /* libyaml pairs every end with a start; this would be its bug. */
         struct hp_manifest_fault fl;
-        fault_init(l, &fl, HP_MANIFEST_FAULT_OTHER, HP_ERR_INTERNAL, l->at);
+        mf_fault_init(l, &fl, HP_MANIFEST_FAULT_OTHER, HP_ERR_INTERNAL, l->at);
         snprintf(fl.problem, sizeof(fl.problem), "collection end without a start");
-        return record(l, &fl, fl.problem);
+        return mf_record(l, &fl, fl.problem);
     }
     if (f->merges != NULL) {
         rc = apply_merges(l, f);
@@ -763,7 +567,7 @@ static enum hp_err on_end(struct loader *l)
     return rc;
 }
 
-static enum hp_err on_event(struct loader *l, const yaml_event_t *ev)
+static enum hp_err on_event(struct mf_loader *l, const yaml_event_t *ev)
 {
     l->at = ev->start_mark;
     switch (ev->type) {
@@ -789,56 +593,9 @@ static enum hp_err on_event(struct loader *l, const yaml_event_t *ev)
     }
 }
 
-static void parser_error(struct loader *l, const yaml_parser_t *p)
-{
-    const char *problem = p->problem != NULL ? p->problem : "invalid YAML";
-    struct hp_manifest_fault f;
-    char msg[HP_ERROR_MSG_MAX + 64];
-
-    if (p->error == YAML_MEMORY_ERROR) {
-        hp_oom();
-    }
-    fault_init(l, &f, HP_MANIFEST_FAULT_SYNTAX, HP_ERR_INVALID, p->problem_mark);
-    snprintf(f.problem, sizeof(f.problem), "%s", problem);
-    if (p->error == YAML_READER_ERROR) {
-        /* Reader errors carry a byte offset, not a mark. */
-        size_t off = p->problem_offset < l->src_len ? p->problem_offset : l->src_len;
-        f.kind = HP_MANIFEST_FAULT_ENCODING;
-        f.line = l->line0 + 1;
-        f.column = 0;
-        for (size_t i = 0; i < off; i++) {
-            f.line += l->src[i] == '\n';
-        }
-        snprintf(f.problem, sizeof(f.problem), "%s (byte 0x%02x)", problem,
-                 (unsigned)p->problem_value & 0xffu);
-        record(l, &f, NULL);
-    } else if (p->context != NULL) {
-        snprintf(f.context, sizeof(f.context), "%s", p->context);
-        f.other_line = abs_line(l, p->context_mark);
-        snprintf(msg, sizeof(msg), "line %zu: %s (%s that started at line %zu)", f.line, problem,
-                 p->context, f.other_line);
-        record(l, &f, msg);
-    } else {
-        record(l, &f, NULL);
-    }
-}
-
-void mf_doc_fail(struct hp_manifest_doc *doc, const struct hp_manifest_fault *f, const char *msg)
-{
-    char line[HP_ERROR_MSG_MAX + 32];
-
-    if (msg == NULL) {
-        snprintf(line, sizeof(line), "line %zu: %s", f->line, f->problem);
-        msg = line;
-    }
-    doc->error = hp_xstrdup(msg);
-    doc->fault = hp_xmalloc(sizeof(*doc->fault));
-    *doc->fault = *f;
-}
-
 /* Frees the loader's working memory and hands the tree (or the error) to
  * doc, with the tree's charge; a failed document keeps no charge. */
-static void finish(struct loader *l, struct hp_manifest_doc *doc)
+static void finish(struct mf_loader *l, struct hp_manifest_doc *doc)
 {
     struct json_object *items = NULL;
 
@@ -877,12 +634,12 @@ static void finish(struct loader *l, struct hp_manifest_doc *doc)
 void mf_load_doc(const char *p, size_t n, size_t line0, const struct hp_manifest_limits *lim,
                  struct hp_manifest_budget *budget, bool positions, struct hp_manifest_doc *doc)
 {
-    struct loader l = {.lim = lim,
-                       .budget = budget,
-                       .src = p,
-                       .src_len = n,
-                       .line0 = line0,
-                       .positions = positions};
+    struct mf_loader l = {.lim = lim,
+                          .budget = budget,
+                          .src = p,
+                          .src_len = n,
+                          .line0 = line0,
+                          .positions = positions};
     yaml_parser_t parser;
 
     if (charge(&l, parser_cost(n), true, "the document") != HP_OK) {
@@ -900,7 +657,7 @@ void mf_load_doc(const char *p, size_t n, size_t line0, const struct hp_manifest
     for (;;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
-            parser_error(&l, &parser);
+            mf_parser_error(&l, &parser);
             break;
         }
         bool done = ev.type == YAML_STREAM_END_EVENT;

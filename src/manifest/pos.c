@@ -119,7 +119,7 @@ void hp_manifest_quote(char *dst, size_t size, const char *s, size_t len)
 
 void hp_manifest_path_key(char *dst, size_t size, const char *parent, const char *key)
 {
-    char quoted[QUOTE_MAX * 4 + 8];
+    char quoted[HP_MANIFEST_QUOTE_SIZE];
     int n;
 
     hp_manifest_quote(quoted, sizeof(quoted), key, strlen(key));
