@@ -68,13 +68,87 @@ const char *hp_manifest_budget_describe(const struct hp_manifest_budget *b, char
 /* Writes n as "256 MiB", "1.5 MiB", "12 KiB" or "100 bytes" into buf. */
 const char *hp_manifest_format_size(size_t n, char *buf, size_t size);
 
+/* Where a value was written, and how. Recorded only when a document is
+ * loaded with positions (hp_manifest_load_one). */
+struct hp_manifest_pos {
+    size_t line;     /* 1-based line where the value (or its alias) starts */
+    size_t column;   /* 1-based column, counted in bytes */
+    size_t key_line; /* a mapping's member: where its key starts; else 0 */
+    size_t key_column;
+    const char *text; /* a scalar's text as written (NUL-terminated, but may
+                       * hold NUL bytes: use len); NULL for a collection.
+                       * Owned by the tree. */
+    size_t len;
+    bool plain;    /* written without quotes or block indicators */
+    bool key_null; /* the key was a null scalar (empty, ~ or null), kept as text */
+};
+
+/* The position of the i-th member of a mapping (in the order
+ * json_object_object_foreach visits them, which is the order written, merged
+ * keys last) or the i-th element of a sequence; NULL when obj was loaded
+ * without positions or i is past its end. Borrowed from obj. */
+const struct hp_manifest_pos *hp_manifest_pos_get(const struct json_object *obj, size_t i);
+
+/* What kind of problem stopped a document, for callers that word their own
+ * messages (the config loader); hp_manifest_doc.error words it for users of
+ * manifests. */
+enum hp_manifest_fault_kind {
+    HP_MANIFEST_FAULT_OTHER,      /* problem says it all */
+    HP_MANIFEST_FAULT_SYNTAX,     /* libyaml's problem, and its context (may be
+                                   * empty) that started at other_line */
+    HP_MANIFEST_FAULT_ENCODING,   /* not UTF-8, or a NUL byte: problem */
+    HP_MANIFEST_FAULT_DUPLICATE,  /* a key written twice: path ends with it;
+                                   * other_line is the first (0 if unknown) */
+    HP_MANIFEST_FAULT_KEY,        /* a mapping key that is a collection:
+                                   * problem is "a list" or "a mapping" */
+    HP_MANIFEST_FAULT_ALIAS,      /* an alias with no anchor before it */
+    HP_MANIFEST_FAULT_NODES,      /* more than max_nodes, aliases expanded */
+    HP_MANIFEST_FAULT_DEPTH,      /* nested deeper than max_depth */
+    HP_MANIFEST_FAULT_SECOND_DOC, /* hp_manifest_load_one: a second document */
+};
+
+/* Room for a path such as "spec.containers[12].securityContext". */
+#define HP_MANIFEST_PATH_MAX 192
+
+struct hp_manifest_fault {
+    enum hp_manifest_fault_kind kind;
+    enum hp_err code;                /* HP_ERR_INVALID, or HP_ERR_LIMIT for a limit */
+    size_t line;                     /* 1-based, in the whole stream */
+    size_t column;                   /* 1-based; 0 when unknown */
+    size_t other_line;               /* see the kinds */
+    char path[HP_MANIFEST_PATH_MAX]; /* the value being read, as
+                                      * hp_manifest_path_key writes it ("" at the
+                                      * top, or when unknown) */
+    char problem[HP_ERROR_MSG_MAX];
+    char context[64];
+};
+
+/* Room for any quote hp_manifest_quote writes, its NUL included. */
+#define HP_MANIFEST_QUOTE_SIZE (48 * 4 + 8)
+
+/* Writes s[0..len) as a message may quote it: at most 48 bytes (cut between
+ * UTF-8 sequences, marked "..."), with quotes, backslashes and control bytes
+ * escaped ("\x09"); a buffer of HP_MANIFEST_QUOTE_SIZE holds it whole, a
+ * smaller one (at least 8 bytes) a cut of it. */
+void hp_manifest_quote(char *dst, size_t size, const char *s, size_t len);
+
+/* dst = "parent.key" ("key" when parent is NULL or empty), key quoted as
+ * hp_manifest_quote does; a path that does not fit is cut. */
+void hp_manifest_path_key(char *dst, size_t size, const char *parent, const char *key);
+
+/* dst = "parent[i]". */
+void hp_manifest_path_index(char *dst, size_t size, const char *parent, size_t i);
+
 struct hp_manifest_doc {
-    struct json_object *obj; /* owned; NULL when the document is empty or failed */
-    size_t line;             /* 1-based line where the document starts */
-    char *error;             /* owned; NULL unless this document failed to load;
-                              * the message names the line */
-    size_t *item_lines;      /* owned; when obj is a mapping with an `items`
-                              * sequence: 1-based line of each element */
+    struct json_object *obj;          /* owned; NULL when the document is empty or failed */
+    size_t line;                      /* 1-based line where the document starts */
+    char *error;                      /* owned; NULL unless this document failed to load;
+                                       * the message names the line */
+    struct hp_manifest_fault *fault;  /* owned; set with error: its parts */
+    struct hp_manifest_pos *root_pos; /* owned; where the root was written,
+                                       * when loaded with positions */
+    size_t *item_lines;               /* owned; when obj is a mapping with an `items`
+                                       * sequence: 1-based line of each element */
     size_t n_item_lines;
     /* internal: the charge that hp_manifest_doc_cleanup gives back */
     struct hp_manifest_budget *budget;
@@ -111,6 +185,7 @@ struct hp_manifest_reader {
     struct hp_manifest_chunk *chunks; /* owned */
     size_t n_chunks;
     size_t next;
+    bool positions;
 };
 
 /* Splits data[0..len) into documents, as hp_manifest_parse does, without
@@ -130,6 +205,16 @@ enum hp_err hp_manifest_reader_init(struct hp_manifest_reader *r, const char *da
 bool hp_manifest_reader_next(struct hp_manifest_reader *r, struct hp_manifest_doc *doc);
 
 void hp_manifest_reader_cleanup(struct hp_manifest_reader *r);
+
+/* Loads data[0..len), a stream of at most one document that is not empty,
+ * as the reader loads it, with positions (hp_manifest_pos_get, doc->root_pos).
+ * Meant for a file of settings: a second document is an error, not ignored.
+ * Returns HP_OK with doc->obj NULL for a stream with no document; on failure
+ * returns the error's code with doc->error and doc->fault set (and nothing
+ * else in doc). The caller frees doc with hp_manifest_doc_cleanup either way.
+ * data, lim and budget as for the reader; lim may be NULL. */
+enum hp_err hp_manifest_load_one(const char *data, size_t len, const struct hp_manifest_limits *lim,
+                                 struct hp_manifest_budget *budget, struct hp_manifest_doc *doc);
 
 /* Frees what doc owns and gives its charge back to the budget. */
 void hp_manifest_doc_cleanup(struct hp_manifest_doc *doc);

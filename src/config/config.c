@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Loading a config file: read it under a size cap, parse it with libyaml's
- * document API (JSON is YAML flow style, so both go the same way), check the
- * top-level keys and build a struct hp_config. A parse either yields a whole
+ * Loading a config file: read it under a size cap, load it with the manifest
+ * loader (the same YAML reading as manifests; JSON is YAML flow style, so
+ * both go the same way), check the top-level keys and build a struct
+ * hp_config. A parse either yields a whole
  * config or leaves the defaults; it never keeps part of a bad file.
  */
-#include "config/internal.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -74,111 +75,113 @@ enum hp_mode hp_config_mode_for(const struct hp_config *c, const char *ns)
     return c->mode;
 }
 
-static enum hp_err get_mode(struct hp_config_ctx *cx, const yaml_node_t *node, const char *path,
+static enum hp_err get_mode(struct cfg_ctx *cx, const struct cfg_node *node, const char *path,
                             enum hp_mode *out)
 {
-    const char *name = NULL;
-    enum hp_err rc = hp_config_get_string(cx, node, path, false, &name);
-    if (rc == HP_OK && !hp_mode_lookup(name, out)) {
-        char got[256];
-        hp_config_describe(node, got, sizeof(got));
-        rc = hp_config_fail(cx, node, path, "unknown mode %s (expected one of: enforce, audit)",
-                            got);
+    const struct cfg_choice modes[] = {
+        {hp_mode_name(HP_MODE_ENFORCE), HP_MODE_ENFORCE},
+        {hp_mode_name(HP_MODE_AUDIT), HP_MODE_AUDIT},
+    };
+    int v = 0;
+    enum hp_err rc = cfg_get_enum(cx, node, path, "mode", modes, 2, &v);
+    if (rc == HP_OK) {
+        *out = (enum hp_mode)v;
     }
     return rc;
 }
 
-static enum hp_err get_profile(struct hp_config_ctx *cx, const yaml_node_t *node,
+static enum hp_err get_profile(struct cfg_ctx *cx, const struct cfg_node *node,
                                enum hp_profile *out)
 {
-    const char *name = NULL;
-    enum hp_err rc = hp_config_get_string(cx, node, "profile", false, &name);
-    if (rc == HP_OK && !hp_profile_lookup(name, out)) {
-        char got[256];
-        hp_config_describe(node, got, sizeof(got));
-        rc = hp_config_fail(
-            cx, node, "profile", "unknown profile %s (expected one of: %s, %s, %s, %s)", got,
-            hp_profile_name(HP_PROFILE_HARDENED), hp_profile_name(HP_PROFILE_PSA_RESTRICTED),
-            hp_profile_name(HP_PROFILE_PSA_BASELINE), hp_profile_name(HP_PROFILE_NONE));
+    const struct cfg_choice profiles[] = {
+        {hp_profile_name(HP_PROFILE_HARDENED), HP_PROFILE_HARDENED},
+        {hp_profile_name(HP_PROFILE_PSA_RESTRICTED), HP_PROFILE_PSA_RESTRICTED},
+        {hp_profile_name(HP_PROFILE_PSA_BASELINE), HP_PROFILE_PSA_BASELINE},
+        {hp_profile_name(HP_PROFILE_NONE), HP_PROFILE_NONE},
+    };
+    int v = 0;
+    enum hp_err rc = cfg_get_enum(cx, node, "profile", "profile", profiles, 4, &v);
+    if (rc == HP_OK) {
+        *out = (enum hp_profile)v;
     }
     return rc;
 }
 
-static enum hp_err parse_ns_mode(struct hp_config_ctx *cx, const yaml_node_t *node,
-                                 const char *path, struct hp_namespace_mode *m)
+static enum hp_err parse_ns_mode(struct cfg_ctx *cx, const struct cfg_node *node, const char *path,
+                                 struct hp_namespace_mode *m)
 {
-    yaml_node_t *v[2];
-    char kpath[HP_CONFIG_PATH_MAX];
-    const struct hp_config_keys keys = {ns_mode_names, 2, 3u, NULL};
+    struct cfg_node v[2];
+    char kpath[CFG_PATH_MAX];
+    const struct cfg_keys keys = {ns_mode_names, 2, 3u, NULL};
     const char *s = NULL;
     enum hp_err rc = HP_OK;
-    if (node->type != YAML_MAPPING_NODE) {
+    if (!cfg_is_map(node)) {
         char got[256];
-        hp_config_describe(node, got, sizeof(got));
-        return hp_config_fail(cx, node, path, "expected a mapping, got %s", got);
+        cfg_describe(node, got, sizeof(got));
+        return cfg_fail(cx, node->line, path, "expected a mapping, got %s", got);
     }
-    if ((rc = hp_config_get_map(cx, node, path, &keys, v)) != HP_OK) {
+    if ((rc = cfg_get_map(cx, node, path, &keys, v)) != HP_OK) {
         goto out;
     }
-    if (v[0] == NULL || v[1] == NULL) {
-        rc = hp_config_fail(cx, node, path, "missing %s (each entry needs namespace and mode)",
-                            v[0] == NULL ? "namespace" : "mode");
+    if (!cfg_has(&v[0]) || !cfg_has(&v[1])) {
+        rc = cfg_fail(cx, node->line, path, "missing %s (each entry needs namespace and mode)",
+                      !cfg_has(&v[0]) ? "namespace" : "mode");
         goto out;
     }
-    hp_config_path_key(kpath, sizeof(kpath), path, "namespace");
-    if ((rc = hp_config_get_string(cx, v[0], kpath, true, &s)) != HP_OK) {
+    hp_manifest_path_key(kpath, sizeof(kpath), path, "namespace");
+    if ((rc = cfg_get_string(cx, &v[0], kpath, true, &s)) != HP_OK) {
         goto out;
     }
     m->pattern = hp_xstrdup(s);
-    hp_config_path_key(kpath, sizeof(kpath), path, "mode");
-    rc = get_mode(cx, v[1], kpath, &m->mode);
+    hp_manifest_path_key(kpath, sizeof(kpath), path, "mode");
+    rc = get_mode(cx, &v[1], kpath, &m->mode);
 out:
     return rc;
 }
 
-static enum hp_err ns_mode_item(struct hp_config_ctx *cx, yaml_node_t *item, const char *path,
+static enum hp_err ns_mode_item(struct cfg_ctx *cx, const struct cfg_node *item, const char *path,
                                 void *arg)
 {
     struct hp_config *c = arg;
     struct hp_namespace_mode *m = &c->ns_modes[c->n_ns_modes++];
-    m->line = hp_config_line(item);
+    m->line = item->line;
     return parse_ns_mode(cx, item, path, m);
 }
 
-static enum hp_err parse_ns_modes(struct hp_config_ctx *cx, const yaml_node_t *node,
+static enum hp_err parse_ns_modes(struct cfg_ctx *cx, const struct cfg_node *node,
                                   struct hp_config *c)
 {
-    const yaml_node_item_t *items = NULL;
     size_t n = 0;
-    enum hp_err rc = hp_config_get_list(cx, node, "namespaceModes", &items, &n);
+    enum hp_err rc = cfg_get_list(cx, node, "namespaceModes", &n);
     if (rc != HP_OK || n == 0) {
         goto out;
     }
     c->ns_modes = hp_xcalloc(n, sizeof(*c->ns_modes));
-    rc = hp_config_each(cx, items, n, "namespaceModes", ns_mode_item, c);
+    rc = cfg_each(cx, node, "namespaceModes", ns_mode_item, c);
 out:
     return rc;
 }
 
-/* Builds c from the document's root (NULL for an empty file). */
-static enum hp_err apply_root(struct hp_config_ctx *cx, const yaml_node_t *root,
+/* Builds c from the document's root (absent for an empty file). */
+static enum hp_err apply_root(struct cfg_ctx *cx, const struct cfg_node *root,
                               const enum hp_profile *profile, struct hp_config *c)
 {
-    yaml_node_t *v[TOP_COUNT] = {NULL};
-    const struct hp_config_keys keys = {top_names, TOP_COUNT, (1u << TOP_COUNT) - 1, NULL};
+    struct cfg_node v[TOP_COUNT];
+    const struct cfg_keys keys = {top_names, TOP_COUNT, (1u << TOP_COUNT) - 1, NULL};
     enum hp_profile chosen = HP_PROFILE_HARDENED;
     enum hp_err rc = HP_OK;
-    if (root != NULL && root->type != YAML_MAPPING_NODE && !hp_config_is_null(root)) {
+    memset(v, 0, sizeof(v));
+    if (cfg_has(root) && !cfg_is_map(root) && !root->is_null) {
         char got[256];
-        hp_config_describe(root, got, sizeof(got));
-        rc = hp_config_fail(cx, root, NULL, "expected a mapping at the top level, got %s", got);
+        cfg_describe(root, got, sizeof(got));
+        rc = cfg_fail(cx, root->line, NULL, "expected a mapping at the top level, got %s", got);
         goto out;
     }
-    if (root != NULL && (rc = hp_config_get_map(cx, root, "", &keys, v)) != HP_OK) {
+    if (cfg_has(root) && (rc = cfg_get_map(cx, root, "", &keys, v)) != HP_OK) {
         goto out;
     }
     /* The file's profile is validated even when the caller overrides it. */
-    if (v[TOP_PROFILE] != NULL && (rc = get_profile(cx, v[TOP_PROFILE], &chosen)) != HP_OK) {
+    if (cfg_has(&v[TOP_PROFILE]) && (rc = get_profile(cx, &v[TOP_PROFILE], &chosen)) != HP_OK) {
         goto out;
     }
     if (profile != NULL) {
@@ -186,155 +189,99 @@ static enum hp_err apply_root(struct hp_config_ctx *cx, const yaml_node_t *root,
     }
     hp_policy_cleanup(&c->policy);
     hp_policy_init(&c->policy, chosen);
-    if (v[TOP_MODE] != NULL && (rc = get_mode(cx, v[TOP_MODE], "mode", &c->mode)) != HP_OK) {
+    if (cfg_has(&v[TOP_MODE]) && (rc = get_mode(cx, &v[TOP_MODE], "mode", &c->mode)) != HP_OK) {
         goto out;
     }
-    if (v[TOP_NS_MODES] != NULL && (rc = parse_ns_modes(cx, v[TOP_NS_MODES], c)) != HP_OK) {
+    if (cfg_has(&v[TOP_NS_MODES]) && (rc = parse_ns_modes(cx, &v[TOP_NS_MODES], c)) != HP_OK) {
         goto out;
     }
-    if ((rc = hp_config_apply_checks(cx, v[TOP_CHECKS], &c->policy)) != HP_OK) {
+    if ((rc = cfg_apply_checks(cx, &v[TOP_CHECKS], &c->policy)) != HP_OK) {
         goto out;
     }
-    rc = hp_config_apply_exemptions(cx, v[TOP_EXEMPTIONS], &c->policy);
+    rc = cfg_apply_exemptions(cx, &v[TOP_EXEMPTIONS], &c->policy);
 out:
     return rc;
 }
 
-static enum hp_err yaml_error(const yaml_parser_t *parser, const char *data, size_t len,
-                              const char *source, struct hp_error *err)
+/* Words what stopped the loader the way every config message reads:
+ * "SOURCE:LINE: [KEYPATH: ]problem". */
+static enum hp_err load_error(struct cfg_ctx *cx, const struct hp_manifest_fault *f)
 {
-    if (parser->error == YAML_MEMORY_ERROR) {
-        hp_oom();
-    }
-    const char *problem = parser->problem != NULL ? parser->problem : "unknown error";
-    if (parser->error == YAML_READER_ERROR) {
-        /* Reader errors (bad encoding) carry a byte offset, not a mark. */
-        size_t line = 1;
-        for (size_t i = 0; i < parser->problem_offset && i < len; i++) {
-            line += data[i] == '\n';
-        }
-        return hp_error_set(err, HP_ERR_INVALID, "%s:%zu: invalid input: %s at byte %zu", source,
-                            line, problem, parser->problem_offset);
-    }
-    if (parser->context != NULL) {
-        return hp_error_set(err, HP_ERR_INVALID, "%s:%zu: invalid YAML: %s (%s at line %zu)",
-                            source, parser->problem_mark.line + 1, problem, parser->context,
-                            parser->context_mark.line + 1);
-    }
-    return hp_error_set(err, HP_ERR_INVALID, "%s:%zu: invalid YAML: %s", source,
-                        parser->problem_mark.line + 1, problem);
-}
+    const char *src = cx->source;
+    const char *path = f->path;
+    enum hp_err code = f->code;
 
-/* Walks the event stream once before loading it, to refuse deep nesting early
- * (and report syntax errors):
- * libyaml's scanner slows down quadratically with flow depth, and no valid
- * config nests more than five levels. */
-static enum hp_err check_depth(const char *data, size_t len, const char *source,
-                               struct hp_error *err)
-{
-    yaml_parser_t parser;
-    yaml_event_t ev;
-    unsigned depth = 0;
-    enum hp_err rc = HP_OK;
-    if (!yaml_parser_initialize(&parser)) {
-        hp_oom();
+    switch (f->kind) {
+    case HP_MANIFEST_FAULT_SYNTAX:
+        if (f->context[0] != '\0') {
+            return hp_error_set(cx->err, code, "%s:%zu: invalid YAML: %s (%s at line %zu)", src,
+                                f->line, f->problem, f->context, f->other_line);
+        }
+        return hp_error_set(cx->err, code, "%s:%zu: invalid YAML: %s", src, f->line, f->problem);
+    case HP_MANIFEST_FAULT_ENCODING:
+        return hp_error_set(cx->err, code, "%s:%zu: invalid input: %s", src, f->line, f->problem);
+    case HP_MANIFEST_FAULT_ALIAS:
+        return hp_error_set(cx->err, code, "%s:%zu: invalid YAML: found undefined alias", src,
+                            f->line);
+    case HP_MANIFEST_FAULT_DUPLICATE:
+        if (f->other_line != 0) {
+            return hp_error_set(cx->err, code, "%s:%zu: %s: duplicate key (first at line %zu)", src,
+                                f->line, path, f->other_line);
+        }
+        return hp_error_set(cx->err, code, "%s:%zu: %s: duplicate key", src, f->line, path);
+    case HP_MANIFEST_FAULT_KEY:
+        return hp_error_set(cx->err, code, "%s:%zu: %s%sexpected a string key, got %s", src,
+                            f->line, path, path[0] != '\0' ? ": " : "", f->problem);
+    case HP_MANIFEST_FAULT_NODES:
+        return hp_error_set(cx->err, code,
+                            "%s:%zu: too many values after expanding aliases (limit %u)", src,
+                            f->line, CFG_MAX_NODES);
+    case HP_MANIFEST_FAULT_SECOND_DOC:
+        return hp_error_set(cx->err, code,
+                            "%s:%zu: a second YAML document (a config file holds exactly one)", src,
+                            f->line);
+    case HP_MANIFEST_FAULT_DEPTH:
+        return hp_error_set(cx->err, code, "%s:%zu: %s", src, f->line, f->problem);
+    default:
+        return hp_error_set(cx->err, code, "%s:%zu: %s%s%s", src, f->line, path,
+                            path[0] != '\0' ? ": " : "", f->problem);
     }
-    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-    for (bool done = false; !done;) {
-        if (!yaml_parser_parse(&parser, &ev)) {
-            rc = yaml_error(&parser, data, len, source, err);
-            break;
-        }
-        size_t line = ev.start_mark.line + 1;
-        done = ev.type == YAML_STREAM_END_EVENT;
-        if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
-            depth++;
-        } else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
-            depth--;
-        }
-        yaml_event_delete(&ev);
-        if (depth > HP_CONFIG_MAX_DEPTH) {
-            rc = hp_error_set(err, HP_ERR_LIMIT, "%s:%zu: nesting deeper than %d levels", source,
-                              line, HP_CONFIG_MAX_DEPTH);
-            break;
-        }
-    }
-    yaml_parser_delete(&parser);
-    return rc;
-}
-
-/* Loads the only document of the stream into doc; *loaded tells whether doc
- * must be deleted. Later documents are an error unless empty (a stray
- * trailing "---"), so that no content is ever silently ignored. */
-static enum hp_err load_document(yaml_parser_t *parser, yaml_document_t *doc, bool *loaded,
-                                 const char *data, size_t len, const char *source,
-                                 struct hp_error *err)
-{
-    enum hp_err rc = HP_OK;
-    if (!yaml_parser_load(parser, doc)) {
-        rc = yaml_error(parser, data, len, source, err);
-        goto out;
-    }
-    *loaded = true;
-    for (bool end = yaml_document_get_root_node(doc) == NULL; !end;) {
-        yaml_document_t next;
-        if (!yaml_parser_load(parser, &next)) {
-            rc = yaml_error(parser, data, len, source, err);
-            goto out;
-        }
-        const yaml_node_t *root = yaml_document_get_root_node(&next);
-        bool content = root != NULL && !hp_config_is_null(root);
-        size_t line = next.start_mark.line + 1;
-        end = root == NULL;
-        yaml_document_delete(&next);
-        if (content) {
-            rc = hp_error_set(err, HP_ERR_INVALID,
-                              "%s:%zu: a second YAML document (a config file holds exactly one)",
-                              source, line);
-            goto out;
-        }
-    }
-out:
-    return rc;
 }
 
 enum hp_err hp_config_parse(const char *data, size_t len, const char *source,
                             const enum hp_profile *profile, struct hp_config *out,
                             struct hp_error *err)
 {
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    bool have_parser = false;
-    bool have_doc = false;
+    /* The manifest loader's limits, with the config's depth and value caps. */
+    struct hp_manifest_limits lim = hp_manifest_default_limits;
+    struct hp_manifest_budget budget;
+    struct hp_manifest_doc doc;
     struct hp_config c;
-    struct hp_config_ctx cx = {&doc, source != NULL ? source : "<config>", err, 0};
+    struct cfg_ctx cx = {source != NULL ? source : "<config>", err};
+    struct cfg_node root;
     enum hp_err rc = HP_OK;
     hp_config_init(&c);
+    memset(&doc, 0, sizeof(doc));
     if (len > HP_CONFIG_MAX_BYTES) {
         rc = hp_error_set(err, HP_ERR_LIMIT, "%s: the config is %zu bytes, over the limit of %u",
                           cx.source, len, HP_CONFIG_MAX_BYTES);
         goto out;
     }
-    data = data != NULL ? data : "";
-    if ((rc = check_depth(data, len, cx.source, err)) != HP_OK) {
+    lim.max_bytes = HP_CONFIG_MAX_BYTES;
+    lim.max_depth = CFG_MAX_DEPTH;
+    lim.max_nodes = CFG_MAX_NODES;
+    hp_manifest_budget_init(&budget, lim.max_memory, NULL);
+    if ((rc = hp_manifest_load_one(data, len, &lim, &budget, &doc)) != HP_OK) {
+        rc = load_error(&cx, doc.fault);
         goto out;
     }
-    if (!yaml_parser_initialize(&parser)) {
-        hp_oom();
+    cfg_node_init(&root, doc.obj, doc.root_pos);
+    if (doc.root_pos == NULL) {
+        root.line = 0; /* no document: the defaults */
     }
-    have_parser = true;
-    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-    rc = load_document(&parser, &doc, &have_doc, data, len, cx.source, err);
-    if (rc == HP_OK) {
-        rc = apply_root(&cx, yaml_document_get_root_node(&doc), profile, &c);
-    }
+    rc = apply_root(&cx, &root, profile, &c);
 out:
-    if (have_doc) {
-        yaml_document_delete(&doc);
-    }
-    if (have_parser) {
-        yaml_parser_delete(&parser);
-    }
+    hp_manifest_doc_cleanup(&doc);
     if (rc != HP_OK) {
         hp_config_cleanup(&c);
         hp_config_init(&c);

@@ -2,10 +2,10 @@
 /*
  * The policy half of a config file: per-check overrides (`checks`) and
  * exemptions (`exemptions`), validated and applied on top of a built-in
- * profile. Every string kept in the policy is an owned copy, so the parsed
- * document can be freed afterwards. No I/O.
+ * profile. Every string kept in the policy is an owned copy, so the loaded
+ * tree can be freed afterwards. No I/O.
  */
-#include "config/internal.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,16 +85,18 @@ static void option_owners(char owners[OPT_COUNT][64], const char *out[OPT_COUNT]
     }
 }
 
-static enum hp_err get_action(struct hp_config_ctx *cx, const yaml_node_t *node, const char *path,
+static enum hp_err get_action(struct cfg_ctx *cx, const struct cfg_node *node, const char *path,
                               enum hp_action *out)
 {
-    const char *name = NULL;
-    enum hp_err rc = hp_config_get_string(cx, node, path, false, &name);
-    if (rc == HP_OK && !hp_action_lookup(name, out)) {
-        char got[256];
-        hp_config_describe(node, got, sizeof(got));
-        rc = hp_config_fail(cx, node, path, "unknown action %s (expected one of: deny, warn, off)",
-                            got);
+    const struct cfg_choice actions[] = {
+        {hp_action_name(HP_ACTION_DENY), HP_ACTION_DENY},
+        {hp_action_name(HP_ACTION_WARN), HP_ACTION_WARN},
+        {hp_action_name(HP_ACTION_OFF), HP_ACTION_OFF},
+    };
+    int v = 0;
+    enum hp_err rc = cfg_get_enum(cx, node, path, "action", actions, 3, &v);
+    if (rc == HP_OK) {
+        *out = (enum hp_action)v;
     }
     return rc;
 }
@@ -139,12 +141,11 @@ static bool has_cap(const struct hp_policy *p, const char *name)
 }
 
 /* Replaces the profile's allowAdd list: a config states the whole list. */
-static enum hp_err set_allow_add(struct hp_config_ctx *cx, const yaml_node_t *node,
-                                 const char *path, struct hp_policy *p)
+static enum hp_err set_allow_add(struct cfg_ctx *cx, const struct cfg_node *node, const char *path,
+                                 struct hp_policy *p)
 {
-    const yaml_node_item_t *items = NULL;
     size_t n = 0;
-    enum hp_err rc = hp_config_get_list(cx, node, path, &items, &n);
+    enum hp_err rc = cfg_get_list(cx, node, path, &n);
     if (rc != HP_OK) {
         goto out;
     }
@@ -153,29 +154,28 @@ static enum hp_err set_allow_add(struct hp_config_ctx *cx, const yaml_node_t *no
     }
     p->n_allow_add = 0;
     for (size_t i = 0; i < n; i++) {
-        char ipath[HP_CONFIG_PATH_MAX];
+        char ipath[CFG_PATH_MAX];
         char cap[CAP_NAME_MAX + 1];
         const char *s = NULL;
-        yaml_node_t *item = NULL;
-        hp_config_path_index(ipath, sizeof(ipath), path, i);
-        if ((rc = hp_config_node(cx, items[i], &item)) != HP_OK ||
-            (rc = hp_config_get_string(cx, item, ipath, false, &s)) != HP_OK) {
+        struct cfg_node item;
+        hp_manifest_path_index(ipath, sizeof(ipath), path, i);
+        cfg_item(node, i, &item);
+        if ((rc = cfg_get_string(cx, &item, ipath, false, &s)) != HP_OK) {
             goto out;
         }
         if (!normalise_cap(s, cap, sizeof(cap))) {
             char got[256];
-            hp_config_describe(item, got, sizeof(got));
-            rc = hp_config_fail(cx, item, ipath,
-                                "invalid capability %s (expected a name such as NET_BIND_SERVICE)",
-                                got);
+            cfg_describe(&item, got, sizeof(got));
+            rc = cfg_fail(cx, item.line, ipath,
+                          "invalid capability %s (expected a name such as NET_BIND_SERVICE)", got);
             goto out;
         }
         if (has_cap(p, cap)) {
             continue;
         }
         if (p->n_allow_add == HP_POLICY_MAX_ALLOW_ADD) {
-            rc = hp_config_fail(cx, item, ipath, "too many capabilities (at most %d)",
-                                HP_POLICY_MAX_ALLOW_ADD);
+            rc = cfg_fail(cx, item.line, ipath, "too many capabilities (at most %d)",
+                          HP_POLICY_MAX_ALLOW_ADD);
             goto out;
         }
         p->allow_add[p->n_allow_add++] = hp_xstrdup(cap);
@@ -184,26 +184,25 @@ out:
     return rc;
 }
 
-static enum hp_err set_require(struct hp_config_ctx *cx, const yaml_node_t *node, const char *path,
+static enum hp_err set_require(struct cfg_ctx *cx, const struct cfg_node *node, const char *path,
                                struct hp_policy *p)
 {
-    const yaml_node_item_t *items = NULL;
     size_t n = 0;
     unsigned bits = 0;
-    enum hp_err rc = hp_config_get_list(cx, node, path, &items, &n);
+    enum hp_err rc = cfg_get_list(cx, node, path, &n);
     if (rc == HP_OK && n == 0) {
-        rc = hp_config_fail(cx, node, path,
-                            "expected a non-empty list of requests.cpu, "
-                            "requests.memory, limits.cpu, limits.memory");
+        rc = cfg_fail(cx, node->line, path,
+                      "expected a non-empty list of requests.cpu, "
+                      "requests.memory, limits.cpu, limits.memory");
     }
     for (size_t i = 0; rc == HP_OK && i < n; i++) {
-        char ipath[HP_CONFIG_PATH_MAX];
+        char ipath[CFG_PATH_MAX];
         const char *s = NULL;
-        yaml_node_t *item = NULL;
+        struct cfg_node item;
         size_t r = 0;
-        hp_config_path_index(ipath, sizeof(ipath), path, i);
-        if ((rc = hp_config_node(cx, items[i], &item)) != HP_OK ||
-            (rc = hp_config_get_string(cx, item, ipath, false, &s)) != HP_OK) {
+        hp_manifest_path_index(ipath, sizeof(ipath), path, i);
+        cfg_item(node, i, &item);
+        if ((rc = cfg_get_string(cx, &item, ipath, false, &s)) != HP_OK) {
             break;
         }
         while (r < sizeof(resource_names) / sizeof(resource_names[0]) &&
@@ -212,11 +211,11 @@ static enum hp_err set_require(struct hp_config_ctx *cx, const yaml_node_t *node
         }
         if (r == sizeof(resource_names) / sizeof(resource_names[0])) {
             char got[256];
-            hp_config_describe(item, got, sizeof(got));
-            rc = hp_config_fail(cx, item, ipath,
-                                "unknown resource %s (expected one of: requests.cpu, "
-                                "requests.memory, limits.cpu, limits.memory)",
-                                got);
+            cfg_describe(&item, got, sizeof(got));
+            rc = cfg_fail(cx, item.line, ipath,
+                          "unknown resource %s (expected one of: requests.cpu, "
+                          "requests.memory, limits.cpu, limits.memory)",
+                          got);
             break;
         }
         bits |= resource_names[r].bit;
@@ -228,120 +227,102 @@ static enum hp_err set_require(struct hp_config_ctx *cx, const yaml_node_t *node
 }
 
 /* One `checks` entry: an action name, or a mapping of the action and options. */
-static enum hp_err apply_check(struct hp_config_ctx *cx, enum hp_check c, const yaml_node_t *node,
+static enum hp_err apply_check(struct cfg_ctx *cx, enum hp_check c, const struct cfg_node *node,
                                const char *path, struct hp_policy *p)
 {
-    yaml_node_t *v[OPT_COUNT];
-    char opath[HP_CONFIG_PATH_MAX];
+    struct cfg_node v[OPT_COUNT];
+    char opath[CFG_PATH_MAX];
     char owner_text[OPT_COUNT][64];
     const char *owners[OPT_COUNT];
     option_owners(owner_text, owners);
-    struct hp_config_keys keys = {option_names, OPT_COUNT, options_for(c), owners};
+    struct cfg_keys keys = {option_names, OPT_COUNT, options_for(c), owners};
     enum hp_err rc = HP_OK;
-    if (node->type == YAML_SCALAR_NODE && !hp_config_is_null(node)) {
+    if (!cfg_is_map(node) && !cfg_is_list(node) && !node->is_null) {
         /* Only the action changes: the check keeps the profile's level. */
         return get_action(cx, node, path, &p->checks[c].action);
     }
-    if (node->type != YAML_MAPPING_NODE) {
+    if (!cfg_is_map(node)) {
         char got[256];
-        hp_config_describe(node, got, sizeof(got));
-        return hp_config_fail(cx, node, path,
-                              "expected an action (deny, warn, off) or a mapping, got %s", got);
+        cfg_describe(node, got, sizeof(got));
+        return cfg_fail(cx, node->line, path,
+                        "expected an action (deny, warn, off) or a mapping, got %s", got);
     }
-    if ((rc = hp_config_get_map(cx, node, path, &keys, v)) != HP_OK) {
+    if ((rc = cfg_get_map(cx, node, path, &keys, v)) != HP_OK) {
         goto out;
     }
-    if (v[OPT_ACTION] != NULL) {
-        hp_config_path_key(opath, sizeof(opath), path, option_names[OPT_ACTION]);
-        if ((rc = get_action(cx, v[OPT_ACTION], opath, &p->checks[c].action)) != HP_OK) {
+    if (cfg_has(&v[OPT_ACTION])) {
+        hp_manifest_path_key(opath, sizeof(opath), path, option_names[OPT_ACTION]);
+        if ((rc = get_action(cx, &v[OPT_ACTION], opath, &p->checks[c].action)) != HP_OK) {
             goto out;
         }
     }
-    if (v[OPT_MIN_UID] != NULL) {
-        hp_config_path_key(opath, sizeof(opath), path, option_names[OPT_MIN_UID]);
-        if ((rc = hp_config_get_uint(cx, v[OPT_MIN_UID], opath, INT32_MAX, &p->min_uid)) != HP_OK) {
+    if (cfg_has(&v[OPT_MIN_UID])) {
+        hp_manifest_path_key(opath, sizeof(opath), path, option_names[OPT_MIN_UID]);
+        if ((rc = cfg_get_uint(cx, &v[OPT_MIN_UID], opath, INT32_MAX, &p->min_uid)) != HP_OK) {
             goto out;
         }
     }
-    if (v[OPT_MIN_GID] != NULL) {
-        hp_config_path_key(opath, sizeof(opath), path, option_names[OPT_MIN_GID]);
-        if ((rc = hp_config_get_uint(cx, v[OPT_MIN_GID], opath, INT32_MAX, &p->min_gid)) != HP_OK) {
+    if (cfg_has(&v[OPT_MIN_GID])) {
+        hp_manifest_path_key(opath, sizeof(opath), path, option_names[OPT_MIN_GID]);
+        if ((rc = cfg_get_uint(cx, &v[OPT_MIN_GID], opath, INT32_MAX, &p->min_gid)) != HP_OK) {
             goto out;
         }
     }
-    if (v[OPT_ALLOW_ADD] != NULL) {
-        hp_config_path_key(opath, sizeof(opath), path, option_names[OPT_ALLOW_ADD]);
-        if ((rc = set_allow_add(cx, v[OPT_ALLOW_ADD], opath, p)) != HP_OK) {
+    if (cfg_has(&v[OPT_ALLOW_ADD])) {
+        hp_manifest_path_key(opath, sizeof(opath), path, option_names[OPT_ALLOW_ADD]);
+        if ((rc = set_allow_add(cx, &v[OPT_ALLOW_ADD], opath, p)) != HP_OK) {
             goto out;
         }
     }
-    if (v[OPT_REQUIRE] != NULL) {
-        hp_config_path_key(opath, sizeof(opath), path, option_names[OPT_REQUIRE]);
-        rc = set_require(cx, v[OPT_REQUIRE], opath, p);
+    if (cfg_has(&v[OPT_REQUIRE])) {
+        hp_manifest_path_key(opath, sizeof(opath), path, option_names[OPT_REQUIRE]);
+        rc = set_require(cx, &v[OPT_REQUIRE], opath, p);
     }
 out:
     return rc;
 }
 
-enum hp_err hp_config_apply_checks(struct hp_config_ctx *cx, const yaml_node_t *node,
-                                   struct hp_policy *p)
+/* One member of `checks`; the loader has refused duplicate keys, and check
+ * ids match exactly, so no check is configured twice. */
+static enum hp_err check_member(struct cfg_ctx *cx, const char *name, const struct cfg_node *key,
+                                const struct cfg_node *value, void *arg)
 {
-    size_t first_line[HP_CHECK_COUNT] = {0};
-    enum hp_err rc = HP_OK;
-    if (node == NULL || hp_config_is_null(node)) {
-        goto out;
+    char path[CFG_PATH_MAX];
+    enum hp_check c;
+    enum hp_err rc;
+
+    hp_manifest_path_key(path, sizeof(path), "checks", name);
+    if ((rc = cfg_get_check(cx, key, path, true, &c)) != HP_OK) {
+        return rc;
     }
-    if (node->type != YAML_MAPPING_NODE) {
-        char got[256];
-        hp_config_describe(node, got, sizeof(got));
-        rc = hp_config_fail(cx, node, "checks", "expected a mapping, got %s", got);
-        goto out;
+    return apply_check(cx, c, value, path, arg);
+}
+
+enum hp_err cfg_apply_checks(struct cfg_ctx *cx, const struct cfg_node *node, struct hp_policy *p)
+{
+    if (!cfg_has(node)) {
+        return HP_OK;
     }
-    for (const yaml_node_pair_t *pr = node->data.mapping.pairs.start;
-         pr < node->data.mapping.pairs.top; pr++) {
-        yaml_node_t *k = NULL;
-        yaml_node_t *v = NULL;
-        const char *name = NULL;
-        char path[HP_CONFIG_PATH_MAX];
-        enum hp_check c;
-        if ((rc = hp_config_get_pair(cx, pr, "checks", &k, &v, &name)) != HP_OK) {
-            goto out;
-        }
-        hp_config_path_key(path, sizeof(path), "checks", name);
-        if ((rc = hp_config_get_check(cx, k, path, true, &c)) != HP_OK) {
-            goto out;
-        }
-        if (first_line[c] != 0) {
-            rc = hp_config_fail(cx, k, path, "duplicate key (first at line %zu)", first_line[c]);
-            goto out;
-        }
-        first_line[c] = hp_config_line(k);
-        if ((rc = apply_check(cx, c, v, path, p)) != HP_OK) {
-            goto out;
-        }
-    }
-out:
-    return rc;
+    return cfg_each_member(cx, node, "checks", check_member, p);
 }
 
 /* A non-empty list of check ids as a bitmask; repeats are harmless. */
-static enum hp_err get_check_mask(struct hp_config_ctx *cx, const yaml_node_t *node,
-                                  const char *path, uint32_t *out)
+static enum hp_err get_check_mask(struct cfg_ctx *cx, const struct cfg_node *node, const char *path,
+                                  uint32_t *out)
 {
-    const yaml_node_item_t *items = NULL;
     size_t n = 0;
     uint32_t mask = 0;
-    enum hp_err rc = hp_config_get_list(cx, node, path, &items, &n);
+    enum hp_err rc = cfg_get_list(cx, node, path, &n);
     if (rc == HP_OK && n == 0) {
-        rc = hp_config_fail(cx, node, path, "expected a non-empty list of check ids");
+        rc = cfg_fail(cx, node->line, path, "expected a non-empty list of check ids");
     }
     for (size_t i = 0; rc == HP_OK && i < n; i++) {
-        char ipath[HP_CONFIG_PATH_MAX];
-        yaml_node_t *item = NULL;
+        char ipath[CFG_PATH_MAX];
+        struct cfg_node item;
         enum hp_check c;
-        hp_config_path_index(ipath, sizeof(ipath), path, i);
-        if ((rc = hp_config_node(cx, items[i], &item)) == HP_OK &&
-            (rc = hp_config_get_check(cx, item, ipath, false, &c)) == HP_OK) {
+        hp_manifest_path_index(ipath, sizeof(ipath), path, i);
+        cfg_item(node, i, &item);
+        if ((rc = cfg_get_check(cx, &item, ipath, false, &c)) == HP_OK) {
             mask |= 1u << c;
         }
     }
@@ -351,30 +332,29 @@ static enum hp_err get_check_mask(struct hp_config_ctx *cx, const yaml_node_t *n
     return rc;
 }
 
-static enum hp_err get_namespaces(struct hp_config_ctx *cx, const yaml_node_t *node,
-                                  const char *path, struct hp_exemption *e)
+static enum hp_err get_namespaces(struct cfg_ctx *cx, const struct cfg_node *node, const char *path,
+                                  struct hp_exemption *e)
 {
-    const yaml_node_item_t *items = NULL;
     size_t n = 0;
-    enum hp_err rc = hp_config_get_list(cx, node, path, &items, &n);
+    enum hp_err rc = cfg_get_list(cx, node, path, &n);
     if (rc != HP_OK) {
         goto out;
     }
     if (n == 0) {
         /* An empty list reads as "nowhere" but would mean "everywhere". */
-        rc = hp_config_fail(cx, node, path,
-                            "expected a non-empty list (leave namespaces out to exempt the "
-                            "image in every namespace)");
+        rc = cfg_fail(cx, node->line, path,
+                      "expected a non-empty list (leave namespaces out to exempt the "
+                      "image in every namespace)");
         goto out;
     }
     e->namespaces = hp_xcalloc(n, sizeof(*e->namespaces));
     for (size_t i = 0; i < n; i++) {
-        char ipath[HP_CONFIG_PATH_MAX];
-        yaml_node_t *item = NULL;
+        char ipath[CFG_PATH_MAX];
+        struct cfg_node item;
         const char *s = NULL;
-        hp_config_path_index(ipath, sizeof(ipath), path, i);
-        if ((rc = hp_config_node(cx, items[i], &item)) != HP_OK ||
-            (rc = hp_config_get_string(cx, item, ipath, true, &s)) != HP_OK) {
+        hp_manifest_path_index(ipath, sizeof(ipath), path, i);
+        cfg_item(node, i, &item);
+        if ((rc = cfg_get_string(cx, &item, ipath, true, &s)) != HP_OK) {
             goto out;
         }
         e->namespaces[e->n_namespaces++] = hp_xstrdup(s);
@@ -383,47 +363,47 @@ out:
     return rc;
 }
 
-static enum hp_err get_expires(struct hp_config_ctx *cx, const yaml_node_t *node, const char *path,
+static enum hp_err get_expires(struct cfg_ctx *cx, const struct cfg_node *node, const char *path,
                                int64_t *out)
 {
     const char *s = NULL;
     struct hp_error terr;
-    enum hp_err rc = hp_config_get_string(cx, node, path, false, &s);
+    enum hp_err rc = cfg_get_string(cx, node, path, false, &s);
     if (rc != HP_OK) {
         goto out;
     }
     hp_error_clear(&terr);
     if (hp_config_parse_time(s, out, &terr) != HP_OK) {
-        rc = hp_config_fail(cx, node, path, "%s", terr.msg);
+        rc = cfg_fail(cx, node->line, path, "%s", terr.msg);
         goto out;
     }
     if (*out <= 0) {
         /* 0 means "never expires" in struct hp_exemption. */
-        rc = hp_config_fail(cx, node, path, "expected a time after 1970-01-01T00:00:00Z");
+        rc = cfg_fail(cx, node->line, path, "expected a time after 1970-01-01T00:00:00Z");
     }
 out:
     return rc;
 }
 
 /* Picks the one selector key; e->kind and *which (its index in v) are set on success. */
-static enum hp_err get_selector(struct hp_config_ctx *cx, const yaml_node_t *node, const char *path,
-                                yaml_node_t *const *v, struct hp_exemption *e, int *which)
+static enum hp_err get_selector(struct cfg_ctx *cx, const struct cfg_node *node, const char *path,
+                                const struct cfg_node *v, struct hp_exemption *e, int *which)
 {
     int found = -1;
     for (int k = EX_NAMESPACE; k <= EX_IMAGE; k++) {
-        if (v[k] == NULL) {
+        if (!cfg_has(&v[k])) {
             continue;
         }
         if (found >= 0) {
-            return hp_config_fail(cx, v[k], path,
-                                  "expected exactly one of namespace, username, image, got both "
-                                  "%s and %s",
-                                  exemption_names[found], exemption_names[k]);
+            return cfg_fail(cx, v[k].line, path,
+                            "expected exactly one of namespace, username, image, got both "
+                            "%s and %s",
+                            exemption_names[found], exemption_names[k]);
         }
         found = k;
     }
     if (found < 0) {
-        return hp_config_fail(cx, node, path, "expected exactly one of namespace, username, image");
+        return cfg_fail(cx, node->line, path, "expected exactly one of namespace, username, image");
     }
     e->kind = found == EX_NAMESPACE  ? HP_EXEMPT_NAMESPACE
               : found == EX_USERNAME ? HP_EXEMPT_USERNAME
@@ -432,95 +412,93 @@ static enum hp_err get_selector(struct hp_config_ctx *cx, const yaml_node_t *nod
     return HP_OK;
 }
 
-static enum hp_err parse_exemption(struct hp_config_ctx *cx, const yaml_node_t *node,
+static enum hp_err parse_exemption(struct cfg_ctx *cx, const struct cfg_node *node,
                                    const char *path, struct hp_exemption *e)
 {
-    yaml_node_t *v[EX_COUNT];
-    char kpath[HP_CONFIG_PATH_MAX];
-    const struct hp_config_keys keys = {exemption_names, EX_COUNT, (1u << EX_COUNT) - 1, NULL};
+    struct cfg_node v[EX_COUNT];
+    char kpath[CFG_PATH_MAX];
+    const struct cfg_keys keys = {exemption_names, EX_COUNT, (1u << EX_COUNT) - 1, NULL};
     int sel = 0;
     const char *s = NULL;
     enum hp_err rc = HP_OK;
-    if (node->type != YAML_MAPPING_NODE) {
+    if (!cfg_is_map(node)) {
         char got[256];
-        hp_config_describe(node, got, sizeof(got));
-        return hp_config_fail(cx, node, path, "expected a mapping, got %s", got);
+        cfg_describe(node, got, sizeof(got));
+        return cfg_fail(cx, node->line, path, "expected a mapping, got %s", got);
     }
-    if ((rc = hp_config_get_map(cx, node, path, &keys, v)) != HP_OK ||
+    if ((rc = cfg_get_map(cx, node, path, &keys, v)) != HP_OK ||
         (rc = get_selector(cx, node, path, v, e, &sel)) != HP_OK) {
         goto out;
     }
-    hp_config_path_key(kpath, sizeof(kpath), path, exemption_names[sel]);
-    if ((rc = hp_config_get_string(cx, v[sel], kpath, true, &s)) != HP_OK) {
+    hp_manifest_path_key(kpath, sizeof(kpath), path, exemption_names[sel]);
+    if ((rc = cfg_get_string(cx, &v[sel], kpath, true, &s)) != HP_OK) {
         goto out;
     }
     e->pattern = hp_xstrdup(s);
     for (int k = EX_CHECKS; k <= EX_NAMESPACES; k++) {
-        hp_config_path_key(kpath, sizeof(kpath), path, exemption_names[k]);
-        if (e->kind != HP_EXEMPT_IMAGE && v[k] != NULL) {
-            rc = hp_config_fail(cx, v[k], kpath,
-                                "%s applies only to image exemptions (a namespace or username "
-                                "exemption covers every check)",
-                                exemption_names[k]);
+        hp_manifest_path_key(kpath, sizeof(kpath), path, exemption_names[k]);
+        if (e->kind != HP_EXEMPT_IMAGE && cfg_has(&v[k])) {
+            rc = cfg_fail(cx, v[k].line, kpath,
+                          "%s applies only to image exemptions (a namespace or username "
+                          "exemption covers every check)",
+                          exemption_names[k]);
             goto out;
         }
     }
     if (e->kind == HP_EXEMPT_IMAGE) {
-        if (v[EX_CHECKS] == NULL) {
-            rc = hp_config_fail(cx, node, path,
-                                "an image exemption needs checks (a list of "
-                                "the check ids it exempts)");
+        if (!cfg_has(&v[EX_CHECKS])) {
+            rc = cfg_fail(cx, node->line, path,
+                          "an image exemption needs checks (a list of "
+                          "the check ids it exempts)");
             goto out;
         }
-        hp_config_path_key(kpath, sizeof(kpath), path, exemption_names[EX_CHECKS]);
-        if ((rc = get_check_mask(cx, v[EX_CHECKS], kpath, &e->checks)) != HP_OK) {
+        hp_manifest_path_key(kpath, sizeof(kpath), path, exemption_names[EX_CHECKS]);
+        if ((rc = get_check_mask(cx, &v[EX_CHECKS], kpath, &e->checks)) != HP_OK) {
             goto out;
         }
-        hp_config_path_key(kpath, sizeof(kpath), path, exemption_names[EX_NAMESPACES]);
-        if (v[EX_NAMESPACES] != NULL &&
-            (rc = get_namespaces(cx, v[EX_NAMESPACES], kpath, e)) != HP_OK) {
+        hp_manifest_path_key(kpath, sizeof(kpath), path, exemption_names[EX_NAMESPACES]);
+        if (cfg_has(&v[EX_NAMESPACES]) &&
+            (rc = get_namespaces(cx, &v[EX_NAMESPACES], kpath, e)) != HP_OK) {
             goto out;
         }
     }
-    if (v[EX_REASON] == NULL) {
-        rc = hp_config_fail(cx, node, path, "missing reason (every exemption needs one)");
+    if (!cfg_has(&v[EX_REASON])) {
+        rc = cfg_fail(cx, node->line, path, "missing reason (every exemption needs one)");
         goto out;
     }
-    hp_config_path_key(kpath, sizeof(kpath), path, exemption_names[EX_REASON]);
-    if ((rc = hp_config_get_string(cx, v[EX_REASON], kpath, true, &s)) != HP_OK) {
+    hp_manifest_path_key(kpath, sizeof(kpath), path, exemption_names[EX_REASON]);
+    if ((rc = cfg_get_string(cx, &v[EX_REASON], kpath, true, &s)) != HP_OK) {
         goto out;
     }
     e->reason = hp_xstrdup(s);
-    hp_config_path_key(kpath, sizeof(kpath), path, exemption_names[EX_EXPIRES]);
-    if (v[EX_EXPIRES] != NULL) {
-        rc = get_expires(cx, v[EX_EXPIRES], kpath, &e->expires);
+    hp_manifest_path_key(kpath, sizeof(kpath), path, exemption_names[EX_EXPIRES]);
+    if (cfg_has(&v[EX_EXPIRES])) {
+        rc = get_expires(cx, &v[EX_EXPIRES], kpath, &e->expires);
     }
 out:
     return rc;
 }
 
-static enum hp_err exemption_item(struct hp_config_ctx *cx, yaml_node_t *item, const char *path,
+static enum hp_err exemption_item(struct cfg_ctx *cx, const struct cfg_node *item, const char *path,
                                   void *arg)
 {
     struct hp_policy *p = arg;
     /* Count it first so that cleanup frees a half-filled entry. */
     struct hp_exemption *e = &p->exemptions[p->n_exemptions++];
-    e->line = hp_config_line(item);
+    e->line = item->line;
     return parse_exemption(cx, item, path, e);
 }
 
-enum hp_err hp_config_apply_exemptions(struct hp_config_ctx *cx, const yaml_node_t *node,
-                                       struct hp_policy *p)
+enum hp_err cfg_apply_exemptions(struct cfg_ctx *cx, const struct cfg_node *node,
+                                 struct hp_policy *p)
 {
-    const yaml_node_item_t *items = NULL;
     size_t n = 0;
     enum hp_err rc = HP_OK;
-    if (node == NULL || (rc = hp_config_get_list(cx, node, "exemptions", &items, &n)) != HP_OK ||
-        n == 0) {
+    if (!cfg_has(node) || (rc = cfg_get_list(cx, node, "exemptions", &n)) != HP_OK || n == 0) {
         goto out;
     }
     p->exemptions = hp_xcalloc(n, sizeof(*p->exemptions));
-    rc = hp_config_each(cx, items, n, "exemptions", exemption_item, p);
+    rc = cfg_each(cx, node, "exemptions", exemption_item, p);
 out:
     return rc;
 }

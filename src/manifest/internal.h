@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Internal to src/manifest: the stream splitter (manifest.c) hands each
- * document's bytes to the event loader (load.c), which types scalars with
- * scalar.c. Not part of the public API.
+ * document's bytes to the tree builder (load.c), which types scalars with
+ * scalar.c, records positions with pos.c and reports problems with
+ * problem.c. Not part of the public API.
  */
 #ifndef HP_MANIFEST_INTERNAL_H
 #define HP_MANIFEST_INTERNAL_H
@@ -12,22 +13,30 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <yaml.h>
 
 struct json_object;
+struct lh_table;
+
+/* Bytes of a scalar, key or anchor name quoted in a message. */
+#define MF_SHOW_MAX 40
 
 /* A scalar's type as go-yaml v2 resolves it. NONE only means "no explicit
- * tag" inside scalar.c; a typed scalar is never NONE. */
-enum hp_scalar_kind {
-    HP_SCALAR_NONE,
-    HP_SCALAR_STR,
-    HP_SCALAR_NULL,
-    HP_SCALAR_BOOL,
-    HP_SCALAR_INT,
-    HP_SCALAR_FLOAT,
+ * tag" inside scalar.c; a typed scalar is never NONE. MERGE is a plain
+ * untagged `<<`: a merge key where a key is expected, the string "<<"
+ * elsewhere. */
+enum mf_scalar_kind {
+    MF_SCALAR_NONE,
+    MF_SCALAR_STR,
+    MF_SCALAR_NULL,
+    MF_SCALAR_BOOL,
+    MF_SCALAR_INT,
+    MF_SCALAR_FLOAT,
+    MF_SCALAR_MERGE,
 };
 
-struct hp_scalar {
-    enum hp_scalar_kind kind;
+struct mf_scalar {
+    enum mf_scalar_kind kind;
     bool b;
     bool is_uint; /* an integer above INT64_MAX, in u */
     int64_t i;
@@ -35,26 +44,136 @@ struct hp_scalar {
     double d;
 };
 
+/* One document's bytes, as the splitter found them. */
+struct hp_manifest_chunk {
+    size_t off;
+    size_t len;
+    size_t line0; /* 0-based line of the chunk's first byte */
+    size_t first; /* 1-based line of its first content */
+};
+
 /* Types the scalar s[0..n) (tag may be NULL; plain: written without quotes
  * or block indicators). Returns false with a message in msg when an explicit
  * tag cannot hold the value ("cannot decode !!str `abc` as !!int"). */
-bool hp_manifest_scalar_type(const char *tag, const char *s, size_t n, bool plain,
-                             struct hp_scalar *v, char *msg, size_t msglen);
+bool mf_scalar_type(const char *tag, const char *s, size_t n, bool plain, struct mf_scalar *v,
+                    char *msg, size_t msglen);
 
 /* The json-c value of a typed scalar, owned by the caller; NULL for null.
  * s[0..n) is the text, used for strings (n <= INT_MAX). Aborts on OOM. */
-struct json_object *hp_manifest_scalar_json(const struct hp_scalar *v, const char *s, size_t n);
+struct json_object *mf_scalar_json(const struct mf_scalar *v, const char *s, size_t n);
 
 /* Loads one YAML document from p[0..n), which holds at most one document and
  * valid UTF-8 without NUL bytes. line0 is the 0-based line of p[0] in the
  * whole stream; it is added to every line reported. Fills doc->obj (NULL when
- * the document's root is null), doc->error (owned, on failure) and
- * doc->item_lines; leaves doc->line alone. The tree stays charged to budget
+ * the document's root is null), doc->error and doc->fault (owned, on
+ * failure) and doc->item_lines; leaves doc->line alone. With positions, every
+ * collection records where its members were written (hp_manifest_pos_get) and
+ * doc->root_pos where the root was. The tree stays charged to budget
  * (doc->budget, doc->charged) until hp_manifest_doc_cleanup; a document that
  * does not fit is an error naming the budget's limit, with nothing charged.
  * Never fails as a whole. */
-void hp_manifest_load_doc(const char *p, size_t n, size_t line0,
-                          const struct hp_manifest_limits *lim, struct hp_manifest_budget *budget,
-                          struct hp_manifest_doc *doc);
+void mf_load_doc(const char *p, size_t n, size_t line0, const struct hp_manifest_limits *lim,
+                 struct hp_manifest_budget *budget, bool positions, struct hp_manifest_doc *doc);
+
+/* ---- the tree builder's state (load.c), which problem.c reads ---- */
+
+/* One open collection. obj is borrowed: it was attached to its parent (or
+ * became the root) when the collection started. */
+struct mf_frame {
+    struct json_object *obj;
+    yaml_mark_t key_mark;       /* where the pending key starts */
+    yaml_mark_t merge_mark;     /* where the `<<` key starts */
+    char *anchor;               /* owned; registered when the collection ends */
+    size_t nodes_before;        /* document node count before this collection */
+    size_t tree_before;         /* tree bytes charged before this collection */
+    char *key;                  /* owned pending key; NULL when a key is expected */
+    size_t key_cost;            /* what the pending key's copy is charged */
+    struct json_object *merges; /* owned array of `<<` values, applied at the end */
+    bool is_map;
+    bool key_null;   /* the pending key was a null scalar */
+    bool in_merge;   /* this collection is the value of its parent's `<<` */
+    bool merge_next; /* the pending key is `<<` */
+    bool had_merge;
+    bool is_items; /* the root mapping's `items` sequence */
+};
+
+struct mf_loader {
+    const struct hp_manifest_limits *lim;
+    struct hp_manifest_budget *budget;
+    const char *src;
+    size_t src_len;
+    size_t line0;
+    struct mf_frame *frames;
+    size_t depth;
+    size_t cap;
+    struct lh_table *anchors;
+    size_t nodes;
+    size_t charged;   /* everything this document holds charged to the budget */
+    size_t transient; /* the part of it freed when loading ends */
+    size_t tree;      /* tree bytes charged so far, aliases expanded; only grows */
+    struct json_object *root;
+    size_t *items;
+    size_t n_items;
+    size_t cap_items;
+    unsigned docs_seen;
+    bool positions;
+    yaml_mark_t at;                   /* where the event being handled starts */
+    struct hp_manifest_pos *root_pos; /* owned until finishing hands it to the doc */
+    char *error;                      /* owned, likewise; the first problem's message */
+    struct hp_manifest_fault *fault;  /* owned, likewise; its parts */
+};
+
+/* ---- problems (problem.c) ---- */
+
+/* The 1-based line of m in the whole stream. */
+size_t mf_line(const struct mf_loader *l, yaml_mark_t m);
+
+/* Describes a problem at m: its kind, code, line, column and the path of
+ * the value being read; the caller words f->problem. */
+void mf_fault_init(const struct mf_loader *l, struct hp_manifest_fault *f,
+                   enum hp_manifest_fault_kind kind, enum hp_err code, yaml_mark_t m);
+
+/* Records the document's first problem (later ones are consequences) and
+ * returns its code. msg is the whole message for users of manifests, or
+ * NULL for "line N: problem". */
+enum hp_err mf_record(struct mf_loader *l, const struct hp_manifest_fault *f, const char *msg);
+
+/* A problem at m, worded "line N: problem". */
+enum hp_err mf_fail_at(struct mf_loader *l, yaml_mark_t m, enum hp_manifest_fault_kind kind,
+                       enum hp_err code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* key written a second time in f's mapping, at the event being handled. */
+enum hp_err mf_duplicate(struct mf_loader *l, const struct mf_frame *f, const char *key);
+
+/* A collection where a key is expected (alias: the alias that named it, or
+ * NULL). */
+enum hp_err mf_key_not_scalar(struct mf_loader *l, bool is_list, const char *alias);
+
+/* What libyaml's parser reported. Aborts on its out-of-memory error. */
+void mf_parser_error(struct mf_loader *l, const yaml_parser_t *p);
+
+/* Records a failure in doc: error is "line N: problem" unless msg gives the
+ * whole message; fault is a copy of f. */
+void mf_doc_fail(struct hp_manifest_doc *doc, const struct hp_manifest_fault *f, const char *msg);
+
+/* ---- positions (pos.c) ---- */
+
+/* The positions of one collection's members, kept as the collection's json-c
+ * userdata and freed with it. */
+struct mf_pos_list;
+
+/* Gives obj (a new, empty collection) a position list. Aborts on OOM. */
+void mf_pos_attach(struct json_object *obj);
+
+/* Appends a copy of pos (and of its text) to obj's list; nothing when obj
+ * has none. Aborts on OOM. */
+void mf_pos_append(struct json_object *obj, const struct hp_manifest_pos *pos);
+
+/* What keeping pos (with a text of n bytes) costs, for the budget. */
+size_t mf_pos_cost(size_t n);
+
+/* A heap copy of pos with its text, for doc->root_pos. */
+struct hp_manifest_pos *mf_pos_dup(const struct hp_manifest_pos *pos);
 
 #endif

@@ -1,27 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Manifest loader, event half: builds json-c objects for one YAML document
- * straight from libyaml's event API, with scalars typed by scalar.c as
- * Kubernetes' decoder (go-yaml v2, YAML 1.1) types them. Iterative: the only
- * stack is the frame array, which never grows past max_depth. Aliases share
- * json-c objects by reference count and are charged their expanded size
- * against max_nodes and the memory budget. Every allocation that the input
- * sizes is charged to the budget before it is made.
+ * The tree builder: json-c objects for one YAML document straight from
+ * libyaml's event API. It knows nothing of what a scalar means (scalar.c
+ * types them); it owns the structure: nesting, anchors and aliases, merge
+ * keys, duplicate keys, the node and depth limits and positions (problem.c
+ * words what goes wrong). Iterative: the only stack is the frame array, which
+ * never grows past max_depth. Aliases share json-c objects by reference
+ * count and are charged their expanded size against max_nodes and the memory
+ * budget. Every allocation that the input sizes is charged to the budget
+ * before it is made.
  */
-#include "manifest/internal.h"
+#include "internal.h"
 
 #include <json-c/json.h>
 #include <json-c/linkhash.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
-
-#define SHOW_MAX 40 /* bytes of a scalar or key quoted in a message */
 
 /* What the tree costs, in bytes of glibc malloc chunks (an 8-byte header,
  * 16-byte granules), measured with a counting malloc on json-c 0.16 and
@@ -38,92 +37,20 @@
 /* libyaml's working memory besides its scalar buffer (stacks, token queue). */
 #define COST_PARSER ((size_t)256 * 1024)
 
-/* One open collection. obj is borrowed: it was attached to its parent (or
- * became the root) when the collection started. */
-struct frame {
-    struct json_object *obj;
-    char *anchor;               /* owned; registered when the collection ends */
-    size_t nodes_before;        /* document node count before this collection */
-    size_t tree_before;         /* tree bytes charged before this collection */
-    char *key;                  /* owned pending key; NULL when a key is expected */
-    size_t key_cost;            /* what the pending key's copy is charged */
-    struct json_object *merges; /* owned array of `<<` values, applied at the end */
-    size_t merge_line;
-    bool is_map;
-    bool merge_next; /* the pending key is `<<` */
-    bool had_merge;
-    bool is_items; /* the root mapping's `items` sequence */
-};
-
 struct anchor {
     struct json_object *obj; /* one reference held */
-    char *text;              /* owned scalar text, for aliases used as keys; NULL otherwise */
+    char *text;              /* owned scalar text, for aliases used as keys and for positions;
+                              * NULL for a collection */
     size_t text_len;
+    bool plain;   /* the scalar was written plain */
     size_t nodes; /* expanded size of the anchored subtree */
     size_t bytes; /* its tree bytes, aliases inside it expanded */
 };
 
-struct loader {
-    const struct hp_manifest_limits *lim;
-    struct hp_manifest_budget *budget;
-    const char *src;
-    size_t src_len;
-    size_t line0;
-    struct frame *frames;
-    size_t depth;
-    size_t cap;
-    struct lh_table *anchors;
-    size_t nodes;
-    size_t charged;   /* everything this document holds charged to the budget */
-    size_t transient; /* the part of it freed when loading ends */
-    size_t tree;      /* tree bytes charged so far, aliases expanded; only grows */
-    struct json_object *root;
-    size_t *items;
-    size_t n_items;
-    size_t cap_items;
-    unsigned docs_seen;
-    char *error;
-};
-
 /* ---- building ---- */
 
-static enum hp_err fail(struct loader *l, enum hp_err code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Records the document's first error (later ones are consequences) and returns code. */
-static enum hp_err fail(struct loader *l, enum hp_err code, const char *fmt, ...)
-{
-    char msg[HP_ERROR_MSG_MAX];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (l->error == NULL) {
-        l->error = hp_xstrdup(msg);
-    }
-    return code;
-}
-
-static size_t abs_line(const struct loader *l, yaml_mark_t m)
-{
-    return l->line0 + m.line + 1;
-}
-
-/* A key as it can be shown in a message: bounded, printable, quote-free. */
-static void show_key(char *dst, size_t cap, const char *key)
-{
-    size_t i = 0;
-    for (; key[i] != '\0' && i + 4 < cap && i < SHOW_MAX; i++) {
-        unsigned char c = (unsigned char)key[i];
-        dst[i] = (c < 0x20 || c == '"' || c == '\\' || c == 0x7f) ? '?' : (char)c;
-    }
-    if (key[i] != '\0') {
-        memcpy(dst + i, "...", 3);
-        i += 3;
-    }
-    dst[i] = '\0';
-}
+/* A problem at the event being handled. */
+#define fail(l, code, ...) mf_fail_at((l), (l)->at, HP_MANIFEST_FAULT_OTHER, (code), __VA_ARGS__)
 
 static size_t add_sat(size_t a, size_t b)
 {
@@ -136,14 +63,14 @@ static size_t chunk(size_t n)
 }
 
 /* What a scalar of this type and length costs as a json-c value. */
-static size_t scalar_cost(enum hp_scalar_kind kind, size_t n)
+static size_t scalar_cost(enum mf_scalar_kind kind, size_t n)
 {
     switch (kind) {
-    case HP_SCALAR_NULL:
+    case MF_SCALAR_NULL:
         return 0;
-    case HP_SCALAR_BOOL:
-    case HP_SCALAR_INT:
-    case HP_SCALAR_FLOAT:
+    case MF_SCALAR_BOOL:
+    case MF_SCALAR_INT:
+    case MF_SCALAR_FLOAT:
         return COST_SCALAR;
     default:
         return add_sat(COST_STRING, n);
@@ -167,14 +94,15 @@ static size_t parser_cost(size_t n)
 /* Charges n bytes before they are allocated. Tree bytes (transient false)
  * stay charged while the document lives and count into the expanded size of
  * the anchors around them; transient bytes are given back when loading ends.
- * what names the thing that did not fit, for the message. */
-static enum hp_err charge(struct loader *l, size_t n, bool transient, size_t line, const char *what)
+ * what names the thing that did not fit, for the message; m is where. */
+static enum hp_err charge_at(struct mf_loader *l, size_t n, bool transient, yaml_mark_t m,
+                             const char *what)
 {
     char limit[160];
 
     if (!hp_manifest_budget_charge(l->budget, n)) {
-        return fail(l, HP_ERR_LIMIT, "line %zu: %s does not fit in %s", line, what,
-                    hp_manifest_budget_describe(l->budget, limit, sizeof(limit)));
+        return mf_fail_at(l, m, HP_MANIFEST_FAULT_OTHER, HP_ERR_LIMIT, "%s does not fit in %s",
+                          what, hp_manifest_budget_describe(l->budget, limit, sizeof(limit)));
     }
     l->charged += n;
     if (transient) {
@@ -185,7 +113,12 @@ static enum hp_err charge(struct loader *l, size_t n, bool transient, size_t lin
     return HP_OK;
 }
 
-static void release(struct loader *l, size_t n, bool transient)
+static enum hp_err charge(struct mf_loader *l, size_t n, bool transient, const char *what)
+{
+    return charge_at(l, n, transient, l->at, what);
+}
+
+static void release(struct mf_loader *l, size_t n, bool transient)
 {
     hp_manifest_budget_release(l->budget, n);
     l->charged -= n;
@@ -206,13 +139,14 @@ static void anchor_entry_free(struct lh_entry *e)
 /* Takes ownership of name, one reference to obj and text, whose memory the
  * caller has charged. A later anchor with the same name replaces the earlier
  * one, as YAML requires. */
-static void anchor_set(struct loader *l, char *name, struct json_object *obj, char *text,
-                       size_t text_len, size_t nodes, size_t bytes)
+static void anchor_set(struct mf_loader *l, char *name, struct json_object *obj, char *text,
+                       size_t text_len, bool plain, size_t nodes, size_t bytes)
 {
     struct anchor *a = hp_xmalloc(sizeof(*a));
     a->obj = obj;
     a->text = text;
     a->text_len = text_len;
+    a->plain = plain;
     a->nodes = nodes;
     a->bytes = bytes;
     lh_table_delete(l->anchors, name);
@@ -221,33 +155,33 @@ static void anchor_set(struct loader *l, char *name, struct json_object *obj, ch
     }
 }
 
-static struct frame *top(struct loader *l)
+static struct mf_frame *top(struct mf_loader *l)
 {
     return l->depth > 0 ? &l->frames[l->depth - 1] : NULL;
 }
 
-static bool expects_key(const struct frame *f)
+static bool expects_key(const struct mf_frame *f)
 {
     return f != NULL && f->is_map && f->key == NULL && !f->merge_next;
 }
 
 /* Counts a node (or an alias's expansion) against max_nodes. */
-static enum hp_err count_nodes(struct loader *l, size_t line, size_t count)
+static enum hp_err count_nodes(struct mf_loader *l, size_t count)
 {
     l->nodes = add_sat(l->nodes, count);
     if (l->nodes > l->lim->max_nodes) {
-        return fail(l, HP_ERR_LIMIT,
-                    "line %zu: document has more than %zu nodes (aliases expanded)", line,
-                    l->lim->max_nodes);
+        return mf_fail_at(l, l->at, HP_MANIFEST_FAULT_NODES, HP_ERR_LIMIT,
+                          "document has more than %zu nodes (aliases expanded)", l->lim->max_nodes);
     }
     return HP_OK;
 }
 
 /* Charges the place a value takes in its parent (a mapping's key was charged
- * with the key) and records where items elements start. */
-static enum hp_err value_begin(struct loader *l, size_t line)
+ * with the key), and its position (text_len: a scalar's length) when they
+ * are kept, and records where items elements start. */
+static enum hp_err value_begin(struct mf_loader *l, size_t text_len)
 {
-    struct frame *f = top(l);
+    struct mf_frame *f = top(l);
     size_t slot = 0;
     enum hp_err rc;
 
@@ -257,27 +191,51 @@ static enum hp_err value_begin(struct loader *l, size_t line)
     if (f != NULL && f->is_items) {
         slot += COST_SLOT;
     }
-    rc = slot > 0 ? charge(l, slot, false, line, "the document") : HP_OK;
+    if (l->positions) {
+        slot = add_sat(slot, mf_pos_cost(text_len));
+    }
+    rc = slot > 0 ? charge(l, slot, false, "the document") : HP_OK;
     if (rc == HP_OK && f != NULL && f->is_items) {
         if (l->n_items == l->cap_items) {
             l->cap_items = l->cap_items ? l->cap_items * 2 : 16;
             l->items = hp_xrealloc(l->items, l->cap_items * sizeof(*l->items));
         }
-        l->items[l->n_items++] = line;
+        l->items[l->n_items++] = mf_line(l, l->at);
     }
     return rc;
 }
 
-/* Takes ownership of obj and attaches it where the parent expects a value. */
-static void attach(struct loader *l, struct json_object *obj)
+/* Where the event being handled starts, and for a scalar how it was written. */
+static struct hp_manifest_pos pos_here(const struct mf_loader *l, const char *text, size_t len,
+                                       bool plain)
 {
-    struct frame *f = top(l);
+    struct hp_manifest_pos p = {
+        .line = mf_line(l, l->at),
+        .column = l->at.column + 1,
+        .text = text,
+        .len = len,
+        .plain = plain,
+    };
+    return p;
+}
+
+/* Takes ownership of obj and attaches it where the parent expects a value;
+ * with positions, records pos (borrowed) there too. */
+static void attach(struct mf_loader *l, struct json_object *obj, struct hp_manifest_pos pos)
+{
+    struct mf_frame *f = top(l);
 
     if (f == NULL) {
         l->root = obj;
+        if (l->positions) {
+            l->root_pos = mf_pos_dup(&pos);
+        }
     } else if (!f->is_map) {
         if (json_object_array_add(f->obj, obj) != 0) {
             hp_oom();
+        }
+        if (l->positions) {
+            mf_pos_append(f->obj, &pos);
         }
     } else if (f->merge_next) {
         if (f->merges == NULL) {
@@ -292,6 +250,12 @@ static void attach(struct loader *l, struct json_object *obj)
         if (json_object_object_add_ex(f->obj, f->key, obj, JSON_C_OBJECT_ADD_KEY_IS_NEW) != 0) {
             hp_oom();
         }
+        if (l->positions) {
+            pos.key_line = mf_line(l, f->key_mark);
+            pos.key_column = f->key_mark.column + 1;
+            pos.key_null = f->key_null;
+            mf_pos_append(f->obj, &pos);
+        }
         free(f->key);
         f->key = NULL;
         release(l, f->key_cost, true);
@@ -299,51 +263,52 @@ static void attach(struct loader *l, struct json_object *obj)
     }
 }
 
-static enum hp_err set_key(struct loader *l, const char *text, size_t n, bool merge, size_t line)
+static enum hp_err set_key(struct mf_loader *l, const char *text, size_t n, bool merge,
+                           bool is_null)
 {
-    struct frame *f = top(l);
+    struct mf_frame *f = top(l);
     enum hp_err rc;
 
     if (memchr(text, '\0', n) != NULL) {
-        return fail(l, HP_ERR_INVALID, "line %zu: mapping key contains a NUL character", line);
+        return fail(l, HP_ERR_INVALID, "mapping key contains a NUL character");
     }
     if (merge) {
+        f->merge_next = true;
         if (f->had_merge) {
-            return fail(l, HP_ERR_INVALID, "duplicate key \"<<\" at line %zu", line);
+            return mf_duplicate(l, f, "<<");
         }
         f->had_merge = true;
-        f->merge_next = true;
-        f->merge_line = line;
+        f->merge_mark = l->at;
         return HP_OK;
     }
     /* json-c's copy of the key and its hash entries stay with the tree; the
      * pending copy here lives until the value is attached. */
-    rc = charge(l, add_sat(COST_KEY, chunk(add_sat(n, 1))), false, line, "the document");
+    rc = charge(l, add_sat(COST_KEY, chunk(add_sat(n, 1))), false, "the document");
     if (rc == HP_OK) {
-        rc = charge(l, chunk(add_sat(n, 1)), true, line, "the document");
+        rc = charge(l, chunk(add_sat(n, 1)), true, "the document");
     }
     if (rc != HP_OK) {
         return rc;
     }
     f->key = hp_xstrndup(text, n);
     f->key_cost = chunk(n + 1);
+    f->key_mark = l->at;
+    f->key_null = is_null;
     if (json_object_object_get_ex(f->obj, f->key, NULL)) {
-        char shown[SHOW_MAX + 8];
-        show_key(shown, sizeof(shown), f->key);
-        return fail(l, HP_ERR_INVALID, "duplicate key \"%s\" at line %zu", shown, line);
+        return mf_duplicate(l, f, f->key);
     }
     return HP_OK;
 }
 
 /* Registers a scalar's anchor: its text is kept for aliases used as keys. */
-static enum hp_err anchor_scalar(struct loader *l, const yaml_event_t *ev, struct json_object *obj,
-                                 size_t bytes, size_t line)
+static enum hp_err anchor_scalar(struct mf_loader *l, const yaml_event_t *ev,
+                                 struct json_object *obj, size_t bytes)
 {
     const char *text = (const char *)ev->data.scalar.value;
     const char *name = (const char *)ev->data.scalar.anchor;
     size_t n = ev->data.scalar.length;
     enum hp_err rc =
-        charge(l, COST_ANCHOR + chunk(strlen(name) + 1) + chunk(n + 1), true, line, "the document");
+        charge(l, COST_ANCHOR + chunk(strlen(name) + 1) + chunk(n + 1), true, "the document");
 
     if (rc != HP_OK) {
         return rc;
@@ -352,11 +317,12 @@ static enum hp_err anchor_scalar(struct loader *l, const yaml_event_t *ev, struc
     char *copy = hp_xmalloc(n + 1);
     memcpy(copy, text, n);
     copy[n] = '\0';
-    anchor_set(l, hp_xstrdup(name), json_object_get(obj), copy, n, 1, bytes);
+    anchor_set(l, hp_xstrdup(name), json_object_get(obj), copy, n,
+               ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE, 1, bytes);
     return HP_OK;
 }
 
-static enum hp_err on_scalar(struct loader *l, const yaml_event_t *ev)
+static enum hp_err on_scalar(struct mf_loader *l, const yaml_event_t *ev)
 {
     const char *text = (const char *)ev->data.scalar.value;
     size_t n = ev->data.scalar.length;
@@ -364,37 +330,36 @@ static enum hp_err on_scalar(struct loader *l, const yaml_event_t *ev)
     bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
     bool is_key = expects_key(top(l));
     bool anchored = ev->data.scalar.anchor != NULL;
-    size_t line = abs_line(l, ev->start_mark);
     struct json_object *obj = NULL;
-    struct hp_scalar v;
+    struct mf_scalar v;
     size_t bytes;
     char why[128];
-    enum hp_err rc = count_nodes(l, line, 1);
+    enum hp_err rc = count_nodes(l, 1);
 
     if (rc != HP_OK) {
         return rc;
     }
     if (n > INT_MAX) {
-        return fail(l, HP_ERR_LIMIT, "line %zu: scalar longer than %d bytes", line, INT_MAX);
+        return fail(l, HP_ERR_LIMIT, "scalar longer than %d bytes", INT_MAX);
     }
-    if (!hp_manifest_scalar_type(tag, text, n, plain, &v, why, sizeof(why))) {
-        return fail(l, HP_ERR_INVALID, "line %zu: %s", line, why);
+    if (!mf_scalar_type(tag, text, n, plain, &v, why, sizeof(why))) {
+        return fail(l, HP_ERR_INVALID, "%s", why);
     }
     /* A key becomes json-c's key string (set_key charges it); a value, or a
      * key that an alias may later use as a value, becomes a json-c value. */
     bytes = scalar_cost(v.kind, n);
-    rc = is_key ? HP_OK : value_begin(l, line);
+    rc = is_key ? HP_OK : value_begin(l, n);
     if (rc == HP_OK && (!is_key || anchored)) {
-        rc = charge(l, bytes, false, line, "the document");
+        rc = charge(l, bytes, false, "the document");
     }
     if (rc != HP_OK) {
         return rc;
     }
     if (!is_key || anchored) {
-        obj = hp_manifest_scalar_json(&v, text, n);
+        obj = mf_scalar_json(&v, text, n);
     }
     if (anchored) {
-        rc = anchor_scalar(l, ev, obj, bytes, line);
+        rc = anchor_scalar(l, ev, obj, bytes);
         if (rc != HP_OK) {
             json_object_put(obj);
             return rc;
@@ -402,14 +367,13 @@ static enum hp_err on_scalar(struct loader *l, const yaml_event_t *ev)
     }
     if (is_key) {
         json_object_put(obj);
-        return set_key(l, text, n, plain && tag == NULL && n == 2 && memcmp(text, "<<", 2) == 0,
-                       line);
+        return set_key(l, text, n, v.kind == MF_SCALAR_MERGE, v.kind == MF_SCALAR_NULL);
     }
-    attach(l, obj);
+    attach(l, obj, pos_here(l, text, n, plain));
     return HP_OK;
 }
 
-static bool anchor_is_open(const struct loader *l, const char *name)
+static bool anchor_is_open(const struct mf_loader *l, const char *name)
 {
     for (size_t i = 0; i < l->depth; i++) {
         if (l->frames[i].anchor != NULL && strcmp(l->frames[i].anchor, name) == 0) {
@@ -419,86 +383,88 @@ static bool anchor_is_open(const struct loader *l, const char *name)
     return false;
 }
 
-static enum hp_err on_alias(struct loader *l, const yaml_event_t *ev)
+static enum hp_err on_alias(struct mf_loader *l, const yaml_event_t *ev)
 {
     const char *name = (const char *)ev->data.alias.anchor;
-    size_t line = abs_line(l, ev->start_mark);
     struct lh_entry *e = lh_table_lookup_entry(l->anchors, name);
     const struct anchor *a;
-    char what[SHOW_MAX + 64];
+    char what[MF_SHOW_MAX + 64];
     char size[32];
     enum hp_err rc;
 
     if (e == NULL) {
-        return fail(l, HP_ERR_INVALID, "line %zu: %s alias *%.*s", line,
-                    anchor_is_open(l, name) ? "recursive" : "undefined", SHOW_MAX, name);
+        bool open = anchor_is_open(l, name);
+        return mf_fail_at(l, l->at, open ? HP_MANIFEST_FAULT_OTHER : HP_MANIFEST_FAULT_ALIAS,
+                          HP_ERR_INVALID, "%s alias *%.*s", open ? "recursive" : "undefined",
+                          MF_SHOW_MAX, name);
     }
     a = lh_entry_v(e);
-    rc = count_nodes(l, line, a->nodes);
+    rc = count_nodes(l, a->nodes);
     if (rc != HP_OK) {
         return rc;
     }
     if (expects_key(top(l))) {
         if (a->text == NULL) {
-            return fail(l, HP_ERR_INVALID, "line %zu: mapping key *%.*s is not a scalar", line,
-                        SHOW_MAX, name);
+            return mf_key_not_scalar(l, json_object_is_type(a->obj, json_type_array), name);
         }
-        return set_key(l, a->text, a->text_len, false, line);
+        return set_key(l, a->text, a->text_len, false, a->obj == NULL);
     }
     /* The alias shares the anchored objects, but whoever copies the tree pays
      * for the expansion, and so does the budget: a billion laughs stops at
      * the first alias that does not fit. */
-    snprintf(what, sizeof(what), "alias *%.*s, which expands to %s,", SHOW_MAX, name,
+    snprintf(what, sizeof(what), "alias *%.*s, which expands to %s,", MF_SHOW_MAX, name,
              hp_manifest_format_size(a->bytes, size, sizeof(size)));
-    rc = value_begin(l, line);
+    rc = value_begin(l, a->text_len);
     if (rc == HP_OK) {
-        rc = charge(l, a->bytes, false, line, what);
+        rc = charge(l, a->bytes, false, what);
     }
     if (rc != HP_OK) {
         return rc;
     }
-    attach(l, json_object_get(a->obj));
+    attach(l, json_object_get(a->obj), pos_here(l, a->text, a->text_len, a->plain));
     return HP_OK;
 }
 
-static enum hp_err on_start(struct loader *l, const yaml_event_t *ev, bool is_map)
+static enum hp_err on_start(struct mf_loader *l, const yaml_event_t *ev, bool is_map)
 {
-    struct frame *f = top(l);
-    size_t line = abs_line(l, ev->start_mark);
+    struct mf_frame *f = top(l);
     const yaml_char_t *anchor =
         is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
-    struct frame nf = {.is_map = is_map, .nodes_before = l->nodes};
+    struct mf_frame nf = {.is_map = is_map, .nodes_before = l->nodes};
     enum hp_err rc;
 
     if (expects_key(f)) {
-        return fail(l, HP_ERR_INVALID, "line %zu: mapping keys must be scalars", line);
+        return mf_key_not_scalar(l, !is_map, NULL);
     }
     if (l->depth >= l->lim->max_depth) {
-        return fail(l, HP_ERR_LIMIT, "line %zu: nesting deeper than %zu levels", line,
-                    l->lim->max_depth);
+        return mf_fail_at(l, l->at, HP_MANIFEST_FAULT_DEPTH, HP_ERR_LIMIT,
+                          "nesting deeper than %zu levels", l->lim->max_depth);
     }
-    rc = count_nodes(l, line, 1);
+    rc = count_nodes(l, 1);
     if (rc == HP_OK) {
-        rc = value_begin(l, line);
+        rc = value_begin(l, 0);
     }
     nf.tree_before = l->tree;
     if (rc == HP_OK) {
-        rc = charge(l, is_map ? COST_MAP : COST_SEQ, false, line, "the document");
+        rc = charge(l, is_map ? COST_MAP : COST_SEQ, false, "the document");
     }
     if (rc == HP_OK && anchor != NULL) {
-        rc = charge(l, COST_ANCHOR + chunk(strlen((const char *)anchor) + 1), true, line,
-                    "the document");
+        rc = charge(l, COST_ANCHOR + chunk(strlen((const char *)anchor) + 1), true, "the document");
     }
     if (rc != HP_OK) {
         return rc;
     }
     nf.is_items = !is_map && l->depth == 1 && f->key != NULL && strcmp(f->key, "items") == 0;
+    nf.in_merge = f != NULL && f->is_map && f->merge_next;
     nf.obj = is_map ? json_object_new_object() : json_object_new_array();
     if (nf.obj == NULL) {
         hp_oom();
     }
+    if (l->positions) {
+        mf_pos_attach(nf.obj);
+    }
     nf.anchor = anchor != NULL ? hp_xstrdup((const char *)anchor) : NULL;
-    attach(l, nf.obj);
+    attach(l, nf.obj, pos_here(l, NULL, 0, false));
     if (l->depth == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 8;
         l->cap = l->cap < l->lim->max_depth ? l->cap : l->lim->max_depth;
@@ -508,29 +474,39 @@ static enum hp_err on_start(struct loader *l, const yaml_event_t *ev, bool is_ma
     return HP_OK;
 }
 
-/* Adds src's keys that dst lacks; each new key is charged first. */
-static enum hp_err merge_one(struct loader *l, struct json_object *dst, struct json_object *src,
-                             size_t line)
+/* Adds src's keys that dst lacks, with their positions; each new key is
+ * charged first. */
+static enum hp_err merge_one(struct mf_loader *l, struct json_object *dst, struct json_object *src,
+                             yaml_mark_t m)
 {
+    size_t i = 0;
+
     json_object_object_foreach(src, k, v)
     {
+        const struct hp_manifest_pos *p = hp_manifest_pos_get(src, i++);
+        size_t cost = COST_KEY + chunk(strlen(k) + 1);
         if (json_object_object_get_ex(dst, k, NULL)) {
             continue;
         }
-        enum hp_err rc =
-            charge(l, COST_KEY + chunk(strlen(k) + 1), false, line, "the merged mapping");
+        if (p != NULL) {
+            cost = add_sat(cost, mf_pos_cost(p->len));
+        }
+        enum hp_err rc = charge_at(l, cost, false, m, "the merged mapping");
         if (rc != HP_OK) {
             return rc;
         }
         if (json_object_object_add(dst, k, json_object_get(v)) != 0) {
             hp_oom();
         }
+        if (p != NULL) {
+            mf_pos_append(dst, p);
+        }
     }
     return HP_OK;
 }
 
 /* Keys already in the mapping win; among merged mappings the earlier wins. */
-static enum hp_err apply_merges(struct loader *l, struct frame *f)
+static enum hp_err apply_merges(struct mf_loader *l, struct mf_frame *f)
 {
     size_t n = json_object_array_length(f->merges);
     enum hp_err rc = HP_OK;
@@ -545,57 +521,60 @@ static enum hp_err apply_merges(struct loader *l, struct frame *f)
             ok = json_object_is_type(json_object_array_get_idx(m, j), json_type_object);
         }
         if (!ok) {
-            return fail(l, HP_ERR_INVALID,
-                        "line %zu: the value of a << merge key must be a mapping or a sequence "
-                        "of mappings",
-                        f->merge_line);
+            return mf_fail_at(l, f->merge_mark, HP_MANIFEST_FAULT_OTHER, HP_ERR_INVALID,
+                              "the value of a << merge key must be a mapping or a sequence of "
+                              "mappings");
         }
         if (json_object_is_type(m, json_type_object)) {
-            rc = merge_one(l, f->obj, m, f->merge_line);
+            rc = merge_one(l, f->obj, m, f->merge_mark);
         }
         for (size_t j = 0; j < len && rc == HP_OK; j++) {
-            rc = merge_one(l, f->obj, json_object_array_get_idx(m, j), f->merge_line);
+            rc = merge_one(l, f->obj, json_object_array_get_idx(m, j), f->merge_mark);
         }
     }
     return rc;
 }
 
-static void frame_cleanup(struct frame *f)
+static void frame_cleanup(struct mf_frame *f)
 {
     free(f->anchor);
     free(f->key);
     json_object_put(f->merges);
 }
 
-static enum hp_err on_end(struct loader *l)
+static enum hp_err on_end(struct mf_loader *l)
 {
-    struct frame *f = top(l);
+    struct mf_frame *f = top(l);
     enum hp_err rc = HP_OK;
 
     if (f == NULL) {
         /* libyaml pairs every end with a start; this would be its bug. */
-        return fail(l, HP_ERR_INTERNAL, "collection end without a start");
+        struct hp_manifest_fault fl;
+        mf_fault_init(l, &fl, HP_MANIFEST_FAULT_OTHER, HP_ERR_INTERNAL, l->at);
+        snprintf(fl.problem, sizeof(fl.problem), "collection end without a start");
+        return mf_record(l, &fl, fl.problem);
     }
     if (f->merges != NULL) {
         rc = apply_merges(l, f);
     }
     if (rc == HP_OK && f->anchor != NULL) {
-        anchor_set(l, f->anchor, json_object_get(f->obj), NULL, 0, l->nodes - f->nodes_before,
-                   l->tree - f->tree_before);
+        anchor_set(l, f->anchor, json_object_get(f->obj), NULL, 0, false,
+                   l->nodes - f->nodes_before, l->tree - f->tree_before);
         f->anchor = NULL;
     }
     frame_cleanup(f);
     l->depth--;
     return rc;
 }
-static enum hp_err on_event(struct loader *l, const yaml_event_t *ev)
+
+static enum hp_err on_event(struct mf_loader *l, const yaml_event_t *ev)
 {
+    l->at = ev->start_mark;
     switch (ev->type) {
     case YAML_DOCUMENT_START_EVENT:
         /* The splitter hands over one document; a second one means it missed a marker. */
         if (++l->docs_seen > 1) {
-            return fail(l, HP_ERR_INVALID, "line %zu: unexpected second document",
-                        abs_line(l, ev->start_mark));
+            return fail(l, HP_ERR_INVALID, "unexpected second document");
         }
         return HP_OK;
     case YAML_SCALAR_EVENT:
@@ -614,34 +593,9 @@ static enum hp_err on_event(struct loader *l, const yaml_event_t *ev)
     }
 }
 
-static void parser_error(struct loader *l, const yaml_parser_t *p)
-{
-    const char *problem = p->problem != NULL ? p->problem : "invalid YAML";
-    size_t line = abs_line(l, p->problem_mark);
-
-    if (p->error == YAML_MEMORY_ERROR) {
-        hp_oom();
-    }
-    if (p->error == YAML_READER_ERROR) {
-        /* Reader errors carry a byte offset, not a mark. */
-        size_t off = p->problem_offset < l->src_len ? p->problem_offset : l->src_len;
-        line = l->line0 + 1;
-        for (size_t i = 0; i < off; i++) {
-            line += l->src[i] == '\n';
-        }
-        fail(l, HP_ERR_INVALID, "line %zu: %s (byte 0x%02x)", line, problem,
-             (unsigned)p->problem_value & 0xffu);
-    } else if (p->context != NULL) {
-        fail(l, HP_ERR_INVALID, "line %zu: %s (%s that started at line %zu)", line, problem,
-             p->context, abs_line(l, p->context_mark));
-    } else {
-        fail(l, HP_ERR_INVALID, "line %zu: %s", line, problem);
-    }
-}
-
 /* Frees the loader's working memory and hands the tree (or the error) to
  * doc, with the tree's charge; a failed document keeps no charge. */
-static void finish(struct loader *l, struct hp_manifest_doc *doc)
+static void finish(struct mf_loader *l, struct hp_manifest_doc *doc)
 {
     struct json_object *items = NULL;
 
@@ -656,13 +610,17 @@ static void finish(struct loader *l, struct hp_manifest_doc *doc)
     doc->budget = l->budget;
     if (l->error != NULL) {
         json_object_put(l->root);
+        free(l->root_pos != NULL ? (char *)l->root_pos->text : NULL);
+        free(l->root_pos);
         free(l->items);
         release(l, l->charged, false);
         doc->error = l->error;
+        doc->fault = l->fault;
         return;
     }
     doc->charged = l->charged;
     doc->obj = l->root;
+    doc->root_pos = l->root_pos;
     if (json_object_object_get_ex(l->root, "items", &items) &&
         json_object_is_type(items, json_type_array) && l->n_items > 0 &&
         json_object_array_length(items) == l->n_items) {
@@ -673,14 +631,18 @@ static void finish(struct loader *l, struct hp_manifest_doc *doc)
     }
 }
 
-void hp_manifest_load_doc(const char *p, size_t n, size_t line0,
-                          const struct hp_manifest_limits *lim, struct hp_manifest_budget *budget,
-                          struct hp_manifest_doc *doc)
+void mf_load_doc(const char *p, size_t n, size_t line0, const struct hp_manifest_limits *lim,
+                 struct hp_manifest_budget *budget, bool positions, struct hp_manifest_doc *doc)
 {
-    struct loader l = {.lim = lim, .budget = budget, .src = p, .src_len = n, .line0 = line0};
+    struct mf_loader l = {.lim = lim,
+                          .budget = budget,
+                          .src = p,
+                          .src_len = n,
+                          .line0 = line0,
+                          .positions = positions};
     yaml_parser_t parser;
 
-    if (charge(&l, parser_cost(n), true, line0 + 1, "the document") != HP_OK) {
+    if (charge(&l, parser_cost(n), true, "the document") != HP_OK) {
         /* Refused before libyaml allocates anything. */
         l.anchors = NULL;
         finish(&l, doc);
@@ -695,7 +657,7 @@ void hp_manifest_load_doc(const char *p, size_t n, size_t line0,
     for (;;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
-            parser_error(&l, &parser);
+            mf_parser_error(&l, &parser);
             break;
         }
         bool done = ev.type == YAML_STREAM_END_EVENT;

@@ -3,10 +3,10 @@
  * Manifest loader, stream half: caps the input, splits the stream into YAML
  * documents by their `---` and `...` marker lines before any parsing (so one
  * broken document cannot hide the others), rejects bytes that are not UTF-8,
- * and hands each document to the event loader in load.c, all at once or one
- * at a time (the reader). No file I/O.
+ * and hands each document to the tree builder in load.c, all at once, one at
+ * a time (the reader) or as the only one (hp_manifest_load_one). No file I/O.
  */
-#include "manifest/internal.h"
+#include "internal.h"
 
 #include <json-c/json.h>
 #include <stdbool.h>
@@ -20,14 +20,6 @@ const struct hp_manifest_limits hp_manifest_default_limits = {
     .max_depth = 64,
     .max_nodes = 4000000,
     .max_memory = HP_MANIFEST_DEFAULT_MAX_MEMORY,
-};
-
-/* One document's bytes. */
-struct hp_manifest_chunk {
-    size_t off;
-    size_t len;
-    size_t line0; /* 0-based line of the chunk's first byte */
-    size_t first; /* 1-based line of its first content */
 };
 
 struct splitter {
@@ -188,24 +180,31 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-/* libyaml reports bad encoding without a line; find it here with one. */
-static char *check_text(const char *p, size_t n, size_t line0)
+/* libyaml reports bad encoding without a line; find it here with one.
+ * Returns false with the problem in doc. */
+static bool check_text(const char *p, size_t n, size_t line0, struct hp_manifest_doc *doc)
 {
     const unsigned char *s = (const unsigned char *)p;
     size_t line = line0 + 1;
-    char msg[128];
+    size_t column = 1;
 
     for (size_t i = 0; i < n;) {
         size_t len = s[i] == 0 ? 0 : utf8_len(s + i, n - i);
         if (len == 0) {
-            snprintf(msg, sizeof(msg), "line %zu: %s (byte 0x%02x)", line,
+            struct hp_manifest_fault f = {.kind = HP_MANIFEST_FAULT_ENCODING,
+                                          .code = HP_ERR_INVALID,
+                                          .line = line,
+                                          .column = column};
+            snprintf(f.problem, sizeof(f.problem), "%s (byte 0x%02x)",
                      s[i] == 0 ? "NUL character in input" : "invalid UTF-8", s[i]);
-            return hp_xstrdup(msg);
+            mf_doc_fail(doc, &f, NULL);
+            return false;
         }
+        column = s[i] == '\n' ? 1 : column + len;
         line += s[i] == '\n';
         i += len;
     }
-    return NULL;
+    return true;
 }
 
 enum hp_err hp_manifest_reader_init(struct hp_manifest_reader *r, const char *data, size_t len,
@@ -240,9 +239,8 @@ bool hp_manifest_reader_next(struct hp_manifest_reader *r, struct hp_manifest_do
 
         memset(doc, 0, sizeof(*doc));
         doc->line = c->first;
-        doc->error = check_text(r->data + c->off, c->len, c->line0);
-        if (doc->error == NULL) {
-            hp_manifest_load_doc(r->data + c->off, c->len, c->line0, r->lim, r->budget, doc);
+        if (check_text(r->data + c->off, c->len, c->line0, doc)) {
+            mf_load_doc(r->data + c->off, c->len, c->line0, r->lim, r->budget, r->positions, doc);
         }
         /* A document whose root is null is skipped, as kubectl skips it. */
         if (doc->obj != NULL || doc->error != NULL) {
@@ -268,11 +266,66 @@ void hp_manifest_doc_cleanup(struct hp_manifest_doc *doc)
     }
     json_object_put(doc->obj);
     free(doc->error);
+    free(doc->fault);
+    if (doc->root_pos != NULL) {
+        free((char *)doc->root_pos->text);
+        free(doc->root_pos);
+    }
     free(doc->item_lines);
     if (doc->budget != NULL) {
         hp_manifest_budget_release(doc->budget, doc->charged);
     }
     memset(doc, 0, sizeof(*doc));
+}
+
+enum hp_err hp_manifest_load_one(const char *data, size_t len, const struct hp_manifest_limits *lim,
+                                 struct hp_manifest_budget *budget, struct hp_manifest_doc *doc)
+{
+    struct hp_manifest_reader r;
+    struct hp_manifest_doc next;
+    struct hp_error err;
+    enum hp_err rc;
+
+    memset(doc, 0, sizeof(*doc));
+    hp_error_clear(&err);
+    rc = hp_manifest_reader_init(&r, data, len, lim, budget, &err);
+    if (rc != HP_OK) {
+        struct hp_manifest_fault f = {.code = rc, .line = 1};
+        snprintf(f.problem, sizeof(f.problem), "%s", err.msg);
+        mf_doc_fail(doc, &f, err.msg);
+        goto out;
+    }
+    r.positions = true;
+    if (!hp_manifest_reader_next(&r, doc) || doc->error != NULL) {
+        rc = doc->fault != NULL ? doc->fault->code : HP_OK;
+        goto out;
+    }
+    /* A second document is refused whatever it holds; one that does not
+     * load says why. */
+    if (hp_manifest_reader_next(&r, &next)) {
+        const struct hp_manifest_chunk *c = &r.chunks[r.next - 1];
+        /* Where it starts: its `---` line, or its first content after a `...`. */
+        const char *nl = memchr(r.data + c->off, '\n', c->len);
+        size_t first_len = nl != NULL ? (size_t)(nl - (r.data + c->off)) : c->len;
+        if (first_len > 0 && r.data[c->off + first_len - 1] == '\r') {
+            first_len--;
+        }
+        bool marked = is_marker(r.data + c->off, first_len, '-');
+        struct hp_manifest_fault f = {.kind = HP_MANIFEST_FAULT_SECOND_DOC,
+                                      .code = HP_ERR_INVALID,
+                                      .line = marked ? c->line0 + 1 : c->first};
+        snprintf(f.problem, sizeof(f.problem), "a second document");
+        if (next.fault != NULL) {
+            f = *next.fault;
+        }
+        hp_manifest_doc_cleanup(doc);
+        mf_doc_fail(doc, &f, next.error);
+        hp_manifest_doc_cleanup(&next);
+        rc = f.code;
+    }
+out:
+    hp_manifest_reader_cleanup(&r);
+    return rc;
 }
 
 enum hp_err hp_manifest_parse(const char *data, size_t len, const struct hp_manifest_limits *lim,

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Manifest loader, scalar half: types YAML scalars as Kubernetes' decoder
- * (go-yaml v2, YAML 1.1) types them: yes/no/on/off are booleans, 0x10 and
- * 0o10 are integers, '_' is dropped from numbers, and an explicit standard
- * tag forces the type. Pure: no allocation except the json-c value asked for.
+ * YAML scalar typing, as kubectl's YAML reader (go-yaml v2 behind
+ * sigs.k8s.io/yaml, YAML 1.1) types scalars: yes/no/on/off are booleans,
+ * 0x10 and 0o10 are integers, '_' is dropped from numbers, a plain `<<` is a
+ * merge key, and an explicit standard tag forces the type. Pure: it knows
+ * nothing of trees, and allocates nothing except the json-c value asked for.
  */
-#include "manifest/internal.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -20,43 +21,44 @@
 
 static const struct {
     const char *text;
-    enum hp_scalar_kind kind;
+    enum mf_scalar_kind kind;
     int v; /* bool value; for floats 0 = NaN, 1 = +Inf, -1 = -Inf */
 } words[] = {
-    {"~", HP_SCALAR_NULL, 0},       {"null", HP_SCALAR_NULL, 0},    {"Null", HP_SCALAR_NULL, 0},
-    {"NULL", HP_SCALAR_NULL, 0},    {"y", HP_SCALAR_BOOL, 1},       {"Y", HP_SCALAR_BOOL, 1},
-    {"yes", HP_SCALAR_BOOL, 1},     {"Yes", HP_SCALAR_BOOL, 1},     {"YES", HP_SCALAR_BOOL, 1},
-    {"on", HP_SCALAR_BOOL, 1},      {"On", HP_SCALAR_BOOL, 1},      {"ON", HP_SCALAR_BOOL, 1},
-    {"true", HP_SCALAR_BOOL, 1},    {"True", HP_SCALAR_BOOL, 1},    {"TRUE", HP_SCALAR_BOOL, 1},
-    {"n", HP_SCALAR_BOOL, 0},       {"N", HP_SCALAR_BOOL, 0},       {"no", HP_SCALAR_BOOL, 0},
-    {"No", HP_SCALAR_BOOL, 0},      {"NO", HP_SCALAR_BOOL, 0},      {"off", HP_SCALAR_BOOL, 0},
-    {"Off", HP_SCALAR_BOOL, 0},     {"OFF", HP_SCALAR_BOOL, 0},     {"false", HP_SCALAR_BOOL, 0},
-    {"False", HP_SCALAR_BOOL, 0},   {"FALSE", HP_SCALAR_BOOL, 0},   {".nan", HP_SCALAR_FLOAT, 0},
-    {".NaN", HP_SCALAR_FLOAT, 0},   {".NAN", HP_SCALAR_FLOAT, 0},   {".inf", HP_SCALAR_FLOAT, 1},
-    {".Inf", HP_SCALAR_FLOAT, 1},   {".INF", HP_SCALAR_FLOAT, 1},   {"+.inf", HP_SCALAR_FLOAT, 1},
-    {"+.Inf", HP_SCALAR_FLOAT, 1},  {"+.INF", HP_SCALAR_FLOAT, 1},  {"-.inf", HP_SCALAR_FLOAT, -1},
-    {"-.Inf", HP_SCALAR_FLOAT, -1}, {"-.INF", HP_SCALAR_FLOAT, -1},
+    {"~", MF_SCALAR_NULL, 0},       {"null", MF_SCALAR_NULL, 0},    {"Null", MF_SCALAR_NULL, 0},
+    {"NULL", MF_SCALAR_NULL, 0},    {"y", MF_SCALAR_BOOL, 1},       {"Y", MF_SCALAR_BOOL, 1},
+    {"yes", MF_SCALAR_BOOL, 1},     {"Yes", MF_SCALAR_BOOL, 1},     {"YES", MF_SCALAR_BOOL, 1},
+    {"on", MF_SCALAR_BOOL, 1},      {"On", MF_SCALAR_BOOL, 1},      {"ON", MF_SCALAR_BOOL, 1},
+    {"true", MF_SCALAR_BOOL, 1},    {"True", MF_SCALAR_BOOL, 1},    {"TRUE", MF_SCALAR_BOOL, 1},
+    {"n", MF_SCALAR_BOOL, 0},       {"N", MF_SCALAR_BOOL, 0},       {"no", MF_SCALAR_BOOL, 0},
+    {"No", MF_SCALAR_BOOL, 0},      {"NO", MF_SCALAR_BOOL, 0},      {"off", MF_SCALAR_BOOL, 0},
+    {"Off", MF_SCALAR_BOOL, 0},     {"OFF", MF_SCALAR_BOOL, 0},     {"false", MF_SCALAR_BOOL, 0},
+    {"False", MF_SCALAR_BOOL, 0},   {"FALSE", MF_SCALAR_BOOL, 0},   {".nan", MF_SCALAR_FLOAT, 0},
+    {".NaN", MF_SCALAR_FLOAT, 0},   {".NAN", MF_SCALAR_FLOAT, 0},   {".inf", MF_SCALAR_FLOAT, 1},
+    {".Inf", MF_SCALAR_FLOAT, 1},   {".INF", MF_SCALAR_FLOAT, 1},   {"+.inf", MF_SCALAR_FLOAT, 1},
+    {"+.Inf", MF_SCALAR_FLOAT, 1},  {"+.INF", MF_SCALAR_FLOAT, 1},  {"-.inf", MF_SCALAR_FLOAT, -1},
+    {"-.Inf", MF_SCALAR_FLOAT, -1}, {"-.INF", MF_SCALAR_FLOAT, -1},
 };
 
-static const char *kind_name(enum hp_scalar_kind k)
+static const char *kind_name(enum mf_scalar_kind k)
 {
-    static const char *const names[] = {"!!str", "!!str", "!!null", "!!bool", "!!int", "!!float"};
+    static const char *const names[] = {"!!str", "!!str",   "!!null", "!!bool",
+                                        "!!int", "!!float", "!!merge"};
     return names[k];
 }
 
-static enum hp_scalar_kind tag_kind(const char *tag)
+static enum mf_scalar_kind tag_kind(const char *tag)
 {
     static const struct {
         const char *name;
-        enum hp_scalar_kind kind;
-    } tags[] = {{"str", HP_SCALAR_STR},
-                {"null", HP_SCALAR_NULL},
-                {"bool", HP_SCALAR_BOOL},
-                {"int", HP_SCALAR_INT},
-                {"float", HP_SCALAR_FLOAT}};
+        enum mf_scalar_kind kind;
+    } tags[] = {{"str", MF_SCALAR_STR},
+                {"null", MF_SCALAR_NULL},
+                {"bool", MF_SCALAR_BOOL},
+                {"int", MF_SCALAR_INT},
+                {"float", MF_SCALAR_FLOAT}};
 
     if (tag == NULL) {
-        return HP_SCALAR_NONE;
+        return MF_SCALAR_NONE;
     }
     if (strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) == 0) {
         for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
@@ -66,7 +68,7 @@ static enum hp_scalar_kind tag_kind(const char *tag)
         }
     }
     /* "!", !!binary, !!timestamp and custom tags keep the text, as go-yaml v2 does. */
-    return HP_SCALAR_STR;
+    return MF_SCALAR_STR;
 }
 
 /* The float syntax go-yaml accepts: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
@@ -112,14 +114,14 @@ static bool float_syntax(const char *p, size_t n)
 
 /* p is NUL-terminated and matches float_syntax. The decimal point is '.' because
  * hardpod never calls setlocale. Overflow is not a float, as in Go's ParseFloat. */
-static bool parse_float(const char *p, struct hp_scalar *v)
+static bool parse_float(const char *p, struct mf_scalar *v)
 {
     errno = 0;
     double d = strtod(p, NULL);
     if (errno == ERANGE && isinf(d)) {
         return false;
     }
-    v->kind = HP_SCALAR_FLOAT;
+    v->kind = MF_SCALAR_FLOAT;
     v->d = d;
     return true;
 }
@@ -139,7 +141,7 @@ static unsigned digit_value(char c)
 }
 
 /* Go's strconv.ParseInt(s, 0, 64), then ParseUint(s, 0, 64) (which takes no sign). */
-static bool parse_int(const char *p, size_t n, struct hp_scalar *v)
+static bool parse_int(const char *p, size_t n, struct mf_scalar *v)
 {
     size_t i = 0;
     unsigned base = 10;
@@ -173,7 +175,7 @@ static bool parse_int(const char *p, size_t n, struct hp_scalar *v)
     if (over) {
         return false;
     }
-    v->kind = HP_SCALAR_INT;
+    v->kind = MF_SCALAR_INT;
     if (!neg && acc <= (uint64_t)INT64_MAX) {
         v->i = (int64_t)acc;
     } else if (neg && acc <= (uint64_t)INT64_MAX) {
@@ -190,7 +192,7 @@ static bool parse_int(const char *p, size_t n, struct hp_scalar *v)
 }
 
 /* Numbers: go-yaml drops every '_' before trying int, then float. */
-static void resolve_number(const char *s, size_t n, struct hp_scalar *v)
+static void resolve_number(const char *s, size_t n, struct mf_scalar *v)
 {
     char small[64];
     char *p = n < sizeof(small) ? small : hp_xmalloc(n + 1);
@@ -203,18 +205,18 @@ static void resolve_number(const char *s, size_t n, struct hp_scalar *v)
     }
     p[len] = '\0';
     if (!parse_int(p, len, v) && !(float_syntax(p, len) && parse_float(p, v))) {
-        v->kind = HP_SCALAR_STR;
+        v->kind = MF_SCALAR_STR;
     }
     if (p != small) {
         free(p);
     }
 }
 
-static void resolve_plain(const char *s, size_t n, struct hp_scalar *v)
+static void resolve_plain(const char *s, size_t n, struct mf_scalar *v)
 {
     memset(v, 0, sizeof(*v));
     if (n == 0) {
-        v->kind = HP_SCALAR_NULL;
+        v->kind = MF_SCALAR_NULL;
         return;
     }
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
@@ -225,28 +227,31 @@ static void resolve_plain(const char *s, size_t n, struct hp_scalar *v)
             return;
         }
     }
-    v->kind = HP_SCALAR_STR;
+    v->kind = MF_SCALAR_STR;
     /* go-yaml only tries numbers for these first characters. */
     if ((s[0] >= '0' && s[0] <= '9') || s[0] == '+' || s[0] == '-' || s[0] == '.') {
         resolve_number(s, n, v);
     }
 }
 
-struct json_object *hp_manifest_scalar_json(const struct hp_scalar *v, const char *s, size_t n)
+struct json_object *mf_scalar_json(const struct mf_scalar *v, const char *s, size_t n)
 {
     struct json_object *obj;
 
     switch (v->kind) {
-    case HP_SCALAR_NULL:
+    case MF_SCALAR_NULL:
         return NULL;
-    case HP_SCALAR_BOOL:
+    case MF_SCALAR_BOOL:
         obj = json_object_new_boolean(v->b);
         break;
-    case HP_SCALAR_INT:
+    case MF_SCALAR_INT:
         obj = v->is_uint ? json_object_new_uint64(v->u) : json_object_new_int64(v->i);
         break;
-    case HP_SCALAR_FLOAT:
+    case MF_SCALAR_FLOAT:
         obj = json_object_new_double(v->d);
+        break;
+    case MF_SCALAR_MERGE:
+        obj = json_object_new_string("<<");
         break;
     default:
         obj = json_object_new_string_len(s, (int)n);
@@ -260,19 +265,23 @@ struct json_object *hp_manifest_scalar_json(const struct hp_scalar *v, const cha
 
 /* An explicit standard tag forces the type; a value the tag cannot hold is an
  * error. Only plain untagged scalars are guessed. */
-bool hp_manifest_scalar_type(const char *tag, const char *s, size_t n, bool plain,
-                             struct hp_scalar *v, char *msg, size_t msglen)
+bool mf_scalar_type(const char *tag, const char *s, size_t n, bool plain, struct mf_scalar *v,
+                    char *msg, size_t msglen)
 {
-    enum hp_scalar_kind want = tag_kind(tag);
+    enum mf_scalar_kind want = tag_kind(tag);
 
     memset(v, 0, sizeof(*v));
-    v->kind = HP_SCALAR_STR;
-    if (want != HP_SCALAR_STR && (want != HP_SCALAR_NONE || plain)) {
+    v->kind = MF_SCALAR_STR;
+    if (want != MF_SCALAR_STR && (want != MF_SCALAR_NONE || plain)) {
         resolve_plain(s, n, v);
     }
-    if (want != HP_SCALAR_NONE && v->kind != want) {
-        if (want == HP_SCALAR_FLOAT && v->kind == HP_SCALAR_INT) {
-            v->kind = HP_SCALAR_FLOAT;
+    /* go-yaml resolves a plain untagged `<<` to !!merge: a merge key. */
+    if (want == MF_SCALAR_NONE && plain && n == 2 && memcmp(s, "<<", 2) == 0) {
+        v->kind = MF_SCALAR_MERGE;
+    }
+    if (want != MF_SCALAR_NONE && v->kind != want) {
+        if (want == MF_SCALAR_FLOAT && v->kind == MF_SCALAR_INT) {
+            v->kind = MF_SCALAR_FLOAT;
             v->d = v->is_uint ? (double)v->u : (double)v->i;
         } else {
             snprintf(msg, msglen, "cannot decode %s `%.*s` as %s", kind_name(v->kind),

@@ -196,6 +196,17 @@ static void verify_json(const struct hp_config *c)
     ck_assert_uint_eq(c->n_ns_modes, 1);
 }
 
+static void verify_merge(const struct hp_config *c)
+{
+    assert_action(c, HP_CHECK_PRIVILEGED, HP_ACTION_WARN);
+    assert_action(c, HP_CHECK_RUN_AS_USER, HP_ACTION_WARN);
+    ck_assert_int_eq(c->policy.min_uid, 5);
+    /* An aliased exemption is named where the alias stands. */
+    ck_assert_uint_eq(c->policy.n_exemptions, 2);
+    ck_assert_uint_eq(c->policy.exemptions[0].line, 7);
+    ck_assert_uint_eq(c->policy.exemptions[1].line, 8);
+}
+
 static const struct valid_case {
     const char *name;
     const char *text;
@@ -251,6 +262,11 @@ static const struct valid_case {
      "  \"exemptions\": [{\"namespace\": \"kube-*\", \"reason\": \"system\"}],\n"
      "  \"namespaceModes\": [{\"namespace\": \"dev-*\", \"mode\": \"audit\"}]\n}\n",
      verify_json},
+    {"merge keys and aliases",
+     "checks:\n  privileged: &p {action: warn}\n  runAsUser:\n    <<: *p\n    minUID: 5\n"
+     "exemptions:\n  - &e {namespace: a, reason: r}\n  - *e\n",
+     verify_merge},
+    {"empty documents before the config", "---\n---\nmode: audit\n", verify_mode_audit},
 };
 
 START_TEST(test_config_valid)
@@ -445,6 +461,19 @@ static const struct error_case {
     {"undefined alias", "mode: *m\n", SRC ":1: invalid YAML: found undefined alias"},
     {"NUL in a string", "exemptions:\n  - {namespace: \"a\\0b\", reason: r}\n",
      SRC ":2: exemptions[0].namespace: the string contains a NUL character"},
+    {"explicit tag that does not fit", "checks:\n  runAsUser: {minUID: !!int x}\n",
+     SRC ":2: checks.runAsUser.minUID: cannot decode !!str `x` as !!int"},
+    {"null key", "checks:\n  ~: deny\n", SRC ":2: checks: expected a string key, got null"},
+    {"mapping key", "checks:\n  {a: b}: deny\n",
+     SRC ":2: checks: expected a string key, got a mapping"},
+    {"recursive alias", "exemptions: &x [*x]\n", SRC ":1: exemptions[0]: recursive alias *x"},
+    {"merge of a scalar", "checks:\n  privileged:\n    <<: deny\n",
+     SRC ":3: checks.privileged: the value of a << merge key must be a mapping or a sequence of "
+         "mappings"},
+    {"merged key not allowed", "checks:\n  privileged:\n    <<: {minUID: 1}\n",
+     SRC ":3: checks.privileged.minUID: minUID applies only to the runAsUser check"},
+    {"second document after an end marker", "mode: audit\n...\n\nmode: enforce\n",
+     SRC ":4: a second YAML document (a config file holds exactly one)"},
     {"control bytes echoed safely", "mode: \"a\\\"b\\tc\"\n",
      SRC ":1: mode: unknown mode \"a\\\"b\\x09c\" (expected one of: enforce, audit)"},
 };

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for the manifest loader: document splitting and lines, scalar
- * typing, tags, anchors and merge keys, limits, the memory budget (its
+ * typing, tags, anchors and merge keys, positions and the problems reported
+ * to callers that word their own messages, limits, the memory budget (its
  * estimates held against glibc's own count), JSON input, and the .NET
  * conformance corpus (skipped when the corpus is absent).
  */
@@ -731,6 +732,160 @@ START_TEST(test_manifest_duplicate_keys)
 }
 END_TEST
 
+/* Loads text with hp_manifest_load_one; the caller cleans doc up. */
+static enum hp_err load_one(const char *text, struct hp_manifest_doc *doc)
+{
+    struct hp_manifest_budget b;
+    hp_manifest_budget_init(&b, HP_MANIFEST_DEFAULT_MAX_MEMORY, NULL);
+    enum hp_err rc = hp_manifest_load_one(text, strlen(text), NULL, &b, doc);
+    ck_assert_msg(rc != HP_OK || doc->error == NULL, "HP_OK with an error: %s", doc->error);
+    return rc;
+}
+
+static void assert_pos(const struct hp_manifest_pos *p, const char *what, size_t line,
+                       size_t column, size_t key_line, const char *text, bool plain)
+{
+    ck_assert_msg(p != NULL, "%s: no position", what);
+    ck_assert_msg(p->line == line && p->column == column && p->key_line == key_line,
+                  "%s: expected %zu:%zu (key line %zu), got %zu:%zu (key line %zu)", what, line,
+                  column, key_line, p->line, p->column, p->key_line);
+    if (text == NULL) {
+        ck_assert_msg(p->text == NULL, "%s: expected no text, got \"%s\"", what, p->text);
+    } else {
+        ck_assert_msg(p->text != NULL && strcmp(p->text, text) == 0 && p->plain == plain,
+                      "%s: expected %s\"%s\", got %s\"%s\"", what, plain ? "plain " : "", text,
+                      p->plain ? "plain " : "", p->text != NULL ? p->text : "(null)");
+    }
+}
+
+START_TEST(test_manifest_positions)
+{
+    struct hp_manifest_doc doc;
+    const char *text = "# head\n"
+                       "base: &b {x: 'on', y: 0x10}\n"
+                       "list:\n"
+                       "  - off\n"
+                       "  - *b\n"
+                       "merged:\n"
+                       "  <<: *b\n"
+                       "  z: ~\n";
+    ck_assert_int_eq(load_one(text, &doc), HP_OK);
+    assert_pos(doc.root_pos, "root", 2, 1, 0, NULL, false);
+    struct json_object *root = doc.obj;
+    struct json_object *base = json_object_object_get(root, "base");
+    struct json_object *list = json_object_object_get(root, "list");
+    struct json_object *merged = json_object_object_get(root, "merged");
+    assert_pos(hp_manifest_pos_get(root, 0), "base", 2, 7, 2, NULL, false);
+    assert_pos(hp_manifest_pos_get(root, 1), "list", 4, 3, 3, NULL, false);
+    assert_pos(hp_manifest_pos_get(base, 0), "base.x", 2, 14, 2, "on", false);
+    assert_pos(hp_manifest_pos_get(base, 1), "base.y", 2, 23, 2, "0x10", true);
+    /* The typed value is still what kubectl makes of it. */
+    ck_assert_int_eq(json_object_get_int(json_object_object_get(base, "y")), 16);
+    assert_pos(hp_manifest_pos_get(list, 0), "list[0]", 4, 5, 0, "off", true);
+    assert_pos(hp_manifest_pos_get(list, 1), "list[1] (an alias)", 5, 5, 0, NULL, false);
+    ck_assert_ptr_eq(hp_manifest_pos_get(list, 2), NULL);
+    /* Written keys first, merged keys last, where they were written. */
+    assert_pos(hp_manifest_pos_get(merged, 0), "merged.z", 8, 6, 8, "~", true);
+    assert_pos(hp_manifest_pos_get(merged, 1), "merged.x (merged)", 2, 14, 2, "on", false);
+    hp_manifest_doc_cleanup(&doc);
+
+    /* Without positions there are none. */
+    struct hp_manifest m;
+    parse("a: [1]\n", &m);
+    ck_assert_ptr_eq(hp_manifest_pos_get(m.docs[0].obj, 0), NULL);
+    ck_assert_ptr_eq(m.docs[0].root_pos, NULL);
+    hp_manifest_cleanup(&m);
+}
+END_TEST
+
+static const struct fault_case {
+    const char *text;
+    enum hp_manifest_fault_kind kind;
+    enum hp_err code;
+    size_t line;
+    size_t other_line;
+    const char *path;
+    const char *problem;
+} fault_cases[] = {
+    {"a:\n  b: 1\n  c: [1, {d: 2,\n     d: 3}]\n", HP_MANIFEST_FAULT_DUPLICATE, HP_ERR_INVALID, 4,
+     3, "a.c[1].d", "duplicate key \"d\""},
+    {"a: 1\nb: [x\n", HP_MANIFEST_FAULT_SYNTAX, HP_ERR_INVALID, 3, 2, "b[1]",
+     "did not find expected ',' or ']'"},
+    {"a:\n  ? [x]\n  : y\n", HP_MANIFEST_FAULT_KEY, HP_ERR_INVALID, 2, 0, "a", "a list"},
+    {"a: *nope\n", HP_MANIFEST_FAULT_ALIAS, HP_ERR_INVALID, 1, 0, "a", "undefined alias *nope"},
+    {"a: [[[[1]]]]\n", HP_MANIFEST_FAULT_DEPTH, HP_ERR_LIMIT, 1, 0, "a[0][0][0]",
+     "nesting deeper than 4 levels"},
+    {"a: !!int x\n", HP_MANIFEST_FAULT_OTHER, HP_ERR_INVALID, 1, 0, "a",
+     "cannot decode !!str `x` as !!int"},
+    {"a: 1\n---\nb: 2\n", HP_MANIFEST_FAULT_SECOND_DOC, HP_ERR_INVALID, 2, 0, "",
+     "a second document"},
+    {"a: \"\xff\"\n", HP_MANIFEST_FAULT_ENCODING, HP_ERR_INVALID, 1, 0, "",
+     "invalid UTF-8 (byte 0xff)"},
+};
+
+START_TEST(test_manifest_faults)
+{
+    const struct fault_case *tc = &fault_cases[_i];
+    struct hp_manifest_limits lim = hp_manifest_default_limits;
+    struct hp_manifest_budget b;
+    struct hp_manifest_doc doc;
+    lim.max_depth = 4;
+    hp_manifest_budget_init(&b, HP_MANIFEST_DEFAULT_MAX_MEMORY, NULL);
+    enum hp_err rc = hp_manifest_load_one(tc->text, strlen(tc->text), &lim, &b, &doc);
+    ck_assert_msg(rc == tc->code, "%s: expected %d, got %d", tc->text, tc->code, rc);
+    ck_assert_msg(doc.fault != NULL && doc.error != NULL && doc.obj == NULL,
+                  "%s: expected a fault and an error only", tc->text);
+    const struct hp_manifest_fault *f = doc.fault;
+    ck_assert_msg(f->kind == tc->kind && f->line == tc->line && f->other_line == tc->other_line,
+                  "%s: expected kind %d at line %zu (other %zu), got kind %d at line %zu (other "
+                  "%zu)",
+                  tc->text, tc->kind, tc->line, tc->other_line, f->kind, f->line, f->other_line);
+    ck_assert_msg(strcmp(f->path, tc->path) == 0 && strcmp(f->problem, tc->problem) == 0,
+                  "%s: expected \"%s\" at \"%s\", got \"%s\" at \"%s\"", tc->text, tc->problem,
+                  tc->path, f->problem, f->path);
+    hp_manifest_doc_cleanup(&doc);
+    ck_assert_uint_eq(b.used, 0);
+}
+END_TEST
+
+START_TEST(test_manifest_load_one)
+{
+    struct hp_manifest_doc doc;
+    /* Empty and null documents around the one that counts are no second document. */
+    ck_assert_int_eq(load_one("# only a comment\n---\n", &doc), HP_OK);
+    ck_assert_ptr_eq(doc.obj, NULL);
+    hp_manifest_doc_cleanup(&doc);
+    ck_assert_int_eq(load_one("a: 1\n---\n~\n...\n", &doc), HP_OK);
+    ck_assert_str_eq(SHOW(doc.obj), "{\"a\":1}");
+    hp_manifest_doc_cleanup(&doc);
+    /* A second document is named where its content starts after a `...`. */
+    ck_assert_int_eq(load_one("a: 1\n...\n# note\nb: 2\n", &doc), HP_ERR_INVALID);
+    ck_assert_uint_eq(doc.fault->line, 4);
+    hp_manifest_doc_cleanup(&doc);
+    /* A broken second document says what is wrong with it. */
+    ck_assert_int_eq(load_one("a: 1\n---\nb: [\n", &doc), HP_ERR_INVALID);
+    ck_assert_int_eq(doc.fault->kind, HP_MANIFEST_FAULT_SYNTAX);
+    hp_manifest_doc_cleanup(&doc);
+}
+END_TEST
+
+START_TEST(test_manifest_paths)
+{
+    char buf[HP_MANIFEST_PATH_MAX];
+    char small[12];
+    hp_manifest_path_key(buf, sizeof(buf), "", "spec");
+    ck_assert_str_eq(buf, "spec");
+    hp_manifest_path_key(buf, sizeof(buf), "spec", "a\"b\tc");
+    ck_assert_str_eq(buf, "spec.a\\\"b\\x09c");
+    hp_manifest_path_index(buf, sizeof(buf), "spec.containers", 12);
+    ck_assert_str_eq(buf, "spec.containers[12]");
+    hp_manifest_path_key(small, sizeof(small), "spec.containers", "x");
+    ck_assert_str_eq(small, "spec.contai");
+    hp_manifest_quote(buf, sizeof(buf), "0123456789012345678901234567890123456789012345678901", 52);
+    ck_assert_str_eq(buf, "012345678901234567890123456789012345678901234567...");
+}
+END_TEST
+
 START_TEST(test_manifest_max_docs)
 {
     struct hp_manifest_limits lim = hp_manifest_default_limits;
@@ -1084,6 +1239,11 @@ static Suite *manifest_suite(void)
     tcase_add_test(tc, test_manifest_memory_streams);
     tcase_add_test(tc, test_manifest_memory_estimate);
     tcase_add_test(tc, test_manifest_duplicate_keys);
+    tcase_add_test(tc, test_manifest_positions);
+    tcase_add_loop_test(tc, test_manifest_faults, 0,
+                        (int)(sizeof(fault_cases) / sizeof(fault_cases[0])));
+    tcase_add_test(tc, test_manifest_load_one);
+    tcase_add_test(tc, test_manifest_paths);
     tcase_add_test(tc, test_manifest_max_docs);
     tcase_add_test(tc, test_manifest_max_bytes);
     tcase_add_test(tc, test_manifest_item_lines_list);
