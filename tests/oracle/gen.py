@@ -369,7 +369,7 @@ class Gen:
         return meta
 
     def broken(self, obj, spec_parent, spec_key):
-        """Makes the structure unwalkable in one of the ways the README lists."""
+        """Makes the structure unwalkable in one of the ways docs/policy.md lists."""
         how = self.r.randint(0, 3)
         if how == 0:
             spec_parent[spec_key] = self.pick("x", [], 5)

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-"""An independent model of hardpod's policy, written from the README.
+"""An independent model of hardpod's policy, written from docs/policy.md.
 
-evaluate(obj, profile) returns what the README says hardpod must report for
+evaluate(obj, profile) returns what docs/policy.md says hardpod must report for
 one Kubernetes object: either a structural error (the object cannot be
 evaluated) or the set of findings, each a tuple (check, action, container,
 path) with container None for pod-level findings. Standard library only.
@@ -256,7 +256,7 @@ class Eval:
     # --- inherited fields -------------------------------------------------
 
     def inherited(self, check, field, bad, required, subpath=""):
-        """The README's rules for a field a container inherits from the pod.
+        """docs/policy.md's rules for a field a container inherits from the pod.
 
         bad(v) says whether a set value is forbidden. A forbidden pod value
         is one pod-level finding; a forbidden container value is a finding
