@@ -59,5 +59,5 @@ if [ "$mode" = all ]; then
   trap 'rm -rf "$prefix"' EXIT
   cmake --install build/release --prefix "$prefix" >/dev/null
   "$prefix/bin/hardpod" --version
-  test -f "$prefix/share/doc/hardpod/README.md"
+  test -f "$prefix/share/doc/hardpod/README.md" && test -f "$prefix/share/doc/hardpod/docs/policy.md"
 fi
