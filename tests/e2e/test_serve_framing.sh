@@ -6,7 +6,7 @@
 # Content-Length, Transfer-Encoding other than a lone chunked, both, a space
 # before a colon, no Host) gets one status line, a JSON error, Connection:
 # close and a closed connection at once; the errors that libmicrohttpd 0.9.75
-# still answers itself are pinned down byte for byte as the README documents
+# still answers itself are pinned down byte for byte as docs/operations.md documents
 # them. After each, a normal request still succeeds.
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -179,7 +179,7 @@ fi
 
 # --- what libmicrohttpd 0.9.75 still answers itself -------------------------------------
 # These are found before hardpod's handler runs, and libmicrohttpd answers
-# them with its own static HTML page and no Content-Type; see the README
+# them with its own static HTML page and no Content-Type; see docs/operations.md
 # ("Errors that libmicrohttpd answers itself"). They are pinned here so that
 # a change of libmicrohttpd that changes them fails this test.
 # native NAME REQUEST STATUS STATUSLINES [TRIES]: libmicrohttpd's own HTML answer.
