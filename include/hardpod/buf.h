@@ -6,6 +6,8 @@
 #ifndef HARDPOD_BUF_H
 #define HARDPOD_BUF_H
 
+#include "hardpod/utf8.h" /* the UTF-8 rules that hp_buf_put_json_string applies */
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -34,17 +36,10 @@ bool hp_buf_puts(struct hp_buf *b, const char *s);
 bool hp_buf_putc(struct hp_buf *b, char c);
 bool hp_buf_printf(struct hp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s as a JSON string literal, quotes included, escaping as RFC 8259
- * requires. Invalid UTF-8 bytes are replaced by U+FFFD. */
+ * requires. Invalid UTF-8 bytes are replaced by U+FFFD. Returns false (and
+ * stops) when the cap refuses a byte. Defined with the escaper it uses, in
+ * src/util/json_text.c (see hardpod/json_text.h for capped text). */
 bool hp_buf_put_json_string(struct hp_buf *b, const char *s, size_t n);
-/* Whether s[0..n) is well-formed UTF-8: no overlong forms, no surrogates,
- * nothing above U+10FFFF. On failure *bad_at (if non-NULL) is the offset of
- * the first bad sequence. ASCII runs are checked eight bytes at a time. */
-bool hp_utf8_valid(const char *s, size_t n, size_t *bad_at);
-
-/* Removes, in place, every byte of s that is not part of a well-formed UTF-8
- * sequence (such as a character cut in half by "%.63s"). Returns the new
- * length; s stays NUL-terminated. */
-size_t hp_utf8_repair(char *s);
 
 /* Returns the data (an empty string when nothing was appended); borrowed. */
 const char *hp_buf_str(const struct hp_buf *b);
