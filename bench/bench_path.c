@@ -83,7 +83,7 @@ struct subject {
     struct hp_admission a;
     struct hp_admission_result res; /* from a's last handle call */
     struct json_object *root;       /* a separate parse, for decode/eval/encode alone */
-    struct hp_admission_request req;
+    struct adm_request req;
     struct hp_findings findings;
     struct hp_buf out;
 };
@@ -107,7 +107,7 @@ __attribute__((noinline)) static void run_encode(struct subject *s)
 {
     struct hp_error err;
     hp_buf_reset(&s->out);
-    if (hp_admission_response_encode(&s->req, &s->res, "hardened", &s->out, &err) != HP_OK) {
+    if (adm_response_encode(&s->req, &s->res, "hardened", &s->out, &err) != HP_OK) {
         fprintf(stderr, "encode: %s\n", err.msg);
         exit(2);
     }
@@ -164,7 +164,7 @@ static void bench_file(const char *path, int calls)
 
     struct hp_error err;
     s.root = json_tokener_parse(s.data);
-    if (s.root == NULL || hp_admission_request_decode(s.root, &s.req, &err) != HP_OK) {
+    if (s.root == NULL || adm_request_decode(s.root, &s.req, &err) != HP_OK) {
         fprintf(stderr, "%s: not an AdmissionReview request\n", path);
         exit(2);
     }

@@ -8,11 +8,13 @@
  */
 #include "targets.h"
 
+#include "admission/internal.h"
 #include "audit/internal.h"
 #include "hardpod/admission.h"
 #include "hardpod/buf.h"
 #include "hardpod/config.h"
 #include "hardpod/manifest.h"
+#include "hardpod/utf8.h"
 
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -84,7 +86,7 @@ static const char *get_string(struct json_object *obj, const char *key)
 
 static struct hp_config adm_config;
 static struct hp_admission adm;
-static struct hp_admission adm_full; /* full_parse: the reference for the pruned path */
+static struct hp_admission adm_full; /* adm_handle_full: the reference for the pruned path */
 static bool adm_ready;
 
 /* The findings annotation is a JSON array written as a JSON string. */
@@ -206,7 +208,6 @@ const char *hp_fuzz_admission(const uint8_t *data, size_t size)
         hp_config_init(&adm_config);
         hp_admission_init(&adm);
         hp_admission_init(&adm_full);
-        adm_full.full_parse = true;
         adm_ready = true;
     }
     struct hp_admission_ctx ctx = {&adm_config, NULL, FUZZ_NOW};
@@ -223,8 +224,10 @@ const char *hp_fuzz_admission(const uint8_t *data, size_t size)
     char first_err[sizeof(err.msg)] = "";
     for (int round = 0; round < 3; round++) {
         hp_error_clear(&err);
-        enum hp_err rc = hp_admission_handle(round < 2 ? &adm : &adm_full, &ctx, (const char *)data,
-                                             size, &res, &out, &err);
+        enum hp_err rc =
+            round < 2
+                ? hp_admission_handle(&adm, &ctx, (const char *)data, size, &res, &out, &err)
+                : adm_handle_full(&adm_full, &ctx, (const char *)data, size, &res, &out, &err);
         const char *k;
         if (rc != HP_OK) {
             k = kind_of_err(rc, &err, "admission");

@@ -49,8 +49,6 @@ struct hp_admission {
                                * request or cleanup because hp_admission_result borrows from it */
     struct hp_findings findings;
     struct hp_admission_body body; /* scratch of hp_admission_handle */
-    bool full_parse; /* hand json-c the whole body rather than the reduced copy; the tests
-                      * compare both paths, which must answer byte for byte alike */
 };
 
 void hp_admission_init(struct hp_admission *a);

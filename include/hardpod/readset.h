@@ -28,7 +28,7 @@ enum hp_read_kind {
                        * every index (findings name env[i]) */
 };
 
-/* Marks on the members whose bytes the scanner records (see hp_json_prune):
+/* Marks on the members whose bytes the scanner records (see adm_json_prune):
  * which side of an UPDATE, and the pod spec of each workload shape. */
 enum hp_read_mark {
     HP_MARK_NONE,

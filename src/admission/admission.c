@@ -1,18 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The admission driver: parses a request body once with a reused strict
- * tokener, decides whether the object must be evaluated, evaluates it in
- * place and has the response encoded once. No I/O, clock or logging: the
- * caller passes the time and logs from the result.
+ * The admission driver: has the body prepared and parsed (body.c) and the
+ * request decoded (request.c), decides whether the object must be
+ * evaluated, evaluates it in place and has the response encoded once
+ * (response.c). No I/O, clock or logging: the caller passes the time and
+ * logs from the result.
  */
 #include "internal.h"
-#include "scan.h"
 
 #include "hardpod/k8s.h"
 #include "hardpod/readset.h"
 
 #include <json-c/json.h>
-#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +25,8 @@ void hp_admission_init(struct hp_admission *a)
         hp_oom();
     }
     /* ALLOW_TRAILING_CHARS only makes the tokener stop after the first value:
-     * parse() rejects anything but whitespace after it, with its own message. */
+     * adm_json_parse rejects anything but whitespace after it, with its own
+     * message. */
     json_tokener_set_flags(a->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
     hp_findings_init(&a->findings);
     hp_admission_body_init(&a->body);
@@ -49,190 +49,6 @@ void hp_admission_cleanup(struct hp_admission *a)
     }
     hp_findings_cleanup(&a->findings);
     hp_admission_body_cleanup(&a->body);
-}
-
-const char *hp_decision_name(enum hp_decision d)
-{
-    switch (d) {
-    case HP_DECISION_ALLOWED:
-        return "allowed";
-    case HP_DECISION_DENIED:
-        return "denied";
-    case HP_DECISION_WARNED:
-        return "warned";
-    }
-    return "unknown";
-}
-
-const char *hp_skip_name(enum hp_skip s)
-{
-    switch (s) {
-    case HP_SKIP_NONE:
-        return "none";
-    case HP_SKIP_OPERATION:
-        return "operation";
-    case HP_SKIP_SUBRESOURCE:
-        return "subresource";
-    case HP_SKIP_UNCHANGED:
-        return "unchanged";
-    case HP_SKIP_NO_POD_SPEC:
-        return "no-pod-spec";
-    }
-    return "unknown";
-}
-
-static enum hp_err bad_json(const char *body, size_t scanned, size_t at,
-                            enum json_tokener_error jerr, struct hp_error *err)
-{
-    /* json-c stops at a NUL as if the input ended there: name the byte. */
-    const char *nul = memchr(body, '\0', scanned);
-    if (nul != NULL) {
-        return hp_error_set(err, HP_ERR_INVALID, "invalid JSON at byte %zu: NUL byte",
-                            (size_t)(nul - body));
-    }
-    if (jerr == json_tokener_error_depth) {
-        return hp_error_set(err, HP_ERR_INVALID,
-                            "invalid JSON at byte %zu: nesting depth exceeds %d", at,
-                            HP_ADMISSION_MAX_DEPTH);
-    }
-    return hp_error_set(err, HP_ERR_INVALID, "invalid JSON at byte %zu: %s", at,
-                        json_tokener_error_desc(jerr));
-}
-
-/* The first "\u0000" escape in body (a "u0000" preceded by an odd run of
- * backslashes), or NULL. */
-static const char *escaped_nul(const char *body, size_t len)
-{
-    const char *end = body + len;
-    for (const char *p = body; (p = memchr(p, '\\', (size_t)(end - p))) != NULL;) {
-        const char *run = p;
-        while (p < end && *p == '\\') {
-            p++;
-        }
-        /* An odd run ends in a backslash that escapes what follows it. */
-        if ((p - run) % 2 == 1 && end - p >= 5 && memcmp(p, "u0000", 5) == 0) {
-            return p - 1;
-        }
-    }
-    return NULL;
-}
-
-/* Parses text[0..len) with json-c into *root (NULL on error, nothing to
- * free): exactly one JSON value, then only whitespace. Errors name byte
- * offsets in text. */
-static enum hp_err parse_json_c(struct hp_admission *a, const char *text, size_t len,
-                                struct json_object **root, struct hp_error *err)
-{
-    json_tokener_reset(a->tok);
-    *root = json_tokener_parse_ex(a->tok, text, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(a->tok);
-    size_t end = json_tokener_get_parse_end(a->tok);
-    if (jerr == json_tokener_continue) {
-        /* The input ended inside a value. A NUL tells json-c so, which
-         * completes a bare number and makes anything else an error. */
-        *root = json_tokener_parse_ex(a->tok, "", 1);
-        jerr = json_tokener_get_error(a->tok);
-        end = len;
-    }
-    enum hp_err rc = HP_OK;
-    if (jerr != json_tokener_success) {
-        rc = bad_json(text, end < len ? end + 1 : len, end, jerr, err);
-    }
-    for (size_t i = end; rc == HP_OK && i < len; i++) {
-        char c = text[i];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-            rc = hp_error_set(err, HP_ERR_INVALID, "invalid JSON at byte %zu: %s", i,
-                              c == '\0' ? "NUL byte" : "trailing data");
-        }
-    }
-    if (rc != HP_OK) {
-        json_object_put(*root);
-        *root = NULL;
-    }
-    return rc;
-}
-
-/* json-c's own words for a fault it finds too, when the tree it would build
- * before finding it is small (a hostile body must not make json-c allocate
- * hundreds of times its size just to name a fault). */
-#define WORDING_MAX_COST (1u << 20)
-
-void hp_admission_body_init(struct hp_admission_body *b)
-{
-    memset(b, 0, sizeof(*b));
-    hp_buf_init(&b->text, 0);
-}
-
-void hp_admission_body_cleanup(struct hp_admission_body *b)
-{
-    hp_buf_cleanup(&b->text);
-    memset(b, 0, sizeof(*b));
-}
-
-enum hp_err hp_admission_prepare(struct hp_admission *a, const char *body, size_t len,
-                                 struct hp_admission_body *b, struct hp_error *err)
-{
-    hp_buf_reset(&b->text);
-    b->cost = 0;
-    memset(b->same_spec, 0, sizeof(b->same_spec));
-    if (len == 0) {
-        return hp_error_set(err, HP_ERR_INVALID, "empty request body");
-    }
-    if (len > INT_MAX) {
-        return hp_error_set(err, HP_ERR_LIMIT, "request body: %zu bytes is too large", len);
-    }
-    /* json-c's own UTF-8 check lets overlong forms, surrogates and code
-     * points above U+10FFFF through. */
-    size_t bad = 0;
-    if (!hp_utf8_valid(body, len, &bad)) {
-        return hp_error_set(err, HP_ERR_INVALID, "invalid JSON at byte %zu: invalid UTF-8", bad);
-    }
-    /* json-c cuts object keys at a NUL, so "privileged\u0000x" would alias
-     * "privileged" while the API server keeps them apart: refuse them all. */
-    const char *nul = escaped_nul(body, len);
-    if (nul != NULL) {
-        return hp_error_set(err, HP_ERR_INVALID,
-                            "invalid JSON at byte %zu: \\u0000 (NUL) is not accepted in strings",
-                            (size_t)(nul - body));
-    }
-    struct hp_json_problem problem;
-    struct hp_json_prune pr = {.root = hp_policy_read_set(), .out = &b->text};
-    /* The copy is never longer than the body: one allocation, charged as
-     * such by the server. */
-    hp_buf_reserve(&b->text, len);
-    if (!hp_json_scan(body, len, HP_ADMISSION_MAX_DEPTH, &pr, &problem)) {
-        hp_buf_reset(&b->text);
-        /* Where json-c finds a fault too, describe it in json-c's words;
-         * json-c alone accepts a few forms (NaN, single quotes, "1.", a raw
-         * tab in a string) that JSON does not. */
-        struct json_object *tree = NULL;
-        if (hp_json_cost(&pr.all) <= WORDING_MAX_COST &&
-            parse_json_c(a, body, len, &tree, err) != HP_OK) {
-            return HP_ERR_INVALID;
-        }
-        json_object_put(tree);
-        return hp_error_set(err, HP_ERR_INVALID, "invalid JSON at byte %zu: %s", problem.at,
-                            problem.what);
-    }
-    /* An UPDATE leaves a pod spec unchanged when its bytes are the same as
-     * oldObject's: the API server encodes both with one encoder (Go sorts map
-     * keys), so equal specs are equal bytes. A member name with an escape
-     * on either side could hide a second spec from the byte ranges: then
-     * nothing counts as unchanged. */
-    for (size_t k = 0; k < HP_MARK_SPECS; k++) {
-        const size_t *x = pr.spec[0][k];
-        const size_t *y = pr.spec[1][k];
-        b->same_spec[k] = pr.has_spec[0][k] && pr.has_spec[1][k] && !pr.escaped[0] &&
-                          !pr.escaped[1] && x[1] - x[0] == y[1] - y[0] &&
-                          memcmp(body + x[0], body + y[0], x[1] - x[0]) == 0;
-    }
-    b->cost = hp_json_cost(&pr.kept);
-    if (a->full_parse) {
-        hp_buf_reset(&b->text);
-        hp_buf_append(&b->text, body, len);
-        b->cost = hp_json_cost(&pr.all);
-    }
-    return HP_OK;
 }
 
 /* Whether the pod-level AppArmor annotations, which the engine reads from the
@@ -271,7 +87,7 @@ static bool same_apparmor(struct json_object *meta, struct json_object *old_meta
 /* An UPDATE that leaves the pod spec byte for byte as it was, and the
  * AppArmor annotations. Pod Security Admission skips these too, so
  * that metadata-only updates of a violating object never get stuck. */
-static bool unchanged(const struct hp_admission_request *r, enum hp_workload w,
+static bool unchanged(const struct adm_request *r, enum hp_workload w,
                       const struct hp_admission_body *b)
 {
     struct hp_podspec now;
@@ -290,10 +106,10 @@ static bool unchanged(const struct hp_admission_request *r, enum hp_workload w,
 /* Runs the engine on request.object unless the request is one that is never
  * evaluated; res->skip says why not. */
 static enum hp_err evaluate(struct hp_admission *a, const struct hp_admission_ctx *ctx,
-                            const struct hp_admission_body *b, const struct hp_admission_request *r,
+                            const struct hp_admission_body *b, const struct adm_request *r,
                             struct hp_admission_result *res, struct hp_error *err)
 {
-    if (r->op == HP_ADMISSION_DELETE || r->op == HP_ADMISSION_CONNECT) {
+    if (r->op == ADM_OP_DELETE || r->op == ADM_OP_CONNECT) {
         res->skip = HP_SKIP_OPERATION;
         return HP_OK;
     }
@@ -313,7 +129,7 @@ static enum hp_err evaluate(struct hp_admission *a, const struct hp_admission_ct
         res->skip = HP_SKIP_NO_POD_SPEC;
         return HP_OK;
     }
-    if (r->op == HP_ADMISSION_UPDATE && unchanged(r, w, b)) {
+    if (r->op == ADM_OP_UPDATE && unchanged(r, w, b)) {
         res->skip = HP_SKIP_UNCHANGED;
         return HP_OK;
     }
@@ -354,11 +170,11 @@ static void decide(struct hp_admission_result *res, const struct hp_findings *f)
     }
 }
 
-enum hp_err hp_admission_handle(struct hp_admission *a, const struct hp_admission_ctx *ctx,
-                                const char *body, size_t len, struct hp_admission_result *res,
-                                struct hp_buf *out, struct hp_error *err)
+static enum hp_err handle(struct hp_admission *a, const struct hp_admission_ctx *ctx,
+                          const char *body, size_t len, bool full, struct hp_admission_result *res,
+                          struct hp_buf *out, struct hp_error *err)
 {
-    enum hp_err rc = hp_admission_prepare(a, body, len, &a->body, err);
+    enum hp_err rc = adm_body_prepare(a, body, len, full, &a->body, err);
     if (rc == HP_OK) {
         rc = hp_admission_handle_body(a, ctx, &a->body, res, out, err);
     } else {
@@ -382,12 +198,26 @@ enum hp_err hp_admission_handle(struct hp_admission *a, const struct hp_admissio
     return rc;
 }
 
+enum hp_err hp_admission_handle(struct hp_admission *a, const struct hp_admission_ctx *ctx,
+                                const char *body, size_t len, struct hp_admission_result *res,
+                                struct hp_buf *out, struct hp_error *err)
+{
+    return handle(a, ctx, body, len, false, res, out, err);
+}
+
+enum hp_err adm_handle_full(struct hp_admission *a, const struct hp_admission_ctx *ctx,
+                            const char *body, size_t len, struct hp_admission_result *res,
+                            struct hp_buf *out, struct hp_error *err)
+{
+    return handle(a, ctx, body, len, true, res, out, err);
+}
+
 enum hp_err hp_admission_handle_body(struct hp_admission *a, const struct hp_admission_ctx *ctx,
                                      const struct hp_admission_body *b,
                                      struct hp_admission_result *res, struct hp_buf *out,
                                      struct hp_error *err)
 {
-    struct hp_admission_request r;
+    struct adm_request r;
     hp_buf_reset(out);
     json_object_put(a->root);
     a->root = NULL;
@@ -401,9 +231,9 @@ enum hp_err hp_admission_handle_body(struct hp_admission *a, const struct hp_adm
         .username = "",
         .findings = &a->findings,
     };
-    enum hp_err rc = parse_json_c(a, b->text.data, b->text.len, &a->root, err);
+    enum hp_err rc = adm_json_parse(a, b->text.data, b->text.len, &a->root, err);
     if (rc == HP_OK) {
-        rc = hp_admission_request_decode(a->root, &r, err);
+        rc = adm_request_decode(a->root, &r, err);
     }
     if (rc != HP_OK) {
         goto out;
@@ -424,7 +254,7 @@ enum hp_err hp_admission_handle_body(struct hp_admission *a, const struct hp_adm
     decide(res, &a->findings);
     const char *profile = ctx->profile_name != NULL ? ctx->profile_name
                                                     : hp_profile_name(ctx->config->policy.profile);
-    rc = hp_admission_response_encode(&r, res, profile, out, err);
+    rc = adm_response_encode(&r, res, profile, out, err);
 out:
     if (rc != HP_OK) {
         hp_findings_reset(&a->findings);

@@ -109,7 +109,7 @@ static enum hp_err get_object(struct json_object *obj, const char *key, const ch
     return HP_OK;
 }
 
-static enum hp_err decode_envelope(struct json_object *root, struct hp_admission_request *r,
+static enum hp_err decode_envelope(struct json_object *root, struct adm_request *r,
                                    struct hp_error *err)
 {
     char what[QUOTE_MAX + 32];
@@ -140,8 +140,7 @@ static enum hp_err decode_envelope(struct json_object *root, struct hp_admission
     return HP_OK;
 }
 
-static enum hp_err decode_kind(struct json_object *req, struct hp_admission_request *r,
-                               struct hp_error *err)
+static enum hp_err decode_kind(struct json_object *req, struct adm_request *r, struct hp_error *err)
 {
     struct json_object *gvk;
     size_t n = 0;
@@ -167,7 +166,7 @@ static enum hp_err decode_kind(struct json_object *req, struct hp_admission_requ
     return rc;
 }
 
-static enum hp_err decode_operation(struct json_object *req, struct hp_admission_request *r,
+static enum hp_err decode_operation(struct json_object *req, struct adm_request *r,
                                     struct hp_error *err)
 {
     static const char *const ops[] = {"CREATE", "UPDATE", "DELETE", "CONNECT"};
@@ -177,7 +176,7 @@ static enum hp_err decode_operation(struct json_object *req, struct hp_admission
     for (size_t i = 0; s != NULL && i < sizeof(ops) / sizeof(ops[0]); i++) {
         if (strcmp(s, ops[i]) == 0 && (size_t)json_object_get_string_len(v) == strlen(ops[i])) {
             r->operation = ops[i];
-            r->op = (enum hp_admission_op)i;
+            r->op = (enum adm_op)i;
             return HP_OK;
         }
     }
@@ -192,7 +191,7 @@ static enum hp_err decode_operation(struct json_object *req, struct hp_admission
 }
 
 /* The optional fields: subResource, namespace, name, userInfo.username, dryRun. */
-static enum hp_err decode_optional(struct json_object *req, struct hp_admission_request *r,
+static enum hp_err decode_optional(struct json_object *req, struct adm_request *r,
                                    struct hp_error *err)
 {
     struct json_object *user = NULL;
@@ -230,7 +229,7 @@ static enum hp_err decode_optional(struct json_object *req, struct hp_admission_
 
 /* request.name, else the object's (for DELETE the old object's) metadata.name,
  * else its generateName. */
-static void resolve_name(struct hp_admission_request *r)
+static void resolve_name(struct adm_request *r)
 {
     if (r->name != NULL && r->name[0] != '\0') {
         return;
@@ -248,8 +247,8 @@ static void resolve_name(struct hp_admission_request *r)
     }
 }
 
-enum hp_err hp_admission_request_decode(struct json_object *root, struct hp_admission_request *r,
-                                        struct hp_error *err)
+enum hp_err adm_request_decode(struct json_object *root, struct adm_request *r,
+                               struct hp_error *err)
 {
     char what[QUOTE_MAX + 32];
     struct json_object *req = NULL;
@@ -285,8 +284,8 @@ enum hp_err hp_admission_request_decode(struct json_object *root, struct hp_admi
         goto out;
     }
     /* DELETE and CONNECT are never evaluated, so their objects are not checked. */
-    bool update = r->op == HP_ADMISSION_UPDATE;
-    if (update || r->op == HP_ADMISSION_CREATE) {
+    bool update = r->op == ADM_OP_UPDATE;
+    if (update || r->op == ADM_OP_CREATE) {
         rc = get_object(req, "object", "request.object", true, &r->object, err);
     } else {
         r->object = hp_k8s_field(req, "object");

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The strict JSON validator and the AdmissionReview pruner (see scan.h). */
-#include "scan.h"
+/* The strict JSON scanner and the AdmissionReview pruner (see internal.h). */
+#include "internal.h"
+
+#include "hardpod/utf8.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -11,10 +13,19 @@
 /* Most levels the validator tracks; deeper limits are clamped to it. */
 #define STACK_MAX 128
 
-static bool fail(struct hp_json_problem *p, size_t at, const char *what)
+static bool fail(struct adm_json_problem *p, size_t at, const char *what)
 {
     p->at = at;
     p->what = what;
+    p->fault = ADM_JSON_SYNTAX;
+    return false;
+}
+
+static bool fail_as(struct adm_json_problem *p, size_t at, enum adm_json_fault fault,
+                    const char *what)
+{
+    fail(p, at, what);
+    p->fault = fault;
     return false;
 }
 
@@ -41,7 +52,8 @@ static size_t skip_ws(const char *s, size_t n, size_t i)
     return i;
 }
 
-/* Index of the first quote, backslash or control byte at or after i, or n. */
+/* Index of the first quote, backslash, control byte or byte of 0x80 and
+ * above at or after i, or n. */
 static size_t string_run(const char *s, size_t n, size_t i)
 {
     while (i + 8 <= n) {
@@ -49,7 +61,8 @@ static size_t string_run(const char *s, size_t n, size_t i)
         memcpy(&w, s + i, 8);
         uint64_t q = w ^ (ONES * '"');
         uint64_t b = w ^ (ONES * '\\');
-        uint64_t found = (((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w)) & HIGHS;
+        uint64_t found =
+            (((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w) | w) & HIGHS;
         if (found != 0) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
             /* The lowest flag is exact: borrows only run towards higher bytes,
@@ -63,7 +76,7 @@ static size_t string_run(const char *s, size_t n, size_t i)
     }
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\' || c < 0x20) {
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) {
             break;
         }
         i++;
@@ -72,7 +85,7 @@ static size_t string_run(const char *s, size_t n, size_t i)
 }
 
 /* s[*pi] is an opening quote; moves *pi past the closing one. */
-static bool scan_string(const char *s, size_t n, size_t *pi, struct hp_json_problem *p)
+static bool scan_string(const char *s, size_t n, size_t *pi, struct adm_json_problem *p)
 {
     size_t i = *pi + 1;
     for (;;) {
@@ -84,6 +97,14 @@ static bool scan_string(const char *s, size_t n, size_t *pi, struct hp_json_prob
         if (c == '"') {
             *pi = i + 1;
             return true;
+        }
+        if (c >= 0x80) {
+            size_t len = hp_utf8_len(s + i, n - i);
+            if (len == 0) {
+                return fail_as(p, i, ADM_JSON_UTF8, "invalid UTF-8");
+            }
+            i += len;
+            continue;
         }
         if (c < 0x20) {
             return fail(p, i, c == 0 ? "NUL byte" : "control character in a string");
@@ -101,6 +122,11 @@ static bool scan_string(const char *s, size_t n, size_t *pi, struct hp_json_prob
                     return fail(p, i + k, "invalid string sequence");
                 }
             }
+            /* json-c cuts object keys at a NUL, so "privileged\u0000x" would
+             * alias "privileged" while the API server keeps them apart. */
+            if (memcmp(s + i + 2, "0000", 4) == 0) {
+                return fail_as(p, i, ADM_JSON_NUL, "\\u0000 (NUL) is not accepted in strings");
+            }
             i += 6;
         } else if (c != '\0' && strchr("\"\\/bfnrt", c) != NULL) {
             i += 2;
@@ -110,7 +136,7 @@ static bool scan_string(const char *s, size_t n, size_t *pi, struct hp_json_prob
     }
 }
 
-static bool digits(const char *s, size_t n, size_t *pi, struct hp_json_problem *p)
+static bool digits(const char *s, size_t n, size_t *pi, struct adm_json_problem *p)
 {
     size_t i = *pi;
     if (i >= n) {
@@ -127,7 +153,7 @@ static bool digits(const char *s, size_t n, size_t *pi, struct hp_json_problem *
 }
 
 /* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static bool scan_number(const char *s, size_t n, size_t *pi, struct hp_json_problem *p)
+static bool scan_number(const char *s, size_t n, size_t *pi, struct adm_json_problem *p)
 {
     size_t i = *pi;
     if (s[i] == '-') {
@@ -158,7 +184,7 @@ static bool scan_number(const char *s, size_t n, size_t *pi, struct hp_json_prob
 }
 
 static bool scan_literal(const char *s, size_t n, size_t *pi, const char *word,
-                         struct hp_json_problem *p)
+                         struct adm_json_problem *p)
 {
     size_t len = strlen(word);
     for (size_t k = 0; k < len; k++) {
@@ -174,7 +200,8 @@ static bool scan_literal(const char *s, size_t n, size_t *pi, const char *word,
 }
 
 /* A scalar or the opening of a container at s[*pi]; *opened says which. */
-static bool scan_value(const char *s, size_t n, size_t *pi, bool *opened, struct hp_json_problem *p)
+static bool scan_value(const char *s, size_t n, size_t *pi, bool *opened,
+                       struct adm_json_problem *p)
 {
     *opened = false;
     switch (s[*pi]) {
@@ -226,13 +253,13 @@ struct frame {
     const struct hp_read_node *child; /* the current member's or element's node */
     size_t value_start;               /* where the current member's or element's value starts */
     size_t out_mark;                  /* env list: the copy's length before the current element */
-    struct hp_json_counts snap;       /* env list: the counts before the current element */
+    struct adm_json_counts snap;      /* env list: the counts before the current element */
 };
 
 struct pruner {
     const char *s;
-    struct hp_json_prune *pr; /* NULL: validate only */
-    size_t copied;            /* s[0..copied) is in the copy or was left out */
+    struct adm_json_prune *pr; /* NULL: validate only */
+    size_t copied;             /* s[0..copied) is in the copy or was left out */
 };
 
 static void flush(struct pruner *z, size_t to)
@@ -295,7 +322,7 @@ static bool node_wants(const struct hp_read_node *node, char open)
     return array == (open == '[');
 }
 
-static void count_open(struct hp_json_counts *c, char open)
+static void count_open(struct adm_json_counts *c, char open)
 {
     if (open == '{') {
         c->objects++;
@@ -304,7 +331,7 @@ static void count_open(struct hp_json_counts *c, char open)
     }
 }
 
-static void count_scalar(struct hp_json_counts *c, const char *s, size_t from, size_t to)
+static void count_scalar(struct adm_json_counts *c, const char *s, size_t from, size_t to)
 {
     if (s[from] == '"') {
         c->strings++;
@@ -319,7 +346,7 @@ static bool counted(enum mode m)
     return m != M_DROP;
 }
 
-size_t hp_json_cost(const struct hp_json_counts *c)
+size_t adm_json_cost(const struct adm_json_counts *c)
 {
     /* json-c 0.16 on glibc, measured per value with mallinfo2 (bytes in use
      * after json_tokener_parse_ex, chunk overhead included, 1,000 to
@@ -502,8 +529,8 @@ static void container_open(struct pruner *z, struct frame *parent, struct frame 
     }
 }
 
-bool hp_json_scan(const char *s, size_t n, int max_depth, struct hp_json_prune *pr,
-                  struct hp_json_problem *p)
+bool adm_json_scan(const char *s, size_t n, int max_depth, struct adm_json_prune *pr,
+                   struct adm_json_problem *p)
 {
     struct frame stack[STACK_MAX];
     int limit = max_depth < STACK_MAX ? max_depth : STACK_MAX;

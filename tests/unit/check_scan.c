@@ -6,7 +6,7 @@
  * right, and the pruned path answers every fixture, corpus review and
  * thousands of mutations of them byte for byte like the full parse.
  */
-#include "admission/scan.h"
+#include "admission/internal.h"
 #include "hardpod/admission.h"
 #include "hardpod/config.h"
 #include "hardpod/readset.h"
@@ -95,8 +95,8 @@ START_TEST(test_validator_cases)
 {
     for (size_t i = 0; i < N_ELEMS(validator_cases); i++) {
         const char *t = validator_cases[i].text;
-        struct hp_json_problem p = {0, NULL};
-        bool ok = hp_json_scan(t, strlen(t), HP_ADMISSION_MAX_DEPTH, NULL, &p);
+        struct adm_json_problem p = {0, NULL, ADM_JSON_SYNTAX};
+        bool ok = adm_json_scan(t, strlen(t), HP_ADMISSION_MAX_DEPTH, NULL, &p);
         ck_assert_msg(ok == validator_cases[i].valid, "%s: valid=%d", t, ok);
         if (ok) {
             ck_assert_msg(json_c_accepts(t, strlen(t)), "%s: json-c refuses it", t);
@@ -140,8 +140,8 @@ START_TEST(test_validator_depth_matches_json_c)
     for (size_t k = 0; k < N_ELEMS(shapes); k++) {
         for (int levels = 30; levels <= 70; levels++) {
             char *s = nested(shapes[k].open, shapes[k].inner, shapes[k].close, levels);
-            struct hp_json_problem p;
-            bool ours = hp_json_scan(s, strlen(s), HP_ADMISSION_MAX_DEPTH, NULL, &p);
+            struct adm_json_problem p;
+            bool ours = adm_json_scan(s, strlen(s), HP_ADMISSION_MAX_DEPTH, NULL, &p);
             ck_assert_msg(ours == json_c_accepts(s, strlen(s)), "%s x%d%s: ours %d", shapes[k].open,
                           levels, shapes[k].inner, ours);
             free(s);
@@ -215,22 +215,22 @@ START_TEST(test_prune_cases)
     hp_buf_init(&out, 0);
     for (size_t i = 0; i < N_ELEMS(prune_cases); i++) {
         const char *in = prune_cases[i].in;
-        struct hp_json_problem p;
-        struct hp_json_prune pr = {.root = hp_policy_read_set(), .out = &out};
-        ck_assert_msg(hp_json_scan(in, strlen(in), 64, &pr, &p), "%s: %s", in, p.what);
+        struct adm_json_problem p;
+        struct adm_json_prune pr = {.root = hp_policy_read_set(), .out = &out};
+        ck_assert_msg(adm_json_scan(in, strlen(in), 64, &pr, &p), "%s: %s", in, p.what);
         ck_assert_msg(strcmp(hp_buf_str(&out), prune_cases[i].out) == 0,
                       "case %zu:\n in  %s\n want %s\n got  %s", i, in, prune_cases[i].out,
                       hp_buf_str(&out));
         ck_assert_uint_le(out.len, strlen(in));
-        ck_assert(hp_json_scan(out.data, out.len, 64, NULL, &p));
+        ck_assert(adm_json_scan(out.data, out.len, 64, NULL, &p));
         /* what the copy holds is what json-c will build: its counts again */
         struct hp_buf again;
         hp_buf_init(&again, 0);
-        struct hp_json_prune pr2 = {.root = hp_policy_read_set(), .out = &again};
-        ck_assert(hp_json_scan(out.data, out.len, 64, &pr2, &p));
-        ck_assert_msg(hp_json_cost(&pr.kept) == hp_json_cost(&pr2.all),
-                      "case %zu: kept %zu, copy %zu", i, hp_json_cost(&pr.kept),
-                      hp_json_cost(&pr2.all));
+        struct adm_json_prune pr2 = {.root = hp_policy_read_set(), .out = &again};
+        ck_assert(adm_json_scan(out.data, out.len, 64, &pr2, &p));
+        ck_assert_msg(adm_json_cost(&pr.kept) == adm_json_cost(&pr2.all),
+                      "case %zu: kept %zu, copy %zu", i, adm_json_cost(&pr.kept),
+                      adm_json_cost(&pr2.all));
         hp_buf_cleanup(&again);
     }
     hp_buf_cleanup(&out);
@@ -247,19 +247,19 @@ static size_t heap_in_use(void)
 
 static void check_cost_bound(const char *text, size_t len)
 {
-    struct hp_json_problem p;
+    struct adm_json_problem p;
     struct hp_buf out;
     hp_buf_init(&out, 0);
-    struct hp_json_prune pr = {.root = hp_policy_read_set(), .out = &out};
-    ck_assert(hp_json_scan(text, len, 64, &pr, &p));
+    struct adm_json_prune pr = {.root = hp_policy_read_set(), .out = &out};
+    ck_assert(adm_json_scan(text, len, 64, &pr, &p));
     struct json_tokener *tok = json_tokener_new_ex(64);
     size_t before = heap_in_use();
     struct json_object *o = json_tokener_parse_ex(tok, text, (int)len);
     size_t after = heap_in_use();
     size_t used = after > before ? after - before : 0;
     ck_assert_ptr_nonnull(o);
-    ck_assert_msg(used <= hp_json_cost(&pr.all), "%.60s...: json-c used %zu, estimate %zu", text,
-                  used, hp_json_cost(&pr.all));
+    ck_assert_msg(used <= adm_json_cost(&pr.all), "%.60s...: json-c used %zu, estimate %zu", text,
+                  used, adm_json_cost(&pr.all));
     json_object_put(o);
     json_tokener_free(tok);
     hp_buf_cleanup(&out);
@@ -468,8 +468,9 @@ struct answer {
     uint32_t checks;
 };
 
+/* full: json-c parses the whole body rather than the reduced copy. */
 static void answer(struct hp_admission *a, const struct hp_admission_ctx *ctx, const char *body,
-                   size_t len, struct answer *r)
+                   size_t len, bool full, struct answer *r)
 {
     struct hp_admission_result res;
     struct hp_buf out;
@@ -477,7 +478,8 @@ static void answer(struct hp_admission *a, const struct hp_admission_ctx *ctx, c
     hp_error_clear(&err);
     hp_buf_init(&out, 0);
     memset(r, 0, sizeof(*r));
-    r->rc = hp_admission_handle(a, ctx, body, len, &res, &out, &err);
+    r->rc = full ? adm_handle_full(a, ctx, body, len, &res, &out, &err)
+                 : hp_admission_handle(a, ctx, body, len, &res, &out, &err);
     snprintf(r->msg, sizeof(r->msg), "%s", r->rc == HP_OK ? "" : err.msg);
     r->out_len = out.len;
     r->out = malloc(out.len + 1);
@@ -557,7 +559,6 @@ START_TEST(test_pruned_path_answers_like_full_parse)
     struct hp_admission fast, full;
     hp_admission_init(&fast);
     hp_admission_init(&full);
-    full.full_parse = true;
 
     size_t compared = 0;
     size_t n = b.n;
@@ -572,17 +573,18 @@ START_TEST(test_pruned_path_answers_like_full_parse)
             for (int k = 0; m > 0 && k < 1 + (int)(rng() % 3); k++) {
                 len = mutate(s, len, cap);
             }
-            struct hp_json_problem p;
+            struct adm_json_problem p;
             struct hp_buf copy;
             hp_buf_init(&copy, 0);
-            struct hp_json_prune pr = {.root = hp_policy_read_set(), .out = &copy};
-            if (m == 0 && hp_json_scan(s, len, HP_ADMISSION_MAX_DEPTH, &pr, &p) && copy.len < len) {
+            struct adm_json_prune pr = {.root = hp_policy_read_set(), .out = &copy};
+            if (m == 0 && adm_json_scan(s, len, HP_ADMISSION_MAX_DEPTH, &pr, &p) &&
+                copy.len < len) {
                 pruned_bodies++;
             }
             hp_buf_cleanup(&copy);
             struct answer x, y;
-            answer(&fast, &ctx, s, len, &x);
-            answer(&full, &ctx, s, len, &y);
+            answer(&fast, &ctx, s, len, false, &x);
+            answer(&full, &ctx, s, len, true, &y);
             ck_assert_msg(x.rc == y.rc && strcmp(x.msg, y.msg) == 0,
                           "body %zu edit %d: pruned rc %d \"%s\", full rc %d \"%s\"", i, m, x.rc,
                           x.msg, y.rc, y.msg);
