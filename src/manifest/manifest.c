@@ -8,6 +8,8 @@
  */
 #include "internal.h"
 
+#include "hardpod/utf8.h"
+
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -145,41 +147,6 @@ static enum hp_err split(const char *p, size_t n, const struct hp_manifest_limit
     return rc;
 }
 
-/* Length of the UTF-8 sequence at s[0..n), or 0 when it is invalid (overlong
- * forms, surrogates and code points past U+10FFFF included). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xbf;
-
-    if (c < 0x80) {
-        return 1;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        lo = c == 0xe0 ? 0xa0 : 0x80;
-        hi = c == 0xed ? 0x9f : 0xbf;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        lo = c == 0xf0 ? 0x90 : 0x80;
-        hi = c == 0xf4 ? 0x8f : 0xbf;
-    } else {
-        return 0;
-    }
-    if (n < len || s[1] < lo || s[1] > hi) {
-        return 0;
-    }
-    for (size_t i = 2; i < len; i++) {
-        if (s[i] < 0x80 || s[i] > 0xbf) {
-            return 0;
-        }
-    }
-    return len;
-}
-
 /* libyaml reports bad encoding without a line; find it here with one.
  * Returns false with the problem in doc. */
 static bool check_text(const char *p, size_t n, size_t line0, struct hp_manifest_doc *doc)
@@ -189,7 +156,7 @@ static bool check_text(const char *p, size_t n, size_t line0, struct hp_manifest
     size_t column = 1;
 
     for (size_t i = 0; i < n;) {
-        size_t len = s[i] == 0 ? 0 : utf8_len(s + i, n - i);
+        size_t len = s[i] == 0 ? 0 : hp_utf8_len(p + i, n - i);
         if (len == 0) {
             struct hp_manifest_fault f = {.kind = HP_MANIFEST_FAULT_ENCODING,
                                           .code = HP_ERR_INVALID,

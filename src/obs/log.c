@@ -7,10 +7,13 @@
  */
 #include "hardpod/obs.h"
 
+#include "hardpod/json_text.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,8 +21,6 @@
 #define LINE_MAX_BYTES (64 * 1024)
 /* Kept free while fields are added, for `,"truncated":true}` and the newline. */
 #define TAIL_RESERVE 32
-/* Longest escape of one input byte (a control character as \u00XX). */
-#define MAX_ESCAPE 6
 
 static atomic_int log_level = HP_LOG_INFO;
 static atomic_int log_fd = 2;
@@ -76,48 +77,8 @@ static size_t room(const struct line *l)
     return used < LINE_MAX_BYTES ? LINE_MAX_BYTES - used : 0;
 }
 
-/* Moves a cut at n back to the start of the UTF-8 sequence it falls in, so
- * that a truncated value does not end in a replacement character. */
-static size_t utf8_cut(const char *s, size_t len, size_t n)
-{
-    for (int back = 0; back < 3 && n > 0 && n < len && ((unsigned char)s[n] & 0xC0) == 0x80;
-         back++) {
-        n--;
-    }
-    return n;
-}
-
-/* Escapes s[0..n) into scratch; false when it exceeds scratch's cap. */
-static bool escape_fits(struct hp_buf *scratch, const char *s, size_t n)
-{
-    hp_buf_reset(scratch);
-    return hp_buf_put_json_string(scratch, s, n);
-}
-
-/* Appends the longest prefix of s whose escaped form fits the room left,
- * found by bisection (the escaped length grows with the prefix). */
-static void put_truncated(struct line *l, const char *s, size_t n, size_t budget)
-{
-    struct hp_buf scratch;
-    hp_buf_init(&scratch, budget);
-    if (!escape_fits(&scratch, s, n)) {
-        l->truncated = true;
-        size_t lo = 0;
-        size_t hi = n < budget ? n : budget;
-        while (lo < hi) {
-            size_t mid = hi - (hi - lo) / 2;
-            if (escape_fits(&scratch, s, utf8_cut(s, n, mid))) {
-                lo = mid;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        escape_fits(&scratch, s, utf8_cut(s, n, lo));
-    }
-    hp_buf_append(&l->buf, scratch.data, scratch.len);
-    hp_buf_cleanup(&scratch);
-}
-
+/* Appends s[0..n) as a JSON string, cut between characters to the longest
+ * prefix whose escaped form fits the room left. */
 static void put_string(struct line *l, const char *s, size_t n)
 {
     size_t budget = room(l);
@@ -125,12 +86,13 @@ static void put_string(struct line *l, const char *s, size_t n)
         l->truncated = true;
         return;
     }
-    /* Common case: even the worst escaping fits, so escape in place. */
-    if (n <= (budget - 2) / MAX_ESCAPE) {
-        hp_buf_put_json_string(&l->buf, s, n);
-    } else {
-        put_truncated(l, s, n, budget);
-    }
+    struct hp_json_text t;
+    hp_json_text_init(&t, &l->buf, 1, SIZE_MAX);
+    t.room = budget - 2;
+    hp_buf_putc(&l->buf, '"');
+    hp_json_text_put(&t, s, n);
+    hp_buf_putc(&l->buf, '"');
+    l->truncated = l->truncated || t.cut;
 }
 
 /* Appends one field; false when not even its key fits (the line is full). */

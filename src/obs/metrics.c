@@ -7,6 +7,8 @@
  */
 #include "internal.h"
 
+#include "hardpod/utf8.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -83,31 +85,6 @@ void hp_metrics_init(const char *version)
     }
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 when invalid:
- * overlong forms, surrogates and code points above U+10FFFF are invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    static const unsigned int min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
-    size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : 4;
-    if (len == 1) {
-        return 1;
-    }
-    if ((p[0] & 0xC0) == 0x80 || p[0] >= 0xF8 || len > n) {
-        return 0;
-    }
-    unsigned int cp = p[0] & (0x7Fu >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (p[i] & 0x3Fu);
-    }
-    if (cp < min_cp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return 0;
-    }
-    return len;
-}
-
 /* A kind gets its own series only when it is a usable label value: non-empty,
  * shorter than a slot and valid UTF-8 (Prometheus rejects anything else).
  * "other" itself is refused so that two series never share a label set. */
@@ -116,15 +93,7 @@ static bool kind_storable(const char *kind, size_t n)
     if (n == 0 || n >= HP_OBS_KIND_MAX || strcmp(kind, "other") == 0) {
         return false;
     }
-    const unsigned char *p = (const unsigned char *)kind;
-    for (size_t i = 0; i < n;) {
-        size_t len = utf8_len(p + i, n - i);
-        if (len == 0) {
-            return false;
-        }
-        i += len;
-    }
-    return true;
+    return hp_utf8_valid(kind, n, NULL);
 }
 
 static struct hp_obs_kind *kind_find(const char *kind, size_t n, size_t from, size_t to)
