@@ -129,6 +129,24 @@ enum hp_err hp_admission_handle_body(struct hp_admission *a, const struct hp_adm
                                      struct hp_admission_result *res, struct hp_buf *out,
                                      struct hp_error *err);
 
+/* The object under review in a stored AdmissionReview, for tools that
+ * evaluate one outside the webhook (hardpod audit). Borrowed from the
+ * document passed to hp_admission_review_decode. */
+struct hp_admission_review {
+    struct json_object *object; /* request.object: a JSON object */
+    const char *ns;             /* request.namespace; NULL when absent or empty */
+    const char *username;       /* request.userInfo.username; NULL when absent */
+};
+
+/* Reads the request of root, a parsed AdmissionReview, into out with the
+ * rules the webhook decodes requests by: request, request.object and
+ * request.userInfo must be objects, request.namespace and the username
+ * strings without a NUL character. The fields only the webhook needs
+ * (uid, kind, operation) are not read. Returns HP_ERR_INVALID with the
+ * JSON path of the first problem ("request.object: missing"). */
+enum hp_err hp_admission_review_decode(struct json_object *root, struct hp_admission_review *out,
+                                       struct hp_error *err);
+
 /* Longest warning the response carries; the apiserver truncates longer ones. */
 #define HP_ADMISSION_MAX_WARNING 255
 

@@ -3,6 +3,8 @@
  * Decoding an AdmissionReview request: checks the envelope and every request
  * field hardpod reads, naming the JSON path of the first problem. Reads the
  * parsed document in place (borrowed views, no copies); never evaluates.
+ * The webhook's decoder (adm_request_decode) and the one for stored reviews
+ * (hp_admission_review_decode) share the rules of get_string and get_object.
  */
 #include "internal.h"
 
@@ -298,5 +300,31 @@ enum hp_err adm_request_decode(struct json_object *root, struct adm_request *r,
         resolve_name(r);
     }
 out:
+    return rc;
+}
+
+enum hp_err hp_admission_review_decode(struct json_object *root, struct hp_admission_review *out,
+                                       struct hp_error *err)
+{
+    struct json_object *req = NULL;
+    struct json_object *user = NULL;
+    memset(out, 0, sizeof(*out));
+    enum hp_err rc = get_object(root, "request", "request", true, &req, err);
+    if (rc == HP_OK) {
+        rc = get_object(req, "object", "request.object", true, &out->object, err);
+    }
+    if (rc == HP_OK) {
+        rc = get_string(req, "namespace", "request.namespace", false, &out->ns, NULL, err);
+    }
+    if (rc == HP_OK) {
+        rc = get_object(req, "userInfo", "request.userInfo", false, &user, err);
+    }
+    if (rc == HP_OK && user != NULL) {
+        rc = get_string(user, "username", "request.userInfo.username", false, &out->username, NULL,
+                        err);
+    }
+    if (out->ns != NULL && out->ns[0] == '\0') {
+        out->ns = NULL;
+    }
     return rc;
 }

@@ -8,6 +8,7 @@
  */
 #include "internal.h"
 
+#include "hardpod/admission.h"
 #include "hardpod/k8s.h"
 
 #include <json-c/json.h>
@@ -15,28 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct json_object *get(struct json_object *obj, const char *key)
-{
-    struct json_object *v = NULL;
-    if (!json_object_object_get_ex(obj, key, &v)) {
-        return NULL;
-    }
-    return v;
-}
-
-static const char *get_string(struct json_object *obj, const char *key)
-{
-    struct json_object *v = get(obj, key);
-    return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
 /* "Deployment shop/api" from an object, for error messages. */
 static const char *object_label(struct json_object *obj, const char *ns, char *buf, size_t size)
 {
-    struct json_object *meta = get(obj, "metadata");
-    const char *kind = get_string(obj, "kind");
-    const char *name = get_string(meta, "name");
-    const char *own_ns = get_string(meta, "namespace");
+    struct json_object *meta = hp_k8s_field(obj, "metadata");
+    const char *kind = hp_k8s_string(hp_k8s_field(obj, "kind"));
+    const char *name = hp_k8s_string(hp_k8s_field(meta, "name"));
+    const char *own_ns = hp_k8s_string(hp_k8s_field(meta, "namespace"));
     if (own_ns != NULL) {
         ns = own_ns;
     }
@@ -90,8 +76,8 @@ static void audit_object(struct hp_audit_ctx *cx, const char *file, size_t line,
      * would pass that way too, so half an identity is an error. A document
      * with neither (appsettings.json in a walked tree) is no Kubernetes
      * object and passes with no findings. */
-    const char *api_version = get_string(obj, "apiVersion");
-    const char *kind = get_string(obj, "kind");
+    const char *api_version = hp_k8s_string(hp_k8s_field(obj, "apiVersion"));
+    const char *kind = hp_k8s_string(hp_k8s_field(obj, "kind"));
     if ((api_version == NULL) != (kind == NULL)) {
         hp_audit_report_error(
             cx->report, file, line, "%s \"%.64s\" without %s: not an object the API server accepts",
@@ -117,39 +103,26 @@ static void audit_object(struct hp_audit_ctx *cx, const char *file, size_t line,
     hp_audit_report_resource(cx->report, file, line, obj, ns, &cx->findings);
 }
 
-/* An AdmissionReview: the object under review is request.object. */
+/* An AdmissionReview: the object under review is request.object, read by
+ * the webhook's own decoder. */
 static void audit_review(struct hp_audit_ctx *cx, const char *file, size_t line,
                          struct json_object *review)
 {
-    struct json_object *req = get(review, "request");
-    if (!json_object_is_type(req, json_type_object)) {
-        char what[96] = "missing (a response carries nothing to audit)";
-        if (req != NULL) {
-            char got[64];
-            snprintf(what, sizeof(what), "expected an object, got %s",
-                     hp_k8s_describe(req, got, sizeof(got)));
-        }
-        hp_audit_report_error(cx->report, file, line, "AdmissionReview: request: %s", what);
+    struct hp_admission_review r;
+    struct hp_error err;
+    hp_error_clear(&err);
+    if (hp_admission_review_decode(review, &r, &err) != HP_OK) {
+        hp_audit_report_error(cx->report, file, line, "AdmissionReview: %s", err.msg);
         return;
     }
-    struct json_object *obj = get(req, "object");
-    if (obj == NULL) {
-        hp_audit_report_error(cx->report, file, line,
-                              "AdmissionReview: request.object: missing (nothing to audit)");
-        return;
-    }
-    const char *ns = get_string(req, "namespace");
-    if (ns != NULL && ns[0] == '\0') {
-        ns = NULL;
-    }
-    audit_object(cx, file, line, obj, ns, get_string(get(req, "userInfo"), "username"));
+    audit_object(cx, file, line, r.object, r.ns, r.username);
 }
 
 static bool is_list(struct json_object *obj, struct json_object **items)
 {
-    const char *kind = get_string(obj, "kind");
+    const char *kind = hp_k8s_string(hp_k8s_field(obj, "kind"));
     size_t n = kind != NULL ? strlen(kind) : 0;
-    *items = get(obj, "items");
+    *items = hp_k8s_field(obj, "items");
     return n >= 4 && strcmp(kind + n - 4, "List") == 0 &&
            json_object_is_type(*items, json_type_array);
 }
@@ -158,7 +131,7 @@ static void audit_doc(struct hp_audit_ctx *cx, const char *file, const struct hp
 {
     struct json_object *obj = doc->obj;
     struct json_object *items = NULL;
-    const char *kind = get_string(obj, "kind");
+    const char *kind = hp_k8s_string(hp_k8s_field(obj, "kind"));
     if (kind != NULL && strcmp(kind, "AdmissionReview") == 0) {
         audit_review(cx, file, doc->line, obj);
         return;

@@ -10,6 +10,7 @@
 #include "podpatch.h"
 #include "testutil.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,6 +396,19 @@ static const struct raw_case raw_cases[] = {
     {"trailing comma", "{\"a\":1,}", 0, "invalid JSON at byte 7: unexpected character"},
     {"a bare number", "42", 0, "request body: expected object, got integer 42"},
     {"an array", "[]", 0, "request body: expected object, got array"},
+    /* One pass finds the first fault, but the kinds keep their order: bad
+     * UTF-8 anywhere, then an escaped NUL anywhere, then the syntax. */
+    {"bad UTF-8 after a syntax fault", "{\"a\":'b',\"c\":\"\xff\"}", 0,
+     "invalid JSON at byte 14: invalid UTF-8"},
+    {"bad UTF-8 outside a string", "{\"a\":1}\xc3", 0, "invalid JSON at byte 7: invalid UTF-8"},
+    {"bad UTF-8 after an escaped NUL", "{\"\\u0000\":\"\xc0\xaf\"}", 0,
+     "invalid JSON at byte 11: invalid UTF-8"},
+    {"escaped NUL after a syntax fault", "{\"a\" 1, \"b\\u0000\":1}", 0,
+     "invalid JSON at byte 10: \\u0000 (NUL) is not accepted in strings"},
+    {"escaped NUL after trailing data", "{} \\\\\\u0000", 0,
+     "invalid JSON at byte 5: \\u0000 (NUL) is not accepted in strings"},
+    {"valid UTF-8 across a fault", "{\"a\":x\xc3\xa9}", 0,
+     "invalid JSON at byte 5: unexpected character"},
 };
 
 START_TEST(test_admission_malformed_syntax)
@@ -806,6 +820,56 @@ START_TEST(test_admission_corpus)
 }
 END_TEST
 
+/* The reader of stored reviews (hardpod audit) applies the webhook's rules. */
+START_TEST(test_admission_review_decode)
+{
+    static const struct {
+        const char *json;
+        const char *want; /* NULL: decodes */
+        const char *ns, *username;
+    } reviews[] = {
+        {"{\"request\":{\"object\":{}}}", NULL, NULL, NULL},
+        {"{\"request\":{\"object\":{},\"namespace\":\"\",\"userInfo\":{}}}", NULL, NULL, NULL},
+        {"{\"request\":{\"object\":{},\"namespace\":\"shop\",\"userInfo\":{\"username\":\"u\"}}}",
+         NULL, "shop", "u"},
+        {"{\"response\":{}}", "request: missing", NULL, NULL},
+        {"{\"request\":[]}", "request: expected object, got array", NULL, NULL},
+        {"{\"request\":{\"uid\":\"x\"}}", "request.object: missing", NULL, NULL},
+        {"{\"request\":{\"object\":null}}", "request.object: expected object, got null", NULL,
+         NULL},
+        {"{\"request\":{\"object\":{},\"namespace\":\"a\\u0000b\"}}",
+         "request.namespace: contains a NUL character", NULL, NULL},
+        {"{\"request\":{\"object\":{},\"namespace\":1}}",
+         "request.namespace: expected string, got integer 1", NULL, NULL},
+        {"{\"request\":{\"object\":{},\"userInfo\":{\"username\":\"a\\u0000\"}}}",
+         "request.userInfo.username: contains a NUL character", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof(reviews) / sizeof(reviews[0]); i++) {
+        struct json_object *root = json_tokener_parse(reviews[i].json);
+        ck_assert_ptr_nonnull(root);
+        struct hp_admission_review r;
+        struct hp_error err;
+        hp_error_clear(&err);
+        enum hp_err rc = hp_admission_review_decode(root, &r, &err);
+        if (reviews[i].want == NULL) {
+            ck_assert_msg(rc == HP_OK, "case %zu: %s", i, err.msg);
+            ck_assert_ptr_nonnull(r.object);
+            ck_assert_msg((r.ns == NULL) == (reviews[i].ns == NULL) &&
+                              (r.ns == NULL || strcmp(r.ns, reviews[i].ns) == 0),
+                          "case %zu: namespace %s", i, r.ns != NULL ? r.ns : "(null)");
+            ck_assert_msg((r.username == NULL) == (reviews[i].username == NULL) &&
+                              (r.username == NULL || strcmp(r.username, reviews[i].username) == 0),
+                          "case %zu: username %s", i, r.username != NULL ? r.username : "(null)");
+        } else {
+            ck_assert_int_eq(rc, HP_ERR_INVALID);
+            ck_assert_msg(strcmp(err.msg, reviews[i].want) == 0,
+                          "case %zu:\nexpected %s\nactual   %s", i, reviews[i].want, err.msg);
+        }
+        json_object_put(root);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("admission");
@@ -827,6 +891,7 @@ int main(void)
     tcase_add_test(tc, test_admission_large_body);
     tcase_add_test(tc, test_admission_fixtures);
     tcase_add_test(tc, test_admission_corpus);
+    tcase_add_test(tc, test_admission_review_decode);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -337,6 +337,9 @@ START_TEST(test_audit_not_objects)
          "AdmissionReview: request: missing"},
         {"apiVersion: admission.k8s.io/v1\nkind: AdmissionReview\nrequest: {uid: x}\n",
          "AdmissionReview: request.object: missing"},
+        {"apiVersion: admission.k8s.io/v1\nkind: AdmissionReview\nrequest: {namespace: "
+         "\"a\\u0000b\", object: {}}\n",
+         "AdmissionReview: request.namespace: contains a NUL character"},
         {"apiVersion: v1\nkind: List\nitems:\n- 42\n", "items[0]: expected a Kubernetes object"},
     };
     char path[] = "/tmp/hp-audit-doc-XXXXXX";
