@@ -103,6 +103,21 @@ static void audit_object(struct hp_audit_ctx *cx, const char *file, size_t line,
     hp_audit_report_resource(cx->report, file, line, obj, ns, &cx->findings);
 }
 
+/* What a review the decoder refused means to an audit: without a request it
+ * is a response; without request.object there is nothing to evaluate. */
+static const char *review_hint(struct json_object *review)
+{
+    struct json_object *req = NULL;
+    if (!json_object_object_get_ex(review, "request", &req)) {
+        return " (a response carries nothing to audit)";
+    }
+    if (json_object_is_type(req, json_type_object) &&
+        !json_object_object_get_ex(req, "object", NULL)) {
+        return " (nothing to audit)";
+    }
+    return "";
+}
+
 /* An AdmissionReview: the object under review is request.object, read by
  * the webhook's own decoder. */
 static void audit_review(struct hp_audit_ctx *cx, const char *file, size_t line,
@@ -112,7 +127,8 @@ static void audit_review(struct hp_audit_ctx *cx, const char *file, size_t line,
     struct hp_error err;
     hp_error_clear(&err);
     if (hp_admission_review_decode(review, &r, &err) != HP_OK) {
-        hp_audit_report_error(cx->report, file, line, "AdmissionReview: %s", err.msg);
+        hp_audit_report_error(cx->report, file, line, "AdmissionReview: %s%s", err.msg,
+                              review_hint(review));
         return;
     }
     audit_object(cx, file, line, r.object, r.ns, r.username);
