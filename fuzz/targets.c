@@ -348,12 +348,12 @@ static FILE *report_open(char **buf, size_t *len)
 }
 
 /* Each report format is rendered; JSON and SARIF must be valid JSON. */
-static void check_reports(const struct hp_audit_report *r, const struct hp_policy *p)
+static void check_reports(const struct aud_report *r, const struct hp_policy *p)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = report_open(&buf, &len);
-    hp_audit_render_json(r, f);
+    aud_render_json(r, f);
     fclose(f);
     struct json_object *root = parse_strict(buf, len);
     struct json_object *summary = get(root, "summary");
@@ -370,7 +370,7 @@ static void check_reports(const struct hp_audit_report *r, const struct hp_polic
     free(buf);
 
     f = report_open(&buf, &len);
-    hp_audit_render_sarif(r, p, f);
+    aud_render_sarif(r, p, f);
     fclose(f);
     root = parse_strict(buf, len);
     if (!json_object_is_type(get(root, "runs"), json_type_array)) {
@@ -380,7 +380,7 @@ static void check_reports(const struct hp_audit_report *r, const struct hp_polic
     free(buf);
 
     f = report_open(&buf, &len);
-    hp_audit_render_text(r, "hardened", false, f);
+    aud_render_text(r, "hardened", false, f);
     fclose(f);
     free(buf);
 }
@@ -421,16 +421,16 @@ const char *hp_fuzz_manifest(const uint8_t *data, size_t size)
     /* The same bytes as `hardpod audit` reads a file. */
     struct hp_policy policy;
     struct hp_audit_options o = {.policy = &policy, .now = FUZZ_NOW};
-    struct hp_audit_report report;
-    struct hp_audit_ctx cx;
+    struct aud_report report;
+    struct aud_ctx cx;
     hp_policy_init(&policy, HP_PROFILE_HARDENED);
-    hp_audit_report_init(&report);
-    hp_audit_ctx_init(&cx, &o, &report);
-    hp_audit_scan(&cx, "fuzz.yaml", (const char *)data, size);
+    aud_report_init(&report);
+    aud_ctx_init(&cx, &o, &report);
+    aud_scan(&cx, "fuzz.yaml", (const char *)data, size);
     check_reports(&report, &policy);
-    int code = hp_audit_report_exit_code(&report);
-    hp_audit_report_cleanup(&report);
-    hp_audit_ctx_cleanup(&cx);
+    int code = aud_report_exit_code(&report);
+    aud_report_cleanup(&report);
+    aud_ctx_cleanup(&cx);
     if (cx.budget.used != 0) {
         violated("audit: %zu bytes still charged to the memory budget after the run",
                  cx.budget.used);

@@ -26,8 +26,7 @@ bool hp_audit_format_lookup(const char *name, enum hp_audit_format *out)
     return false;
 }
 
-void hp_audit_ctx_init(struct hp_audit_ctx *cx, const struct hp_audit_options *o,
-                       struct hp_audit_report *report)
+void aud_ctx_init(struct aud_ctx *cx, const struct hp_audit_options *o, struct aud_report *report)
 {
     memset(cx, 0, sizeof(*cx));
     hp_findings_init(&cx->findings);
@@ -43,7 +42,7 @@ void hp_audit_ctx_init(struct hp_audit_ctx *cx, const struct hp_audit_options *o
     report->budget = &cx->budget;
 }
 
-void hp_audit_ctx_cleanup(struct hp_audit_ctx *cx)
+void aud_ctx_cleanup(struct aud_ctx *cx)
 {
     hp_findings_cleanup(&cx->findings);
     hp_manifest_budget_release(&cx->budget, cx->findings_charged);
@@ -52,32 +51,32 @@ void hp_audit_ctx_cleanup(struct hp_audit_ctx *cx)
 
 int hp_audit_run(const struct hp_audit_options *o, char *const *paths, size_t n_paths, FILE *out)
 {
-    struct hp_audit_report report;
-    struct hp_audit_ctx *cx = hp_xmalloc(sizeof(*cx));
-    hp_audit_report_init(&report);
-    hp_audit_ctx_init(cx, o, &report);
+    struct aud_report report;
+    struct aud_ctx *cx = hp_xmalloc(sizeof(*cx));
+    aud_report_init(&report);
+    aud_ctx_init(cx, o, &report);
 
     for (size_t i = 0; i < n_paths && !report.stopped; i++) {
-        hp_audit_input(cx, paths[i]);
+        aud_input(cx, paths[i]);
     }
 
     const char *profile =
         o->profile_name != NULL ? o->profile_name : hp_profile_name(o->policy->profile);
     switch (o->format) {
     case HP_AUDIT_JSON:
-        hp_audit_render_json(&report, out);
+        aud_render_json(&report, out);
         break;
     case HP_AUDIT_SARIF:
-        hp_audit_render_sarif(&report, o->policy, out);
+        aud_render_sarif(&report, o->policy, out);
         break;
     case HP_AUDIT_TEXT:
     default:
-        hp_audit_render_text(&report, profile, o->color, out);
+        aud_render_text(&report, profile, o->color, out);
         break;
     }
-    int code = hp_audit_report_exit_code(&report);
-    hp_audit_report_cleanup(&report);
-    hp_audit_ctx_cleanup(cx);
+    int code = aud_report_exit_code(&report);
+    aud_report_cleanup(&report);
+    aud_ctx_cleanup(cx);
     free(cx);
     return code;
 }

@@ -84,7 +84,7 @@ out:
 }
 
 /* Reads one file (or stdin when path is NULL) and scans it under the name file. */
-static void read_file(struct hp_audit_ctx *cx, const char *path, const char *file)
+static void read_file(struct aud_ctx *cx, const char *path, const char *file)
 {
     struct hp_error err;
     char *data = NULL;
@@ -93,7 +93,7 @@ static void read_file(struct hp_audit_ctx *cx, const char *path, const char *fil
     FILE *f = path != NULL ? fopen(path, "rb") : stdin;
     if (f == NULL) {
         int e = errno;
-        hp_audit_report_error(cx->report, file, 0, "cannot open: %s", strerror(e));
+        aud_report_error(cx->report, file, 0, "cannot open: %s", strerror(e));
         return;
     }
     size_t charged = 0;
@@ -102,12 +102,12 @@ static void read_file(struct hp_audit_ctx *cx, const char *path, const char *fil
         fclose(f);
     }
     if (rc == HP_OK) {
-        hp_audit_scan(cx, file, data, len);
+        aud_scan(cx, file, data, len);
     }
     free(data);
     hp_manifest_budget_release(&cx->budget, charged);
     if (rc != HP_OK) {
-        hp_audit_report_error(cx->report, file, 0, "%s", err.msg);
+        aud_report_error(cx->report, file, 0, "%s", err.msg);
     }
 }
 
@@ -140,7 +140,7 @@ static int compare_names(const void *a, const void *b)
 }
 
 /* The entry names of dir, sorted, without "." and "..". NULL on error (reported). */
-static char **list_dir(struct hp_audit_ctx *cx, const char *dir, size_t *n_out)
+static char **list_dir(struct aud_ctx *cx, const char *dir, size_t *n_out)
 {
     char **names = NULL;
     size_t n = 0;
@@ -148,7 +148,7 @@ static char **list_dir(struct hp_audit_ctx *cx, const char *dir, size_t *n_out)
     DIR *d = opendir(dir);
     if (d == NULL) {
         int e = errno;
-        hp_audit_report_error(cx->report, dir, 0, "cannot open directory: %s", strerror(e));
+        aud_report_error(cx->report, dir, 0, "cannot open directory: %s", strerror(e));
         return NULL;
     }
     for (;;) {
@@ -168,7 +168,7 @@ static char **list_dir(struct hp_audit_ctx *cx, const char *dir, size_t *n_out)
     }
     if (errno != 0) {
         int e = errno;
-        hp_audit_report_error(cx->report, dir, 0, "cannot read directory: %s", strerror(e));
+        aud_report_error(cx->report, dir, 0, "cannot read directory: %s", strerror(e));
     }
     closedir(d);
     if (n > 0) {
@@ -188,9 +188,9 @@ static bool on_path(const struct walk *w, const struct stat *st)
     return false;
 }
 
-static void walk_dir(struct hp_audit_ctx *cx, const char *dir, struct walk *w);
+static void walk_dir(struct aud_ctx *cx, const char *dir, struct walk *w);
 
-static void walk_entry(struct hp_audit_ctx *cx, const char *path, const char *name, struct walk *w)
+static void walk_entry(struct aud_ctx *cx, const char *path, const char *name, struct walk *w)
 {
     struct stat st;
     if (cx->report->stopped) {
@@ -200,7 +200,7 @@ static void walk_entry(struct hp_audit_ctx *cx, const char *path, const char *na
         int e = errno;
         /* A dangling symlink that looks like a manifest is an input we cannot read. */
         if (has_manifest_ext(name)) {
-            hp_audit_report_error(cx->report, path, 0, "cannot open: %s", strerror(e));
+            aud_report_error(cx->report, path, 0, "cannot open: %s", strerror(e));
         }
         return;
     }
@@ -209,8 +209,8 @@ static void walk_entry(struct hp_audit_ctx *cx, const char *path, const char *na
             return; /* a symlink back to an ancestor */
         }
         if (w->depth >= MAX_DEPTH) {
-            hp_audit_report_error(cx->report, path, 0,
-                                  "directory nesting deeper than %d levels; not walked", MAX_DEPTH);
+            aud_report_error(cx->report, path, 0,
+                             "directory nesting deeper than %d levels; not walked", MAX_DEPTH);
             return;
         }
         w->dev[w->depth] = st.st_dev;
@@ -223,7 +223,7 @@ static void walk_entry(struct hp_audit_ctx *cx, const char *path, const char *na
     }
 }
 
-static void walk_dir(struct hp_audit_ctx *cx, const char *dir, struct walk *w)
+static void walk_dir(struct aud_ctx *cx, const char *dir, struct walk *w)
 {
     size_t n = 0;
     char **names = list_dir(cx, dir, &n);
@@ -236,7 +236,7 @@ static void walk_dir(struct hp_audit_ctx *cx, const char *dir, struct walk *w)
     free(names);
 }
 
-void hp_audit_input(struct hp_audit_ctx *cx, const char *path)
+void aud_input(struct aud_ctx *cx, const char *path)
 {
     struct stat st;
     if (strcmp(path, "-") == 0) {
@@ -245,7 +245,7 @@ void hp_audit_input(struct hp_audit_ctx *cx, const char *path)
     }
     if (stat(path, &st) != 0) {
         int e = errno;
-        hp_audit_report_error(cx->report, path, 0, "cannot open: %s", strerror(e));
+        aud_report_error(cx->report, path, 0, "cannot open: %s", strerror(e));
         return;
     }
     if (!S_ISDIR(st.st_mode)) {

@@ -13,13 +13,13 @@
 
 #define FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)
 
-void hp_audit_json_init(struct hp_audit_json *w, FILE *out)
+void aud_json_init(struct aud_json *w, FILE *out)
 {
     memset(w, 0, sizeof(*w));
     w->out = out;
 }
 
-static void indent(const struct hp_audit_json *w, size_t level)
+static void indent(const struct aud_json *w, size_t level)
 {
     for (size_t i = 0; i < level; i++) {
         fputs("  ", w->out);
@@ -27,7 +27,7 @@ static void indent(const struct hp_audit_json *w, size_t level)
 }
 
 /* Before a member or element: the separator and the indent of this depth. */
-static void next(struct hp_audit_json *w)
+static void next(struct aud_json *w)
 {
     if (w->depth == 0) {
         return;
@@ -39,19 +39,19 @@ static void next(struct hp_audit_json *w)
     indent(w, w->depth);
 }
 
-void hp_audit_json_open(struct hp_audit_json *w, char bracket)
+void aud_json_open(struct aud_json *w, char bracket)
 {
     fputc(bracket, w->out);
     fputc('\n', w->out);
     /* The reports nest a few levels; deeper is a programmer's error. */
-    if (w->depth < HP_AUDIT_JSON_MAX_DEPTH) {
+    if (w->depth < AUD_JSON_MAX_DEPTH) {
         w->close[w->depth] = bracket == '{' ? '}' : ']';
         w->had[w->depth] = false;
         w->depth++;
     }
 }
 
-void hp_audit_json_close(struct hp_audit_json *w)
+void aud_json_close(struct aud_json *w)
 {
     if (w->depth == 0) {
         return;
@@ -64,19 +64,19 @@ void hp_audit_json_close(struct hp_audit_json *w)
     fputc(w->close[w->depth], w->out);
 }
 
-void hp_audit_json_key(struct hp_audit_json *w, const char *key)
+void aud_json_key(struct aud_json *w, const char *key)
 {
     next(w);
-    hp_audit_json_string(w, key);
+    aud_json_string(w, key);
     fputc(':', w->out);
 }
 
-void hp_audit_json_item(struct hp_audit_json *w)
+void aud_json_item(struct aud_json *w)
 {
     next(w);
 }
 
-void hp_audit_json_value(struct hp_audit_json *w, struct json_object *v)
+void aud_json_value(struct aud_json *w, struct json_object *v)
 {
     if (v == NULL) {
         fputs("null", w->out);
@@ -93,7 +93,7 @@ void hp_audit_json_value(struct hp_audit_json *w, struct json_object *v)
     fputs(s, w->out);
 }
 
-void hp_audit_json_string(struct hp_audit_json *w, const char *s)
+void aud_json_string(struct aud_json *w, const char *s)
 {
     if (s == NULL) {
         fputs("null", w->out);
@@ -107,12 +107,12 @@ void hp_audit_json_string(struct hp_audit_json *w, const char *s)
     json_object_put(v);
 }
 
-void hp_audit_json_int(struct hp_audit_json *w, int64_t v)
+void aud_json_int(struct aud_json *w, int64_t v)
 {
     fprintf(w->out, "%" PRId64, v);
 }
 
-void hp_audit_json_bool(struct hp_audit_json *w, bool v)
+void aud_json_bool(struct aud_json *w, bool v)
 {
     fputs(v ? "true" : "false", w->out);
 }

@@ -11,96 +11,96 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void member_string(struct hp_audit_json *w, const char *key, const char *s)
+static void member_string(struct aud_json *w, const char *key, const char *s)
 {
-    hp_audit_json_key(w, key);
-    hp_audit_json_string(w, s);
+    aud_json_key(w, key);
+    aud_json_string(w, s);
 }
 
-static void member_count(struct hp_audit_json *w, const char *key, size_t n)
+static void member_count(struct aud_json *w, const char *key, size_t n)
 {
-    hp_audit_json_key(w, key);
-    hp_audit_json_int(w, (int64_t)n);
+    aud_json_key(w, key);
+    aud_json_int(w, (int64_t)n);
 }
 
-static void source(struct hp_audit_json *w, const struct hp_audit_entry *e)
+static void source(struct aud_json *w, const struct aud_entry *e)
 {
-    char *s = hp_audit_entry_source(e);
+    char *s = aud_entry_source(e);
     member_string(w, "source", s);
     free(s);
 }
 
-static void finding(struct hp_audit_json *w, const struct hp_audit_finding *f)
+static void finding(struct aud_json *w, const struct aud_finding *f)
 {
-    hp_audit_json_open(w, '{');
+    aud_json_open(w, '{');
     member_string(w, "check", hp_check_name(f->check));
     member_string(w, "action", hp_action_name(f->action));
     member_string(w, "container", f->container);
     member_string(w, "path", f->path);
     member_string(w, "message", f->message);
     member_string(w, "fix", f->fix);
-    hp_audit_json_close(w);
+    aud_json_close(w);
 }
 
-static void resource(struct hp_audit_json *w, const struct hp_audit_entry *e)
+static void resource(struct aud_json *w, const struct aud_entry *e)
 {
-    hp_audit_json_open(w, '{');
+    aud_json_open(w, '{');
     source(w, e);
     member_string(w, "apiVersion", e->api_version);
     member_string(w, "kind", e->kind);
     member_string(w, "namespace", e->ns);
     member_string(w, "name", e->name);
-    hp_audit_json_key(w, "allowed");
-    hp_audit_json_bool(w, e->n_deny == 0);
-    hp_audit_json_key(w, "findings");
-    hp_audit_json_open(w, '[');
+    aud_json_key(w, "allowed");
+    aud_json_bool(w, e->n_deny == 0);
+    aud_json_key(w, "findings");
+    aud_json_open(w, '[');
     for (size_t i = 0; i < e->n_findings; i++) {
-        hp_audit_json_item(w);
+        aud_json_item(w);
         finding(w, &e->findings[i]);
     }
-    hp_audit_json_close(w);
-    hp_audit_json_close(w);
+    aud_json_close(w);
+    aud_json_close(w);
 }
 
-static void error_entry(struct hp_audit_json *w, const struct hp_audit_entry *e)
+static void error_entry(struct aud_json *w, const struct aud_entry *e)
 {
-    hp_audit_json_open(w, '{');
+    aud_json_open(w, '{');
     source(w, e);
     member_string(w, "message", e->error);
-    hp_audit_json_close(w);
+    aud_json_close(w);
 }
 
-void hp_audit_render_json(const struct hp_audit_report *r, FILE *out)
+void aud_render_json(const struct aud_report *r, FILE *out)
 {
-    struct hp_audit_json w;
-    hp_audit_json_init(&w, out);
-    hp_audit_json_open(&w, '{');
-    hp_audit_json_key(&w, "summary");
-    hp_audit_json_open(&w, '{');
+    struct aud_json w;
+    aud_json_init(&w, out);
+    aud_json_open(&w, '{');
+    aud_json_key(&w, "summary");
+    aud_json_open(&w, '{');
     member_count(&w, "resources", r->n_resources);
     member_count(&w, "denied", r->n_denied);
     member_count(&w, "warned", r->n_warned);
     member_count(&w, "errors", r->n_errors);
-    hp_audit_json_close(&w);
+    aud_json_close(&w);
 
-    hp_audit_json_key(&w, "resources");
-    hp_audit_json_open(&w, '[');
+    aud_json_key(&w, "resources");
+    aud_json_open(&w, '[');
     for (size_t i = 0; i < r->len; i++) {
         if (r->entries[i].error == NULL) {
-            hp_audit_json_item(&w);
+            aud_json_item(&w);
             resource(&w, &r->entries[i]);
         }
     }
-    hp_audit_json_close(&w);
-    hp_audit_json_key(&w, "errors");
-    hp_audit_json_open(&w, '[');
+    aud_json_close(&w);
+    aud_json_key(&w, "errors");
+    aud_json_open(&w, '[');
     for (size_t i = 0; i < r->len; i++) {
         if (r->entries[i].error != NULL) {
-            hp_audit_json_item(&w);
+            aud_json_item(&w);
             error_entry(&w, &r->entries[i]);
         }
     }
-    hp_audit_json_close(&w);
-    hp_audit_json_close(&w);
+    aud_json_close(&w);
+    aud_json_close(&w);
     fputc('\n', out);
 }

@@ -115,7 +115,7 @@ static void artifact_uri(const char *file, struct hp_buf *b)
     }
 }
 
-static struct json_object *location(const struct hp_audit_entry *e)
+static struct json_object *location(const struct aud_entry *e)
 {
     struct hp_buf uri;
     hp_buf_init(&uri, 0);
@@ -147,8 +147,7 @@ static uint64_t fnv(uint64_t h, const char *s)
     return (h ^ 0xffu) * 0x100000001b3ULL;
 }
 
-static struct json_object *fingerprint(const struct hp_audit_entry *e,
-                                       const struct hp_audit_finding *f)
+static struct json_object *fingerprint(const struct aud_entry *e, const struct aud_finding *f)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
     const char *fields[] = {e->file, e->kind, e->ns, e->name, hp_check_name(f->check), f->path};
@@ -163,7 +162,7 @@ static struct json_object *fingerprint(const struct hp_audit_entry *e,
 }
 
 static struct json_object *result(const char *rule_id, int rule_index, const char *level,
-                                  const char *text, const struct hp_audit_entry *e)
+                                  const char *text, const struct aud_entry *e)
 {
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "ruleId", json_object_new_string(rule_id));
@@ -174,13 +173,12 @@ static struct json_object *result(const char *rule_id, int rule_index, const cha
     return o;
 }
 
-static struct json_object *finding_result(const struct hp_audit_entry *e,
-                                          const struct hp_audit_finding *f)
+static struct json_object *finding_result(const struct aud_entry *e, const struct aud_finding *f)
 {
     char label[512];
     struct hp_buf text;
     hp_buf_init(&text, 0);
-    hp_buf_printf(&text, "%s: %s (", hp_audit_entry_label(e, label, sizeof(label)), f->message);
+    hp_buf_printf(&text, "%s: %s (", aud_entry_label(e, label, sizeof(label)), f->message);
     if (f->container != NULL) {
         hp_buf_printf(&text, "container \"%s\", ", f->container);
     }
@@ -197,34 +195,34 @@ static struct json_object *finding_result(const struct hp_audit_entry *e,
 }
 
 /* Prints one result and frees it. */
-static void put_result(struct hp_audit_json *w, struct json_object *o)
+static void put_result(struct aud_json *w, struct json_object *o)
 {
-    hp_audit_json_item(w);
-    hp_audit_json_value(w, o);
+    aud_json_item(w);
+    aud_json_value(w, o);
     json_object_put(o);
 }
 
-void hp_audit_render_sarif(const struct hp_audit_report *r, const struct hp_policy *p, FILE *out)
+void aud_render_sarif(const struct aud_report *r, const struct hp_policy *p, FILE *out)
 {
-    struct hp_audit_json w;
-    hp_audit_json_init(&w, out);
-    hp_audit_json_open(&w, '{');
-    hp_audit_json_key(&w, "$schema");
-    hp_audit_json_string(&w, "https://json.schemastore.org/sarif-2.1.0.json");
-    hp_audit_json_key(&w, "version");
-    hp_audit_json_string(&w, "2.1.0");
-    hp_audit_json_key(&w, "runs");
-    hp_audit_json_open(&w, '[');
-    hp_audit_json_item(&w);
-    hp_audit_json_open(&w, '{');
-    hp_audit_json_key(&w, "tool");
+    struct aud_json w;
+    aud_json_init(&w, out);
+    aud_json_open(&w, '{');
+    aud_json_key(&w, "$schema");
+    aud_json_string(&w, "https://json.schemastore.org/sarif-2.1.0.json");
+    aud_json_key(&w, "version");
+    aud_json_string(&w, "2.1.0");
+    aud_json_key(&w, "runs");
+    aud_json_open(&w, '[');
+    aud_json_item(&w);
+    aud_json_open(&w, '{');
+    aud_json_key(&w, "tool");
     struct json_object *tool = driver(p);
-    hp_audit_json_value(&w, tool);
+    aud_json_value(&w, tool);
     json_object_put(tool);
-    hp_audit_json_key(&w, "results");
-    hp_audit_json_open(&w, '[');
+    aud_json_key(&w, "results");
+    aud_json_open(&w, '[');
     for (size_t i = 0; i < r->len; i++) {
-        const struct hp_audit_entry *e = &r->entries[i];
+        const struct aud_entry *e = &r->entries[i];
         if (e->error != NULL) {
             put_result(&w, result(PARSE_ERROR_RULE, PARSE_ERROR_INDEX, "error", e->error, e));
             continue;
@@ -233,9 +231,9 @@ void hp_audit_render_sarif(const struct hp_audit_report *r, const struct hp_poli
             put_result(&w, finding_result(e, &e->findings[j]));
         }
     }
-    hp_audit_json_close(&w);
-    hp_audit_json_close(&w);
-    hp_audit_json_close(&w);
-    hp_audit_json_close(&w);
+    aud_json_close(&w);
+    aud_json_close(&w);
+    aud_json_close(&w);
+    aud_json_close(&w);
     fputc('\n', out);
 }

@@ -42,7 +42,7 @@ static void put_colored(const struct text *t, const char *color, const char *wor
     }
 }
 
-static void finding(const struct text *t, const struct hp_audit_finding *f)
+static void finding(const struct text *t, const struct aud_finding *f)
 {
     bool deny = f->action == HP_ACTION_DENY;
     fputs("  ", t->out);
@@ -67,10 +67,10 @@ static void finding(const struct text *t, const struct hp_audit_finding *f)
     }
 }
 
-static void resource(const struct text *t, const struct hp_audit_entry *e)
+static void resource(const struct text *t, const struct aud_entry *e)
 {
     char label[512];
-    char *src = hp_audit_entry_source(e);
+    char *src = aud_entry_source(e);
     if (e->n_deny > 0) {
         put_colored(t, RED, "DENY");
     } else if (e->n_warn > 0) {
@@ -79,7 +79,7 @@ static void resource(const struct text *t, const struct hp_audit_entry *e)
         put_colored(t, GREEN, "PASS");
     }
     fputs("  ", t->out);
-    put_safe(t->out, hp_audit_entry_label(e, label, sizeof(label)));
+    put_safe(t->out, aud_entry_label(e, label, sizeof(label)));
     fputs("  (", t->out);
     put_safe(t->out, src);
     fputs(")\n", t->out);
@@ -89,9 +89,9 @@ static void resource(const struct text *t, const struct hp_audit_entry *e)
     }
 }
 
-static void error_entry(const struct text *t, const struct hp_audit_entry *e)
+static void error_entry(const struct text *t, const struct aud_entry *e)
 {
-    char *src = hp_audit_entry_source(e);
+    char *src = aud_entry_source(e);
     put_colored(t, BOLD_RED, "ERROR");
     fputc(' ', t->out);
     put_safe(t->out, src);
@@ -101,8 +101,7 @@ static void error_entry(const struct text *t, const struct hp_audit_entry *e)
     free(src);
 }
 
-void hp_audit_render_text(const struct hp_audit_report *r, const char *profile, bool color,
-                          FILE *out)
+void aud_render_text(const struct aud_report *r, const char *profile, bool color, FILE *out)
 {
     struct text t = {.out = out, .color = color};
     for (size_t i = 0; i < r->len; i++) {

@@ -15,15 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-void hp_audit_report_init(struct hp_audit_report *r)
+void aud_report_init(struct aud_report *r)
 {
     memset(r, 0, sizeof(*r));
 }
 
-static void entry_cleanup(struct hp_audit_entry *e)
+static void entry_cleanup(struct aud_entry *e)
 {
     for (size_t i = 0; i < e->n_findings; i++) {
-        struct hp_audit_finding *f = &e->findings[i];
+        struct aud_finding *f = &e->findings[i];
         free(f->container);
         free(f->path);
         free(f->message);
@@ -38,7 +38,7 @@ static void entry_cleanup(struct hp_audit_entry *e)
     free(e->name);
 }
 
-void hp_audit_report_cleanup(struct hp_audit_report *r)
+void aud_report_cleanup(struct aud_report *r)
 {
     for (size_t i = 0; i < r->len; i++) {
         entry_cleanup(&r->entries[i]);
@@ -58,16 +58,16 @@ static size_t str_cost(const char *s)
 /* An entry's record, with the slack of the doubling entries array, and its file name. */
 static size_t entry_cost(const char *file)
 {
-    return 2 * sizeof(struct hp_audit_entry) + str_cost(file);
+    return 2 * sizeof(struct aud_entry) + str_cost(file);
 }
 
-static struct hp_audit_entry *append(struct hp_audit_report *r, const char *file, size_t line)
+static struct aud_entry *append(struct aud_report *r, const char *file, size_t line)
 {
     if (r->len == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 16;
         r->entries = hp_xrealloc(r->entries, r->cap * sizeof(*r->entries));
     }
-    struct hp_audit_entry *e = &r->entries[r->len++];
+    struct aud_entry *e = &r->entries[r->len++];
     memset(e, 0, sizeof(*e));
     e->file = hp_xstrdup(file);
     e->line = line;
@@ -76,11 +76,11 @@ static struct hp_audit_entry *append(struct hp_audit_report *r, const char *file
 
 /* The entry that ends a report that ran out of budget. It is not charged:
  * there is one, and its size is fixed. */
-static void stop(struct hp_audit_report *r, const char *file, size_t line, const char *what)
+static void stop(struct aud_report *r, const char *file, size_t line, const char *what)
 {
     char limit[160];
     char used[32];
-    struct hp_audit_entry *e = append(r, file, line);
+    struct aud_entry *e = append(r, file, line);
     char msg[640];
 
     snprintf(msg, sizeof(msg),
@@ -95,7 +95,7 @@ static void stop(struct hp_audit_report *r, const char *file, size_t line, const
 
 /* Charges cost for a new entry; false when it does not fit (the report is
  * then stopped) or was stopped before. */
-static bool reserve(struct hp_audit_report *r, const char *file, size_t line, size_t cost,
+static bool reserve(struct aud_report *r, const char *file, size_t line, size_t cost,
                     const char *what)
 {
     if (r->stopped) {
@@ -110,8 +110,7 @@ static bool reserve(struct hp_audit_report *r, const char *file, size_t line, si
     return true;
 }
 
-void hp_audit_report_error(struct hp_audit_report *r, const char *file, size_t line,
-                           const char *fmt, ...)
+void aud_report_error(struct aud_report *r, const char *file, size_t line, const char *fmt, ...)
 {
     char msg[HP_ERROR_MSG_MAX + 256];
     va_list ap;
@@ -121,7 +120,7 @@ void hp_audit_report_error(struct hp_audit_report *r, const char *file, size_t l
     if (!reserve(r, file, line, entry_cost(file) + str_cost(msg), "the report of this error")) {
         return;
     }
-    struct hp_audit_entry *e = append(r, file, line);
+    struct aud_entry *e = append(r, file, line);
     e->error = hp_xstrdup(msg);
     r->n_errors++;
 }
@@ -148,7 +147,7 @@ static const char *string_at(struct json_object *obj, const char *a, const char 
 static size_t findings_cost(const struct hp_findings *f)
 {
     size_t cost =
-        f->len > 0 ? hp_manifest_budget_malloc_cost(f->len * sizeof(struct hp_audit_finding)) : 0;
+        f->len > 0 ? hp_manifest_budget_malloc_cost(f->len * sizeof(struct aud_finding)) : 0;
     for (size_t i = 0; i < f->len; i++) {
         const struct hp_finding *src = &f->items[i];
         cost += str_cost(src->container) + str_cost(src->path != NULL ? src->path : "") +
@@ -157,9 +156,9 @@ static size_t findings_cost(const struct hp_findings *f)
     return cost;
 }
 
-void hp_audit_report_resource(struct hp_audit_report *r, const char *file, size_t line,
-                              struct json_object *obj, const char *ns_fallback,
-                              const struct hp_findings *f)
+void aud_report_resource(struct aud_report *r, const char *file, size_t line,
+                         struct json_object *obj, const char *ns_fallback,
+                         const struct hp_findings *f)
 {
     const char *api_version = string_at(obj, "apiVersion", NULL);
     const char *kind = string_at(obj, "kind", NULL);
@@ -177,7 +176,7 @@ void hp_audit_report_resource(struct hp_audit_report *r, const char *file, size_
     if (!reserve(r, file, line, cost, what)) {
         return;
     }
-    struct hp_audit_entry *e = append(r, file, line);
+    struct aud_entry *e = append(r, file, line);
     e->api_version = dup_or_null(api_version);
     e->kind = dup_or_null(kind);
     e->ns = dup_or_null(ns);
@@ -187,7 +186,7 @@ void hp_audit_report_resource(struct hp_audit_report *r, const char *file, size_
     }
     for (size_t i = 0; i < f->len; i++) {
         const struct hp_finding *src = &f->items[i];
-        struct hp_audit_finding *dst = &e->findings[i];
+        struct aud_finding *dst = &e->findings[i];
         dst->check = src->check;
         dst->action = src->action;
         dst->container = dup_or_null(src->container);
@@ -206,7 +205,7 @@ void hp_audit_report_resource(struct hp_audit_report *r, const char *file, size_
     }
 }
 
-int hp_audit_report_exit_code(const struct hp_audit_report *r)
+int aud_report_exit_code(const struct aud_report *r)
 {
     if (r->n_errors > 0) {
         return 2;
@@ -214,7 +213,7 @@ int hp_audit_report_exit_code(const struct hp_audit_report *r)
     return r->n_denied > 0 ? 1 : 0;
 }
 
-const char *hp_audit_entry_label(const struct hp_audit_entry *e, char *buf, size_t size)
+const char *aud_entry_label(const struct aud_entry *e, char *buf, size_t size)
 {
     snprintf(buf, size, "%s %s%s%s", e->kind != NULL ? e->kind : "(no kind)",
              e->ns != NULL ? e->ns : "", e->ns != NULL ? "/" : "",
@@ -222,7 +221,7 @@ const char *hp_audit_entry_label(const struct hp_audit_entry *e, char *buf, size
     return buf;
 }
 
-char *hp_audit_entry_source(const struct hp_audit_entry *e)
+char *aud_entry_source(const struct aud_entry *e)
 {
     size_t size = strlen(e->file) + 32;
     char *s = hp_xmalloc(size);

@@ -35,8 +35,7 @@ static const char *object_label(struct json_object *obj, const char *ns, char *b
  * budget (its own earlier charge included), and charges what it then holds.
  * Findings that did not fit make the object an error: the verdict is known,
  * but the report could not show why. */
-static enum hp_err eval(struct hp_audit_ctx *cx, const struct hp_eval_input *in,
-                        struct hp_error *err)
+static enum hp_err eval(struct aud_ctx *cx, const struct hp_eval_input *in, struct hp_error *err)
 {
     struct hp_manifest_budget *b = &cx->budget;
     char limit[160];
@@ -62,14 +61,13 @@ static enum hp_err eval(struct hp_audit_ctx *cx, const struct hp_eval_input *in,
 
 /* Evaluates one object. ns and username come from an AdmissionReview's
  * request (NULL otherwise). */
-static void audit_object(struct hp_audit_ctx *cx, const char *file, size_t line,
-                         struct json_object *obj, const char *ns, const char *username)
+static void audit_object(struct aud_ctx *cx, const char *file, size_t line, struct json_object *obj,
+                         const char *ns, const char *username)
 {
     char what[64];
     if (!json_object_is_type(obj, json_type_object)) {
-        hp_audit_report_error(cx->report, file, line,
-                              "expected a Kubernetes object (a mapping), got %s",
-                              hp_k8s_describe(obj, what, sizeof(what)));
+        aud_report_error(cx->report, file, line, "expected a Kubernetes object (a mapping), got %s",
+                         hp_k8s_describe(obj, what, sizeof(what)));
         return;
     }
     /* The engine passes kinds it does not know; a Pod without apiVersion
@@ -79,10 +77,10 @@ static void audit_object(struct hp_audit_ctx *cx, const char *file, size_t line,
     const char *api_version = hp_k8s_string(hp_k8s_field(obj, "apiVersion"));
     const char *kind = hp_k8s_string(hp_k8s_field(obj, "kind"));
     if ((api_version == NULL) != (kind == NULL)) {
-        hp_audit_report_error(
-            cx->report, file, line, "%s \"%.64s\" without %s: not an object the API server accepts",
-            kind != NULL ? "kind" : "apiVersion", kind != NULL ? kind : api_version,
-            kind != NULL ? "apiVersion" : "kind");
+        aud_report_error(cx->report, file, line,
+                         "%s \"%.64s\" without %s: not an object the API server accepts",
+                         kind != NULL ? "kind" : "apiVersion", kind != NULL ? kind : api_version,
+                         kind != NULL ? "apiVersion" : "kind");
         return;
     }
     struct hp_eval_input in = {
@@ -96,11 +94,11 @@ static void audit_object(struct hp_audit_ctx *cx, const char *file, size_t line,
     char label[400];
     enum hp_err rc = eval(cx, &in, &err);
     if (rc != HP_OK) {
-        hp_audit_report_error(cx->report, file, line, "%s: cannot be evaluated: %s",
-                              object_label(obj, ns, label, sizeof(label)), err.msg);
+        aud_report_error(cx->report, file, line, "%s: cannot be evaluated: %s",
+                         object_label(obj, ns, label, sizeof(label)), err.msg);
         return;
     }
-    hp_audit_report_resource(cx->report, file, line, obj, ns, &cx->findings);
+    aud_report_resource(cx->report, file, line, obj, ns, &cx->findings);
 }
 
 /* What a review the decoder refused means to an audit: without a request it
@@ -120,15 +118,15 @@ static const char *review_hint(struct json_object *review)
 
 /* An AdmissionReview: the object under review is request.object, read by
  * the webhook's own decoder. */
-static void audit_review(struct hp_audit_ctx *cx, const char *file, size_t line,
+static void audit_review(struct aud_ctx *cx, const char *file, size_t line,
                          struct json_object *review)
 {
     struct hp_admission_review r;
     struct hp_error err;
     hp_error_clear(&err);
     if (hp_admission_review_decode(review, &r, &err) != HP_OK) {
-        hp_audit_report_error(cx->report, file, line, "AdmissionReview: %s%s", err.msg,
-                              review_hint(review));
+        aud_report_error(cx->report, file, line, "AdmissionReview: %s%s", err.msg,
+                         review_hint(review));
         return;
     }
     audit_object(cx, file, line, r.object, r.ns, r.username);
@@ -143,7 +141,7 @@ static bool is_list(struct json_object *obj, struct json_object **items)
            json_object_is_type(*items, json_type_array);
 }
 
-static void audit_doc(struct hp_audit_ctx *cx, const char *file, const struct hp_manifest_doc *doc)
+static void audit_doc(struct aud_ctx *cx, const char *file, const struct hp_manifest_doc *doc)
 {
     struct json_object *obj = doc->obj;
     struct json_object *items = NULL;
@@ -162,9 +160,9 @@ static void audit_doc(struct hp_audit_ctx *cx, const char *file, const struct hp
         struct json_object *item = json_object_array_get_idx(items, i);
         if (!json_object_is_type(item, json_type_object)) {
             char what[64];
-            hp_audit_report_error(cx->report, file, line,
-                                  "items[%zu]: expected a Kubernetes object (a mapping), got %s", i,
-                                  hp_k8s_describe(item, what, sizeof(what)));
+            aud_report_error(cx->report, file, line,
+                             "items[%zu]: expected a Kubernetes object (a mapping), got %s", i,
+                             hp_k8s_describe(item, what, sizeof(what)));
             continue;
         }
         audit_object(cx, file, line, item, NULL, NULL);
@@ -173,7 +171,7 @@ static void audit_doc(struct hp_audit_ctx *cx, const char *file, const struct hp
 
 /* The loader's messages start with "line N: "; the source then carries that
  * line, which points at the problem rather than at the document start. */
-static void doc_error(struct hp_audit_ctx *cx, const char *file, const struct hp_manifest_doc *doc)
+static void doc_error(struct aud_ctx *cx, const char *file, const struct hp_manifest_doc *doc)
 {
     const char *msg = doc->error;
     size_t line = doc->line;
@@ -185,17 +183,17 @@ static void doc_error(struct hp_audit_ctx *cx, const char *file, const struct hp
             msg = end + 2;
         }
     }
-    hp_audit_report_error(cx->report, file, line, "%s", msg);
+    aud_report_error(cx->report, file, line, "%s", msg);
 }
 
-void hp_audit_scan(struct hp_audit_ctx *cx, const char *file, const char *data, size_t len)
+void aud_scan(struct aud_ctx *cx, const char *file, const char *data, size_t len)
 {
     struct hp_manifest_reader r;
     struct hp_manifest_doc doc;
     struct hp_error err;
     hp_error_clear(&err);
     if (hp_manifest_reader_init(&r, data, len, &cx->limits, &cx->budget, &err) != HP_OK) {
-        hp_audit_report_error(cx->report, file, 0, "%s", err.msg);
+        aud_report_error(cx->report, file, 0, "%s", err.msg);
     }
     /* One tree at a time: each is freed before the next is loaded. */
     while (!cx->report->stopped && hp_manifest_reader_next(&r, &doc)) {

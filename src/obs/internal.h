@@ -4,8 +4,8 @@
  * (metrics.c) and the renderer (render.c). Every counter is a relaxed atomic;
  * the only lock guards insertion into the kind table. Not part of the public API.
  */
-#ifndef HP_OBS_INTERNAL_H
-#define HP_OBS_INTERNAL_H
+#ifndef OBS_INTERNAL_H
+#define OBS_INTERNAL_H
 
 #include "hardpod/obs.h"
 
@@ -14,38 +14,38 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HP_OBS_N_OPS 5       /* CREATE, UPDATE, DELETE, CONNECT, other */
-#define HP_OBS_N_DECISIONS 4 /* allowed, denied, warned, error */
-#define HP_OBS_N_ACTIONS 2   /* warn, deny */
-#define HP_OBS_N_RESULTS 2   /* success, failure */
-#define HP_OBS_N_BUCKETS 14  /* 13 finite upper bounds and +Inf */
-#define HP_OBS_MAX_KINDS 64  /* distinct kinds before everything else counts as "other" */
-#define HP_OBS_KIND_MAX 64   /* bytes per kind name, NUL included */
-#define HP_OBS_VERSION_MAX 128
+#define OBS_N_OPS 5       /* CREATE, UPDATE, DELETE, CONNECT, other */
+#define OBS_N_DECISIONS 4 /* allowed, denied, warned, error */
+#define OBS_N_ACTIONS 2   /* warn, deny */
+#define OBS_N_RESULTS 2   /* success, failure */
+#define OBS_N_BUCKETS 14  /* 13 finite upper bounds and +Inf */
+#define OBS_MAX_KINDS 64  /* distinct kinds before everything else counts as "other" */
+#define OBS_KIND_MAX 64   /* bytes per kind name, NUL included */
+#define OBS_VERSION_MAX 128
 
 /* Counters of one kind label value. */
-struct hp_obs_kind {
-    char name[HP_OBS_KIND_MAX]; /* written once, before the slot is published */
-    atomic_uint_fast64_t requests[HP_OBS_N_OPS][HP_OBS_N_DECISIONS];
+struct obs_kind {
+    char name[OBS_KIND_MAX]; /* written once, before the slot is published */
+    atomic_uint_fast64_t requests[OBS_N_OPS][OBS_N_DECISIONS];
     atomic_uint_fast64_t would_deny;
 };
 
-struct hp_obs_registry {
+struct obs_registry {
     /* Slots [0, n_kinds) are published (release store after the name is
-     * written); slot HP_OBS_MAX_KINDS is "other". */
-    struct hp_obs_kind kinds[HP_OBS_MAX_KINDS + 1];
+     * written); slot OBS_MAX_KINDS is "other". */
+    struct obs_kind kinds[OBS_MAX_KINDS + 1];
     atomic_size_t n_kinds;
     pthread_mutex_t kinds_lock; /* serialises insertion only */
 
     /* Per-bucket (not cumulative) counts; the renderer accumulates them.
      * The sum is kept in integer nanoseconds so that it is a plain fetch_add. */
-    atomic_uint_fast64_t duration_buckets[HP_OBS_N_BUCKETS];
+    atomic_uint_fast64_t duration_buckets[OBS_N_BUCKETS];
     atomic_uint_fast64_t duration_sum_ns;
 
     atomic_uint_fast64_t dry_run;
-    atomic_uint_fast64_t findings[HP_CHECK_COUNT][HP_OBS_N_ACTIONS];
-    atomic_uint_fast64_t config_reloads[HP_OBS_N_RESULTS];
-    atomic_uint_fast64_t cert_reloads[HP_OBS_N_RESULTS];
+    atomic_uint_fast64_t findings[HP_CHECK_COUNT][OBS_N_ACTIONS];
+    atomic_uint_fast64_t config_reloads[OBS_N_RESULTS];
+    atomic_uint_fast64_t cert_reloads[OBS_N_RESULTS];
     atomic_uint_fast64_t connections_refused;
     atomic_int_least64_t cert_not_after;
     atomic_uint_fast64_t memory_budget;      /* bytes */
@@ -54,18 +54,18 @@ struct hp_obs_registry {
     atomic_uint_fast64_t memory_waits;       /* requests that waited for memory */
     atomic_uint_fast64_t memory_rejected[2]; /* [0] could never fit, [1] waited too long */
 
-    char version[HP_OBS_VERSION_MAX]; /* set by hp_metrics_init only */
+    char version[OBS_VERSION_MAX]; /* set by hp_metrics_init only */
 };
 
 /* The process-wide registry (metrics.c). */
-extern struct hp_obs_registry hp_obs_registry;
+extern struct obs_registry obs_registry;
 
 /* Label value names, indexed like the arrays above. */
-extern const char *const hp_obs_op_names[HP_OBS_N_OPS];
-extern const char *const hp_obs_decision_names[HP_OBS_N_DECISIONS];
-extern const char *const hp_obs_result_names[HP_OBS_N_RESULTS];
+extern const char *const obs_op_names[OBS_N_OPS];
+extern const char *const obs_decision_names[OBS_N_DECISIONS];
+extern const char *const obs_result_names[OBS_N_RESULTS];
 /* Histogram upper bounds as numbers (finite ones) and as rendered "le" values. */
-extern const double hp_obs_bucket_bounds[HP_OBS_N_BUCKETS - 1];
-extern const char *const hp_obs_bucket_labels[HP_OBS_N_BUCKETS];
+extern const double obs_bucket_bounds[OBS_N_BUCKETS - 1];
+extern const char *const obs_bucket_labels[OBS_N_BUCKETS];
 
 #endif

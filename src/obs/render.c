@@ -52,16 +52,16 @@ static void sample_u64(struct hp_buf *out, const char *name, uint_fast64_t v)
 
 static void render_requests(struct hp_buf *out, size_t n_kinds)
 {
-    const struct hp_obs_registry *r = &hp_obs_registry;
+    const struct obs_registry *r = &obs_registry;
     const char *name = "hardpod_admission_requests_total";
     header(out, name, "counter", "Admission requests by kind, operation and decision.");
-    for (size_t k = 0; k <= HP_OBS_MAX_KINDS; k++) {
+    for (size_t k = 0; k <= OBS_MAX_KINDS; k++) {
         if (k == n_kinds) {
-            k = HP_OBS_MAX_KINDS; /* skip unpublished slots, end with "other" */
+            k = OBS_MAX_KINDS; /* skip unpublished slots, end with "other" */
         }
-        const struct hp_obs_kind *slot = &r->kinds[k];
-        for (size_t op = 0; op < HP_OBS_N_OPS; op++) {
-            for (size_t d = 0; d < HP_OBS_N_DECISIONS; d++) {
+        const struct obs_kind *slot = &r->kinds[k];
+        for (size_t op = 0; op < OBS_N_OPS; op++) {
+            for (size_t d = 0; d < OBS_N_DECISIONS; d++) {
                 uint_fast64_t v = get(&slot->requests[op][d]);
                 if (v == 0) {
                     continue;
@@ -69,7 +69,7 @@ static void render_requests(struct hp_buf *out, size_t n_kinds)
                 hp_buf_printf(out, "%s{kind=", name);
                 put_label_value(out, slot->name);
                 hp_buf_printf(out, ",operation=\"%s\",decision=\"%s\"} %" PRIuFAST64 "\n",
-                              hp_obs_op_names[op], hp_obs_decision_names[d], v);
+                              obs_op_names[op], obs_decision_names[d], v);
             }
         }
     }
@@ -77,13 +77,13 @@ static void render_requests(struct hp_buf *out, size_t n_kinds)
 
 static void render_would_deny(struct hp_buf *out, size_t n_kinds)
 {
-    const struct hp_obs_registry *r = &hp_obs_registry;
+    const struct obs_registry *r = &obs_registry;
     const char *name = "hardpod_admission_would_deny_total";
     header(out, name, "counter",
            "Requests that would have been denied by kind (dry-run, warn or audit mode).");
-    for (size_t k = 0; k <= HP_OBS_MAX_KINDS; k++) {
+    for (size_t k = 0; k <= OBS_MAX_KINDS; k++) {
         if (k == n_kinds) {
-            k = HP_OBS_MAX_KINDS;
+            k = OBS_MAX_KINDS;
         }
         uint_fast64_t v = get(&r->kinds[k].would_deny);
         if (v != 0) {
@@ -98,13 +98,13 @@ static void render_would_deny(struct hp_buf *out, size_t n_kinds)
  * even while requests are being observed. */
 static void render_histogram(struct hp_buf *out)
 {
-    const struct hp_obs_registry *r = &hp_obs_registry;
+    const struct obs_registry *r = &obs_registry;
     const char *name = "hardpod_admission_duration_seconds";
     header(out, name, "histogram", "Time to decide an admission request, in seconds.");
     uint_fast64_t cumulative = 0;
-    for (size_t b = 0; b < HP_OBS_N_BUCKETS; b++) {
+    for (size_t b = 0; b < OBS_N_BUCKETS; b++) {
         cumulative += get(&r->duration_buckets[b]);
-        hp_buf_printf(out, "%s_bucket{le=\"%s\"} %" PRIuFAST64 "\n", name, hp_obs_bucket_labels[b],
+        hp_buf_printf(out, "%s_bucket{le=\"%s\"} %" PRIuFAST64 "\n", name, obs_bucket_labels[b],
                       cumulative);
     }
     uint_fast64_t ns = get(&r->duration_sum_ns);
@@ -115,12 +115,12 @@ static void render_histogram(struct hp_buf *out)
 
 static void render_findings(struct hp_buf *out)
 {
-    static const char *const actions[HP_OBS_N_ACTIONS] = {"warn", "deny"};
+    static const char *const actions[OBS_N_ACTIONS] = {"warn", "deny"};
     const char *name = "hardpod_policy_findings_total";
     header(out, name, "counter", "Policy findings by check and action.");
     for (size_t c = 0; c < HP_CHECK_COUNT; c++) {
-        for (size_t a = 0; a < HP_OBS_N_ACTIONS; a++) {
-            uint_fast64_t v = get(&hp_obs_registry.findings[c][a]);
+        for (size_t a = 0; a < OBS_N_ACTIONS; a++) {
+            uint_fast64_t v = get(&obs_registry.findings[c][a]);
             if (v != 0) {
                 hp_buf_printf(out, "%s{check=\"%s\",action=\"%s\"} %" PRIuFAST64 "\n", name,
                               hp_check_name((enum hp_check)c), actions[a], v);
@@ -133,18 +133,17 @@ static void render_results(struct hp_buf *out, const char *name, const char *hel
                            const atomic_uint_fast64_t *counts)
 {
     header(out, name, "counter", help);
-    for (size_t i = 0; i < HP_OBS_N_RESULTS; i++) {
+    for (size_t i = 0; i < OBS_N_RESULTS; i++) {
         uint_fast64_t v = get(&counts[i]);
         if (v != 0) {
-            hp_buf_printf(out, "%s{result=\"%s\"} %" PRIuFAST64 "\n", name, hp_obs_result_names[i],
-                          v);
+            hp_buf_printf(out, "%s{result=\"%s\"} %" PRIuFAST64 "\n", name, obs_result_names[i], v);
         }
     }
 }
 
 static void render_hardpod(struct hp_buf *out)
 {
-    const struct hp_obs_registry *r = &hp_obs_registry;
+    const struct obs_registry *r = &obs_registry;
     size_t n_kinds = atomic_load_explicit(&r->n_kinds, memory_order_acquire);
     render_requests(out, n_kinds);
 
@@ -172,19 +171,19 @@ static void render_hardpod(struct hp_buf *out)
     } scalars[] = {
         {"hardpod_connections_refused_total", "counter",
          "Connections refused because the connection limit was reached.",
-         offsetof(struct hp_obs_registry, connections_refused)},
+         offsetof(struct obs_registry, connections_refused)},
         {"hardpod_memory_budget_bytes", "gauge",
          "The memory budget for request bodies and their parse trees (--memory-budget).",
-         offsetof(struct hp_obs_registry, memory_budget)},
+         offsetof(struct obs_registry, memory_budget)},
         {"hardpod_memory_in_use_bytes", "gauge",
          "Bytes of the memory budget charged to requests now.",
-         offsetof(struct hp_obs_registry, memory_in_use)},
+         offsetof(struct obs_registry, memory_in_use)},
         {"hardpod_memory_in_use_peak_bytes", "gauge",
          "The most bytes of the memory budget charged at once since start.",
-         offsetof(struct hp_obs_registry, memory_peak)},
+         offsetof(struct obs_registry, memory_peak)},
         {"hardpod_memory_waits_total", "counter",
          "Admission requests that waited for memory budget.",
-         offsetof(struct hp_obs_registry, memory_waits)},
+         offsetof(struct obs_registry, memory_waits)},
     };
     for (size_t i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++) {
         const void *at = (const char *)r + scalars[i].offset;
