@@ -2,8 +2,10 @@
 /*
  * Encoding the AdmissionReview response by hand into one buffer: the deny
  * message, the warnings and the audit annotations, each capped, every string
- * escaped and cut on a UTF-8 boundary so that the output is always valid JSON.
- * Builds no json-c objects and allocates nothing besides the output buffer.
+ * escaped and cut on a UTF-8 boundary (hardpod/json_text.h) so that the
+ * output is always valid JSON. Builds no json-c objects and allocates nothing
+ * besides the output buffer. Also names the result's enums for logs and
+ * metrics.
  */
 #include "internal.h"
 
