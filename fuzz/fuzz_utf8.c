@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer entry point: the UTF-8 validator, repair and JSON string writer of src/util,
+ * libFuzzer entry point: the UTF-8 decoder, repair and JSON string escaper of src/util,
  * checked against a reference decoder and json-c.
  * The work and the checks are in targets.c, shared with the replay test.
  */

@@ -13,6 +13,7 @@
 #include "hardpod/admission.h"
 #include "hardpod/buf.h"
 #include "hardpod/config.h"
+#include "hardpod/json_text.h"
 #include "hardpod/manifest.h"
 #include "hardpod/utf8.h"
 
@@ -486,6 +487,13 @@ const char *hp_fuzz_utf8(const uint8_t *data, size_t size)
         }
         i += len;
     }
+    for (size_t i = 0; i < size; i++) {
+        size_t len = hp_utf8_len(s + i, size - i);
+        if (len != ref_utf8_len(data + i, size - i)) {
+            violated("hp_utf8_len at %zu: %zu, the reference says %zu", i, len,
+                     ref_utf8_len(data + i, size - i));
+        }
+    }
     size_t bad = SIZE_MAX;
     bool valid = hp_utf8_valid(s, size, &bad);
     if (valid != (ref_bad == SIZE_MAX) || (!valid && bad != ref_bad)) {
@@ -513,6 +521,27 @@ const char *hp_fuzz_utf8(const uint8_t *data, size_t size)
         violated("hp_buf_put_json_string: decodes to invalid UTF-8");
     }
     json_object_put(str);
+
+    /* With a cap on the bytes written: a prefix of the whole escape, cut
+     * between characters, and still a JSON string. */
+    size_t room = size > 0 ? (size_t)(data[0] % 97) : 0;
+    struct hp_buf part;
+    hp_buf_init(&part, 0);
+    struct hp_json_text t;
+    hp_json_text_init(&t, &part, 1, SIZE_MAX);
+    t.room = room;
+    hp_buf_putc(&part, '"');
+    hp_json_text_put(&t, s, size);
+    hp_buf_putc(&part, '"');
+    struct json_object *cut = parse_strict(part.data, part.len);
+    if (t.written > room || part.len - 2 != t.written ||
+        memcmp(part.data, b.data, part.len - 1) != 0 || t.cut != (part.len < b.len) ||
+        !json_object_is_type(cut, json_type_string)) {
+        violated("hp_json_text_put: room %zu gave %s (cut %d), the whole escape is %s", room,
+                 part.data, t.cut, b.data);
+    }
+    json_object_put(cut);
+    hp_buf_cleanup(&part);
     hp_buf_cleanup(&b);
 
     /* Repair works on a C string: up to the first NUL. */
