@@ -7,6 +7,8 @@
  */
 #include "config/internal.h"
 
+#include "hardpod/time.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,7 +383,7 @@ static enum hp_err get_expires(struct hp_config_ctx *cx, const yaml_node_t *node
         goto out;
     }
     hp_error_clear(&terr);
-    if (hp_config_parse_time(s, out, &terr) != HP_OK) {
+    if (hp_time_parse(s, out, &terr) != HP_OK) {
         rc = hp_config_fail(cx, node, path, "%s", terr.msg);
         goto out;
     }
