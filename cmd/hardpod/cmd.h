@@ -22,9 +22,6 @@ bool hp_cmd_number(const char *s, long min, long max, long *out);
  * suffix ("512Mi"), into [min, max]. */
 bool hp_cmd_size(const char *s, long min, long max, long *out);
 
-/* Formats unix seconds as RFC 3339 UTC ("2027-01-31T12:00:00Z"). */
-void hp_cmd_format_time(int64_t t, char *buf, size_t size);
-
 /* `hardpod audit [flags] PATH...`: 0 nothing denied, 1 denials, 2 errors. */
 int hp_cmd_audit(int argc, char **argv);
 

@@ -8,6 +8,7 @@
 
 #include "hardpod/audit.h"
 #include "hardpod/config.h"
+#include "hardpod/time.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -238,7 +239,7 @@ static int set_options(const struct audit_args *a, struct hp_audit_options *o)
     if (a->now != NULL) {
         struct hp_error err;
         hp_error_clear(&err);
-        if (hp_config_parse_time(a->now, &o->now, &err) != HP_OK) {
+        if (hp_time_parse(a->now, &o->now, &err) != HP_OK) {
             return hp_cmd_usage_error("audit", "--now: %s", err.msg);
         }
     }

@@ -3,18 +3,18 @@
  * `hardpod certs`: makes (or rotates) the webhook's serving certificate for a
  * Kubernetes Service, signed by a CA that is kept across runs, prints the
  * caBundle and can fill a webhook configuration template; `hardpod certs
- * inspect` describes a certificate and says whether it expires soon. All
- * X.509 work is the library's (hardpod/tls.h); this file parses flags,
- * checks names and formats output.
+ * inspect` describes a certificate and says whether it expires soon. The
+ * library does the work (X.509, name checks and the template in
+ * hardpod/tls.h, files in hardpod/file.h); this file parses flags, calls it
+ * and prints.
  */
 #include "cmd.h"
 
-#include "hardpod/buf.h"
+#include "hardpod/file.h"
+#include "hardpod/time.h"
 #include "hardpod/tls.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -24,15 +24,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#define LABEL_MAX 63
 #define DNS_MAX 253
 #define CN_MAX 64 /* X.509's upper bound for a commonName */
 #define MAX_DAYS 3650
-#define TEMPLATE_MAX ((size_t)1 << 20)
-#define RENDERED_MAX ((size_t)16 << 20)
 #define WEBHOOK_CONFIG_NAME "webhook-config.yaml"
 
 enum {
@@ -142,76 +137,6 @@ __attribute__((format(printf, 1, 2))) static int failure(const char *fmt, ...)
     return 2;
 }
 
-static bool is_alnum_lower(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* Why s is not a DNS-1123 label (what Kubernetes requires of Service and
- * namespace names), or NULL when it is one. */
-static const char *label_problem(const char *s, char *why, size_t size)
-{
-    size_t n = strlen(s);
-    if (n == 0) {
-        return "it is empty";
-    }
-    if (n > LABEL_MAX) {
-        snprintf(why, size, "it is %zu characters long, the limit is %d", n, LABEL_MAX);
-        return why;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!is_alnum_lower(s[i]) && s[i] != '-') {
-            unsigned char c = (unsigned char)s[i];
-            if (c >= 'A' && c <= 'Z') {
-                snprintf(why, size, "'%c': uppercase letters are not allowed (use '%c')", c,
-                         c - 'A' + 'a');
-            } else if (c >= 0x20 && c < 0x7f) {
-                snprintf(why, size, "'%c' is not allowed: use lowercase letters, digits and '-'",
-                         c);
-            } else {
-                snprintf(why, size,
-                         "byte 0x%02x is not allowed: use lowercase letters, digits and '-'", c);
-            }
-            return why;
-        }
-    }
-    if (!is_alnum_lower(s[0]) || !is_alnum_lower(s[n - 1])) {
-        return "it must start and end with a lowercase letter or digit";
-    }
-    return NULL;
-}
-
-/* A hostname for --dns: dot-separated labels of letters, digits and '-'
- * (each 1-63 long, not starting or ending with '-'), the first possibly "*". */
-static bool is_dns_name(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > DNS_MAX) {
-        return false;
-    }
-    const char *label = s;
-    for (bool first = true;; first = false) {
-        const char *dot = strchr(label, '.');
-        size_t len = dot != NULL ? (size_t)(dot - label) : strlen(label);
-        bool wildcard = first && len == 1 && label[0] == '*' && dot != NULL;
-        if (!wildcard) {
-            if (len == 0 || len > LABEL_MAX || label[0] == '-' || label[len - 1] == '-') {
-                return false;
-            }
-            for (size_t i = 0; i < len; i++) {
-                char c = label[i];
-                if (!is_alnum_lower(c) && !(c >= 'A' && c <= 'Z') && c != '-') {
-                    return false;
-                }
-            }
-        }
-        if (dot == NULL) {
-            return true;
-        }
-        label = dot + 1;
-    }
-}
-
 static bool same_ip(const char *a, const char *b)
 {
     unsigned char x[16];
@@ -225,11 +150,12 @@ static bool same_ip(const char *a, const char *b)
 
 static int add_dns(struct gen_args *a, const char *name)
 {
-    if (!is_dns_name(name)) {
+    struct hp_error err;
+    if (hp_tls_dns_check(name, HP_TLS_DNS_SAN, &err) != HP_OK) {
         return hp_cmd_usage_error("certs",
-                                  "--dns \"%s\" is not a DNS name (dot-separated labels of "
+                                  "--dns \"%s\" is not a DNS name: %s (dot-separated labels of "
                                   "letters, digits and '-', optionally starting with \"*.\")",
-                                  name);
+                                  name, err.msg);
     }
     a->dns[a->n_dns++] = name;
     return 0;
@@ -317,8 +243,7 @@ static int parse_gen_option(struct gen_args *a, int c, char **argv)
 
 static int check_gen_args(const struct gen_args *a)
 {
-    char why[128];
-    const char *problem;
+    struct hp_error err;
 
     if (a->service == NULL) {
         return hp_cmd_usage_error("certs", "--service is required (the webhook's Service name)");
@@ -329,13 +254,13 @@ static int check_gen_args(const struct gen_args *a)
     if (a->out == NULL) {
         return hp_cmd_usage_error("certs", "--out is required (the directory to write to)");
     }
-    if ((problem = label_problem(a->service, why, sizeof(why))) != NULL) {
+    if (hp_tls_dns_check(a->service, HP_TLS_DNS_LABEL, &err) != HP_OK) {
         return hp_cmd_usage_error("certs", "--service \"%s\" is not a valid DNS-1123 label: %s",
-                                  a->service, problem);
+                                  a->service, err.msg);
     }
-    if ((problem = label_problem(a->ns, why, sizeof(why))) != NULL) {
+    if (hp_tls_dns_check(a->ns, HP_TLS_DNS_LABEL, &err) != HP_OK) {
         return hp_cmd_usage_error("certs", "--namespace \"%s\" is not a valid DNS-1123 label: %s",
-                                  a->ns, problem);
+                                  a->ns, err.msg);
     }
     if (a->out[0] == '\0') {
         return hp_cmd_usage_error("certs", "--out: the directory name is empty");
@@ -380,201 +305,29 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool *help)
     return check_gen_args(a);
 }
 
-/* mkdir -p with mode 0700 for every directory it creates; the last one gets
- * exactly 0700 whatever the umask. */
-static int make_out_dir(const char *dir)
+/* Prints a template's unknown placeholder, which is kept as it is. */
+static void warn_unknown(void *ctx, size_t line, const char *text, size_t len)
 {
-    char path[PATH_MAX];
-    struct stat st;
-    size_t n = strlen(dir);
-
-    if (n >= sizeof(path)) {
-        return failure("%s: path is too long", dir);
-    }
-    memcpy(path, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != '\0') {
-            continue;
-        }
-        char saved = path[i];
-        path[i] = '\0';
-        bool last = saved == '\0' || path[i + 1] == '\0';
-        if (mkdir(path, 0700) == 0) {
-            if (last && chmod(path, 0700) != 0) {
-                int e = errno;
-                return failure("%s: %s", path, strerror(e));
-            }
-        } else if (errno != EEXIST) {
-            int e = errno;
-            return failure("cannot create the directory %s: %s", path, strerror(e));
-        }
-        path[i] = saved;
-        if (last) {
-            break;
-        }
-    }
-    if (stat(dir, &st) != 0) {
-        int e = errno;
-        return failure("%s: %s", dir, strerror(e));
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        return failure("%s: %s", dir, strerror(ENOTDIR));
-    }
-    return 0;
-}
-
-/* Reads a whole file of at most max bytes into b. */
-static int read_text(const char *path, size_t max, struct hp_buf *b)
-{
-    char chunk[8192];
-    int rc = 0;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        int e = errno;
-        return failure("--webhook-config %s: %s", path, strerror(e));
-    }
-    hp_buf_init(b, max);
-    for (;;) {
-        size_t n = fread(chunk, 1, sizeof(chunk), f);
-        if (n > 0 && !hp_buf_append(b, chunk, n)) {
-            rc = failure("--webhook-config %s: larger than %zu KiB", path, max / 1024);
-            break;
-        }
-        if (n < sizeof(chunk)) {
-            if (ferror(f)) {
-                int e = errno;
-                rc = failure("--webhook-config %s: %s", path, strerror(e));
-            }
-            break;
-        }
-    }
-    fclose(f);
-    if (rc == 0 && memchr(hp_buf_str(b), '\0', b->len) != NULL) {
-        rc = failure("--webhook-config %s: not a text file (it contains NUL bytes)", path);
-    }
-    if (rc != 0) {
-        hp_buf_cleanup(b);
-    }
-    return rc;
-}
-
-static int load_template(const char *path, struct hp_buf *tmpl)
-{
-    int rc = read_text(path, TEMPLATE_MAX, tmpl);
-    if (rc == 0 && strstr(hp_buf_str(tmpl), "${CA_BUNDLE}") == NULL) {
-        hp_buf_cleanup(tmpl);
-        rc = failure("--webhook-config %s: the template has no ${CA_BUNDLE} placeholder "
-                     "(write caBundle: \"${CA_BUNDLE}\" in its clientConfig)",
-                     path);
-    }
-    return rc;
-}
-
-struct placeholder {
-    const char *name; /* "${NAME}" */
-    const char *value;
-};
-
-/* Replaces every known placeholder; unknown ${...} are kept and reported. */
-static int render_template(const char *path, const char *tmpl, const struct placeholder *ph,
-                           size_t n_ph, struct hp_buf *out)
-{
-    size_t line = 1;
-    hp_buf_init(out, RENDERED_MAX);
-    for (const char *p = tmpl; *p != '\0';) {
-        bool done = false;
-        for (size_t i = 0; i < n_ph && !done; i++) {
-            size_t len = strlen(ph[i].name);
-            if (strncmp(p, ph[i].name, len) == 0) {
-                hp_buf_puts(out, ph[i].value);
-                p += len;
-                done = true;
-            }
-        }
-        if (done) {
-            continue;
-        }
-        if (p[0] == '$' && p[1] == '{') {
-            size_t len = strspn(p + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
-            if (len > 0 && p[2 + len] == '}') {
-                fprintf(stderr,
-                        "hardpod certs: warning: %s:%zu: unknown placeholder %.*s left as is\n",
-                        path, line, (int)len + 3, p);
-            }
-        }
-        line += *p == '\n' ? 1 : 0;
-        hp_buf_putc(out, *p++);
-    }
-    if (out->overflow) {
-        hp_buf_cleanup(out);
-        return failure("--webhook-config %s: the filled-in template is larger than %zu MiB", path,
-                       RENDERED_MAX >> 20);
-    }
-    return 0;
-}
-
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return -1;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Replaces path atomically (temporary file beside it, fsync, rename), mode 0644. */
-static int write_file(const char *path, const char *data, size_t len)
-{
-    char tmp[PATH_MAX];
-    int n = snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-    if (n < 0 || (size_t)n >= sizeof(tmp)) {
-        return failure("%s: path is too long", path);
-    }
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        return failure("cannot create a temporary file beside %s: %s", path, strerror(e));
-    }
-    int rc = 0;
-    if (fchmod(fd, 0644) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-        int e = errno;
-        rc = failure("%s: %s", tmp, strerror(e));
-    }
-    if (close(fd) != 0 && rc == 0) {
-        int e = errno;
-        rc = failure("%s: %s", tmp, strerror(e));
-    }
-    if (rc == 0 && rename(tmp, path) != 0) {
-        int e = errno;
-        rc = failure("cannot rename %s to %s: %s", tmp, path, strerror(e));
-    }
-    if (rc != 0) {
-        unlink(tmp);
-    }
-    return rc;
+    fprintf(stderr, "hardpod certs: warning: %s:%zu: unknown placeholder %.*s left as is\n",
+            (const char *)ctx, line, (int)len, text);
 }
 
 static int write_webhook_config(const struct gen_args *a, const char *tmpl, const char *bundle,
                                 const char *dest)
 {
-    struct hp_buf out;
-    const struct placeholder ph[] = {
-        {"${CA_BUNDLE}", bundle},
-        {"${SERVICE}", a->service},
-        {"${NAMESPACE}", a->ns},
-    };
-    int rc = render_template(a->webhook_config, tmpl, ph, sizeof(ph) / sizeof(ph[0]), &out);
-    if (rc == 0) {
-        rc = write_file(dest, hp_buf_str(&out), out.len);
-        hp_buf_cleanup(&out);
+    struct hp_error err;
+    const struct hp_tls_template_vars v = {.ca_bundle = bundle, .service = a->service, .ns = a->ns};
+    char *text = NULL;
+    size_t len = 0;
+    int rc = 0;
+
+    if (hp_tls_template_render(a->webhook_config, tmpl, &v, warn_unknown, (void *)a->webhook_config,
+                               &text, &len, &err) != HP_OK) {
+        rc = failure("--webhook-config %s", err.msg);
+    } else if (hp_file_replace(dest, text, len, 0644, &err) != HP_OK) {
+        rc = failure("%s", err.msg);
     }
+    free(text);
     return rc;
 }
 
@@ -660,7 +413,7 @@ static int generate(const struct gen_args *a)
 static void print_result(const struct gen_args *a, const struct gen_paths *p, bool ca_reused,
                          const struct hp_tls_info *leaf, const char *bundle)
 {
-    char when[40];
+    char when[HP_TIME_TEXT_MAX];
     if (a->ca_cert != NULL) {
         printf("used: %s (--ca-cert; nothing written to %s or %s)\n", a->ca_cert, p->ca_crt,
                p->ca_key);
@@ -674,20 +427,19 @@ static void print_result(const struct gen_args *a, const struct gen_paths *p, bo
     if (a->webhook_config != NULL) {
         printf("wrote: %s\n", p->webhook);
     }
-    hp_cmd_format_time(leaf->not_after, when, sizeof(when));
+    hp_time_format(leaf->not_after, when, sizeof(when));
     printf("serial: %s\nnotAfter: %s\ncaBundle: %s\n", leaf->serial, when, bundle);
 }
 
 static int run_generate(const struct gen_args *a)
 {
     struct gen_paths p;
-    struct hp_buf tmpl;
+    char *tmpl = NULL;
     struct hp_tls_info leaf;
     struct hp_error err;
     char *bundle = NULL;
     size_t bundle_len = 0;
 
-    memset(&tmpl, 0, sizeof(tmpl));
     memset(&leaf, 0, sizeof(leaf));
     int rc = join(p.ca_crt, a->out, "ca.crt");
     rc = rc != 0 ? rc : join(p.ca_key, a->out, "ca.key");
@@ -696,9 +448,13 @@ static int run_generate(const struct gen_args *a)
     rc = rc != 0 ? rc : join(p.webhook, a->out, WEBHOOK_CONFIG_NAME);
     /* A broken template must fail before the certificate is rotated. */
     if (rc == 0 && a->webhook_config != NULL) {
-        rc = load_template(a->webhook_config, &tmpl);
+        if (hp_tls_template_load(a->webhook_config, &tmpl, &err) != HP_OK) {
+            rc = failure("--webhook-config %s", err.msg);
+        }
     }
-    rc = rc != 0 ? rc : make_out_dir(a->out);
+    if (rc == 0 && hp_file_mkdir_p(a->out, 0700, &err) != HP_OK) {
+        rc = failure("%s", err.msg);
+    }
     if (rc != 0) {
         goto out;
     }
@@ -714,14 +470,14 @@ static int run_generate(const struct gen_args *a)
         goto out;
     }
     if (a->webhook_config != NULL) {
-        rc = write_webhook_config(a, hp_buf_str(&tmpl), bundle, p.webhook);
+        rc = write_webhook_config(a, tmpl, bundle, p.webhook);
         if (rc != 0) {
             goto out;
         }
     }
     print_result(a, &p, ca_reused, &leaf, bundle);
 out:
-    hp_buf_cleanup(&tmpl);
+    free(tmpl);
     hp_tls_info_cleanup(&leaf);
     free(bundle);
     return rc;

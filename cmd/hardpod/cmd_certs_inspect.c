@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `hardpod certs inspect FILE`: describes a certificate and warns before it expires. */
 #include "cmd.h"
+#include "hardpod/time.h"
 #include "hardpod/tls.h"
 
 #include <errno.h>
@@ -46,10 +47,10 @@ static void print_inspect_help(FILE *out)
 
 static void print_info(const char *path, const struct hp_tls_info *in, int64_t now)
 {
-    char before[40];
-    char after[40];
-    hp_cmd_format_time(in->not_before, before, sizeof(before));
-    hp_cmd_format_time(in->not_after, after, sizeof(after));
+    char before[HP_TIME_TEXT_MAX];
+    char after[HP_TIME_TEXT_MAX];
+    hp_time_format(in->not_before, before, sizeof(before));
+    hp_time_format(in->not_after, after, sizeof(after));
 
     printf("file:          %s\n", path);
     if (in->n_certs > 1) {
@@ -84,20 +85,20 @@ static void print_info(const char *path, const struct hp_tls_info *in, int64_t n
 /* Prints the status line and returns the exit status. */
 static int print_status(const struct hp_tls_info *in, int64_t now, long warn_days)
 {
-    char when[40];
+    char when[HP_TIME_TEXT_MAX];
     int64_t days = hp_tls_info_days_left(in, now);
     if (now > in->not_after) {
-        hp_cmd_format_time(in->not_after, when, sizeof(when));
+        hp_time_format(in->not_after, when, sizeof(when));
         printf("status:        EXPIRED at %s (%lld days ago)\n", when, (long long)-days - 1);
         return 1;
     }
     if (now < in->not_before) {
-        hp_cmd_format_time(in->not_before, when, sizeof(when));
+        hp_time_format(in->not_before, when, sizeof(when));
         printf("status:        NOT VALID YET: valid from %s\n", when);
         return 1;
     }
     if (in->not_after - now <= (int64_t)warn_days * DAY_SECONDS) {
-        hp_cmd_format_time(in->not_after, when, sizeof(when));
+        hp_time_format(in->not_after, when, sizeof(when));
         printf("status:        EXPIRES SOON: at %s, within --warn-days %ld\n", when, warn_days);
         return 1;
     }

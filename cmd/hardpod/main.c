@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct command {
     const char *name;
@@ -90,15 +89,6 @@ bool hp_cmd_size(const char *s, long min, long max, long *out)
         return true;
     }
     return false;
-}
-
-void hp_cmd_format_time(int64_t t, char *buf, size_t size)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (gmtime_r(&tt, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
-        snprintf(buf, size, "@%lld", (long long)t);
-    }
 }
 
 static const struct command *find_command(const char *name)

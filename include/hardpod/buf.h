@@ -44,4 +44,10 @@ bool hp_buf_put_json_string(struct hp_buf *b, const char *s, size_t n);
 /* Returns the data (an empty string when nothing was appended); borrowed. */
 const char *hp_buf_str(const struct hp_buf *b);
 
+/* Hands the buffer's memory to the caller: returns the NUL-terminated data
+ * (owned by the caller, free(); a fresh "" when nothing was appended) and,
+ * when len is not NULL, its length. b is left empty with the same cap, as
+ * after hp_buf_init, and may be appended to again. */
+char *hp_buf_take(struct hp_buf *b, size_t *len);
+
 #endif

@@ -66,8 +66,4 @@ enum hp_mode hp_config_mode_for(const struct hp_config *c, const char *ns);
 const char *hp_mode_name(enum hp_mode m);
 bool hp_mode_lookup(const char *name, enum hp_mode *out);
 
-/* Parses "YYYY-MM-DD" (valid through the end of that day, UTC) or an RFC 3339
- * timestamp ("2027-01-31T12:00:00Z", offsets allowed) into unix seconds. */
-enum hp_err hp_config_parse_time(const char *s, int64_t *out, struct hp_error *err);
-
 #endif

@@ -4,8 +4,9 @@
  * key (the key matches, the certificate is within its validity), read expiry
  * and serial, and generate a CA and a CA-signed serving certificate (ECDSA
  * P-256 or RSA 2048) with subjectAltNames and serverAuth, and read a bundle
- * of CA certificates to trust. Errors carry OpenSSL's own reason.
- * Thread-safe: no shared state.
+ * of CA certificates to trust; check DNS names for certificates; fill a
+ * webhook configuration template with the caBundle. Errors carry OpenSSL's
+ * own reason. Thread-safe: no shared state.
  */
 #ifndef HARDPOD_TLS_H
 #define HARDPOD_TLS_H
@@ -150,5 +151,51 @@ struct hp_tls_ca {
 enum hp_err hp_tls_ca_load(const char *path, int64_t now, struct hp_tls_ca *out,
                            struct hp_error *err);
 void hp_tls_ca_cleanup(struct hp_tls_ca *ca);
+
+/* The rules hp_tls_dns_check applies. */
+enum hp_tls_dns_rule {
+    /* A DNS subjectAltName: dot-separated RFC 1123 labels of ASCII letters
+     * (either case), digits and '-', each 1-63 bytes and neither starting nor
+     * ending with '-', at most 253 bytes in all, no trailing dot; the whole
+     * first label may be the wildcard "*" ("*.example.com", RFC 6125). No '_'. */
+    HP_TLS_DNS_SAN,
+    /* A Kubernetes DNS-1123 label (Service and namespace names): 1-63 bytes
+     * of lowercase letters, digits and '-', starting and ending with a
+     * letter or digit. */
+    HP_TLS_DNS_LABEL,
+};
+
+/* Checks name against rule. HP_OK, or HP_ERR_INVALID with what is wrong,
+ * without the name itself, for the caller to put in context ("'_' is not
+ * allowed: use letters, digits and '-'", "it is 64 characters long, the
+ * limit is 63"). name NULL is an error. hp_tls_generate applies
+ * HP_TLS_DNS_SAN to every DNS name it is given. Thread-safe. */
+enum hp_err hp_tls_dns_check(const char *name, enum hp_tls_dns_rule rule, struct hp_error *err);
+
+/* The values of a webhook configuration template's placeholders, borrowed. */
+struct hp_tls_template_vars {
+    const char *ca_bundle; /* ${CA_BUNDLE} */
+    const char *service;   /* ${SERVICE} */
+    const char *ns;        /* ${NAMESPACE} */
+};
+
+/* Reads a webhook configuration template: at most 1 MiB of text with no NUL
+ * byte that contains ${CA_BUNDLE}. *text is owned by the caller (free()),
+ * NUL-terminated; NULL on error. Errors name the path: HP_ERR_IO when it
+ * cannot be read, HP_ERR_LIMIT when too large, HP_ERR_INVALID otherwise
+ * ("webhook.yaml.in: the template has no ${CA_BUNDLE} placeholder ..."). */
+enum hp_err hp_tls_template_load(const char *path, char **text, struct hp_error *err);
+
+/* Fills tmpl (as loaded from path, which only labels messages) with v: every
+ * ${CA_BUNDLE}, ${SERVICE} and ${NAMESPACE} is replaced by its value, and
+ * everything else is copied byte for byte. Any other ${NAME} (uppercase
+ * letters, digits and '_') is kept as it is and, when unknown is not NULL,
+ * reported through it with ctx, its line (from 1) and its text (not
+ * NUL-terminated). *out is owned by the caller (free()), *out_len its length;
+ * HP_ERR_LIMIT when the result would exceed 16 MiB. */
+enum hp_err
+hp_tls_template_render(const char *path, const char *tmpl, const struct hp_tls_template_vars *v,
+                       void (*unknown)(void *ctx, size_t line, const char *text, size_t len),
+                       void *ctx, char **out, size_t *out_len, struct hp_error *err);
 
 #endif

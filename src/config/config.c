@@ -8,13 +8,12 @@
  */
 #include "internal.h"
 
-#include <errno.h>
+#include "hardpod/file.h"
+
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 enum top_key {
     TOP_PROFILE,
@@ -293,173 +292,13 @@ out:
 enum hp_err hp_config_load(const char *path, const enum hp_profile *profile, struct hp_config *out,
                            struct hp_error *err)
 {
-    FILE *f = NULL;
     char *data = NULL;
     size_t len = 0;
-    struct stat st;
-    enum hp_err rc = HP_OK;
     hp_config_init(out);
-    if ((f = fopen(path, "rb")) == NULL) {
-        int e = errno;
-        rc = hp_error_set(err, HP_ERR_IO, "%s: cannot open: %s", path, strerror(e));
-        goto out;
-    }
-    if (fstat(fileno(f), &st) != 0) {
-        int e = errno;
-        rc = hp_error_set(err, HP_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
-        goto out;
-    }
-    if (S_ISREG(st.st_mode) && st.st_size > (off_t)HP_CONFIG_MAX_BYTES) {
-        rc = hp_error_set(err, HP_ERR_LIMIT, "%s: the config is %lld bytes, over the limit of %u",
-                          path, (long long)st.st_size, HP_CONFIG_MAX_BYTES);
-        goto out;
-    }
-    /* One byte over the cap tells a full-size file from a too-large one (the
-     * file may also not be regular, or grow after fstat). */
-    data = hp_xmalloc(HP_CONFIG_MAX_BYTES + 1);
-    while (len <= HP_CONFIG_MAX_BYTES) {
-        size_t got = fread(data + len, 1, HP_CONFIG_MAX_BYTES + 1 - len, f);
-        len += got;
-        if (got == 0) {
-            break;
-        }
-    }
-    if (ferror(f)) {
-        int e = errno;
-        rc = hp_error_set(err, HP_ERR_IO, "%s: cannot read: %s", path, strerror(e));
-        goto out;
-    }
-    if (len > HP_CONFIG_MAX_BYTES) {
-        rc = hp_error_set(err, HP_ERR_LIMIT, "%s: the config is over the limit of %u bytes", path,
-                          HP_CONFIG_MAX_BYTES);
-        goto out;
-    }
-    rc = hp_config_parse(data, len, path, profile, out, err);
-out:
-    if (f != NULL) {
-        fclose(f);
+    enum hp_err rc = hp_file_read(path, HP_CONFIG_MAX_BYTES, &data, &len, err);
+    if (rc == HP_OK) {
+        rc = hp_config_parse(data, len, path, profile, out, err);
     }
     free(data);
     return rc;
-}
-
-/* Reads exactly n digits. */
-static bool read_digits(const char **p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        char c = (*p)[i];
-        if (c < '0' || c > '9') {
-            return false;
-        }
-        v = v * 10 + (c - '0');
-    }
-    *p += n;
-    *out = v;
-    return true;
-}
-
-/* Consumes c (or its lowercase twin, which RFC 3339 allows for T and Z). */
-static bool read_char(const char **p, char c)
-{
-    if (**p == c || (c >= 'A' && c <= 'Z' && **p == c - 'A' + 'a')) {
-        (*p)++;
-        return true;
-    }
-    return false;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
-/* The zone suffix of an RFC 3339 time, as seconds east of UTC. */
-static const char *read_zone(const char **p, int *offset)
-{
-    int sign = **p == '-' ? -1 : 1;
-    int oh = 0;
-    int om = 0;
-    if (read_char(p, 'Z')) {
-        *offset = 0;
-        return NULL;
-    }
-    if (!read_char(p, '+') && !read_char(p, '-')) {
-        return "expected Z or an offset such as +02:00 after the time";
-    }
-    if (!read_digits(p, 2, &oh) || !read_char(p, ':') || !read_digits(p, 2, &om)) {
-        return "expected an offset such as +02:00";
-    }
-    if (oh > 23 || om > 59) {
-        return "offset out of range";
-    }
-    *offset = sign * (oh * 3600 + om * 60);
-    return NULL;
-}
-
-/* Fills tm from s (UTC wall clock) and *offset (seconds east of UTC); NULL or why not. */
-static const char *read_time(const char *s, struct tm *tm, int *offset)
-{
-    const char *p = s;
-    int y = 0;
-    int mo = 0;
-    int d = 0;
-    int h = 23;
-    int mi = 59;
-    int sec = 59; /* a bare date lasts through its final second */
-    *offset = 0;
-    if (!read_digits(&p, 4, &y) || !read_char(&p, '-') || !read_digits(&p, 2, &mo) ||
-        !read_char(&p, '-') || !read_digits(&p, 2, &d)) {
-        return "expected a date as YYYY-MM-DD";
-    }
-    if (mo < 1 || mo > 12) {
-        return "month out of range";
-    }
-    if (d < 1 || d > days_in_month(y, mo)) {
-        return "day out of range for the month";
-    }
-    if (*p != '\0') {
-        const char *why = NULL;
-        if (!read_char(&p, 'T') || !read_digits(&p, 2, &h) || !read_char(&p, ':') ||
-            !read_digits(&p, 2, &mi) || !read_char(&p, ':') || !read_digits(&p, 2, &sec)) {
-            return "expected THH:MM:SS after the date";
-        }
-        if (h > 23 || mi > 59 || sec > 59) {
-            return "time of day out of range";
-        }
-        if (read_char(&p, '.') && strspn(p, "0123456789") == 0) {
-            return "expected digits after the decimal point";
-        }
-        p += strspn(p, "0123456789"); /* whole seconds are enough for expiry */
-        if ((why = read_zone(&p, offset)) != NULL) {
-            return why;
-        }
-        if (*p != '\0') {
-            return "unexpected text after the time";
-        }
-    }
-    *tm = (struct tm){.tm_year = y - 1900,
-                      .tm_mon = mo - 1,
-                      .tm_mday = d,
-                      .tm_hour = h,
-                      .tm_min = mi,
-                      .tm_sec = sec};
-    return NULL;
-}
-
-enum hp_err hp_config_parse_time(const char *s, int64_t *out, struct hp_error *err)
-{
-    struct tm tm;
-    int offset = 0;
-    const char *why = s != NULL ? read_time(s, &tm, &offset) : "no time given";
-    if (why != NULL) {
-        return hp_error_set(err, HP_ERR_INVALID,
-                            "invalid time \"%.40s\": %s (expected YYYY-MM-DD or RFC 3339 such as "
-                            "2027-01-31T12:00:00Z)",
-                            s != NULL ? s : "", why);
-    }
-    *out = (int64_t)timegm(&tm) - offset;
-    return HP_OK;
 }

@@ -7,6 +7,8 @@
  */
 #include "internal.h"
 
+#include "hardpod/time.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,7 +375,7 @@ static enum hp_err get_expires(struct cfg_ctx *cx, const struct cfg_node *node, 
         goto out;
     }
     hp_error_clear(&terr);
-    if (hp_config_parse_time(s, out, &terr) != HP_OK) {
+    if (hp_time_parse(s, out, &terr) != HP_OK) {
         rc = cfg_fail(cx, node->line, path, "%s", terr.msg);
         goto out;
     }

@@ -7,6 +7,7 @@
  */
 #include "hardpod/obs.h"
 
+#include "hardpod/file.h"
 #include "hardpod/json_text.h"
 
 #include <errno.h>
@@ -149,17 +150,7 @@ static void write_all(const char *p, size_t n)
 {
     int fd = atomic_load_explicit(&log_fd, memory_order_relaxed);
     pthread_mutex_lock(&write_lock);
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            break;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
+    (void)hp_file_write_all(fd, "log", p, n, NULL);
     pthread_mutex_unlock(&write_lock);
 }
 

@@ -6,7 +6,7 @@
  * --client-ca): each must be a CA that may sign certificates, and one at
  * least must be valid now. Reads only; never writes anything.
  */
-#include "tls/internal.h"
+#include "internal.h"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -16,13 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum hp_err hp_tls_each_cert(const char *path, const char *data, size_t len, const char *holder,
-                             enum hp_err (*fn)(void *ctx, X509 *cert, int index,
-                                               struct hp_error *err),
-                             void *ctx, struct hp_error *err)
+enum hp_err tls_each_cert(const char *path, const char *data, size_t len, const char *holder,
+                          enum hp_err (*fn)(void *ctx, X509 *cert, int index, struct hp_error *err),
+                          void *ctx, struct hp_error *err)
 {
     enum hp_err rc = HP_OK;
-    char reason[HP_TLS_REASON_MAX];
+    char reason[TLS_REASON_MAX];
     char *name = NULL;
     char *header = NULL;
     unsigned char *der = NULL;
@@ -30,15 +29,15 @@ enum hp_err hp_tls_each_cert(const char *path, const char *data, size_t len, con
 
     BIO *bio = BIO_new_mem_buf(data, (int)len);
     if (bio == NULL) {
-        return hp_tls_ssl_fail(err, path);
+        return tls_ssl_fail(err, path);
     }
     for (int i = 1;; i++) {
         if (PEM_read_bio(bio, &name, &header, &der, &der_len) != 1) {
-            if (hp_tls_no_pem_block() && i > 1) {
+            if (tls_no_pem_block() && i > 1) {
                 ERR_clear_error();
                 break;
             }
-            hp_tls_ssl_reason(reason, sizeof(reason));
+            tls_ssl_reason(reason, sizeof(reason));
             rc = hp_error_set(err, HP_ERR_INVALID, "%s: %s (%s)", path,
                               i == 1 ? "no PEM certificate found" : "invalid PEM block", reason);
             break;
@@ -83,16 +82,16 @@ static enum hp_err check_ca(void *ctx, X509 *cert, int index, struct hp_error *e
 {
     struct ca_walk *w = ctx;
     char subject[256];
-    char when[40];
+    char when[HP_TIME_TEXT_MAX];
     int64_t not_before = 0;
     int64_t not_after = 0;
 
-    enum hp_err rc = hp_tls_format_name(X509_get_subject_name(cert), subject, sizeof(subject), err);
+    enum hp_err rc = tls_format_name(X509_get_subject_name(cert), subject, sizeof(subject), err);
     if (rc == HP_OK) {
-        rc = hp_tls_asn1_time(X509_get0_notBefore(cert), &not_before, err);
+        rc = tls_asn1_time(X509_get0_notBefore(cert), &not_before, err);
     }
     if (rc == HP_OK) {
-        rc = hp_tls_asn1_time(X509_get0_notAfter(cert), &not_after, err);
+        rc = tls_asn1_time(X509_get0_notAfter(cert), &not_after, err);
     }
     if (rc != HP_OK) {
         hp_error_prefix(err, "%s: certificate %d", w->path, index);
@@ -123,7 +122,7 @@ static enum hp_err check_ca(void *ctx, X509 *cert, int index, struct hp_error *e
         w->out->n_valid++;
     } else if (w->first_invalid[0] == '\0') {
         bool early = w->now < not_before;
-        hp_tls_format_time(early ? not_before : not_after, when, sizeof(when));
+        hp_time_format(early ? not_before : not_after, when, sizeof(when));
         snprintf(w->first_invalid, sizeof(w->first_invalid), "certificate %d (%s) %s %s", index,
                  subject, early ? "is not valid before" : "expired at", when);
     }
@@ -141,7 +140,7 @@ enum hp_err hp_tls_ca_load(const char *path, int64_t now, struct hp_tls_ca *out,
     }
     memset(out, 0, sizeof(*out));
     ERR_clear_error();
-    enum hp_err rc = hp_tls_read_file(path, &data, &len, err);
+    enum hp_err rc = hp_file_read(path, TLS_FILE_MAX, &data, &len, err);
     if (rc != HP_OK) {
         goto out;
     }
@@ -151,7 +150,7 @@ enum hp_err hp_tls_ca_load(const char *path, int64_t now, struct hp_tls_ca *out,
         goto out;
     }
     struct ca_walk w = {.path = path, .now = now, .out = out};
-    rc = hp_tls_each_cert(path, data, len, "CA file", check_ca, &w, err);
+    rc = tls_each_cert(path, data, len, "CA file", check_ca, &w, err);
     if (rc != HP_OK) {
         goto out;
     }
@@ -165,7 +164,7 @@ enum hp_err hp_tls_ca_load(const char *path, int64_t now, struct hp_tls_ca *out,
     data = NULL;
 out:
     /* A file that failed the checks may be a key someone passed by mistake. */
-    hp_tls_free_secret(data, len);
+    hp_file_free_secret(data, len);
     if (rc != HP_OK) {
         hp_tls_ca_cleanup(out);
     }

@@ -5,10 +5,11 @@
  * serving certificate never changes the caBundle a cluster trusts. Files are
  * replaced atomically; this module never deletes or rewrites a CA it reuses.
  */
-#include "tls/internal.h"
+#include "internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -28,7 +29,6 @@
 #define DAY_SECONDS 86400
 /* X.509's upper bound for a commonName (RFC 5280 ub-common-name). */
 #define CN_MAX 64
-#define DNS_MAX 253
 
 /* The request after defaults and validation. */
 struct gen_opts {
@@ -59,7 +59,7 @@ struct gen_state {
     const char *ca_path; /* names the CA in messages */
     X509 *leaf;
     EVP_PKEY *leaf_key;
-    struct hp_tls_staged staged[4];
+    struct hp_file_staged staged[4];
     size_t n_staged;
 };
 
@@ -71,23 +71,6 @@ static enum hp_err check_days(const char *what, int days, int dflt, int *out, st
     }
     *out = days == 0 ? dflt : days;
     return HP_OK;
-}
-
-static bool is_dns_name(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > DNS_MAX) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '.' || c == '_' || c == '*';
-        if (!ok) {
-            return false;
-        }
-    }
-    return true;
 }
 
 /* Parses an IPv4 or IPv6 address strictly (inet_pton, unlike a2i_IPADDRESS,
@@ -113,9 +96,10 @@ static enum hp_err check_names(const struct hp_tls_gen *g, struct gen_opts *o, s
                             "ignore the common name)");
     }
     for (size_t i = 0; i < g->n_dns; i++) {
-        if (g->dns[i] == NULL || !is_dns_name(g->dns[i])) {
-            return hp_error_set(err, HP_ERR_INVALID, "dns[%zu]: \"%.64s\" is not a DNS name", i,
-                                g->dns[i] != NULL ? g->dns[i] : "(null)");
+        if (hp_tls_dns_check(g->dns[i], HP_TLS_DNS_SAN, err) != HP_OK) {
+            hp_error_prefix(err, "dns[%zu]: \"%.64s\" is not a DNS name", i,
+                            g->dns[i] != NULL ? g->dns[i] : "(null)");
+            return HP_ERR_INVALID;
         }
     }
     for (size_t i = 0; i < g->n_ips; i++) {
@@ -180,7 +164,7 @@ static enum hp_err gen_key(enum hp_tls_key_type type, EVP_PKEY **out, struct hp_
     } else {
         *out = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     }
-    return *out != NULL ? HP_OK : hp_tls_ssl_fail(err, "cannot generate a key");
+    return *out != NULL ? HP_OK : tls_ssl_fail(err, "cannot generate a key");
 }
 
 /* A random positive 128-bit serial, so that two certificates from the same
@@ -192,7 +176,7 @@ static enum hp_err set_serial(X509 *x, struct hp_error *err)
     if (bn == NULL || BN_rand(bn, 128, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
         (BN_is_zero(bn) && BN_set_word(bn, 1) != 1) ||
         BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL) {
-        rc = hp_tls_ssl_fail(err, "cannot make a serial number");
+        rc = tls_ssl_fail(err, "cannot make a serial number");
     }
     BN_free(bn);
     return rc;
@@ -203,24 +187,24 @@ static enum hp_err set_names(X509 *x, const struct cert_spec *sp, struct hp_erro
     enum hp_err rc = HP_OK;
     X509_NAME *name = X509_NAME_new();
     if (name == NULL) {
-        rc = hp_tls_ssl_fail(err, "cannot make a subject name");
+        rc = tls_ssl_fail(err, "cannot make a subject name");
         goto out;
     }
     if (sp->is_ca && X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
                                                 (const unsigned char *)"hardpod", -1, -1, 0) != 1) {
-        rc = hp_tls_ssl_fail(err, "cannot make a subject name");
+        rc = tls_ssl_fail(err, "cannot make a subject name");
         goto out;
     }
     if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)sp->cn, -1, -1,
                                    0) != 1) {
-        char reason[HP_TLS_REASON_MAX];
-        hp_tls_ssl_reason(reason, sizeof(reason));
+        char reason[TLS_REASON_MAX];
+        tls_ssl_reason(reason, sizeof(reason));
         rc = hp_error_set(err, HP_ERR_INVALID, "common name \"%s\": %s", sp->cn, reason);
         goto out;
     }
     X509_NAME *issuer = sp->issuer != NULL ? X509_get_subject_name(sp->issuer) : name;
     if (X509_set_subject_name(x, name) != 1 || X509_set_issuer_name(x, issuer) != 1) {
-        rc = hp_tls_ssl_fail(err, "cannot set the certificate names");
+        rc = tls_ssl_fail(err, "cannot set the certificate names");
     }
 out:
     X509_NAME_free(name);
@@ -235,7 +219,7 @@ static enum hp_err add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value,
         char what[96];
         snprintf(what, sizeof(what), "cannot add the %s extension", OBJ_nid2ln(nid));
         X509_EXTENSION_free(ext);
-        return hp_tls_ssl_fail(err, what);
+        return tls_ssl_fail(err, what);
     }
     X509_EXTENSION_free(ext);
     return HP_OK;
@@ -274,23 +258,23 @@ static enum hp_err add_sans(X509 *x, const struct hp_tls_gen *g, struct hp_error
     enum hp_err rc = HP_OK;
     GENERAL_NAMES *names = sk_GENERAL_NAME_new_null();
     if (names == NULL) {
-        rc = hp_tls_ssl_fail(err, "cannot add the subjectAltName extension");
+        rc = tls_ssl_fail(err, "cannot add the subjectAltName extension");
         goto out;
     }
     for (size_t i = 0; i < g->n_dns; i++) {
         if (!push_name(names, a2i_GENERAL_NAME(NULL, NULL, NULL, GEN_DNS, g->dns[i], 0))) {
-            rc = hp_tls_ssl_fail(err, "cannot add a DNS subjectAltName");
+            rc = tls_ssl_fail(err, "cannot add a DNS subjectAltName");
             goto out;
         }
     }
     for (size_t i = 0; i < g->n_ips; i++) {
         if (!push_name(names, ip_name(g->ips[i]))) {
-            rc = hp_tls_ssl_fail(err, "cannot add an IP subjectAltName");
+            rc = tls_ssl_fail(err, "cannot add an IP subjectAltName");
             goto out;
         }
     }
     if (X509_add1_ext_i2d(x, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT) != 1) {
-        rc = hp_tls_ssl_fail(err, "cannot add the subjectAltName extension");
+        rc = tls_ssl_fail(err, "cannot add the subjectAltName extension");
     }
 out:
     GENERAL_NAMES_free(names);
@@ -341,7 +325,7 @@ static enum hp_err build_cert(const struct cert_spec *sp, X509 **out, struct hp_
 
     X509 *x = X509_new();
     if (x == NULL || X509_set_version(x, X509_VERSION_3) != 1) {
-        rc = hp_tls_ssl_fail(err, "cannot make a certificate");
+        rc = tls_ssl_fail(err, "cannot make a certificate");
         goto out;
     }
     rc = set_serial(x, err);
@@ -354,7 +338,7 @@ static enum hp_err build_cert(const struct cert_spec *sp, X509 **out, struct hp_
     if (X509_time_adj_ex(X509_getm_notBefore(x), 0, -SKEW_SECONDS, &now) == NULL ||
         X509_time_adj_ex(X509_getm_notAfter(x), sp->days, 0, &now) == NULL ||
         X509_set_pubkey(x, sp->key) != 1) {
-        rc = hp_tls_ssl_fail(err, "cannot make a certificate");
+        rc = tls_ssl_fail(err, "cannot make a certificate");
         goto out;
     }
     rc = add_extensions(x, sp, err);
@@ -365,7 +349,7 @@ static enum hp_err build_cert(const struct cert_spec *sp, X509 **out, struct hp_
     int id = EVP_PKEY_get_base_id(sp->issuer_key);
     const EVP_MD *md = id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448 ? NULL : EVP_sha256();
     if (X509_sign(x, sp->issuer_key, md) <= 0) {
-        rc = hp_tls_ssl_fail(err, "cannot sign the certificate");
+        rc = tls_ssl_fail(err, "cannot sign the certificate");
         goto out;
     }
     *out = x;
@@ -403,8 +387,8 @@ static enum hp_err new_ca(struct gen_state *s, struct hp_error *err)
 static enum hp_err load_ca(const char *crt, const char *key, struct gen_state *s,
                            struct hp_error *err)
 {
-    struct hp_tls_parsed p;
-    enum hp_err rc = hp_tls_parse_pair(crt, key, (int64_t)s->o.now, &p, err);
+    struct tls_parsed p;
+    enum hp_err rc = tls_parse_pair(crt, key, (int64_t)s->o.now, &p, err);
     if (rc != HP_OK) {
         return rc;
     }
@@ -426,7 +410,7 @@ static enum hp_err load_ca(const char *crt, const char *key, struct gen_state *s
     p.cert = NULL;
     p.key = NULL;
 out:
-    hp_tls_parsed_cleanup(&p);
+    tls_parsed_cleanup(&p);
     return rc;
 }
 
@@ -463,9 +447,9 @@ static enum hp_err obtain_ca(const char *dir, const char *ca_cert, const char *c
     if (ca_cert != NULL) {
         return load_ca(ca_cert, ca_key, s, err);
     }
-    enum hp_err rc = hp_tls_path(crt, PATH_MAX, dir, "ca.crt", err);
+    enum hp_err rc = tls_path(crt, PATH_MAX, dir, "ca.crt", err);
     if (rc == HP_OK) {
-        rc = hp_tls_path(key, PATH_MAX, dir, "ca.key", err);
+        rc = tls_path(key, PATH_MAX, dir, "ca.key", err);
     }
     if (rc == HP_OK) {
         rc = find_dir_ca(crt, key, &found, err);
@@ -485,10 +469,10 @@ static enum hp_err make_leaf(struct gen_state *s, struct hp_error *err)
     int64_t not_after = (int64_t)s->o.now + (int64_t)s->o.days * DAY_SECONDS;
 
     if (not_after > s->ca_not_after) {
-        char ca_end[40];
-        char leaf_end[40];
-        hp_tls_format_time(s->ca_not_after, ca_end, sizeof(ca_end));
-        hp_tls_format_time(not_after, leaf_end, sizeof(leaf_end));
+        char ca_end[HP_TIME_TEXT_MAX];
+        char leaf_end[HP_TIME_TEXT_MAX];
+        hp_time_format(s->ca_not_after, ca_end, sizeof(ca_end));
+        hp_time_format(not_after, leaf_end, sizeof(leaf_end));
         return hp_error_set(err, HP_ERR_INVALID,
                             "%s: the CA expires at %s, before the serving certificate would (%s); "
                             "lower days or renew the CA",
@@ -514,20 +498,24 @@ static enum hp_err make_leaf(struct gen_state *s, struct hp_error *err)
 static enum hp_err stage_pem(const char *dir, const char *name, X509 *cert, EVP_PKEY *key,
                              struct gen_state *s, struct hp_error *err)
 {
-    enum hp_err rc = HP_OK;
+    char path[PATH_MAX];
     char *data = NULL;
 
     BIO *bio = BIO_new(key != NULL ? BIO_s_secmem() : BIO_s_mem());
+    enum hp_err rc = tls_path(path, sizeof(path), dir, name, err);
+    if (rc != HP_OK) {
+        goto out;
+    }
     int ok =
         bio != NULL && (key != NULL ? PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL)
                                     : PEM_write_bio_X509(bio, cert));
     if (!ok) {
-        rc = hp_tls_ssl_fail(err, "cannot encode PEM");
+        rc = tls_ssl_fail(err, "cannot encode PEM");
         goto out;
     }
     long n = BIO_get_mem_data(bio, &data);
-    rc = hp_tls_stage(dir, name, data, n > 0 ? (size_t)n : 0, key != NULL ? 0600 : 0644,
-                      &s->staged[s->n_staged], err);
+    rc = hp_file_stage(path, data, n > 0 ? (size_t)n : 0, key != NULL ? 0600 : 0644,
+                       &s->staged[s->n_staged], err);
     if (rc == HP_OK) {
         s->n_staged++;
     }
@@ -553,7 +541,7 @@ static enum hp_err write_files(const char *dir, struct gen_state *s, struct hp_e
         rc = stage_pem(dir, "tls.crt", s->leaf, NULL, s, err);
     }
     if (rc == HP_OK) {
-        rc = hp_tls_commit(dir, s->staged, s->n_staged, err);
+        rc = hp_file_commit(s->staged, s->n_staged, err);
     }
     return rc;
 }
@@ -581,7 +569,7 @@ enum hp_err hp_tls_generate(const char *dir, const struct hp_tls_gen *g, const c
     }
     rc = write_files(dir, &s, err);
 out:
-    hp_tls_discard(s.staged, s.n_staged);
+    hp_file_discard(s.staged, s.n_staged);
     X509_free(s.ca);
     EVP_PKEY_free(s.ca_key);
     X509_free(s.leaf);

@@ -5,7 +5,7 @@
  * webhook caBundle. Reports facts only: it never judges validity, never
  * writes anything and never reads a private key.
  */
-#include "tls/internal.h"
+#include "internal.h"
 
 #include <arpa/inet.h>
 #include <openssl/bio.h>
@@ -52,7 +52,7 @@ static enum hp_err parse_pem(const char *path, const char *data, size_t len, X50
                              size_t *n_certs, struct hp_error *err)
 {
     BIO *rest = NULL;
-    enum hp_err rc = hp_tls_read_leaf(path, data, len, out, &rest, err);
+    enum hp_err rc = tls_read_leaf(path, data, len, out, &rest, err);
     if (rc != HP_OK) {
         return rc;
     }
@@ -71,12 +71,12 @@ static enum hp_err parse_pem(const char *path, const char *data, size_t len, X50
 static enum hp_err parse_file(const char *path, const char *data, size_t len, X509 **out,
                               size_t *n_certs, struct hp_error *err)
 {
-    char reason[HP_TLS_REASON_MAX];
+    char reason[TLS_REASON_MAX];
 
     if (len == 0) {
         return hp_error_set(err, HP_ERR_INVALID, "%s: empty file, expected a certificate", path);
     }
-    if (hp_tls_contains(data, len, "-----BEGIN ")) {
+    if (tls_contains(data, len, "-----BEGIN ")) {
         return parse_pem(path, data, len, out, n_certs, err);
     }
     const unsigned char *p = (const unsigned char *)data;
@@ -87,7 +87,7 @@ static enum hp_err parse_file(const char *path, const char *data, size_t len, X5
     }
     X509_free(*out);
     *out = NULL;
-    hp_tls_ssl_reason(reason, sizeof(reason));
+    tls_ssl_reason(reason, sizeof(reason));
     /* OpenSSL's reason helps only with what looks like DER (an ASN.1
      * SEQUENCE); for anything else it is noise. */
     if ((unsigned char)data[0] == 0x30) {
@@ -97,23 +97,6 @@ static enum hp_err parse_file(const char *path, const char *data, size_t len, X5
                         "%s: not a certificate (neither PEM nor DER): expected \"-----BEGIN "
                         "CERTIFICATE-----\"",
                         path);
-}
-
-enum hp_err hp_tls_format_name(const X509_NAME *name, char *buf, size_t size, struct hp_error *err)
-{
-    enum hp_err rc = HP_OK;
-    char *text = NULL;
-
-    BIO *bio = BIO_new(BIO_s_mem());
-    if (bio == NULL || X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) < 0) {
-        rc = hp_tls_ssl_fail(err, "cannot print a certificate name");
-        goto out;
-    }
-    long n = BIO_get_mem_data(bio, &text);
-    hp_tls_clip(buf, size, text != NULL ? text : "", n > 0 ? (size_t)n : 0);
-out:
-    BIO_free(bio);
-    return rc;
 }
 
 static char *ip_text(const ASN1_OCTET_STRING *ip)
@@ -136,8 +119,7 @@ static enum hp_err read_sans(const X509 *cert, struct hp_tls_info *out, struct h
     if (names == NULL) {
         /* crit is -1 when the extension is absent, -2 when it repeats, and
          * the extension's own flag when it is present but undecodable. */
-        return crit == -1 ? HP_OK
-                          : hp_tls_ssl_fail(err, "cannot read the subjectAltName extension");
+        return crit == -1 ? HP_OK : tls_ssl_fail(err, "cannot read the subjectAltName extension");
     }
     for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
         const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
@@ -173,8 +155,7 @@ static enum hp_err read_eku(const X509 *cert, struct hp_tls_info *out, struct hp
     EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(cert, NID_ext_key_usage, &crit, NULL);
     if (eku == NULL) {
         out->server_auth = crit == -1;
-        return crit == -1 ? HP_OK
-                          : hp_tls_ssl_fail(err, "cannot read the extendedKeyUsage extension");
+        return crit == -1 ? HP_OK : tls_ssl_fail(err, "cannot read the extendedKeyUsage extension");
     }
     out->has_eku = true;
     for (int i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
@@ -197,25 +178,25 @@ static enum hp_err read_eku(const X509 *cert, struct hp_tls_info *out, struct hp
 static enum hp_err describe(X509 *cert, struct hp_tls_info *out, struct hp_error *err)
 {
     enum hp_err rc =
-        hp_tls_format_name(X509_get_subject_name(cert), out->subject, sizeof(out->subject), err);
+        tls_format_name(X509_get_subject_name(cert), out->subject, sizeof(out->subject), err);
     if (rc == HP_OK) {
-        rc = hp_tls_format_name(X509_get_issuer_name(cert), out->issuer, sizeof(out->issuer), err);
+        rc = tls_format_name(X509_get_issuer_name(cert), out->issuer, sizeof(out->issuer), err);
     }
     if (rc == HP_OK) {
-        rc = hp_tls_format_serial(cert, out->serial, sizeof(out->serial), err);
+        rc = tls_format_serial(cert, out->serial, sizeof(out->serial), err);
     }
     if (rc == HP_OK) {
-        rc = hp_tls_asn1_time(X509_get0_notBefore(cert), &out->not_before, err);
+        rc = tls_asn1_time(X509_get0_notBefore(cert), &out->not_before, err);
     }
     if (rc == HP_OK) {
-        rc = hp_tls_asn1_time(X509_get0_notAfter(cert), &out->not_after, err);
+        rc = tls_asn1_time(X509_get0_notAfter(cert), &out->not_after, err);
     }
     if (rc != HP_OK) {
         return rc;
     }
     EVP_PKEY *key = X509_get0_pubkey(cert);
     if (key != NULL) {
-        hp_tls_describe_key(key, out->key_type, sizeof(out->key_type));
+        tls_describe_key(key, out->key_type, sizeof(out->key_type));
     } else {
         snprintf(out->key_type, sizeof(out->key_type), "unknown");
     }
@@ -244,7 +225,7 @@ enum hp_err hp_tls_inspect(const char *path, struct hp_tls_info *out, struct hp_
     memset(out, 0, sizeof(*out));
     out->path_len = -1;
     ERR_clear_error();
-    enum hp_err rc = hp_tls_read_file(path, &data, &len, err);
+    enum hp_err rc = hp_file_read(path, TLS_FILE_MAX, &data, &len, err);
     if (rc != HP_OK) {
         goto out;
     }
@@ -259,7 +240,7 @@ enum hp_err hp_tls_inspect(const char *path, struct hp_tls_info *out, struct hp_
 out:
     X509_free(cert);
     /* The file may be a key someone passed by mistake. */
-    hp_tls_free_secret(data, len);
+    hp_file_free_secret(data, len);
     if (rc != HP_OK) {
         hp_tls_info_cleanup(out);
     }
@@ -307,26 +288,26 @@ enum hp_err hp_tls_bundle_load(const char *path, char **b64, size_t *len, struct
     *b64 = NULL;
     *len = 0;
     ERR_clear_error();
-    enum hp_err rc = hp_tls_read_file(path, &data, &n, err);
+    enum hp_err rc = hp_file_read(path, TLS_FILE_MAX, &data, &n, err);
     if (rc != HP_OK) {
         goto out;
     }
-    rc = hp_tls_each_cert(path, data, n, "caBundle", NULL, NULL, err);
+    rc = tls_each_cert(path, data, n, "caBundle", NULL, NULL, err);
     if (rc != HP_OK) {
         goto out;
     }
-    /* n is at most HP_TLS_FILE_MAX, so both sizes fit an int. */
+    /* n is at most TLS_FILE_MAX, so both sizes fit an int. */
     char *text = hp_xmalloc((n + 2) / 3 * 4 + 1);
     int written = EVP_EncodeBlock((unsigned char *)text, (const unsigned char *)data, (int)n);
     if (written < 0) {
         free(text);
-        rc = hp_tls_ssl_fail(err, path);
+        rc = tls_ssl_fail(err, path);
         goto out;
     }
     text[written] = '\0';
     *b64 = text;
     *len = (size_t)written;
 out:
-    hp_tls_free_secret(data, n);
+    hp_file_free_secret(data, n);
     return rc;
 }

@@ -5,7 +5,7 @@
  * given time. Reports what an operator needs to fix, with OpenSSL's reason.
  * Never prompts for a passphrase and never writes anything.
  */
-#include "tls/internal.h"
+#include "internal.h"
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void hp_tls_describe_key(const EVP_PKEY *key, char *buf, size_t size)
+void tls_describe_key(const EVP_PKEY *key, char *buf, size_t size)
 {
     char group[64];
     const char *nist = NULL;
@@ -55,18 +55,18 @@ void hp_tls_describe_key(const EVP_PKEY *key, char *buf, size_t size)
  * intermediate would otherwise surface only in a client's handshake. */
 static enum hp_err check_chain(const char *path, BIO *bio, struct hp_error *err)
 {
-    char reason[HP_TLS_REASON_MAX];
+    char reason[TLS_REASON_MAX];
     for (int i = 2;; i++) {
         X509 *next = PEM_read_bio_X509(bio, NULL, NULL, NULL);
         if (next != NULL) {
             X509_free(next);
             continue;
         }
-        if (hp_tls_no_pem_block()) {
+        if (tls_no_pem_block()) {
             ERR_clear_error();
             return HP_OK;
         }
-        hp_tls_ssl_reason(reason, sizeof(reason));
+        tls_ssl_reason(reason, sizeof(reason));
         return hp_error_set(err, HP_ERR_INVALID, "%s: certificate %d of the chain is invalid (%s)",
                             path, i, reason);
     }
@@ -76,7 +76,7 @@ static enum hp_err parse_cert(const char *path, const char *pem, size_t len, X50
                               struct hp_error *err)
 {
     BIO *rest = NULL;
-    enum hp_err rc = hp_tls_read_leaf(path, pem, len, out, &rest, err);
+    enum hp_err rc = tls_read_leaf(path, pem, len, out, &rest, err);
     if (rc == HP_OK) {
         rc = check_chain(path, rest, err);
         if (rc != HP_OK) {
@@ -103,12 +103,12 @@ static enum hp_err parse_key(const char *path, const char *pem, size_t len, EVP_
                              struct hp_error *err)
 {
     enum hp_err rc = HP_OK;
-    char reason[HP_TLS_REASON_MAX];
+    char reason[TLS_REASON_MAX];
     bool encrypted = false;
 
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
     if (bio == NULL) {
-        rc = hp_tls_ssl_fail(err, path);
+        rc = tls_ssl_fail(err, path);
         goto out;
     }
     *out = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, &encrypted);
@@ -117,14 +117,14 @@ static enum hp_err parse_key(const char *path, const char *pem, size_t len, EVP_
     }
     /* OpenSSL 3's decoders report a missing key and a broken one alike
      * ("unsupported"), so look for the PEM label ourselves. */
-    bool none = !hp_tls_contains(pem, len, "PRIVATE KEY-----");
-    hp_tls_ssl_reason(reason, sizeof(reason));
+    bool none = !tls_contains(pem, len, "PRIVATE KEY-----");
+    tls_ssl_reason(reason, sizeof(reason));
     if (encrypted) {
         rc = hp_error_set(err, HP_ERR_INVALID,
                           "%s: the private key is encrypted; hardpod needs an unencrypted key (%s)",
                           path, reason);
     } else if (none) {
-        bool cert = hp_tls_contains(pem, len, "-----BEGIN CERTIFICATE-----");
+        bool cert = tls_contains(pem, len, "-----BEGIN CERTIFICATE-----");
         rc = hp_error_set(err, HP_ERR_INVALID, "%s: no PEM private key found%s (%s)", path,
                           cert ? ": the file holds a certificate" : "", reason);
     } else {
@@ -147,8 +147,8 @@ static enum hp_err check_match(const char *cert_path, const char *key_path, X509
     /* OpenSSL's reason ("key values mismatch") adds nothing; the key types
      * do when they differ. */
     ERR_clear_error();
-    hp_tls_describe_key(key, have, sizeof(have));
-    hp_tls_describe_key(X509_get0_pubkey(cert), want, sizeof(want));
+    tls_describe_key(key, have, sizeof(have));
+    tls_describe_key(X509_get0_pubkey(cert), want, sizeof(want));
     if (strcmp(have, want) != 0) {
         return hp_error_set(err, HP_ERR_INVALID,
                             "%s does not match the certificate in %s (the key is %s, the "
@@ -159,38 +159,38 @@ static enum hp_err check_match(const char *cert_path, const char *key_path, X509
                         cert_path);
 }
 
-static enum hp_err check_validity(const char *path, struct hp_tls_parsed *p, int64_t now,
+static enum hp_err check_validity(const char *path, struct tls_parsed *p, int64_t now,
                                   struct hp_error *err)
 {
-    char when[40];
-    enum hp_err rc = hp_tls_asn1_time(X509_get0_notBefore(p->cert), &p->not_before, err);
+    char when[HP_TIME_TEXT_MAX];
+    enum hp_err rc = tls_asn1_time(X509_get0_notBefore(p->cert), &p->not_before, err);
     if (rc == HP_OK) {
-        rc = hp_tls_asn1_time(X509_get0_notAfter(p->cert), &p->not_after, err);
+        rc = tls_asn1_time(X509_get0_notAfter(p->cert), &p->not_after, err);
     }
     if (rc != HP_OK) {
         hp_error_prefix(err, "%s", path);
         return rc;
     }
     if (now < p->not_before) {
-        hp_tls_format_time(p->not_before, when, sizeof(when));
+        hp_time_format(p->not_before, when, sizeof(when));
         return hp_error_set(err, HP_ERR_INVALID, "%s: certificate not valid before %s", path, when);
     }
     if (now > p->not_after) {
-        hp_tls_format_time(p->not_after, when, sizeof(when));
+        hp_time_format(p->not_after, when, sizeof(when));
         return hp_error_set(err, HP_ERR_INVALID, "%s: certificate expired at %s", path, when);
     }
     return HP_OK;
 }
 
-enum hp_err hp_tls_parse_pair(const char *cert_path, const char *key_path, int64_t now,
-                              struct hp_tls_parsed *out, struct hp_error *err)
+enum hp_err tls_parse_pair(const char *cert_path, const char *key_path, int64_t now,
+                           struct tls_parsed *out, struct hp_error *err)
 {
     memset(out, 0, sizeof(*out));
-    enum hp_err rc = hp_tls_read_file(cert_path, &out->cert_pem, &out->cert_len, err);
+    enum hp_err rc = hp_file_read(cert_path, TLS_FILE_MAX, &out->cert_pem, &out->cert_len, err);
     if (rc != HP_OK) {
         goto out;
     }
-    rc = hp_tls_read_file(key_path, &out->key_pem, &out->key_len, err);
+    rc = hp_file_read(key_path, TLS_FILE_MAX, &out->key_pem, &out->key_len, err);
     if (rc != HP_OK) {
         goto out;
     }
@@ -209,42 +209,24 @@ enum hp_err hp_tls_parse_pair(const char *cert_path, const char *key_path, int64
     rc = check_validity(cert_path, out, now, err);
 out:
     if (rc != HP_OK) {
-        hp_tls_parsed_cleanup(out);
+        tls_parsed_cleanup(out);
     }
     return rc;
 }
 
-void hp_tls_parsed_cleanup(struct hp_tls_parsed *p)
+void tls_parsed_cleanup(struct tls_parsed *p)
 {
     X509_free(p->cert);
     EVP_PKEY_free(p->key);
     free(p->cert_pem);
-    hp_tls_free_secret(p->key_pem, p->key_len);
+    hp_file_free_secret(p->key_pem, p->key_len);
     memset(p, 0, sizeof(*p));
-}
-
-static enum hp_err format_subject(X509 *cert, char *buf, size_t size, struct hp_error *err)
-{
-    enum hp_err rc = HP_OK;
-    char *text = NULL;
-
-    BIO *bio = BIO_new(BIO_s_mem());
-    if (bio == NULL ||
-        X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) < 0) {
-        rc = hp_tls_ssl_fail(err, "cannot print the certificate subject");
-        goto out;
-    }
-    long n = BIO_get_mem_data(bio, &text);
-    hp_tls_clip(buf, size, text != NULL ? text : "", n > 0 ? (size_t)n : 0);
-out:
-    BIO_free(bio);
-    return rc;
 }
 
 enum hp_err hp_tls_pair_load(const char *cert_path, const char *key_path, int64_t now,
                              struct hp_tls_pair *out, struct hp_error *err)
 {
-    struct hp_tls_parsed p;
+    struct tls_parsed p;
     enum hp_err rc = HP_OK;
 
     memset(&p, 0, sizeof(p));
@@ -253,19 +235,19 @@ enum hp_err hp_tls_pair_load(const char *cert_path, const char *key_path, int64_
     }
     memset(out, 0, sizeof(*out));
     ERR_clear_error();
-    rc = hp_tls_parse_pair(cert_path, key_path, now, &p, err);
+    rc = tls_parse_pair(cert_path, key_path, now, &p, err);
     if (rc != HP_OK) {
         goto out;
     }
-    rc = hp_tls_format_serial(p.cert, out->serial, sizeof(out->serial), err);
+    rc = tls_format_serial(p.cert, out->serial, sizeof(out->serial), err);
     if (rc != HP_OK) {
         goto out;
     }
-    rc = format_subject(p.cert, out->subject, sizeof(out->subject), err);
+    rc = tls_format_name(X509_get_subject_name(p.cert), out->subject, sizeof(out->subject), err);
     if (rc != HP_OK) {
         goto out;
     }
-    hp_tls_describe_key(p.key, out->key_type, sizeof(out->key_type));
+    tls_describe_key(p.key, out->key_type, sizeof(out->key_type));
     out->not_before = p.not_before;
     out->not_after = p.not_after;
     out->cert_pem = p.cert_pem;
@@ -276,7 +258,7 @@ enum hp_err hp_tls_pair_load(const char *cert_path, const char *key_path, int64_
     p.key_pem = NULL;
     p.key_len = 0;
 out:
-    hp_tls_parsed_cleanup(&p);
+    tls_parsed_cleanup(&p);
     if (rc != HP_OK) {
         hp_tls_pair_cleanup(out);
     }
@@ -289,6 +271,6 @@ void hp_tls_pair_cleanup(struct hp_tls_pair *p)
         return;
     }
     free(p->cert_pem);
-    hp_tls_free_secret(p->key_pem, p->key_len);
+    hp_file_free_secret(p->key_pem, p->key_len);
     memset(p, 0, sizeof(*p));
 }

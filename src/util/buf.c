@@ -126,3 +126,14 @@ const char *hp_buf_str(const struct hp_buf *b)
 {
     return b->data != NULL ? b->data : "";
 }
+
+char *hp_buf_take(struct hp_buf *b, size_t *len)
+{
+    char *data = b->data != NULL ? b->data : hp_xstrdup("");
+    if (len != NULL) {
+        *len = b->len;
+    }
+    size_t max = b->max;
+    hp_buf_init(b, max);
+    return data;
+}

@@ -226,6 +226,12 @@ check_contains "usage: unknown key type: lists the choices" "$err" \
   '--key-type: expected ecdsa-p256 or rsa-2048, got "dsa-1024"'
 expect_rc "usage: service name too long: exit 2" 2 \
   certs --service "$(printf 'a%.0s' $(seq 64))" --namespace "$NS" --out "$USAGE"
+expect_rc "usage: --dns with '_': exit 2" 2 \
+  certs --service "$SVC" --namespace "$NS" --out "$USAGE" --dns _acme.example.com
+check_contains "usage: --dns with '_': says why" "$err" \
+  "--dns \"_acme.example.com\" is not a DNS name: '_' is not allowed"
+expect_rc "usage: --dns with '*' inside a label: exit 2" 2 \
+  certs --service "$SVC" --namespace "$NS" --out "$USAGE" --dns "a*.example.com"
 expect_rc "usage: --ip that is not an address: exit 2" 2 \
   certs --service "$SVC" --namespace "$NS" --out "$USAGE" --ip 300.1.1.1
 expect_rc "usage: --ca-cert without --ca-key: exit 2" 2 \

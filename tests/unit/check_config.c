@@ -5,6 +5,7 @@
  * time parsing, file loading and the size caps.
  */
 #include "hardpod/config.h"
+#include "hardpod/time.h"
 #include "testutil.h"
 
 #include <check.h>
@@ -647,7 +648,7 @@ START_TEST(test_config_load_missing)
     hp_error_clear(&err);
     enum hp_err rc = hp_config_load(path, NULL, &c, &err);
     ck_assert_msg(rc == HP_ERR_IO, "expected HP_ERR_IO, got %d", rc);
-    const char *want = "/nonexistent/hardpod.yaml: cannot open: No such file or directory";
+    const char *want = "/nonexistent/hardpod.yaml: No such file or directory";
     ck_assert_msg(strcmp(err.msg, want) == 0, "expected: %s\nactual:   %s", want, err.msg);
     assert_defaults(&c, "missing file");
     hp_config_cleanup(&c);
@@ -808,7 +809,7 @@ START_TEST(test_config_parse_time)
     struct hp_error err = {0};
     int64_t got = -12345;
     hp_error_clear(&err);
-    enum hp_err rc = hp_config_parse_time(tc->s, &got, &err);
+    enum hp_err rc = hp_time_parse(tc->s, &got, &err);
     if (tc->ok) {
         ck_assert_msg(rc == HP_OK, "\"%s\": expected HP_OK, got %d: %s", tc->s, rc, err.msg);
         ck_assert_msg(got == tc->want, "\"%s\": expected %lld, got %lld", tc->s,
@@ -826,7 +827,7 @@ END_TEST
 START_TEST(test_config_parse_time_null)
 {
     int64_t got = 0;
-    ck_assert_int_eq(hp_config_parse_time(NULL, &got, NULL), HP_ERR_INVALID);
+    ck_assert_int_eq(hp_time_parse(NULL, &got, NULL), HP_ERR_INVALID);
 }
 END_TEST
 

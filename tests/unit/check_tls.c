@@ -851,7 +851,8 @@ static const struct {
      "{S}/missing.crt: No such file or directory", NULL},
     {"missing key", "{S}/a/tls.crt", "{S}/missing.key", HP_ERR_IO,
      "{S}/missing.key: No such file or directory", NULL},
-    {"cert is a directory", "{S}/a", "{S}/a/tls.key", HP_ERR_IO, "{S}/a: Is a directory", NULL},
+    {"cert is a directory", "{S}/a", "{S}/a/tls.key", HP_ERR_IO,
+     "{S}/a: cannot read: Is a directory", NULL},
     {"garbage cert", "{S}/garbage.pem", "{S}/a/tls.key", HP_ERR_INVALID,
      "{S}/garbage.pem: no PEM certificate found (", "no start line"},
     {"empty cert", "{S}/empty.pem", "{S}/a/tls.key", HP_ERR_INVALID,
@@ -873,9 +874,9 @@ static const struct {
     {"encrypted key", "{S}/a/tls.crt", "{S}/enc.key", HP_ERR_INVALID,
      "{S}/enc.key: the private key is encrypted; hardpod needs an unencrypted key (", NULL},
     {"cert over 1 MiB", "{S}/big.crt", "{S}/a/tls.key", HP_ERR_LIMIT,
-     "{S}/big.crt: file is larger than 1024 KiB", NULL},
+     "{S}/big.crt: the file is 1048577 bytes, over the limit of 1048576", NULL},
     {"key over 1 MiB", "{S}/a/tls.crt", "{S}/big.key", HP_ERR_LIMIT,
-     "{S}/big.key: file is larger than 1024 KiB", NULL},
+     "{S}/big.key: the file is 1048577 bytes, over the limit of 1048576", NULL},
 };
 
 START_TEST(test_tls_load_errors)
@@ -943,9 +944,9 @@ static const struct {
     {"IP out of range", "{D}", NULL, NULL, 0, 0, SANS_IP_RANGE, NULL, 0, HP_ERR_INVALID,
      "ips[0]: \"300.1.1.1\" is not an IPv4 or IPv6 address"},
     {"DNS with a space", "{D}", NULL, NULL, 0, 0, SANS_DNS_SPACE, NULL, 0, HP_ERR_INVALID,
-     "dns[1]: \"bad name\" is not a DNS name"},
+     "dns[1]: \"bad name\" is not a DNS name: ' ' is not allowed: use letters, digits and '-'"},
     {"empty DNS name", "{D}", NULL, NULL, 0, 0, SANS_DNS_EMPTY, NULL, 0, HP_ERR_INVALID,
-     "dns[0]: \"\" is not a DNS name"},
+     "dns[0]: \"\" is not a DNS name: it is empty"},
     {"common name too long", "{D}", NULL, NULL, 0, 0, SANS_OK, LONG_CN, 0, HP_ERR_INVALID,
      "common name \"" LONG_CN_64 "...\" is longer than 64 bytes (an X.509 limit)"},
     {"unknown key type", "{D}", NULL, NULL, 0, 0, SANS_OK, NULL, 7, HP_ERR_INVALID,

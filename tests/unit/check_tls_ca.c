@@ -238,7 +238,7 @@ static const struct {
     const char *msg; /* "{D}" is the scratch directory; a trailing "(" makes it a prefix */
 } err_cases[] = {
     {"missing.crt", HP_ERR_IO, "{D}/missing.crt: No such file or directory"},
-    {"dir", HP_ERR_IO, "{D}/dir: Is a directory"},
+    {"dir", HP_ERR_IO, "{D}/dir: cannot read: Is a directory"},
     {"empty.crt", HP_ERR_INVALID, "{D}/empty.crt: empty file, expected PEM CA certificates"},
     {"garbage.crt", HP_ERR_INVALID, "{D}/garbage.crt: no PEM certificate found ("},
     {"broken.crt", HP_ERR_INVALID,

@@ -406,7 +406,7 @@ static const struct {
     const char *msg;
 } inspect_err_cases[] = {
     {"missing.crt", HP_ERR_IO, "{D}/missing.crt: No such file or directory"},
-    {"dir", HP_ERR_IO, "{D}/dir: Is a directory"},
+    {"dir", HP_ERR_IO, "{D}/dir: cannot read: Is a directory"},
     {"empty.crt", HP_ERR_INVALID, "{D}/empty.crt: empty file, expected a certificate"},
     {"garbage.crt", HP_ERR_INVALID,
      "{D}/garbage.crt: not a certificate (neither PEM nor DER): expected \"-----BEGIN "
