@@ -45,7 +45,7 @@ static enum hp_err read_all(FILE *f, size_t cap, struct hp_manifest_budget *budg
                 goto out;
             }
             /* One byte past the cap tells a file of exactly cap bytes from a larger one. */
-            size_t want = size == 0 ? 64 * 1024 : size * 2;
+            size_t want = size == 0 ? (size_t)64 * 1024 : size * 2;
             want = want > cap + 1 ? cap + 1 : want;
             size_t cost = hp_manifest_budget_malloc_cost(want);
             if (!hp_manifest_budget_charge(budget, cost)) {

@@ -38,8 +38,6 @@ static const char *object_label(struct json_object *obj, const char *ns, char *b
 static enum hp_err eval(struct aud_ctx *cx, const struct hp_eval_input *in, struct hp_error *err)
 {
     struct hp_manifest_budget *b = &cx->budget;
-    char limit[160];
-
     hp_manifest_budget_release(b, cx->findings_charged);
     cx->findings_charged = 0;
     /* Half: the report needs about as much again to copy what it keeps. At
@@ -51,6 +49,7 @@ static enum hp_err eval(struct aud_ctx *cx, const struct hp_eval_input *in, stru
     /* Cannot fail: the storage was held to less than what was left. */
     hp_manifest_budget_charge(b, cx->findings_charged);
     if (rc == HP_OK && cx->findings.n_dropped > 0) {
+        char limit[160];
         rc = hp_error_set(
             err, HP_ERR_LIMIT, "%zu findings (%zu deny), of which %zu do not fit in %s",
             cx->findings.len + cx->findings.n_dropped, cx->findings.n_deny, cx->findings.n_dropped,
@@ -64,8 +63,8 @@ static enum hp_err eval(struct aud_ctx *cx, const struct hp_eval_input *in, stru
 static void audit_object(struct aud_ctx *cx, const char *file, size_t line, struct json_object *obj,
                          const char *ns, const char *username)
 {
-    char what[64];
     if (!json_object_is_type(obj, json_type_object)) {
+        char what[64];
         aud_report_error(cx->report, file, line, "expected a Kubernetes object (a mapping), got %s",
                          hp_k8s_describe(obj, what, sizeof(what)));
         return;
@@ -91,9 +90,9 @@ static void audit_object(struct aud_ctx *cx, const char *file, size_t line, stru
     };
     struct hp_error err;
     hp_error_clear(&err);
-    char label[400];
     enum hp_err rc = eval(cx, &in, &err);
     if (rc != HP_OK) {
+        char label[400];
         aud_report_error(cx->report, file, line, "%s: cannot be evaluated: %s",
                          object_label(obj, ns, label, sizeof(label)), err.msg);
         return;

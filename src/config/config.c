@@ -270,7 +270,7 @@ enum hp_err hp_config_parse(const char *data, size_t len, const char *source,
     lim.max_depth = CFG_MAX_DEPTH;
     lim.max_nodes = CFG_MAX_NODES;
     hp_manifest_budget_init(&budget, lim.max_memory, NULL);
-    if ((rc = hp_manifest_load_one(data, len, &lim, &budget, &doc)) != HP_OK) {
+    if (hp_manifest_load_one(data, len, &lim, &budget, &doc) != HP_OK) {
         rc = load_error(&cx, doc.fault);
         goto out;
     }

@@ -143,7 +143,7 @@ out:
 enum hp_err cfg_get_enum(struct cfg_ctx *cx, const struct cfg_node *node, const char *path,
                          const char *what, const struct cfg_choice *choices, size_t n, int *out)
 {
-    const char *name = NULL;
+    const char *name = "";
     char expected[HP_ERROR_MSG_MAX];
     char got[QUOTED_MAX];
     size_t o = 0;

@@ -43,7 +43,9 @@ struct json_object *hp_k8s_field(struct json_object *obj, const char *key)
 void hp_k8s_pick(struct json_object *obj, const char *const *keys, size_t n,
                  struct json_object **out)
 {
-    memset(out, 0, n * sizeof(*out));
+    for (size_t i = 0; i < n; i++) {
+        out[i] = NULL;
+    }
     if (obj == NULL || !json_object_is_type(obj, json_type_object)) {
         return;
     }

@@ -98,9 +98,8 @@ static size_t parser_cost(size_t n)
 static enum hp_err charge_at(struct mf_loader *l, size_t n, bool transient, yaml_mark_t m,
                              const char *what)
 {
-    char limit[160];
-
     if (!hp_manifest_budget_charge(l->budget, n)) {
+        char limit[160];
         return mf_fail_at(l, m, HP_MANIFEST_FAULT_OTHER, HP_ERR_LIMIT, "%s does not fit in %s",
                           what, hp_manifest_budget_describe(l->budget, limit, sizeof(limit)));
     }

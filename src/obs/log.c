@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LINE_MAX_BYTES (64 * 1024)
+#define LINE_MAX_BYTES ((size_t)64 * 1024)
 /* Kept free while fields are added, for `,"truncated":true}` and the newline. */
 #define TAIL_RESERVE 32
 

@@ -55,7 +55,7 @@ void hp_metrics_init(const char *version)
     pthread_mutex_lock(&r->kinds_lock);
     for (size_t k = 0; k <= OBS_MAX_KINDS; k++) {
         memset(r->kinds[k].name, 0, sizeof(r->kinds[k].name));
-        zero(&r->kinds[k].requests[0][0], OBS_N_OPS * OBS_N_DECISIONS);
+        zero(&r->kinds[k].requests[0][0], (size_t)OBS_N_OPS * OBS_N_DECISIONS);
         zero(&r->kinds[k].would_deny, 1);
     }
     memcpy(r->kinds[OBS_MAX_KINDS].name, "other", sizeof("other"));

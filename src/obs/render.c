@@ -8,6 +8,7 @@
 #include "internal.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -280,10 +281,20 @@ static bool self_stat(struct proc_stat *ps)
 static bool resident_bytes(uint64_t *out)
 {
     char buf[256];
-    unsigned long long size, resident;
     long page = sysconf(_SC_PAGESIZE);
-    if (page <= 0 || !read_small("/proc/self/statm", buf, sizeof(buf)) ||
-        sscanf(buf, "%llu %llu", &size, &resident) != 2) {
+    if (page <= 0 || !read_small("/proc/self/statm", buf, sizeof(buf))) {
+        return false;
+    }
+    /* "size resident shared ...", in pages. */
+    char *end = NULL;
+    errno = 0;
+    (void)strtoull(buf, &end, 10);
+    if (errno != 0 || end == buf || *end != ' ') {
+        return false;
+    }
+    const char *second = end + 1;
+    unsigned long long resident = strtoull(second, &end, 10);
+    if (errno != 0 || end == second) {
         return false;
     }
     *out = (uint64_t)resident * (uint64_t)page;

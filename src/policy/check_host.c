@@ -149,7 +149,7 @@ void pol_host_probes_ctr(struct pol_eval *e)
         }
         struct json_object *handler[2];
         hp_k8s_pick(owner, handlers, 2, handler);
-        for (size_t h = 0; owner != NULL && h < 2; h++) {
+        for (size_t h = 0; h < 2; h++) {
             struct json_object *host = hp_k8s_field(handler[h], "host");
             const char *s = hp_k8s_string(host);
             if (host == NULL || (s != NULL && s[0] == '\0')) {

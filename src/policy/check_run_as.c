@@ -33,9 +33,9 @@ static const char *describe_int(struct json_object *sc, const char *key, struct 
 
 void pol_run_as_non_root_pod(struct pol_eval *e)
 {
-    char why[128];
     struct hp_bool_val v = hp_k8s_bool(e->podf.run_as_non_root);
     if (v.state == HP_V_BAD || (v.state == HP_V_OK && !v.value)) {
+        char why[128];
         pol_emit(e, HP_CHECK_RUN_AS_NON_ROOT, false,
                  pol_path(e, "%s.securityContext.runAsNonRoot", e->ps->prefix),
                  "securityContext: {runAsNonRoot: true}",
@@ -47,9 +47,9 @@ void pol_run_as_non_root_pod(struct pol_eval *e)
 
 void pol_run_as_user_pod(struct pol_eval *e)
 {
-    char why[128];
     struct hp_int_val v = hp_k8s_int(e->podf.run_as_user);
     if (v.state == HP_V_BAD || (v.state == HP_V_OK && v.value < e->p->min_uid)) {
+        char why[128];
         pol_emit(e, HP_CHECK_RUN_AS_USER, false,
                  pol_path(e, "%s.securityContext.runAsUser", e->ps->prefix),
                  "securityContext: {runAsUser: 10001}",
@@ -61,10 +61,10 @@ void pol_run_as_user_pod(struct pol_eval *e)
 
 void pol_run_as_group_pod(struct pol_eval *e)
 {
-    char why[128];
     const char *pfx = e->ps->prefix;
     struct hp_int_val v = hp_k8s_int(e->podf.run_as_group);
     if (v.state == HP_V_BAD || (v.state == HP_V_OK && v.value < e->p->min_gid)) {
+        char why[128];
         pol_emit(e, HP_CHECK_RUN_AS_GROUP, false, pol_path(e, "%s.securityContext.runAsGroup", pfx),
                  "securityContext: {runAsGroup: 10001}",
                  "pod securityContext.runAsGroup must be an integer >= %lld%s",
@@ -124,7 +124,6 @@ static void run_as_id(struct pol_eval *e, enum hp_check c, struct hp_int_val v, 
     if (v.from_pod) {
         return;
     }
-    char why[160];
     if (v.state == HP_V_UNSET) {
         if (pol_level(e, c) == HP_LEVEL_HARDENED) {
             pol_emit(e, c, true, pol_sc_path(e, field), fix,
@@ -139,6 +138,7 @@ static void run_as_id(struct pol_eval *e, enum hp_check c, struct hp_int_val v, 
         return;
     }
     if (v.state == HP_V_BAD || v.value < min) {
+        char why[160];
         char val[32];
         snprintf(val, sizeof(val), ", not %lld", (long long)v.value);
         pol_emit(e, c, true, pol_sc_path(e, field), fix,

@@ -117,7 +117,10 @@ static void pod_checks(struct pol_eval *e)
     if (e->pod_sc_bad) {
         pod_sc_not_object(e);
     }
-    void (*run[HP_CHECK_COUNT])(struct pol_eval *) = {NULL};
+    void (*run[HP_CHECK_COUNT])(struct pol_eval *);
+    for (size_t i = 0; i < HP_CHECK_COUNT; i++) {
+        run[i] = NULL;
+    }
     for (int c = 0; c < HP_CHECK_COUNT; c++) {
         const struct pol_check *k = &pol_checks[c];
         if (k->pod != NULL && pol_on(e, (enum hp_check)c)) {

@@ -147,7 +147,6 @@ enum hp_err tls_read_leaf(const char *path, const char *pem, size_t len, X509 **
                           struct hp_error *err)
 {
     enum hp_err rc = HP_OK;
-    char reason[TLS_REASON_MAX];
 
     *out = NULL;
     *rest = BIO_new_mem_buf(pem, (int)len);
@@ -157,6 +156,7 @@ enum hp_err tls_read_leaf(const char *path, const char *pem, size_t len, X509 **
     *out = PEM_read_bio_X509(*rest, NULL, NULL, NULL);
     if (*out == NULL) {
         bool none = tls_no_pem_block();
+        char reason[TLS_REASON_MAX];
         tls_ssl_reason(reason, sizeof(reason));
         if (none) {
             bool key = tls_contains(pem, len, "PRIVATE KEY-----");

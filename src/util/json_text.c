@@ -89,7 +89,9 @@ static size_t escape(unsigned char c, int levels, char *esc)
     if (c == '\n' || c == '\r' || c == '\t') {
         one[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
     } else if (c < 0x20) {
-        memcpy(one, "\\u00", 4);
+        one[1] = 'u';
+        one[2] = '0';
+        one[3] = '0';
         one[4] = hex[c >> 4];
         one[5] = hex[c & 15];
         n = 6;
