@@ -10,11 +10,8 @@
  * The client CA file (--client-ca) is loaded and reloaded like the
  * certificate.
  */
-#include "certs.h"
-#include "clientca.h"
-#include "hardpod/tls.h"
 #include "internal.h"
-#include "listener.h"
+#include "hardpod/tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,10 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
-struct hp_srv hp_srv;
+struct srv_state srv_state;
 
 static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct hp_srv_config *current_config;
+static struct srv_config *current_config;
 
 void hp_server_options_init(struct hp_server_options *o)
 {
@@ -53,22 +50,22 @@ void hp_server_options_init(struct hp_server_options *o)
     o->log_level = HP_LOG_INFO;
 }
 
-struct hp_srv_config *hp_srv_config_get(void)
+struct srv_config *srv_config_get(void)
 {
     pthread_mutex_lock(&config_lock);
-    struct hp_srv_config *c = current_config;
+    struct srv_config *c = current_config;
     c->refs++;
     pthread_mutex_unlock(&config_lock);
     return c;
 }
 
-static void config_free(struct hp_srv_config *c)
+static void config_free(struct srv_config *c)
 {
     hp_config_cleanup(&c->config);
     free(c);
 }
 
-void hp_srv_config_put(struct hp_srv_config *c)
+void srv_config_put(struct srv_config *c)
 {
     pthread_mutex_lock(&config_lock);
     bool last = --c->refs == 0;
@@ -81,7 +78,7 @@ void hp_srv_config_put(struct hp_srv_config *c)
 /* Loads the config named by the options (or the defaults) and makes it current. */
 static enum hp_err config_load(const struct hp_server_options *o, struct hp_error *err)
 {
-    struct hp_srv_config *c = hp_xcalloc(1, sizeof(*c));
+    struct srv_config *c = hp_xcalloc(1, sizeof(*c));
     hp_config_init(&c->config);
     enum hp_err rc = HP_OK;
     if (o->config_path != NULL) {
@@ -100,11 +97,11 @@ static enum hp_err config_load(const struct hp_server_options *o, struct hp_erro
     snprintf(c->profile, sizeof(c->profile), "%s", hp_profile_name(c->config.policy.profile));
     c->refs = 1; /* the server's own reference */
     pthread_mutex_lock(&config_lock);
-    struct hp_srv_config *old = current_config;
+    struct srv_config *old = current_config;
     current_config = c;
     pthread_mutex_unlock(&config_lock);
     if (old != NULL) {
-        hp_srv_config_put(old);
+        srv_config_put(old);
     }
     return HP_OK;
 }
@@ -173,17 +170,17 @@ static void client_auth_connection(void *cls, struct MHD_Connection *conn, void 
         /* Never NULL on a TLS daemon; without a session there is no
          * handshake, so nothing is served either way. */
         if (ci != NULL) {
-            hp_clientca_session_init((gnutls_session_t)ci->tls_session);
+            srv_clientca_session_init((gnutls_session_t)ci->tls_session);
         }
     }
-    hp_srv_connection(cls, conn, socket_cls, toe);
+    srv_connection(cls, conn, socket_cls, toe);
 }
 
 /* Starts a daemon for listen. The TLS daemon (listener != NULL) takes its
  * connections from the server's own listener; the plain metrics daemon
  * listens by itself. */
 static struct MHD_Daemon *start_daemon(const struct hp_server_options *o, const char *listen,
-                                       struct hp_listener **listener, struct hp_error *err)
+                                       struct srv_listener **listener, struct hp_error *err)
 {
     bool tls = listener != NULL;
     struct sockaddr_storage addr;
@@ -197,7 +194,7 @@ static struct MHD_Daemon *start_daemon(const struct hp_server_options *o, const 
     }
     if (tls) {
         struct hp_error lerr;
-        if (hp_listener_open(&addr, 1024, listener, &lerr) != HP_OK) {
+        if (srv_listener_open(&addr, 1024, listener, &lerr) != HP_OK) {
             hp_error_set(err, HP_ERR_IO, "cannot listen on %s: %s", listen, lerr.msg);
             return NULL;
         }
@@ -206,7 +203,7 @@ static struct MHD_Daemon *start_daemon(const struct hp_server_options *o, const 
     unsigned int threads = o->threads ? o->threads : (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
     /* Function pointers travel through the option array's void * slot. */
     void *cert_cb;
-    gnutls_certificate_retrieve_function2 *retrieve = hp_certs_retrieve;
+    gnutls_certificate_retrieve_function2 *retrieve = srv_certs_retrieve;
     memcpy(&cert_cb, &retrieve, sizeof(cert_cb));
     struct MHD_OptionItem opts[20];
     size_t n = 0;
@@ -228,12 +225,11 @@ static struct MHD_Daemon *start_daemon(const struct hp_server_options *o, const 
      * JSON. libmicrohttpd 0.9.75 closes without an answer for the space, and
      * answers a missing Host with HTML, its header block written twice. */
     OPT(MHD_OPTION_STRICT_FOR_CLIENT, 0, NULL);
-    OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)hp_srv_completed, NULL);
+    OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)srv_completed, NULL);
     OPT(MHD_OPTION_NOTIFY_CONNECTION,
-        tls && o->client_ca != NULL ? (intptr_t)client_auth_connection
-                                    : (intptr_t)hp_srv_connection,
-        tls ? (void *)&hp_srv.connections : NULL);
-    OPT(MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)hp_srv_request_line, NULL);
+        tls && o->client_ca != NULL ? (intptr_t)client_auth_connection : (intptr_t)srv_connection,
+        tls ? (void *)&srv_state.connections : NULL);
+    OPT(MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)srv_request_line, NULL);
     OPT(MHD_OPTION_THREAD_POOL_SIZE, tls ? (intptr_t)(threads ? threads : 1) : 1, NULL);
     if (tls) {
         OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)o->tls_priorities);
@@ -245,20 +241,20 @@ static struct MHD_Daemon *start_daemon(const struct hp_server_options *o, const 
     OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
     struct MHD_Daemon *d =
-        MHD_start_daemon(flags, 0, NULL, NULL, hp_srv_handle, tls ? NULL : (void *)&hp_srv,
+        MHD_start_daemon(flags, 0, NULL, NULL, srv_handle, tls ? NULL : (void *)&srv_state,
                          MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (d == NULL) {
         hp_error_set(err, HP_ERR_IO,
                      "cannot listen on %s (address in use, bad address, or bad TLS priorities "
                      "\"%s\")",
                      listen, tls ? o->tls_priorities : "-");
-    } else if (tls && hp_listener_start(*listener, d, o->max_connections, &hp_srv.connections,
-                                        err) != HP_OK) {
+    } else if (tls && srv_listener_start(*listener, d, o->max_connections, &srv_state.connections,
+                                         err) != HP_OK) {
         MHD_stop_daemon(d);
         d = NULL;
     }
     if (d == NULL && tls) {
-        hp_listener_close(*listener);
+        srv_listener_close(*listener);
         *listener = NULL;
     }
     return d;
@@ -310,7 +306,7 @@ static bool certs_reload(const struct hp_server_options *o, const char *why)
 {
     struct hp_tls_pair pair;
     struct hp_error err;
-    if (hp_certs_load(o->tls_cert, o->tls_key, (int64_t)time(NULL), &pair, &err) != HP_OK) {
+    if (srv_certs_load(o->tls_cert, o->tls_key, (int64_t)time(NULL), &pair, &err) != HP_OK) {
         hp_metrics_cert_reload(false);
         hp_log(HP_LOG_ERROR, "certificate reload rejected; the previous certificate stays in use",
                (struct hp_log_field[]){HP_LOG_S("reason", why), HP_LOG_S("error", err.msg)}, 2);
@@ -334,7 +330,7 @@ static enum hp_err client_ca_load(const struct hp_server_options *o, const char 
                                   struct hp_error *err)
 {
     struct hp_tls_ca ca;
-    enum hp_err rc = hp_clientca_load(o->client_ca, (int64_t)time(NULL), &ca, err);
+    enum hp_err rc = srv_clientca_load(o->client_ca, (int64_t)time(NULL), &ca, err);
     if (rc != HP_OK) {
         return rc;
     }
@@ -367,13 +363,13 @@ static bool config_reload(const struct hp_server_options *o, const char *why)
         return false;
     }
     hp_metrics_config_reload(true);
-    struct hp_srv_config *c = hp_srv_config_get();
+    struct srv_config *c = srv_config_get();
     hp_log(HP_LOG_INFO, "config loaded",
            (struct hp_log_field[]){HP_LOG_S("reason", why), HP_LOG_S("profile", c->profile),
                                    HP_LOG_S("mode", hp_mode_name(c->config.mode)),
                                    HP_LOG_S("path", o->config_path)},
            4);
-    hp_srv_config_put(c);
+    srv_config_put(c);
     return true;
 }
 
@@ -392,7 +388,7 @@ static void watch_poll(const struct hp_server_options *o, struct watch *w)
     }
     *w = now;
     /* Handshakes take milliseconds; a replaced pair is kept for ten minutes. */
-    hp_certs_collect((int64_t)time(NULL), 600);
+    srv_certs_collect((int64_t)time(NULL), 600);
 }
 
 /* Waits up to secs for one of the signals in set; returns it, or 0 on timeout. */
@@ -485,10 +481,10 @@ static void dev_banner(const char *dir, unsigned port)
 /* Keeps serving with /readyz failing for the shutdown delay, then stops
  * accepting, waits for running requests, and stops the daemons. */
 static void drain(const struct hp_server_options *o, const sigset_t *set, struct MHD_Daemon *d,
-                  struct hp_listener *listener, struct MHD_Daemon *plain)
+                  struct srv_listener *listener, struct MHD_Daemon *plain)
 {
-    atomic_store(&hp_srv.ready, false);
-    atomic_store(&hp_srv.draining, true);
+    atomic_store(&srv_state.ready, false);
+    atomic_store(&srv_state.draining, true);
     hp_log(HP_LOG_INFO, "draining: /readyz now fails",
            (struct hp_log_field[]){HP_LOG_I("shutdownDelaySeconds", o->shutdown_delay)}, 1);
     struct timespec deadline;
@@ -510,20 +506,20 @@ static void drain(const struct hp_server_options *o, const sigset_t *set, struct
      * finish their running requests, and one accepted just before the close
      * may still send its first (the request timeout cuts it if it does
      * not). Idle keep-alive connections are not waited for. */
-    hp_listener_close(listener);
+    srv_listener_close(listener);
     for (unsigned ms = 0; ms < o->drain_timeout * 1000u; ms += 10) {
-        if (atomic_load(&hp_srv.inflight) == 0 &&
-            atomic_load(&hp_srv.connections) <= atomic_load(&hp_srv.used)) {
+        if (atomic_load(&srv_state.inflight) == 0 &&
+            atomic_load(&srv_state.connections) <= atomic_load(&srv_state.used)) {
             break;
         }
         nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
     }
     /* Requests still waiting for memory are answered now (503), not cut. */
-    hp_srv_budget_close();
-    for (unsigned ms = 0; ms < 1000 && atomic_load(&hp_srv.inflight) > 0; ms += 10) {
+    srv_budget_close();
+    for (unsigned ms = 0; ms < 1000 && atomic_load(&srv_state.inflight) > 0; ms += 10) {
         nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
     }
-    int left = atomic_load(&hp_srv.inflight);
+    int left = atomic_load(&srv_state.inflight);
     MHD_stop_daemon(d);
     if (plain != NULL) {
         MHD_stop_daemon(plain);
@@ -537,11 +533,11 @@ int hp_server_run(const struct hp_server_options *o)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     struct hp_server_options opts = *o;
-    memset(&hp_srv, 0, sizeof(hp_srv));
-    hp_srv.opts = &opts;
+    memset(&srv_state, 0, sizeof(srv_state));
+    srv_state.opts = &opts;
     hp_log_set_level(opts.log_level);
     hp_metrics_init(HP_VERSION);
-    hp_srv_thread_state_key_init();
+    srv_thread_state_key_init();
     raise_fd_limit(opts.max_connections);
     int code = 2;
     struct hp_error err;
@@ -549,7 +545,7 @@ int hp_server_run(const struct hp_server_options *o)
     char dev_cert[600], dev_key[600];
     struct MHD_Daemon *d = NULL;
     struct MHD_Daemon *plain = NULL;
-    struct hp_listener *listener = NULL;
+    struct srv_listener *listener = NULL;
 
     if (opts.dev) {
         if (dev_certs(dev_dir, sizeof(dev_dir), dev_cert, dev_key, sizeof(dev_cert), &err) !=
@@ -567,7 +563,7 @@ int hp_server_run(const struct hp_server_options *o)
         goto fail;
     }
     struct hp_tls_pair pair;
-    if (hp_certs_load(opts.tls_cert, opts.tls_key, (int64_t)time(NULL), &pair, &err) != HP_OK) {
+    if (srv_certs_load(opts.tls_cert, opts.tls_key, (int64_t)time(NULL), &pair, &err) != HP_OK) {
         goto fail;
     }
     hp_metrics_cert_expiry(pair.not_after);
@@ -600,7 +596,7 @@ int hp_server_run(const struct hp_server_options *o)
     mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
     mallopt(M_ARENA_MAX, 2);
-    if (hp_srv_budget_start(opts.memory_budget, &err) != HP_OK) {
+    if (srv_budget_start(opts.memory_budget, &err) != HP_OK) {
         goto fail;
     }
 
@@ -611,11 +607,11 @@ int hp_server_run(const struct hp_server_options *o)
         (plain = start_daemon(&opts, opts.metrics_listen, NULL, &err)) == NULL) {
         goto fail;
     }
-    unsigned port = hp_listener_port(listener);
+    unsigned port = srv_listener_port(listener);
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    atomic_store(&hp_srv.ready, true);
-    struct hp_srv_config *c = hp_srv_config_get();
+    atomic_store(&srv_state.ready, true);
+    struct srv_config *c = srv_config_get();
     hp_log(HP_LOG_INFO, "listening",
            (struct hp_log_field[]){
                HP_LOG_S("address", opts.listen), HP_LOG_I("port", port),
@@ -624,7 +620,7 @@ int hp_server_run(const struct hp_server_options *o)
                HP_LOG_I("startMicros",
                         (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000)},
            7);
-    hp_srv_config_put(c);
+    srv_config_put(c);
     if (opts.dev) {
         dev_banner(dev_dir, port);
     }
@@ -658,23 +654,23 @@ fail:
     hp_log(HP_LOG_ERROR, "cannot start", (struct hp_log_field[]){HP_LOG_S("error", err.msg)}, 1);
     fprintf(stderr, "hardpod: %s\n", err.msg);
 out:
-    hp_listener_close(listener);
+    srv_listener_close(listener);
     if (plain != NULL) {
         MHD_stop_daemon(plain);
     }
     if (d != NULL) {
-        hp_srv_budget_close();
+        srv_budget_close();
         MHD_stop_daemon(d);
     }
-    hp_srv_budget_stop();
-    hp_certs_cleanup();
-    hp_clientca_cleanup();
+    srv_budget_stop();
+    srv_certs_cleanup();
+    srv_clientca_cleanup();
     pthread_mutex_lock(&config_lock);
-    struct hp_srv_config *last = current_config;
+    struct srv_config *last = current_config;
     current_config = NULL;
     pthread_mutex_unlock(&config_lock);
     if (last != NULL) {
-        hp_srv_config_put(last);
+        srv_config_put(last);
     }
     if (dev_dir[0] != '\0') {
         dev_cleanup(dev_dir);
