@@ -20,9 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <time.h>
 
-/* ---- shared state and the current config --------------------------------------- */
+/* ---- shared state and the current config (state.c) ----------------------------- */
 
 /* A loaded config shared by requests: each request holds a reference, so a
  * reload never frees a config that a request still reads. */
@@ -41,11 +42,24 @@ struct srv_state {
     atomic_uint used;        /* those of them on which a request line has arrived */
 };
 
+/* The server's flags and counters (state.c), reset by hp_server_start. */
 extern struct srv_state srv_state;
 
-/* Takes a reference to the current config; release it with srv_config_put. */
+/* Takes a reference to the current config; release it with srv_config_put.
+ * Only while a config is current (from the first srv_config_load until
+ * srv_config_drop). Thread-safe. */
 struct srv_config *srv_config_get(void);
 void srv_config_put(struct srv_config *c);
+
+/* Loads the config that o names (o->config_path, or the defaults, with
+ * o->profile and o->mode applied) and makes it current; requests that hold
+ * the previous one keep it until they release it. On error the current
+ * config is kept and err says why (file and line). */
+enum hp_err srv_config_load(const struct hp_server_options *o, struct hp_error *err);
+
+/* Releases the server's own reference to the current config, which is freed
+ * with the last request that holds it; none is current afterwards. */
+void srv_config_drop(void);
 
 /* ---- request handling (routes.c) ----------------------------------------------- */
 
@@ -236,5 +250,66 @@ enum hp_err srv_listener_start(struct srv_listener *l, struct MHD_Daemon *d,
  * connections still in the backlog are reset. Connections already handed to
  * the daemon are untouched. Frees l; NULL is a no-op. */
 void srv_listener_close(struct srv_listener *l);
+
+/* ---- starting a libmicrohttpd daemon (daemon.c) ------------------------------- */
+
+/* Starts a daemon on listen ("ADDR:PORT", "[V6]:PORT" or ":PORT") with the
+ * request handlers of routes.c. With listener (the TLS daemon), the server's
+ * own listening socket is opened into *listener and hands the daemon its
+ * connections; without it (the plain metrics daemon), the daemon listens by
+ * itself. *out is the daemon, NULL on error (and *listener too): a bad
+ * address, an address in use or bad TLS priorities, said in err. Call with
+ * the server's signals blocked: the daemon's threads inherit the mask. */
+enum hp_err srv_daemon_start(const struct hp_server_options *o, const char *listen,
+                             struct srv_listener **listener, struct MHD_Daemon **out,
+                             struct hp_error *err);
+
+/* ---- the watched files: certificate, client CA, config (watch.c) ---------------- */
+
+/* What identifies a file's content for the watcher. */
+struct srv_file_id {
+    bool exists;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+};
+
+/* The files as last seen; caller's storage. */
+struct srv_watch {
+    struct srv_file_id cert, key, client_ca, config;
+};
+
+/* At start-up: remembers the files in w, then loads the config, the
+ * certificate and key, and the client CA (o->client_ca, when set). The
+ * first error stops it, with the file named in err. */
+enum hp_err srv_watch_start(struct srv_watch *w, const struct hp_server_options *o,
+                            struct hp_error *err);
+
+/* Reloads each file that changed since w was taken (a broken one is logged
+ * and the one in use kept), updates w, and frees certificates replaced long
+ * enough ago. Main thread only. */
+void srv_watch_poll(struct srv_watch *w, const struct hp_server_options *o);
+
+/* Reloads every file (SIGHUP; why is logged) and updates w. Main thread only. */
+void srv_watch_reload(struct srv_watch *w, const struct hp_server_options *o, const char *why);
+
+/* ---- --dev certificates (dev.c) ----------------------------------------------- */
+
+/* The throw-away CA and serving pair of --dev; caller's storage. */
+struct srv_dev {
+    char dir[512]; /* the temporary directory, "" when there is none */
+    char cert[600];
+    char key[600];
+};
+
+/* Makes $TMPDIR/hardpod-dev-XXXXXX (TMPDIR defaults to /tmp) with a 7-day CA
+ * (ca.crt, ca.key) and an ECDSA P-256 serving pair (tls.crt, tls.key) for
+ * localhost, 127.0.0.1 and ::1. On error d->dir names what is left to remove
+ * ("" when nothing is). */
+enum hp_err srv_dev_start(struct srv_dev *d, struct hp_error *err);
+
+/* Removes the files and the directory; does nothing when d->dir is "". */
+void srv_dev_cleanup(struct srv_dev *d);
 
 #endif
