@@ -73,12 +73,13 @@ struct hp_server_info {
 enum hp_err hp_server_start(const struct hp_server_options *o, struct hp_server_info *info,
                             struct hp_error *err);
 
-/* Serves on the main thread until SIGTERM or SIGINT, reloading the config,
- * the certificate and the client CA on SIGHUP and when their files change;
- * then drains (/readyz fails for shutdown_delay, running requests get
- * drain_timeout), stops the listeners and frees everything, dev's directory
- * included. HP_OK after that clean shutdown; HP_ERR_INTERNAL when no
- * hp_server_start succeeded before. */
+/* Serves until SIGTERM or SIGINT, on the thread that called hp_server_start
+ * (the one that blocked the signals), reloading the config, the certificate
+ * and the client CA on SIGHUP and when their files change; then drains
+ * (/readyz fails for shutdown_delay, running requests get drain_timeout),
+ * stops the listeners and frees everything, dev's directory included. HP_OK
+ * after that clean shutdown; HP_ERR_INTERNAL when no hp_server_start
+ * succeeded before. */
 enum hp_err hp_server_run(struct hp_error *err);
 
 #endif
