@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* `hardpod serve`: parses flags into server options and runs the server. */
+/* `hardpod serve`: parses flags into server options, runs the server, and
+ * prints what it reports (the --dev banner, a start-up error) to stderr. */
 #include "cmd.h"
 #include "hardpod/server.h"
 
@@ -58,6 +59,38 @@ static const struct option long_options[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+
+/* Tells a first-time user of --dev how to try the server. */
+static void print_dev_banner(const struct hp_server_info *info)
+{
+    fprintf(stderr,
+            "\nhardpod is serving the default policy with throw-away certificates in %s.\n"
+            "Try it:\n\n"
+            "  curl --cacert %s/ca.crt https://localhost:%u/validate \\\n"
+            "    -H 'Content-Type: application/json' \\\n"
+            "    --data @tests/fixtures/admission/aspnet-template-deployment.json\n\n",
+            info->dev_dir, info->dev_dir, info->port);
+}
+
+/* Starts the server and serves until SIGTERM or SIGINT: 0 after a clean
+ * shutdown, 2 when it cannot start (the reason on stderr). */
+static int serve(const struct hp_server_options *o)
+{
+    struct hp_server_info info;
+    struct hp_error err;
+    if (hp_server_start(o, &info, &err) != HP_OK) {
+        fprintf(stderr, "hardpod: %s\n", err.msg);
+        return 2;
+    }
+    if (info.dev_dir != NULL) {
+        print_dev_banner(&info);
+    }
+    if (hp_server_run(&err) != HP_OK) {
+        fprintf(stderr, "hardpod: %s\n", err.msg);
+        return 2;
+    }
+    return 0;
+}
 
 static void print_help(FILE *out)
 {
@@ -286,5 +319,5 @@ int hp_cmd_serve(int argc, char **argv)
     if (o.dev && !listen_set) {
         o.listen = "127.0.0.1:8443"; /* throw-away certificates: loopback only */
     }
-    return hp_server_run(&o);
+    return serve(&o);
 }

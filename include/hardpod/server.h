@@ -47,11 +47,39 @@ struct hp_server_options {
     bool dev; /* make a throw-away CA and localhost certificate */
 };
 
+/* Fills o with the defaults above. */
 void hp_server_options_init(struct hp_server_options *o);
 
-/* Runs the server until SIGTERM or SIGINT, then drains and stops. Returns
- * the process exit code: 0 after a clean shutdown, 2 when start-up fails
- * (bad certificate, bad config, address in use), with the reason logged. */
-int hp_server_run(const struct hp_server_options *o);
+/* What hp_server_start reports once the server listens. */
+struct hp_server_info {
+    unsigned port; /* the bound HTTPS port: the real one when listen asked for port 0 */
+    /* With dev: the directory holding the throw-away CA (ca.crt) and serving
+     * pair, removed by hp_server_run; NULL without dev. Owned by the server,
+     * valid until hp_server_run returns. */
+    const char *dev_dir;
+};
+
+/* Starts the server: with dev, makes the throw-away certificates; loads and
+ * checks the certificate, the client CA and the config; blocks SIGTERM,
+ * SIGINT and SIGHUP (hp_server_run waits for them) and ignores SIGPIPE; then
+ * starts the TLS listener and the optional plain metrics listener, logs
+ * "listening" and fills info. o is copied, but the strings and values it
+ * points to are borrowed until hp_server_run returns. Prints nothing.
+ * Errors: a bad or missing certificate, key, client CA or config file
+ * (named in err, with the line for a config), a bad listen address or one in
+ * use, bad TLS priorities; then "cannot start" is logged and nothing is left
+ * running or on disk. One server per process: not thread-safe, and a second
+ * start before hp_server_run returns is HP_ERR_INTERNAL. */
+enum hp_err hp_server_start(const struct hp_server_options *o, struct hp_server_info *info,
+                            struct hp_error *err);
+
+/* Serves until SIGTERM or SIGINT, on the thread that called hp_server_start
+ * (the one that blocked the signals), reloading the config, the certificate
+ * and the client CA on SIGHUP and when their files change; then drains
+ * (/readyz fails for shutdown_delay, running requests get drain_timeout),
+ * stops the listeners and frees everything, dev's directory included. HP_OK
+ * after that clean shutdown; HP_ERR_INTERNAL when no hp_server_start
+ * succeeded before. */
+enum hp_err hp_server_run(struct hp_error *err);
 
 #endif

@@ -22,7 +22,7 @@ static struct {
     size_t total;
     size_t used; /* charged, waiters' holdings included */
     size_t held; /* what the waiters hold while they wait */
-    struct hp_srv_waiter *head, *tail;
+    struct srv_waiter *head, *tail;
     bool running;
     bool stopping;          /* closing: every waiter expires, no new one is queued */
     bool exiting;           /* the thread ends */
@@ -42,7 +42,7 @@ static bool before(const struct timespec *a, const struct timespec *b)
 }
 
 /* Unlinks w (prev is the waiter before it, or NULL). Lock held. */
-static void unlink_waiter(struct hp_srv_waiter *prev, struct hp_srv_waiter *w)
+static void unlink_waiter(struct srv_waiter *prev, struct srv_waiter *w)
 {
     if (prev == NULL) {
         B.head = w->next;
@@ -61,14 +61,14 @@ static void unlink_waiter(struct hp_srv_waiter *prev, struct hp_srv_waiter *w)
  * is held by a waiter (so nothing would ever be released), expires the newest
  * waiters until the oldest fits. Moves each settled waiter onto *done.
  * Lock held. */
-static void settle(const struct timespec *now, struct hp_srv_waiter **done)
+static void settle(const struct timespec *now, struct srv_waiter **done)
 {
-    struct hp_srv_waiter *prev = NULL;
-    for (struct hp_srv_waiter *w = B.head; w != NULL;) {
-        struct hp_srv_waiter *next = w->next;
+    struct srv_waiter *prev = NULL;
+    for (struct srv_waiter *w = B.head; w != NULL;) {
+        struct srv_waiter *next = w->next;
         if (B.stopping || !before(now, &w->deadline)) {
             unlink_waiter(prev, w);
-            atomic_store(&w->state, HP_WAIT_EXPIRED);
+            atomic_store(&w->state, SRV_WAIT_EXPIRED);
             w->next = *done;
             *done = w;
         } else {
@@ -78,21 +78,21 @@ static void settle(const struct timespec *now, struct hp_srv_waiter **done)
     }
     while (B.head != NULL && B.used == B.held && B.head->next != NULL &&
            B.head->need > B.total - B.used) {
-        struct hp_srv_waiter *p = B.head;
+        struct srv_waiter *p = B.head;
         while (p->next != B.tail) {
             p = p->next;
         }
-        struct hp_srv_waiter *w = B.tail;
+        struct srv_waiter *w = B.tail;
         unlink_waiter(p, w);
-        atomic_store(&w->state, HP_WAIT_EXPIRED);
+        atomic_store(&w->state, SRV_WAIT_EXPIRED);
         w->next = *done;
         *done = w;
     }
     while (B.head != NULL && B.head->need <= B.total - B.used) {
-        struct hp_srv_waiter *w = B.head;
+        struct srv_waiter *w = B.head;
         unlink_waiter(NULL, w);
         B.used += w->need;
-        atomic_store(&w->state, HP_WAIT_GRANTED);
+        atomic_store(&w->state, SRV_WAIT_GRANTED);
         w->next = *done;
         *done = w;
     }
@@ -106,14 +106,14 @@ static void *budget_thread(void *arg)
     while (!B.exiting) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        struct hp_srv_waiter *done = NULL;
+        struct srv_waiter *done = NULL;
         settle(&now, &done);
         if (done != NULL) {
             B.resuming = true;
             pthread_mutex_unlock(&B.lock);
             while (done != NULL) {
                 /* w belongs to its request once resumed: read everything first. */
-                struct hp_srv_waiter *w = done;
+                struct srv_waiter *w = done;
                 struct MHD_Connection *conn = w->conn;
                 done = w->next;
                 MHD_resume_connection(conn);
@@ -129,7 +129,7 @@ static void *budget_thread(void *arg)
             pthread_cond_wait(&B.wake, &B.lock);
         } else {
             struct timespec until = B.head->deadline;
-            for (struct hp_srv_waiter *w = B.head->next; w != NULL; w = w->next) {
+            for (struct srv_waiter *w = B.head->next; w != NULL; w = w->next) {
                 if (before(&w->deadline, &until)) {
                     until = w->deadline;
                 }
@@ -141,7 +141,7 @@ static void *budget_thread(void *arg)
     return NULL;
 }
 
-enum hp_err hp_srv_budget_start(size_t total, struct hp_error *err)
+enum hp_err srv_budget_start(size_t total, struct hp_error *err)
 {
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -165,7 +165,7 @@ enum hp_err hp_srv_budget_start(size_t total, struct hp_error *err)
     return HP_OK;
 }
 
-void hp_srv_budget_close(void)
+void srv_budget_close(void)
 {
     if (!B.running) {
         return;
@@ -179,12 +179,12 @@ void hp_srv_budget_close(void)
     pthread_mutex_unlock(&B.lock);
 }
 
-void hp_srv_budget_stop(void)
+void srv_budget_stop(void)
 {
     if (!B.running) {
         return;
     }
-    hp_srv_budget_close();
+    srv_budget_close();
     pthread_mutex_lock(&B.lock);
     B.exiting = true;
     pthread_cond_signal(&B.wake);
@@ -195,12 +195,12 @@ void hp_srv_budget_stop(void)
     B.running = false;
 }
 
-size_t hp_srv_budget_total(void)
+size_t srv_budget_total(void)
 {
     return B.total;
 }
 
-bool hp_srv_budget_take(size_t n)
+bool srv_budget_take(size_t n)
 {
     pthread_mutex_lock(&B.lock);
     /* Nobody overtakes a waiter: arrival order keeps large requests from
@@ -214,7 +214,7 @@ bool hp_srv_budget_take(size_t n)
     return ok;
 }
 
-void hp_srv_budget_put(size_t n)
+void srv_budget_put(size_t n)
 {
     if (n == 0) {
         return;
@@ -228,16 +228,16 @@ void hp_srv_budget_put(size_t n)
     pthread_mutex_unlock(&B.lock);
 }
 
-bool hp_srv_budget_wait(struct hp_srv_waiter *w)
+bool srv_budget_wait(struct srv_waiter *w)
 {
     pthread_mutex_lock(&B.lock);
     bool closed = B.stopping || !B.running;
     pthread_mutex_unlock(&B.lock);
     if (closed) {
-        atomic_store(&w->state, HP_WAIT_EXPIRED);
+        atomic_store(&w->state, SRV_WAIT_EXPIRED);
         return false;
     }
-    atomic_store(&w->state, HP_WAIT_QUEUED);
+    atomic_store(&w->state, SRV_WAIT_QUEUED);
     w->next = NULL;
     /* Suspended before it is queued, so the budget thread can never resume
      * a connection that is not suspended yet. */
@@ -246,7 +246,7 @@ bool hp_srv_budget_wait(struct hp_srv_waiter *w)
     if (B.stopping) {
         /* closed meanwhile: never queued, resumed at once, answered as expired */
         pthread_mutex_unlock(&B.lock);
-        atomic_store(&w->state, HP_WAIT_EXPIRED);
+        atomic_store(&w->state, SRV_WAIT_EXPIRED);
         MHD_resume_connection(w->conn);
         return true;
     }

@@ -6,7 +6,7 @@
  * kept for a grace period so that a handshake that picked one up never sees
  * it freed.
  */
-#include "certs.h"
+#include "internal.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -66,8 +66,8 @@ out:
     return rc;
 }
 
-enum hp_err hp_certs_load(const char *cert_path, const char *key_path, int64_t now,
-                          struct hp_tls_pair *pair_out, struct hp_error *err)
+enum hp_err srv_certs_load(const char *cert_path, const char *key_path, int64_t now,
+                           struct hp_tls_pair *pair_out, struct hp_error *err)
 {
     struct hp_tls_pair pair;
     enum hp_err rc = hp_tls_pair_load(cert_path, key_path, now, &pair, err);
@@ -95,7 +95,7 @@ enum hp_err hp_certs_load(const char *cert_path, const char *key_path, int64_t n
     return rc;
 }
 
-void hp_certs_collect(int64_t now, int64_t grace)
+void srv_certs_collect(int64_t now, int64_t grace)
 {
     pthread_mutex_lock(&lock);
     struct cert_set **link = &retired;
@@ -111,7 +111,7 @@ void hp_certs_collect(int64_t now, int64_t grace)
     pthread_mutex_unlock(&lock);
 }
 
-void hp_certs_cleanup(void)
+void srv_certs_cleanup(void)
 {
     pthread_mutex_lock(&lock);
     while (retired != NULL) {
@@ -126,18 +126,10 @@ void hp_certs_cleanup(void)
     pthread_mutex_unlock(&lock);
 }
 
-bool hp_certs_loaded(void)
-{
-    pthread_mutex_lock(&lock);
-    bool loaded = current != NULL;
-    pthread_mutex_unlock(&lock);
-    return loaded;
-}
-
-int hp_certs_retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,
-                      const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
-                      gnutls_pcert_st **pcert, unsigned int *pcert_length,
-                      gnutls_privkey_t *privkey)
+int srv_certs_retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,
+                       const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+                       gnutls_pcert_st **pcert, unsigned int *pcert_length,
+                       gnutls_privkey_t *privkey)
 {
     (void)session, (void)req_ca_dn, (void)nreqs, (void)pk_algos, (void)pk_algos_length;
     pthread_mutex_lock(&lock);

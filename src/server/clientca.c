@@ -6,7 +6,7 @@
  * list is replaced without a restart; each verification holds a reference to
  * the list it uses, so a reload never frees a list under a handshake.
  */
-#include "clientca.h"
+#include "internal.h"
 #include "hardpod/obs.h"
 
 #include <gnutls/x509.h>
@@ -52,8 +52,8 @@ static void trust_put(struct trust *t)
     }
 }
 
-enum hp_err hp_clientca_load(const char *path, int64_t now, struct hp_tls_ca *ca_out,
-                             struct hp_error *err)
+enum hp_err srv_clientca_load(const char *path, int64_t now, struct hp_tls_ca *ca_out,
+                              struct hp_error *err)
 {
     struct hp_tls_ca ca;
     enum hp_err rc = hp_tls_ca_load(path, now, &ca, err);
@@ -98,7 +98,7 @@ out:
     return rc;
 }
 
-void hp_clientca_cleanup(void)
+void srv_clientca_cleanup(void)
 {
     pthread_mutex_lock(&lock);
     struct trust *t = current;
@@ -223,7 +223,7 @@ out:
     return rc;
 }
 
-void hp_clientca_session_init(gnutls_session_t session)
+void srv_clientca_session_init(gnutls_session_t session)
 {
     /* REQUIRE, not REQUEST: a client that sends no certificate fails inside
      * GnuTLS itself (before verify_peer, which only sees certificates). */

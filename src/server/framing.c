@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Strict request framing (see framing.h): the request head is checked for
+ * Strict request framing (see internal.h): the request head is checked for
  * every way in which hardpod and a proxy in front of it could disagree about
  * where a request ends, and for what libmicrohttpd 0.9.75 would otherwise
  * answer with HTML or not at all. Reads only the head: never the body.
  */
-#include "framing.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-void hp_srv_framing_init(struct hp_srv_framing *f, bool http10)
+void srv_framing_init(struct srv_framing *f, bool http10)
 {
     memset(f, 0, sizeof(*f));
     f->http10 = http10;
@@ -52,7 +52,7 @@ static bool is_ows(char c)
 
 /* One element of a Transfer-Encoding list: a coding name, optionally with
  * parameters after ';'. Empty elements are allowed by the list syntax. */
-static void coding(struct hp_srv_framing *f, const char *s, size_t n)
+static void coding(struct srv_framing *f, const char *s, size_t n)
 {
     while (n > 0 && is_ows(s[0])) {
         s++, n--;
@@ -85,7 +85,7 @@ static void coding(struct hp_srv_framing *f, const char *s, size_t n)
     f->chunked_last = false;
 }
 
-void hp_srv_framing_field(struct hp_srv_framing *f, const char *name, const char *value)
+void srv_framing_field(struct srv_framing *f, const char *name, const char *value)
 {
     if (value == NULL) {
         value = "";
@@ -132,7 +132,7 @@ void hp_srv_framing_field(struct hp_srv_framing *f, const char *name, const char
     }
 }
 
-static unsigned verdict_encoding(const struct hp_srv_framing *f, char *msg, size_t cap)
+static unsigned verdict_encoding(const struct srv_framing *f, char *msg, size_t cap)
 {
     if (f->http10) {
         snprintf(msg, cap,
@@ -162,7 +162,7 @@ static unsigned verdict_encoding(const struct hp_srv_framing *f, char *msg, size
     return 400;
 }
 
-unsigned hp_srv_framing_verdict(const struct hp_srv_framing *f, char *msg, size_t cap)
+unsigned srv_framing_verdict(const struct srv_framing *f, char *msg, size_t cap)
 {
     if (f->bad_name) {
         snprintf(msg, cap,
@@ -201,7 +201,7 @@ unsigned hp_srv_framing_verdict(const struct hp_srv_framing *f, char *msg, size_
     return 0;
 }
 
-bool hp_srv_framing_target_ok(const char *target)
+bool srv_framing_target_ok(const char *target)
 {
     if (target == NULL) {
         return true;
@@ -218,12 +218,12 @@ static enum MHD_Result each_field(void *cls, enum MHD_ValueKind kind, const char
                                   const char *value)
 {
     (void)kind;
-    hp_srv_framing_field(cls, key, value);
+    srv_framing_field(cls, key, value);
     return MHD_YES;
 }
 
-unsigned hp_srv_framing_check(struct MHD_Connection *conn, const char *version, bool target_ok,
-                              char *msg, size_t cap)
+unsigned srv_framing_check(struct MHD_Connection *conn, const char *version, bool target_ok,
+                           char *msg, size_t cap)
 {
     if (!target_ok) {
         snprintf(msg, cap,
@@ -231,8 +231,8 @@ unsigned hp_srv_framing_check(struct MHD_Connection *conn, const char *version, 
                  "(RFC 9112 section 3.2)");
         return 400;
     }
-    struct hp_srv_framing f;
-    hp_srv_framing_init(&f, version != NULL && strcmp(version, "HTTP/1.0") == 0);
+    struct srv_framing f;
+    srv_framing_init(&f, version != NULL && strcmp(version, "HTTP/1.0") == 0);
     MHD_get_connection_values(conn, MHD_HEADER_KIND, each_field, &f);
-    return hp_srv_framing_verdict(&f, msg, cap);
+    return srv_framing_verdict(&f, msg, cap);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The TLS listening socket and its accept thread (see listener.h). */
-#include "listener.h"
+/* The TLS listening socket and its accept thread (see internal.h). */
+#include "internal.h"
 
 #include "hardpod/obs.h"
 #include "hardpod/error.h"
@@ -21,7 +21,7 @@
  * promptly even under a flood of new connections. */
 #define ACCEPT_BATCH 64
 
-struct hp_listener {
+struct srv_listener {
     int fd;
     int wake[2]; /* a byte written to wake[1] stops the accept thread */
     struct MHD_Daemon *daemon;
@@ -40,7 +40,7 @@ static void close_fd(int *fd)
     }
 }
 
-static void free_listener(struct hp_listener *l)
+static void free_listener(struct srv_listener *l)
 {
     close_fd(&l->fd);
     close_fd(&l->wake[0]);
@@ -48,11 +48,11 @@ static void free_listener(struct hp_listener *l)
     free(l);
 }
 
-enum hp_err hp_listener_open(const struct sockaddr_storage *addr, int backlog,
-                             struct hp_listener **out, struct hp_error *err)
+enum hp_err srv_listener_open(const struct sockaddr_storage *addr, int backlog,
+                              struct srv_listener **out, struct hp_error *err)
 {
     *out = NULL;
-    struct hp_listener *l = hp_xcalloc(1, sizeof(*l));
+    struct srv_listener *l = hp_xcalloc(1, sizeof(*l));
     l->wake[0] = l->wake[1] = -1;
     bool v6 = addr->ss_family == AF_INET6;
     socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
@@ -78,7 +78,7 @@ enum hp_err hp_listener_open(const struct sockaddr_storage *addr, int backlog,
     return HP_OK;
 }
 
-unsigned hp_listener_port(const struct hp_listener *l)
+unsigned srv_listener_port(const struct srv_listener *l)
 {
     struct sockaddr_storage a;
     socklen_t len = sizeof(a);
@@ -91,7 +91,7 @@ unsigned hp_listener_port(const struct hp_listener *l)
     return ntohs(((struct sockaddr_in *)&a)->sin_port);
 }
 
-static bool warning_due(struct hp_listener *l)
+static bool warning_due(struct srv_listener *l)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -102,7 +102,7 @@ static bool warning_due(struct hp_listener *l)
     return true;
 }
 
-static void refuse(struct hp_listener *l, int e)
+static void refuse(struct srv_listener *l, int e)
 {
     if (e == ENFILE) {
         hp_metrics_connection_refused();
@@ -125,7 +125,7 @@ static void refuse(struct hp_listener *l, int e)
  * its limit (libmicrohttpd 0.9.75, new_connection_process_) returns with its
  * cleanup mutex still locked and deadlocks: its connections are never
  * served or closed again, and the daemon cannot be stopped. */
-static bool accept_batch(struct hp_listener *l)
+static bool accept_batch(struct srv_listener *l)
 {
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         struct sockaddr_storage a;
@@ -167,7 +167,7 @@ static bool accept_batch(struct hp_listener *l)
 
 static void *accept_main(void *arg)
 {
-    struct hp_listener *l = arg;
+    struct srv_listener *l = arg;
     for (;;) {
         struct pollfd p[2] = {{.fd = l->fd, .events = POLLIN},
                               {.fd = l->wake[0], .events = POLLIN}};
@@ -186,8 +186,8 @@ static void *accept_main(void *arg)
     }
 }
 
-enum hp_err hp_listener_start(struct hp_listener *l, struct MHD_Daemon *d, unsigned max_connections,
-                              atomic_uint *open, struct hp_error *err)
+enum hp_err srv_listener_start(struct srv_listener *l, struct MHD_Daemon *d,
+                               unsigned max_connections, atomic_uint *open, struct hp_error *err)
 {
     l->daemon = d;
     l->max_connections = max_connections;
@@ -200,7 +200,7 @@ enum hp_err hp_listener_start(struct hp_listener *l, struct MHD_Daemon *d, unsig
     return HP_OK;
 }
 
-void hp_listener_close(struct hp_listener *l)
+void srv_listener_close(struct srv_listener *l)
 {
     if (l == NULL) {
         return;

@@ -10,7 +10,6 @@
 #include "hardpod/admission.h"
 #include "hardpod/buf.h"
 #include "hardpod/obs.h"
-#include "framing.h"
 #include "internal.h"
 
 #include <malloc.h>
@@ -38,7 +37,7 @@ struct request {
     bool over_budget; /* a body without Content-Length outgrew the memory budget */
     bool starved;     /* waited for memory until its deadline: 503 at the body's end */
     bool responded;   /* a response was queued before the body ended */
-    bool counted;     /* counted in hp_srv.inflight */
+    bool counted;     /* counted in srv_state.inflight */
     bool timed_out;   /* the body took longer than --body-timeout: logged once */
     bool target_ok;   /* the raw request target has no space or control character */
     struct timespec start;
@@ -49,7 +48,7 @@ struct request {
     size_t charged;
     bool waiting;
     bool parse_wait; /* waiting with the body prepared, for its parse */
-    struct hp_srv_waiter wait;
+    struct srv_waiter wait;
     struct hp_admission_body prepared;
 };
 
@@ -67,7 +66,7 @@ static void make_key(void)
     pthread_key_create(&thread_key, thread_state_free);
 }
 
-void hp_srv_thread_state_key_init(void)
+void srv_thread_state_key_init(void)
 {
     pthread_once(&thread_once, make_key);
 }
@@ -96,7 +95,7 @@ static enum MHD_Result send_owned(struct MHD_Connection *conn, unsigned int stat
     if (allow != NULL) {
         MHD_add_response_header(r, "Allow", allow);
     }
-    if (close || atomic_load(&hp_srv.draining)) {
+    if (close || atomic_load(&srv_state.draining)) {
         /* Tell keep-alive clients to reconnect elsewhere while we drain. */
         MHD_add_response_header(r, "Connection", "close");
     }
@@ -126,8 +125,11 @@ static enum MHD_Result send_json_msg(struct MHD_Connection *conn, unsigned int s
     return send_buf(conn, status, &b, allow);
 }
 
-enum MHD_Result hp_srv_send_error(struct MHD_Connection *conn, unsigned int status, const char *msg,
-                                  const char *allow, bool admission, bool close)
+/* Answers {"error": msg} with status (and an Allow header when allow is not
+ * NULL), logs it, and counts it as an admission error when admission is set;
+ * close ends the connection after it. */
+static enum MHD_Result send_error_ex(struct MHD_Connection *conn, unsigned int status,
+                                     const char *msg, const char *allow, bool admission, bool close)
 {
     if (admission) {
         hp_metrics_request("", "", "error", false, 0);
@@ -148,7 +150,7 @@ enum MHD_Result hp_srv_send_error(struct MHD_Connection *conn, unsigned int stat
 static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned int status, const char *msg,
                                   const char *allow, bool admission)
 {
-    return hp_srv_send_error(conn, status, msg, allow, admission, false);
+    return send_error_ex(conn, status, msg, allow, admission, false);
 }
 
 static enum route route_of(const char *url, bool plain)
@@ -186,11 +188,11 @@ static enum MHD_Result serve_get(struct MHD_Connection *conn, enum route route)
         return send_json_msg(conn, MHD_HTTP_OK, "status", "ok", NULL);
     }
     if (route == ROUTE_READYZ) {
-        if (atomic_load(&hp_srv.ready)) {
+        if (atomic_load(&srv_state.ready)) {
             return send_json_msg(conn, MHD_HTTP_OK, "status", "ready", NULL);
         }
         return send_json_msg(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "status",
-                             atomic_load(&hp_srv.draining) ? "draining" : "not ready", NULL);
+                             atomic_load(&srv_state.draining) ? "draining" : "not ready", NULL);
     }
     struct hp_buf b;
     hp_buf_init(&b, 0);
@@ -331,12 +333,12 @@ static enum MHD_Result no_memory(struct MHD_Connection *conn, struct request *rq
         snprintf(msg, sizeof(msg),
                  "hardpod is busy: this request needs %zu bytes of memory and waited %.1f s for "
                  "them within the memory budget of %zu bytes (--memory-budget); retry later",
-                 need, seconds_since(&rq->start), hp_srv_budget_total());
+                 need, seconds_since(&rq->start), srv_budget_total());
     } else {
         snprintf(msg, sizeof(msg),
                  "request too large: reading it needs %zu bytes of memory, more than the whole "
                  "memory budget of %zu bytes (--memory-budget)",
-                 need, hp_srv_budget_total());
+                 need, srv_budget_total());
     }
     hp_metrics_memory_rejected(waited);
     rq->responded = true;
@@ -352,18 +354,18 @@ static bool charge(struct MHD_Connection *conn, struct request *rq, size_t need,
                    enum MHD_Result *ret)
 {
     *ret = MHD_YES;
-    if (need > hp_srv_budget_total() || rq->charged > hp_srv_budget_total() - need) {
+    if (need > srv_budget_total() || rq->charged > srv_budget_total() - need) {
         *ret = no_memory(conn, rq, rq->charged + need, false);
         return false;
     }
-    if (hp_srv_budget_take(need)) {
+    if (srv_budget_take(need)) {
         rq->charged += need;
         return true;
     }
-    rq->wait = (struct hp_srv_waiter){
+    rq->wait = (struct srv_waiter){
         .conn = conn, .need = need, .held = rq->charged, .deadline = wait_deadline(conn, rq)};
     rq->parse_wait = parse;
-    if (hp_srv_budget_wait(&rq->wait)) {
+    if (srv_budget_wait(&rq->wait)) {
         rq->waiting = true;
         return false;
     }
@@ -374,7 +376,7 @@ static bool charge(struct MHD_Connection *conn, struct request *rq, size_t need,
 /* Parses the prepared body and answers. */
 static enum MHD_Result decide_prepared(struct MHD_Connection *conn, struct request *rq)
 {
-    struct hp_srv_config *cfg = hp_srv_config_get();
+    struct srv_config *cfg = srv_config_get();
     struct hp_admission_ctx ctx = {&cfg->config, cfg->profile, (int64_t)time(NULL)};
     struct hp_admission_result res;
     struct hp_buf out;
@@ -396,7 +398,7 @@ static enum MHD_Result decide_prepared(struct MHD_Connection *conn, struct reque
      * at the thread's next one. */
     hp_admission_clear(a);
     hp_admission_body_cleanup(&rq->prepared);
-    hp_srv_config_put(cfg);
+    srv_config_put(cfg);
     return ret;
 }
 
@@ -405,7 +407,7 @@ static enum MHD_Result review(struct MHD_Connection *conn, struct request *rq)
     if (rq->too_large) {
         char msg[128];
         snprintf(msg, sizeof(msg), "request body exceeds the limit of %zu bytes",
-                 hp_srv.opts->max_body_bytes);
+                 srv_state.opts->max_body_bytes);
         return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL, true);
     }
     if (rq->over_budget) {
@@ -425,7 +427,7 @@ static enum MHD_Result review(struct MHD_Connection *conn, struct request *rq)
     hp_buf_shrink(&rq->prepared.text);
     size_t keep = rq->prepared.text.cap + rq->prepared.cost;
     if (keep <= rq->charged) {
-        hp_srv_budget_put(rq->charged - keep);
+        srv_budget_put(rq->charged - keep);
         rq->charged = keep;
     } else {
         enum MHD_Result ret;
@@ -441,10 +443,10 @@ static enum MHD_Result review(struct MHD_Connection *conn, struct request *rq)
 
 /* Per-connection state of a TLS connection, from its start to its close. */
 struct connection {
-    bool used; /* a request line has arrived: counted in hp_srv.used */
+    bool used; /* a request line has arrived: counted in srv_state.used */
 };
 
-void *hp_srv_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+void *srv_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     (void)cls, (void)uri;
     const union MHD_ConnectionInfo *ci =
@@ -452,13 +454,13 @@ void *hp_srv_request_line(void *cls, const char *uri, struct MHD_Connection *con
     struct connection *c = ci != NULL ? ci->socket_context : NULL;
     if (c != NULL && !c->used) {
         c->used = true;
-        atomic_fetch_add(&hp_srv.used, 1);
+        atomic_fetch_add(&srv_state.used, 1);
     }
     struct request *rq = hp_xcalloc(1, sizeof(*rq));
-    rq->target_ok = hp_srv_framing_target_ok(uri);
+    rq->target_ok = srv_framing_target_ok(uri);
     clock_gettime(CLOCK_MONOTONIC, &rq->start);
-    hp_buf_init(&rq->body, hp_srv.opts->max_body_bytes);
-    atomic_fetch_add(&hp_srv.inflight, 1);
+    hp_buf_init(&rq->body, srv_state.opts->max_body_bytes);
+    atomic_fetch_add(&srv_state.inflight, 1);
     rq->counted = true;
     return rq;
 }
@@ -469,18 +471,18 @@ static enum MHD_Result start(struct MHD_Connection *conn, const char *url, const
 {
     struct request *rq = *req_cls;
     if (rq == NULL) {
-        rq = hp_srv_request_line(NULL, url, conn);
+        rq = srv_request_line(NULL, url, conn);
         *req_cls = rq;
     }
     rq->started = true;
     rq->route = route_of(url, plain);
-    MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, hp_srv.opts->request_timeout);
+    MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv_state.opts->request_timeout);
     char why[160];
-    unsigned bad = hp_srv_framing_check(conn, version, rq->target_ok, why, sizeof(why));
+    unsigned bad = srv_framing_check(conn, version, rq->target_ok, why, sizeof(why));
     if (bad != 0) {
         rq->responded = true;
         /* framing that cannot be trusted: nothing more is read on this connection */
-        return hp_srv_send_error(conn, bad, why, NULL, rq->route == ROUTE_VALIDATE, true);
+        return send_error_ex(conn, bad, why, NULL, rq->route == ROUTE_VALIDATE, true);
     }
     if (rq->route == ROUTE_NOT_FOUND) {
         rq->responded = true;
@@ -508,7 +510,7 @@ static enum MHD_Result start(struct MHD_Connection *conn, const char *url, const
                           "Content-Type must be application/json", NULL, true);
     }
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-    if (cl != NULL && strtoull(cl, NULL, 10) > hp_srv.opts->max_body_bytes) {
+    if (cl != NULL && strtoull(cl, NULL, 10) > srv_state.opts->max_body_bytes) {
         rq->too_large = true;
         rq->responded = true;
         return review(conn, rq);
@@ -533,7 +535,7 @@ static enum MHD_Result resumed(struct MHD_Connection *conn, struct request *rq, 
 {
     rq->waiting = false;
     *go_on = false;
-    if (atomic_load(&rq->wait.state) != HP_WAIT_GRANTED) {
+    if (atomic_load(&rq->wait.state) != SRV_WAIT_GRANTED) {
         if (rq->parse_wait) {
             hp_admission_body_cleanup(&rq->prepared);
             return no_memory(conn, rq, rq->charged + rq->wait.need, true);
@@ -560,13 +562,13 @@ static enum MHD_Result resumed(struct MHD_Connection *conn, struct request *rq, 
  * is closed without an answer. */
 static size_t discard_limit(void)
 {
-    size_t max = hp_srv.opts->max_body_bytes;
+    size_t max = srv_state.opts->max_body_bytes;
     return max < (32u << 20) ? (64u << 20) : 2 * max;
 }
 
-enum MHD_Result hp_srv_handle(void *cls, struct MHD_Connection *conn, const char *url,
-                              const char *method, const char *version, const char *upload,
-                              size_t *upload_size, void **req_cls)
+enum MHD_Result srv_handle(void *cls, struct MHD_Connection *conn, const char *url,
+                           const char *method, const char *version, const char *upload,
+                           size_t *upload_size, void **req_cls)
 {
     struct request *rq = *req_cls;
     if (rq == NULL || !rq->started) {
@@ -583,7 +585,7 @@ enum MHD_Result hp_srv_handle(void *cls, struct MHD_Connection *conn, const char
         size_t n = *upload_size;
         *upload_size = 0;
         rq->received += n;
-        if (seconds_since(&rq->body_start) > hp_srv.opts->body_timeout) {
+        if (seconds_since(&rq->body_start) > srv_state.opts->body_timeout) {
             /* A body that trickles in holds its memory: it gets a total
              * time, not only a silence timeout. libmicrohttpd cannot
              * answer in the middle of a body, so the connection closes. */
@@ -591,7 +593,7 @@ enum MHD_Result hp_srv_handle(void *cls, struct MHD_Connection *conn, const char
                 rq->timed_out = true;
                 hp_log(HP_LOG_INFO, "request body too slow: connection closed",
                        (struct hp_log_field[]){
-                           HP_LOG_I("bodyTimeoutSeconds", hp_srv.opts->body_timeout),
+                           HP_LOG_I("bodyTimeoutSeconds", srv_state.opts->body_timeout),
                            HP_LOG_I("bytesReceived", (int64_t)rq->received)},
                        2);
             }
@@ -600,7 +602,7 @@ enum MHD_Result hp_srv_handle(void *cls, struct MHD_Connection *conn, const char
         bool dropping = rq->too_large || rq->responded || rq->over_budget || rq->starved;
         if (!dropping && rq->declared == 0) {
             /* chunked: charged as it arrives, never waited for */
-            if (hp_srv_budget_take(2 * n)) {
+            if (srv_budget_take(2 * n)) {
                 rq->charged += 2 * n;
             } else {
                 rq->over_budget = true;
@@ -636,8 +638,8 @@ enum MHD_Result hp_srv_handle(void *cls, struct MHD_Connection *conn, const char
     return serve_get(conn, rq->route);
 }
 
-void hp_srv_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
-                      enum MHD_RequestTerminationCode toe)
+void srv_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                   enum MHD_RequestTerminationCode toe)
 {
     (void)cls, (void)toe;
     struct request *rq = *req_cls;
@@ -645,37 +647,37 @@ void hp_srv_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         return;
     }
     if (rq->counted) {
-        atomic_fetch_sub(&hp_srv.inflight, 1);
+        atomic_fetch_sub(&srv_state.inflight, 1);
     }
     size_t big = rq->charged;
     hp_buf_cleanup(&rq->body);
     hp_admission_body_cleanup(&rq->prepared);
-    hp_srv_budget_put(rq->charged);
+    srv_budget_put(rq->charged);
     free(rq);
-    if (big >= HP_SRV_TRIM_BYTES) {
+    if (big >= SRV_TRIM_BYTES) {
         /* Give the freed pages of a large request back to the kernel, so
          * that RSS returns to near idle (glibc keeps them otherwise). */
         malloc_trim(0);
     }
     *req_cls = NULL;
     /* Between requests a keep-alive connection may idle for longer. */
-    MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, hp_srv.opts->idle_timeout);
+    MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv_state.opts->idle_timeout);
 }
 
-void hp_srv_connection(void *cls, struct MHD_Connection *conn, void **socket_cls,
-                       enum MHD_ConnectionNotificationCode toe)
+void srv_connection(void *cls, struct MHD_Connection *conn, void **socket_cls,
+                    enum MHD_ConnectionNotificationCode toe)
 {
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         /* A new connection must send its first request promptly (slowloris). */
         MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
-                                  hp_srv.opts->request_timeout);
+                                  srv_state.opts->request_timeout);
         if (cls != NULL) {
             *socket_cls = hp_xcalloc(1, sizeof(struct connection));
         }
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && cls != NULL) {
         struct connection *c = *socket_cls;
         if (c != NULL && c->used) {
-            atomic_fetch_sub(&hp_srv.used, 1);
+            atomic_fetch_sub(&srv_state.used, 1);
         }
         free(c);
         *socket_cls = NULL;

@@ -5,7 +5,7 @@
  * the status and message it must get. tests/e2e/test_serve_framing.sh sends
  * the same kinds of heads over TLS to the real server.
  */
-#include "server/framing.h"
+#include "server/internal.h"
 #include "testutil.h"
 
 #include <check.h>
@@ -151,13 +151,13 @@ static const struct head heads[] = {
 START_TEST(test_framing_heads)
 {
     const struct head *h = &heads[_i];
-    struct hp_srv_framing f;
-    hp_srv_framing_init(&f, h->http10);
+    struct srv_framing f;
+    srv_framing_init(&f, h->http10);
     for (size_t i = 0; i < MAX_FIELDS && h->fields[i][0] != NULL; i++) {
-        hp_srv_framing_field(&f, h->fields[i][0], h->fields[i][1]);
+        srv_framing_field(&f, h->fields[i][0], h->fields[i][1]);
     }
     char msg[160] = "";
-    unsigned status = hp_srv_framing_verdict(&f, msg, sizeof(msg));
+    unsigned status = srv_framing_verdict(&f, msg, sizeof(msg));
     ck_assert_msg(status == h->status, "%s: expected status %u, got %u (%s)", h->name, h->status,
                   status, msg);
     if (h->msg != NULL) {
@@ -179,7 +179,7 @@ static const struct {
 
 START_TEST(test_framing_targets)
 {
-    bool ok = hp_srv_framing_target_ok(targets[_i].target);
+    bool ok = srv_framing_target_ok(targets[_i].target);
     ck_assert_msg(ok == targets[_i].ok, "target \"%s\": expected %s, got %s", targets[_i].target,
                   targets[_i].ok ? "ok" : "refused", ok ? "ok" : "refused");
 }

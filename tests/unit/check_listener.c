@@ -9,7 +9,7 @@
  */
 #include "hardpod/buf.h"
 #include "hardpod/obs.h"
-#include "server/listener.h"
+#include "server/internal.h"
 #include "testutil.h"
 
 #include <arpa/inet.h>
@@ -131,23 +131,23 @@ static double refused_total(void)
 START_TEST(test_port_and_taken_address)
 {
     struct hp_error err;
-    struct hp_listener *l = NULL;
+    struct srv_listener *l = NULL;
     struct sockaddr_storage a = loopback(0);
-    ck_assert_int_eq(hp_listener_open(&a, 16, &l, &err), HP_OK);
-    unsigned port = hp_listener_port(l);
+    ck_assert_int_eq(srv_listener_open(&a, 16, &l, &err), HP_OK);
+    unsigned port = srv_listener_port(l);
     ck_assert_uint_gt(port, 0);
 
-    struct hp_listener *again = (struct hp_listener *)1;
+    struct srv_listener *again = (struct srv_listener *)1;
     struct sockaddr_storage same = loopback(port);
-    ck_assert_int_eq(hp_listener_open(&same, 16, &again, &err), HP_ERR_IO);
+    ck_assert_int_eq(srv_listener_open(&same, 16, &again, &err), HP_ERR_IO);
     ck_assert_ptr_null(again);
     ck_assert_msg(strstr(err.msg, "Address already in use") != NULL, "message: %s", err.msg);
 
     /* Never started: closing only releases the socket. */
-    hp_listener_close(l);
+    srv_listener_close(l);
     int fd = dial(port);
     ck_assert_int_eq(fd, -ECONNREFUSED);
-    hp_listener_close(NULL);
+    srv_listener_close(NULL);
 }
 END_TEST
 
@@ -156,12 +156,12 @@ START_TEST(test_serves_refuses_over_limit_and_stops)
     signal(SIGPIPE, SIG_IGN);
     hp_metrics_init("test");
     struct hp_error err;
-    struct hp_listener *l = NULL;
+    struct srv_listener *l = NULL;
     struct sockaddr_storage a = loopback(0);
-    ck_assert_int_eq(hp_listener_open(&a, 16, &l, &err), HP_OK);
-    unsigned port = hp_listener_port(l);
+    ck_assert_int_eq(srv_listener_open(&a, 16, &l, &err), HP_OK);
+    unsigned port = srv_listener_port(l);
     struct MHD_Daemon *d = daemon_for(1, 1);
-    ck_assert_int_eq(hp_listener_start(l, d, 1, &open_connections, &err), HP_OK);
+    ck_assert_int_eq(srv_listener_start(l, d, 1, &open_connections, &err), HP_OK);
 
     int first = dial(port);
     ck_assert_int_ge(first, 0);
@@ -181,7 +181,7 @@ START_TEST(test_serves_refuses_over_limit_and_stops)
 
     /* After closing the listener, new connections are refused by the kernel,
      * while the accepted keep-alive connection is still served. */
-    hp_listener_close(l);
+    srv_listener_close(l);
     ck_assert_int_eq(dial(port), -ECONNREFUSED);
     ck_assert_int_eq(get(first), 200);
     close(first);
@@ -204,12 +204,12 @@ START_TEST(test_burst_over_limit_into_pool)
     signal(SIGPIPE, SIG_IGN);
     hp_metrics_init("test");
     struct hp_error err;
-    struct hp_listener *l = NULL;
+    struct srv_listener *l = NULL;
     struct sockaddr_storage a = loopback(0);
-    ck_assert_int_eq(hp_listener_open(&a, 64, &l, &err), HP_OK);
-    unsigned port = hp_listener_port(l);
+    ck_assert_int_eq(srv_listener_open(&a, 64, &l, &err), HP_OK);
+    unsigned port = srv_listener_port(l);
     struct MHD_Daemon *d = daemon_for(LIMIT, 2);
-    ck_assert_int_eq(hp_listener_start(l, d, LIMIT, &open_connections, &err), HP_OK);
+    ck_assert_int_eq(srv_listener_start(l, d, LIMIT, &open_connections, &err), HP_OK);
 
     /* A burst of idle connections: the accept thread hands them over faster
      * than the pool threads take them from their queues. */
@@ -241,7 +241,7 @@ START_TEST(test_burst_over_limit_into_pool)
     for (int i = 0; i < LIMIT; i++) {
         close(fds[i]);
     }
-    hp_listener_close(l);
+    srv_listener_close(l);
     MHD_stop_daemon(d);
 }
 END_TEST
