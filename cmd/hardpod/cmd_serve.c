@@ -158,7 +158,7 @@ struct limit {
 
 static const struct limit limits[] = {
     {OPT_THREADS, "--threads", 0, 256},
-    {OPT_MAX_BODY, "--max-body-bytes", 1024, 64l << 20},
+    {OPT_MAX_BODY, "--max-body-bytes", 1024, 64L << 20},
     {OPT_MAX_CONNECTIONS, "--max-connections", 1, 1000000},
     {OPT_IDLE_TIMEOUT, "--idle-timeout", 1, 86400},
     {OPT_REQUEST_TIMEOUT, "--request-timeout", 1, 3600},
@@ -166,7 +166,7 @@ static const struct limit limits[] = {
     {OPT_DRAIN_TIMEOUT, "--drain-timeout", 0, 3600},
     {OPT_WATCH_INTERVAL, "--watch-interval", 0, 3600},
     {OPT_BODY_TIMEOUT, "--body-timeout", 1, 3600},
-    {OPT_MEMORY_BUDGET, "--memory-budget", 1l << 20, 64l << 30},
+    {OPT_MEMORY_BUDGET, "--memory-budget", 1L << 20, 64L << 30},
 };
 
 static int set_number(struct hp_server_options *o, int opt, const char *arg)

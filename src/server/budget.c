@@ -76,10 +76,10 @@ static void settle(const struct timespec *now, struct srv_waiter **done)
         }
         w = next;
     }
-    while (B.head != NULL && B.used == B.held && B.head->next != NULL &&
+    while (B.head != NULL && B.tail != NULL && B.used == B.held && B.head->next != NULL &&
            B.head->need > B.total - B.used) {
         struct srv_waiter *p = B.head;
-        while (p->next != B.tail) {
+        while (p->next != NULL && p->next != B.tail) {
             p = p->next;
         }
         struct srv_waiter *w = B.tail;

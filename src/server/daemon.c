@@ -109,7 +109,7 @@ static void daemon_options(const struct hp_server_options *o, bool tls,
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->request_timeout, NULL);
     /* Headers and the read buffer of one connection. libmicrohttpd zeroes it
      * after every request, so its size is paid per request too. */
-    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32 * 1024, NULL);
+    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)32 * 1024, NULL);
     OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0, NULL);
     /* Not libmicrohttpd's strict mode: its two checks (a Host header, no
      * space in the request target) are made in framing.c, which answers

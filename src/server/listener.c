@@ -80,15 +80,22 @@ enum hp_err srv_listener_open(const struct sockaddr_storage *addr, int backlog,
 
 unsigned srv_listener_port(const struct srv_listener *l)
 {
-    struct sockaddr_storage a;
+    struct sockaddr_storage a = {0};
     socklen_t len = sizeof(a);
     if (getsockname(l->fd, (struct sockaddr *)&a, &len) != 0) {
         return 0;
     }
     if (a.ss_family == AF_INET6) {
-        return ntohs(((struct sockaddr_in6 *)&a)->sin6_port);
+        struct sockaddr_in6 in6;
+        memcpy(&in6, &a, sizeof(in6));
+        return ntohs(in6.sin6_port);
     }
-    return ntohs(((struct sockaddr_in *)&a)->sin_port);
+    if (a.ss_family == AF_INET) {
+        struct sockaddr_in in4;
+        memcpy(&in4, &a, sizeof(in4));
+        return ntohs(in4.sin_port);
+    }
+    return 0;
 }
 
 static bool warning_due(struct srv_listener *l)
@@ -173,7 +180,7 @@ static void *accept_main(void *arg)
                               {.fd = l->wake[0], .events = POLLIN}};
         if (poll(p, 2, -1) < 0) {
             if (errno != EINTR) {
-                nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+                nanosleep(&(struct timespec){0, 10L * 1000 * 1000}, NULL);
             }
             continue;
         }
@@ -181,7 +188,7 @@ static void *accept_main(void *arg)
             return NULL;
         }
         if (p[0].revents != 0 && !accept_batch(l)) {
-            nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+            nanosleep(&(struct timespec){0, 10L * 1000 * 1000}, NULL);
         }
     }
 }

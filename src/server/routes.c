@@ -107,10 +107,8 @@ static enum MHD_Result send_owned(struct MHD_Connection *conn, unsigned int stat
 static enum MHD_Result send_buf(struct MHD_Connection *conn, unsigned int status, struct hp_buf *b,
                                 const char *allow)
 {
-    size_t len = b->len;
-    char *data = b->data != NULL ? b->data : hp_xstrdup("");
-    b->data = NULL;
-    hp_buf_cleanup(b);
+    size_t len = 0;
+    char *data = hp_buf_take(b, &len);
     return send_owned(conn, status, data, len, allow, false);
 }
 
@@ -141,9 +139,8 @@ static enum MHD_Result send_error_ex(struct MHD_Connection *conn, unsigned int s
     hp_buf_puts(&b, "{\"error\":");
     hp_buf_put_json_string(&b, msg, strlen(msg));
     hp_buf_puts(&b, "}\n");
-    size_t len = b.len;
-    char *data = b.data != NULL ? b.data : hp_xstrdup("");
-    b.data = NULL;
+    size_t len = 0;
+    char *data = hp_buf_take(&b, &len);
     return send_owned(conn, status, data, len, allow, close);
 }
 
@@ -197,9 +194,8 @@ static enum MHD_Result serve_get(struct MHD_Connection *conn, enum route route)
     struct hp_buf b;
     hp_buf_init(&b, 0);
     hp_metrics_render(&b);
-    size_t len = b.len;
-    char *data = b.data;
-    b.data = NULL;
+    size_t len = 0;
+    char *data = hp_buf_take(&b, &len);
     struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, data, free);
     if (r == NULL) {
         free(data);
@@ -566,6 +562,7 @@ static size_t discard_limit(void)
     return max < (32u << 20) ? (64u << 20) : 2 * max;
 }
 
+// cppcheck-suppress constParameter ; libmicrohttpd's callback type fixes the signature
 enum MHD_Result srv_handle(void *cls, struct MHD_Connection *conn, const char *url,
                            const char *method, const char *version, const char *upload,
                            size_t *upload_size, void **req_cls)

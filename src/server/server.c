@@ -147,12 +147,12 @@ static void drain(void)
             atomic_load(&srv_state.connections) <= atomic_load(&srv_state.used)) {
             break;
         }
-        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+        nanosleep(&(struct timespec){0, 10L * 1000 * 1000}, NULL);
     }
     /* Requests still waiting for memory are answered now (503), not cut. */
     srv_budget_close();
     for (unsigned ms = 0; ms < 1000 && atomic_load(&srv_state.inflight) > 0; ms += 10) {
-        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+        nanosleep(&(struct timespec){0, 10L * 1000 * 1000}, NULL);
     }
     int left = atomic_load(&srv_state.inflight);
     MHD_stop_daemon(S.tls);
