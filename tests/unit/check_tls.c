@@ -44,34 +44,11 @@ static const char *const k_type_names[] = {"ECDSA P-256", "RSA 2048"};
 
 /* ---- temporary directories ---------------------------------------------- */
 
-/* Everything lives under g_root, made and removed by main() in the parent:
+/* Everything lives under tu_root, made and removed by main() in the parent:
  * a failed assertion in fork mode ends the child without its teardown. */
-static char g_root[PATH_MAX];
-static char g_dir[PATH_MAX];    /* per test (checked fixture) */
 static char g_shared[PATH_MAX]; /* per test case, read-only material */
 
-static void scratch_setup(void)
-{
-    tu_make_tmp(g_root, g_dir);
-}
-
-static void scratch_teardown(void)
-{
-    tu_rm_tree(g_dir);
-}
-
-/* "dir/name" in a rotating static buffer (enough for one assertion). */
-static const char *in(const char *dir, const char *name)
-{
-    static char bufs[8][PATH_MAX];
-    static int next;
-    char *b = bufs[next++ % 8];
-    int n = snprintf(b, PATH_MAX, "%s/%s", dir, name);
-    ck_assert_msg(n > 0 && n < PATH_MAX, "path too long: %s/%s", dir, name);
-    return b;
-}
-
-/* out = "dir/name", for paths that must outlive in()'s rotation. */
+/* out = "dir/name", for paths that must outlive tu_path()'s rotation. */
 static void join(char *out, const char *dir, const char *name)
 {
     int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
@@ -211,7 +188,7 @@ static void expand(char *dst, size_t size, const char *tmpl)
     for (const char *p = tmpl; *p != '\0' && used + 1 < size;) {
         const char *sub = NULL;
         if (strncmp(p, "{D}", 3) == 0) {
-            sub = g_dir;
+            sub = tu_dir;
         } else if (strncmp(p, "{S}", 3) == 0) {
             sub = g_shared;
         }
@@ -286,18 +263,18 @@ START_TEST(test_tls_generate_files)
     char names[512];
     mode_t old_umask = umask(file_cases[_i].umask);
     if (file_cases[_i].stale_key) {
-        tu_write_text(in(g_dir, "tls.key"), "old");
-        chmod(in(g_dir, "tls.key"), 0644);
+        tu_write_text(tu_path(tu_dir, "tls.key"), "old");
+        chmod(tu_path(tu_dir, "tls.key"), 0644);
     }
-    gen(g_dir, file_cases[_i].type, 0, NULL, NULL);
-    list_dir(g_dir, names, sizeof(names));
+    gen(tu_dir, file_cases[_i].type, 0, NULL, NULL);
+    list_dir(tu_dir, names, sizeof(names));
     ck_assert_msg(strcmp(names, "ca.crt ca.key tls.crt tls.key") == 0,
                   "expected exactly the four files, got \"%s\"", names);
-    assert_mode(in(g_dir, "ca.key"), 0600);
-    assert_mode(in(g_dir, "tls.key"), 0600);
-    assert_mode(in(g_dir, "ca.crt"), 0644);
-    assert_mode(in(g_dir, "tls.crt"), 0644);
-    char *key = tu_read_file(in(g_dir, "tls.key"), NULL);
+    assert_mode(tu_path(tu_dir, "ca.key"), 0600);
+    assert_mode(tu_path(tu_dir, "tls.key"), 0600);
+    assert_mode(tu_path(tu_dir, "ca.crt"), 0644);
+    assert_mode(tu_path(tu_dir, "tls.crt"), 0644);
+    char *key = tu_read_file(tu_path(tu_dir, "tls.key"), NULL);
     ck_assert_msg(strncmp(key, "-----BEGIN PRIVATE KEY-----\n", 28) == 0,
                   "tls.key is not PKCS#8 PEM: %.40s", key);
     free(key);
@@ -334,10 +311,10 @@ START_TEST(test_tls_generate_load)
     struct hp_tls_gen g =
         gen_opts(days_cases[_i].type, days_cases[_i].days, days_cases[_i].ca_days);
     int64_t before = (int64_t)time(NULL);
-    ck_assert_msg(hp_tls_generate(g_dir, &g, NULL, NULL, &err) == HP_OK, "generate: %s", err.msg);
+    ck_assert_msg(hp_tls_generate(tu_dir, &g, NULL, NULL, &err) == HP_OK, "generate: %s", err.msg);
     int64_t after = (int64_t)time(NULL);
-    load_ok(in(g_dir, "tls.crt"), in(g_dir, "tls.key"), after, &leaf);
-    load_ok(in(g_dir, "ca.crt"), in(g_dir, "ca.key"), after, &ca);
+    load_ok(tu_path(tu_dir, "tls.crt"), tu_path(tu_dir, "tls.key"), after, &leaf);
+    load_ok(tu_path(tu_dir, "ca.crt"), tu_path(tu_dir, "ca.key"), after, &ca);
 
     const char *want_type = k_type_names[days_cases[_i].type == HP_TLS_KEY_RSA_2048];
     ck_assert_msg(strcmp(leaf.key_type, want_type) == 0, "leaf key_type: expected %s, got %s",
@@ -406,9 +383,9 @@ START_TEST(test_tls_generate_extensions)
 {
     char sans[512];
     bool rsa = k_types[_i] == HP_TLS_KEY_RSA_2048;
-    gen(g_dir, k_types[_i], 0, NULL, NULL);
-    X509 *ca = read_x509(in(g_dir, "ca.crt"));
-    X509 *leaf = read_x509(in(g_dir, "tls.crt"));
+    gen(tu_dir, k_types[_i], 0, NULL, NULL);
+    X509 *ca = read_x509(tu_path(tu_dir, "ca.crt"));
+    X509 *leaf = read_x509(tu_path(tu_dir, "tls.crt"));
 
     ck_assert_int_eq(X509_get_version(ca), X509_VERSION_3);
     ck_assert_int_eq(X509_get_version(leaf), X509_VERSION_3);
@@ -447,14 +424,14 @@ END_TEST
 START_TEST(test_tls_generate_openssl_cli)
 {
     char out[4096];
-    gen(g_dir, k_types[_i], 0, NULL, NULL);
+    gen(tu_dir, k_types[_i], 0, NULL, NULL);
     if (!have_openssl("test_tls_generate_openssl_cli")) {
         return;
     }
     char ca[PATH_MAX];
-    join(ca, g_dir, "ca.crt");
+    join(ca, tu_dir, "ca.crt");
     char crt[PATH_MAX];
-    join(crt, g_dir, "tls.crt");
+    join(crt, tu_dir, "tls.crt");
     int rc = run(out, sizeof(out),
                  "openssl verify -purpose sslserver -verify_hostname " CN
                  " -verify_ip fd00::10 -CAfile '%s' '%s'",
@@ -483,24 +460,25 @@ START_TEST(test_tls_ca_reuse_dir)
 {
     struct hp_tls_pair a;
     struct hp_tls_pair b;
-    gen(g_dir, HP_TLS_KEY_ECDSA_P256, 0, NULL, NULL);
+    gen(tu_dir, HP_TLS_KEY_ECDSA_P256, 0, NULL, NULL);
     char keep[PATH_MAX];
-    join(keep, g_dir, "keep");
+    join(keep, tu_dir, "keep");
     make_dir(keep);
-    copy_file(in(g_dir, "ca.crt"), in(keep, "ca.crt"));
-    copy_file(in(g_dir, "ca.key"), in(keep, "ca.key"));
-    copy_file(in(g_dir, "tls.crt"), in(keep, "tls.crt"));
-    load_ok(in(g_dir, "tls.crt"), in(g_dir, "tls.key"), time(NULL), &a);
+    copy_file(tu_path(tu_dir, "ca.crt"), tu_path(keep, "ca.crt"));
+    copy_file(tu_path(tu_dir, "ca.key"), tu_path(keep, "ca.key"));
+    copy_file(tu_path(tu_dir, "tls.crt"), tu_path(keep, "tls.crt"));
+    load_ok(tu_path(tu_dir, "tls.crt"), tu_path(tu_dir, "tls.key"), time(NULL), &a);
 
-    gen(g_dir, HP_TLS_KEY_RSA_2048, 0, NULL, NULL);
-    ck_assert_msg(same_file(in(keep, "ca.crt"), in(g_dir, "ca.crt")), "ca.crt changed");
-    ck_assert_msg(same_file(in(keep, "ca.key"), in(g_dir, "ca.key")), "ca.key changed");
-    ck_assert_msg(!same_file(in(keep, "tls.crt"), in(g_dir, "tls.crt")), "tls.crt did not change");
-    load_ok(in(g_dir, "tls.crt"), in(g_dir, "tls.key"), time(NULL), &b);
+    gen(tu_dir, HP_TLS_KEY_RSA_2048, 0, NULL, NULL);
+    ck_assert_msg(same_file(tu_path(keep, "ca.crt"), tu_path(tu_dir, "ca.crt")), "ca.crt changed");
+    ck_assert_msg(same_file(tu_path(keep, "ca.key"), tu_path(tu_dir, "ca.key")), "ca.key changed");
+    ck_assert_msg(!same_file(tu_path(keep, "tls.crt"), tu_path(tu_dir, "tls.crt")),
+                  "tls.crt did not change");
+    load_ok(tu_path(tu_dir, "tls.crt"), tu_path(tu_dir, "tls.key"), time(NULL), &b);
     ck_assert_msg(strcmp(a.serial, b.serial) != 0, "the new leaf kept serial %s", a.serial);
     ck_assert_str_eq(b.key_type, "RSA 2048");
-    X509 *ca = read_x509(in(g_dir, "ca.crt"));
-    X509 *leaf = read_x509(in(g_dir, "tls.crt"));
+    X509 *ca = read_x509(tu_path(tu_dir, "ca.crt"));
+    X509 *leaf = read_x509(tu_path(tu_dir, "tls.crt"));
     ck_assert_msg(X509_verify(leaf, X509_get0_pubkey(ca)) == 1, "new leaf not signed by the CA");
     X509_free(ca);
     X509_free(leaf);
@@ -514,16 +492,17 @@ START_TEST(test_tls_ca_explicit)
     char names[256];
     char a[PATH_MAX];
     char b[PATH_MAX];
-    join(a, g_dir, "a");
-    join(b, g_dir, "b");
+    join(a, tu_dir, "a");
+    join(b, tu_dir, "b");
     gen(a, HP_TLS_KEY_ECDSA_P256, 0, NULL, NULL);
-    copy_file(in(a, "ca.crt"), in(g_dir, "ca.crt.orig"));
-    gen(b, HP_TLS_KEY_RSA_2048, 30, in(a, "ca.crt"), in(a, "ca.key"));
+    copy_file(tu_path(a, "ca.crt"), tu_path(tu_dir, "ca.crt.orig"));
+    gen(b, HP_TLS_KEY_RSA_2048, 30, tu_path(a, "ca.crt"), tu_path(a, "ca.key"));
     list_dir(b, names, sizeof(names));
     ck_assert_msg(strcmp(names, "tls.crt tls.key") == 0, "b holds \"%s\"", names);
-    ck_assert_msg(same_file(in(a, "ca.crt"), in(g_dir, "ca.crt.orig")), "a/ca.crt changed");
-    X509 *ca = read_x509(in(a, "ca.crt"));
-    X509 *leaf = read_x509(in(b, "tls.crt"));
+    ck_assert_msg(same_file(tu_path(a, "ca.crt"), tu_path(tu_dir, "ca.crt.orig")),
+                  "a/ca.crt changed");
+    X509 *ca = read_x509(tu_path(a, "ca.crt"));
+    X509 *leaf = read_x509(tu_path(b, "tls.crt"));
     ck_assert_msg(X509_verify(leaf, X509_get0_pubkey(ca)) == 1, "b/tls.crt not signed by a's CA");
     ck_assert_msg(X509_check_issued(ca, leaf) == X509_V_OK, "b/tls.crt not issued by a's CA");
     X509_free(ca);
@@ -540,9 +519,9 @@ START_TEST(test_tls_ca_explicit_ed25519)
         return;
     }
     char crt[PATH_MAX];
-    join(crt, g_dir, "ed.crt");
+    join(crt, tu_dir, "ed.crt");
     char key[PATH_MAX];
-    join(key, g_dir, "ed.key");
+    join(key, tu_dir, "ed.key");
     int rc = run(out, sizeof(out),
                  "openssl req -x509 -newkey ed25519 -nodes -subj /CN=ed-ca -days 30 -keyout "
                  "'%s' -out '%s' -addext basicConstraints=critical,CA:TRUE -addext "
@@ -554,9 +533,9 @@ START_TEST(test_tls_ca_explicit_ed25519)
     ck_assert_str_eq(p.subject, "CN=ed-ca");
     hp_tls_pair_cleanup(&p);
 
-    gen(in(g_dir, "out"), HP_TLS_KEY_ECDSA_P256, 7, crt, key);
+    gen(tu_path(tu_dir, "out"), HP_TLS_KEY_ECDSA_P256, 7, crt, key);
     rc = run(out, sizeof(out), "openssl verify -purpose sslserver -CAfile '%s' '%s'", crt,
-             in(g_dir, "out/tls.crt"));
+             tu_path(tu_dir, "out/tls.crt"));
     ck_assert_msg(rc == 0, "openssl verify failed (%d): %s", rc, out);
 }
 END_TEST
@@ -575,8 +554,8 @@ START_TEST(test_tls_load_serial_format)
     if (!have_openssl("test_tls_load_serial_format")) {
         return;
     }
-    join(crt, g_dir, "s.crt");
-    join(key, g_dir, "s.key");
+    join(crt, tu_dir, "s.crt");
+    join(key, tu_dir, "s.key");
     for (size_t i = 0; i < N_ELEMS(cases); i++) {
         int rc = run(out, sizeof(out),
                      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
@@ -598,18 +577,18 @@ START_TEST(test_tls_ca_outlived)
     char ca_end[32];
     struct hp_tls_pair ca;
     struct hp_tls_gen g = gen_opts(HP_TLS_KEY_ECDSA_P256, 5, 10);
-    ck_assert_msg(hp_tls_generate(g_dir, &g, NULL, NULL, &err) == HP_OK, "%s", err.msg);
-    copy_file(in(g_dir, "tls.crt"), in(g_dir, "tls.crt.orig"));
-    load_ok(in(g_dir, "ca.crt"), in(g_dir, "ca.key"), time(NULL), &ca);
+    ck_assert_msg(hp_tls_generate(tu_dir, &g, NULL, NULL, &err) == HP_OK, "%s", err.msg);
+    copy_file(tu_path(tu_dir, "tls.crt"), tu_path(tu_dir, "tls.crt.orig"));
+    load_ok(tu_path(tu_dir, "ca.crt"), tu_path(tu_dir, "ca.key"), time(NULL), &ca);
     utc(ca.not_after, ca_end, sizeof(ca_end));
     hp_tls_pair_cleanup(&ca);
 
     g.days = 20;
-    enum hp_err rc = hp_tls_generate(g_dir, &g, NULL, NULL, &err);
+    enum hp_err rc = hp_tls_generate(tu_dir, &g, NULL, NULL, &err);
     snprintf(want, sizeof(want),
              "{D}/ca.crt: the CA expires at %s, before the serving certificate would (", ca_end);
     assert_err("leaf outlives CA", rc, &err, HP_ERR_INVALID, want, "lower days or renew the CA");
-    ck_assert_msg(same_file(in(g_dir, "tls.crt"), in(g_dir, "tls.crt.orig")),
+    ck_assert_msg(same_file(tu_path(tu_dir, "tls.crt"), tu_path(tu_dir, "tls.crt.orig")),
                   "a failed generate replaced tls.crt");
 }
 END_TEST
@@ -620,13 +599,13 @@ START_TEST(test_tls_generate_commit_fails)
 {
     struct hp_error err = {0};
     char names[256];
-    make_dir(in(g_dir, "tls.crt"));
+    make_dir(tu_path(tu_dir, "tls.crt"));
     struct hp_tls_gen g = gen_opts(HP_TLS_KEY_ECDSA_P256, 0, 0);
-    enum hp_err rc = hp_tls_generate(g_dir, &g, NULL, NULL, &err);
+    enum hp_err rc = hp_tls_generate(tu_dir, &g, NULL, NULL, &err);
     ck_assert_msg(rc == HP_ERR_IO, "expected HP_ERR_IO, got %d: %s", rc, err.msg);
-    ck_assert_msg(strstr(err.msg, in(g_dir, "tls.crt: Is a directory")) != NULL, "got \"%s\"",
+    ck_assert_msg(strstr(err.msg, tu_path(tu_dir, "tls.crt: Is a directory")) != NULL, "got \"%s\"",
                   err.msg);
-    list_dir(g_dir, names, sizeof(names));
+    list_dir(tu_dir, names, sizeof(names));
     ck_assert_msg(strstr(names, ".tmp") == NULL, "temporary files left: \"%s\"", names);
 }
 END_TEST
@@ -654,8 +633,8 @@ START_TEST(test_tls_generate_default_cn)
             g.ips = ips;
             g.n_ips = 1;
         }
-        ck_assert_msg(hp_tls_generate(g_dir, &g, NULL, NULL, &err) == HP_OK, "%s", err.msg);
-        load_ok(in(g_dir, "tls.crt"), in(g_dir, "tls.key"), time(NULL), &p);
+        ck_assert_msg(hp_tls_generate(tu_dir, &g, NULL, NULL, &err) == HP_OK, "%s", err.msg);
+        load_ok(tu_path(tu_dir, "tls.crt"), tu_path(tu_dir, "tls.key"), time(NULL), &p);
         ck_assert_msg(strcmp(p.subject, cases[i].want) == 0, "case %zu: expected %s, got %s", i,
                       cases[i].want, p.subject);
         hp_tls_pair_cleanup(&p);
@@ -704,30 +683,30 @@ static void write_padded(const char *from, const char *to, size_t size)
 
 static void shared_setup(void)
 {
-    tu_make_tmp(g_root, g_shared);
+    tu_make_tmp(tu_root, g_shared);
     const char *s = g_shared;
-    gen(in(s, "a"), HP_TLS_KEY_ECDSA_P256, 0, NULL, NULL);
-    gen(in(s, "b"), HP_TLS_KEY_ECDSA_P256, 0, NULL, NULL);
-    gen(in(s, "c"), HP_TLS_KEY_RSA_2048, 0, NULL, NULL);
-    tu_write_text(in(s, "garbage.pem"), "hello, world\n");
-    tu_write_text(in(s, "empty.pem"), "");
-    tu_write_text(in(s, "corrupt.crt"), CORRUPT_CERT);
-    tu_write_text(in(s, "corrupt.key"), CORRUPT_KEY);
-    tu_concat_files(in(s, "badchain.crt"), in(s, "a/tls.crt"), in(s, "corrupt.crt"));
-    tu_concat_files(in(s, "chain.crt"), in(s, "a/tls.crt"), in(s, "a/ca.crt"));
-    write_padded(in(s, "a/tls.crt"), in(s, "max.crt"), (size_t)1024 * 1024);
-    write_padded(in(s, "a/tls.crt"), in(s, "big.crt"), (size_t)1024 * 1024 + 1);
-    write_padded(in(s, "a/tls.key"), in(s, "big.key"), (size_t)1024 * 1024 + 1);
-    EVP_PKEY *ec = read_key(in(s, "a/tls.key"));
-    EVP_PKEY *rsa = read_key(in(s, "c/tls.key"));
-    write_pem(in(s, "sec1.key"), ec, 0);
-    write_pem(in(s, "enc.key"), ec, 1);
-    write_pem(in(s, "ecparams.key"), ec, 2);
-    write_pem(in(s, "pkcs1.key"), rsa, 0);
+    gen(tu_path(s, "a"), HP_TLS_KEY_ECDSA_P256, 0, NULL, NULL);
+    gen(tu_path(s, "b"), HP_TLS_KEY_ECDSA_P256, 0, NULL, NULL);
+    gen(tu_path(s, "c"), HP_TLS_KEY_RSA_2048, 0, NULL, NULL);
+    tu_write_text(tu_path(s, "garbage.pem"), "hello, world\n");
+    tu_write_text(tu_path(s, "empty.pem"), "");
+    tu_write_text(tu_path(s, "corrupt.crt"), CORRUPT_CERT);
+    tu_write_text(tu_path(s, "corrupt.key"), CORRUPT_KEY);
+    tu_concat_files(tu_path(s, "badchain.crt"), tu_path(s, "a/tls.crt"), tu_path(s, "corrupt.crt"));
+    tu_concat_files(tu_path(s, "chain.crt"), tu_path(s, "a/tls.crt"), tu_path(s, "a/ca.crt"));
+    write_padded(tu_path(s, "a/tls.crt"), tu_path(s, "max.crt"), (size_t)1024 * 1024);
+    write_padded(tu_path(s, "a/tls.crt"), tu_path(s, "big.crt"), (size_t)1024 * 1024 + 1);
+    write_padded(tu_path(s, "a/tls.key"), tu_path(s, "big.key"), (size_t)1024 * 1024 + 1);
+    EVP_PKEY *ec = read_key(tu_path(s, "a/tls.key"));
+    EVP_PKEY *rsa = read_key(tu_path(s, "c/tls.key"));
+    write_pem(tu_path(s, "sec1.key"), ec, 0);
+    write_pem(tu_path(s, "enc.key"), ec, 1);
+    write_pem(tu_path(s, "ecparams.key"), ec, 2);
+    write_pem(tu_path(s, "pkcs1.key"), rsa, 0);
     EVP_PKEY_free(ec);
     EVP_PKEY_free(rsa);
-    make_dir(in(s, "onlyca"));
-    copy_file(in(s, "a/ca.crt"), in(s, "onlyca/ca.crt"));
+    make_dir(tu_path(s, "onlyca"));
+    copy_file(tu_path(s, "a/ca.crt"), tu_path(s, "onlyca/ca.crt"));
 }
 
 static void shared_teardown(void)
@@ -756,7 +735,7 @@ START_TEST(test_tls_load_formats)
     struct hp_tls_pair p;
     char key[PATH_MAX];
     join(key, g_shared, format_cases[_i].key);
-    load_ok(in(g_shared, format_cases[_i].cert), key, time(NULL), &p);
+    load_ok(tu_path(g_shared, format_cases[_i].cert), key, time(NULL), &p);
     ck_assert_msg(strcmp(p.key_type, format_cases[_i].want_type) == 0, "%s: expected %s, got %s",
                   key, format_cases[_i].want_type, p.key_type);
     ck_assert_msg(
@@ -775,15 +754,15 @@ START_TEST(test_tls_load_chain)
     char chain[PATH_MAX];
     join(chain, g_shared, "chain.crt");
     char *text = tu_read_file(chain, &n);
-    load_ok(chain, in(g_shared, "a/tls.key"), time(NULL), &p);
-    load_ok(in(g_shared, "a/tls.crt"), in(g_shared, "a/tls.key"), time(NULL), &leaf);
+    load_ok(chain, tu_path(g_shared, "a/tls.key"), time(NULL), &p);
+    load_ok(tu_path(g_shared, "a/tls.crt"), tu_path(g_shared, "a/tls.key"), time(NULL), &leaf);
     ck_assert_msg(p.cert_len == n && memcmp(p.cert_pem, text, n) == 0 && p.cert_pem[n] == '\0',
                   "cert_pem is not the whole chain (%zu bytes, want %zu)", p.cert_len, n);
     ck_assert_str_eq(p.subject, "CN=" CN);
     ck_assert_str_eq(p.serial, leaf.serial);
     ck_assert_msg(p.not_after == leaf.not_after, "validity is not the leaf's");
     free(text);
-    text = tu_read_file(in(g_shared, "a/tls.key"), &n);
+    text = tu_read_file(tu_path(g_shared, "a/tls.key"), &n);
     ck_assert_msg(p.key_len == n && strcmp(p.key_pem, text) == 0, "key_pem differs from the file");
     free(text);
     hp_tls_pair_cleanup(&p);
@@ -798,11 +777,11 @@ START_TEST(test_tls_load_validity)
     struct hp_error err = {0};
     char want[1024];
     char when[32];
-    gen(g_dir, HP_TLS_KEY_ECDSA_P256, 1, NULL, NULL);
+    gen(tu_dir, HP_TLS_KEY_ECDSA_P256, 1, NULL, NULL);
     char crt[PATH_MAX];
-    join(crt, g_dir, "tls.crt");
+    join(crt, tu_dir, "tls.crt");
     char key[PATH_MAX];
-    join(key, g_dir, "tls.key");
+    join(key, tu_dir, "tls.key");
     load_ok(crt, key, time(NULL), &p);
     ck_assert_int_eq(p.not_after - p.not_before, DAY + SKEW);
     load_ok(crt, key, p.not_after, &q);
@@ -1014,7 +993,7 @@ START_TEST(test_tls_generate_errors)
         hp_tls_generate(dir, &g, ca_cert[0] ? ca_cert : NULL, ca_key[0] ? ca_key : NULL, &err);
     assert_err(gen_err_cases[_i].name, rc, &err, gen_err_cases[_i].rc, gen_err_cases[_i].want,
                NULL);
-    list_dir(g_dir, names, sizeof(names));
+    list_dir(tu_dir, names, sizeof(names));
     ck_assert_msg(names[0] == '\0', "%s: the output directory holds \"%s\"", gen_err_cases[_i].name,
                   names);
     ck_assert_msg(ERR_peek_error() == 0, "%s: OpenSSL errors left queued", gen_err_cases[_i].name);
@@ -1025,7 +1004,7 @@ static Suite *tls_suite(void)
 {
     Suite *s = suite_create("tls");
     TCase *tc = tcase_create("generate");
-    tcase_add_checked_fixture(tc, scratch_setup, scratch_teardown);
+    tcase_add_checked_fixture(tc, tu_scratch_setup, tu_scratch_teardown);
     tcase_add_loop_test(tc, test_tls_generate_files, 0, (int)N_ELEMS(file_cases));
     tcase_add_loop_test(tc, test_tls_generate_load, 0, (int)N_ELEMS(days_cases));
     tcase_add_loop_test(tc, test_tls_generate_extensions, 0, (int)N_ELEMS(k_types));
@@ -1035,7 +1014,7 @@ static Suite *tls_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("reuse");
-    tcase_add_checked_fixture(tc, scratch_setup, scratch_teardown);
+    tcase_add_checked_fixture(tc, tu_scratch_setup, tu_scratch_teardown);
     tcase_add_test(tc, test_tls_ca_reuse_dir);
     tcase_add_test(tc, test_tls_ca_explicit);
     tcase_add_test(tc, test_tls_ca_explicit_ed25519);
@@ -1044,7 +1023,7 @@ static Suite *tls_suite(void)
 
     tc = tcase_create("load and errors");
     tcase_add_unchecked_fixture(tc, shared_setup, shared_teardown);
-    tcase_add_checked_fixture(tc, scratch_setup, scratch_teardown);
+    tcase_add_checked_fixture(tc, tu_scratch_setup, tu_scratch_teardown);
     tcase_add_loop_test(tc, test_tls_load_formats, 0, (int)N_ELEMS(format_cases));
     tcase_add_test(tc, test_tls_load_chain);
     tcase_add_test(tc, test_tls_load_validity);
@@ -1057,5 +1036,5 @@ static Suite *tls_suite(void)
 
 int main(void)
 {
-    return tu_run_in_tmpdir(tls_suite, g_root, "hp-tls");
+    return tu_run_in_tmpdir(tls_suite, tu_root, "hp-tls");
 }

@@ -29,24 +29,11 @@
 static const char *const k_dns[] = {"hardpod.hardpod-system.svc"};
 static const enum hp_tls_key_type k_types[] = {HP_TLS_KEY_ECDSA_P256, HP_TLS_KEY_RSA_2048};
 
-/* Everything lives under g_root, made and removed by main() in the parent:
+/* Everything lives under tu_root, made and removed by main() in the parent:
  * a failed assertion in fork mode ends the child without its teardown. */
-static char g_root[PATH_MAX];
-static char g_dir[PATH_MAX];     /* per test */
 static char g_long[2][PATH_MAX]; /* per key type: a 10-year CA and its leaf, read-only */
 static char g_short[PATH_MAX];   /* a CA that expires in a day, read-only */
 static int64_t g_now;            /* when the shared CAs were made */
-
-/* "dir/name" in a rotating static buffer (enough for one assertion). */
-static const char *in(const char *dir, const char *name)
-{
-    static char bufs[8][PATH_MAX];
-    static int next;
-    char *b = bufs[next++ % 8];
-    int n = snprintf(b, PATH_MAX, "%s/%s", dir, name);
-    ck_assert_msg(n > 0 && n < PATH_MAX, "path too long: %s/%s", dir, name);
-    return b;
-}
 
 static void gen_into(const char *dir, enum hp_tls_key_type type, int days, int ca_days)
 {
@@ -67,10 +54,10 @@ static void shared_setup(void)
 {
     g_now = (int64_t)time(NULL);
     for (size_t i = 0; i < N_ELEMS(k_types); i++) {
-        tu_make_tmp(g_root, g_long[i]);
+        tu_make_tmp(tu_root, g_long[i]);
         gen_into(g_long[i], k_types[i], 365, 3650);
     }
-    tu_make_tmp(g_root, g_short);
+    tu_make_tmp(tu_root, g_short);
     gen_into(g_short, HP_TLS_KEY_ECDSA_P256, 1, 1);
 }
 
@@ -80,16 +67,6 @@ static void shared_teardown(void)
         tu_rm_tree(g_long[i]);
     }
     tu_rm_tree(g_short);
-}
-
-static void scratch_setup(void)
-{
-    tu_make_tmp(g_root, g_dir);
-}
-
-static void scratch_teardown(void)
-{
-    tu_rm_tree(g_dir);
 }
 
 /* notAfter of the first certificate in path, read with OpenSSL directly. */
@@ -127,7 +104,7 @@ START_TEST(test_tls_ca_load_one)
 {
     struct hp_tls_ca ca;
     size_t n;
-    const char *path = in(g_long[_i], "ca.crt");
+    const char *path = tu_path(g_long[_i], "ca.crt");
 
     load_ok(path, g_now, &ca);
     char *pem = tu_read_file(path, &n);
@@ -152,11 +129,11 @@ END_TEST
 START_TEST(test_tls_ca_load_bundle)
 {
     struct hp_tls_ca ca;
-    const char *bundle = in(g_dir, "bundle.crt");
-    int64_t short_end = not_after_of(in(g_short, "ca.crt"));
-    int64_t long_end = not_after_of(in(g_long[1], "ca.crt"));
+    const char *bundle = tu_path(tu_dir, "bundle.crt");
+    int64_t short_end = not_after_of(tu_path(g_short, "ca.crt"));
+    int64_t long_end = not_after_of(tu_path(g_long[1], "ca.crt"));
 
-    tu_concat_files(bundle, in(g_short, "ca.crt"), in(g_long[1], "ca.crt"));
+    tu_concat_files(bundle, tu_path(g_short, "ca.crt"), tu_path(g_long[1], "ca.crt"));
     load_ok(bundle, g_now, &ca);
     ck_assert_msg(ca.n_certs == 2 && ca.n_valid == 2,
                   "expected 2 certificates, 2 valid; got %zu, %zu", ca.n_certs, ca.n_valid);
@@ -217,19 +194,19 @@ static void write_bad_files(void)
 {
     char ca[PATH_MAX];
     char leaf[PATH_MAX];
-    snprintf(ca, sizeof(ca), "%s", in(g_long[0], "ca.crt"));
-    snprintf(leaf, sizeof(leaf), "%s", in(g_long[0], "tls.crt"));
-    tu_write_text(in(g_dir, "empty.crt"), "");
-    tu_write_text(in(g_dir, "garbage.crt"), "this is not a certificate\n");
+    snprintf(ca, sizeof(ca), "%s", tu_path(g_long[0], "ca.crt"));
+    snprintf(leaf, sizeof(leaf), "%s", tu_path(g_long[0], "tls.crt"));
+    tu_write_text(tu_path(tu_dir, "empty.crt"), "");
+    tu_write_text(tu_path(tu_dir, "garbage.crt"), "this is not a certificate\n");
     tu_write_text(
-        in(g_dir, "broken.crt"),
+        tu_path(tu_dir, "broken.crt"),
         "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
-    tu_concat_files(in(g_dir, "tls.key"), in(g_long[0], "tls.key"), "/dev/null");
-    tu_concat_files(in(g_dir, "ca-and-key.pem"), ca, in(g_long[0], "ca.key"));
-    tu_concat_files(in(g_dir, "leaf.crt"), leaf, "/dev/null");
-    tu_concat_files(in(g_dir, "ca-and-leaf.crt"), ca, leaf);
-    write_ca_without_cert_sign(in(g_dir, "no-cert-sign.crt"));
-    ck_assert_int_eq(mkdir(in(g_dir, "dir"), 0700), 0);
+    tu_concat_files(tu_path(tu_dir, "tls.key"), tu_path(g_long[0], "tls.key"), "/dev/null");
+    tu_concat_files(tu_path(tu_dir, "ca-and-key.pem"), ca, tu_path(g_long[0], "ca.key"));
+    tu_concat_files(tu_path(tu_dir, "leaf.crt"), leaf, "/dev/null");
+    tu_concat_files(tu_path(tu_dir, "ca-and-leaf.crt"), ca, leaf);
+    write_ca_without_cert_sign(tu_path(tu_dir, "no-cert-sign.crt"));
+    ck_assert_int_eq(mkdir(tu_path(tu_dir, "dir"), 0700), 0);
 }
 
 static const struct {
@@ -271,7 +248,7 @@ static void expand(char *dst, size_t size, const char *tmpl)
         snprintf(dst, size, "%s", tmpl);
         return;
     }
-    int n = snprintf(dst, size, "%.*s%s%s", (int)(mark - tmpl), tmpl, g_dir, mark + 3);
+    int n = snprintf(dst, size, "%.*s%s%s", (int)(mark - tmpl), tmpl, tu_dir, mark + 3);
     ck_assert_msg(n > 0 && (size_t)n < size, "message too long: %s", tmpl);
 }
 
@@ -299,7 +276,7 @@ static void assert_refused(const char *name, const char *path, int64_t now, enum
 START_TEST(test_tls_ca_load_errors)
 {
     write_bad_files();
-    assert_refused(err_cases[_i].file, in(g_dir, err_cases[_i].file), g_now, err_cases[_i].rc,
+    assert_refused(err_cases[_i].file, tu_path(tu_dir, err_cases[_i].file), g_now, err_cases[_i].rc,
                    err_cases[_i].msg);
 }
 END_TEST
@@ -310,7 +287,7 @@ START_TEST(test_tls_ca_load_validity)
 {
     char when[40];
     char want[512];
-    const char *ca = in(g_short, "ca.crt");
+    const char *ca = tu_path(g_short, "ca.crt");
     int64_t end = not_after_of(ca);
 
     utc(end, when, sizeof(when));
@@ -324,7 +301,7 @@ START_TEST(test_tls_ca_load_validity)
     load_ok(ca, end, &ok); /* validity is inclusive */
     hp_tls_ca_cleanup(&ok);
 
-    const char *bundle = in(g_dir, "both-expired.crt");
+    const char *bundle = tu_path(tu_dir, "both-expired.crt");
     tu_concat_files(bundle, ca, ca);
     snprintf(want, sizeof(want),
              "%s: no certificate in the file is valid now: certificate 1 (" CA_SUBJECT
@@ -351,7 +328,7 @@ static Suite *tls_ca_suite(void)
     TCase *tc = tcase_create("ca");
     tcase_set_timeout(tc, 60);
     tcase_add_unchecked_fixture(tc, shared_setup, shared_teardown);
-    tcase_add_checked_fixture(tc, scratch_setup, scratch_teardown);
+    tcase_add_checked_fixture(tc, tu_scratch_setup, tu_scratch_teardown);
     tcase_add_loop_test(tc, test_tls_ca_load_one, 0, (int)N_ELEMS(k_types));
     tcase_add_test(tc, test_tls_ca_load_bundle);
     tcase_add_loop_test(tc, test_tls_ca_load_errors, 0, (int)N_ELEMS(err_cases));
@@ -362,5 +339,5 @@ static Suite *tls_ca_suite(void)
 
 int main(void)
 {
-    return tu_run_in_tmpdir(tls_ca_suite, g_root, "hp-tls-ca");
+    return tu_run_in_tmpdir(tls_ca_suite, tu_root, "hp-tls-ca");
 }

@@ -17,19 +17,6 @@
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-static char g_root[PATH_MAX];
-static char g_dir[PATH_MAX]; /* per test */
-
-static void scratch_setup(void)
-{
-    tu_make_tmp(g_root, g_dir);
-}
-
-static void scratch_teardown(void)
-{
-    tu_rm_tree(g_dir);
-}
-
 #define L63                                                                                        \
     "abcdefghij"                                                                                   \
     "abcdefghij"                                                                                   \
@@ -131,12 +118,12 @@ START_TEST(test_tls_dns_generate_agrees)
     static const char *const bad[] = {"a_b.example", "a*.example", "*"};
     struct hp_error err = {0};
     struct hp_tls_gen g = {.key_type = HP_TLS_KEY_ECDSA_P256, .dns = good, .n_dns = 2};
-    enum hp_err rc = hp_tls_generate(g_dir, &g, NULL, NULL, &err);
+    enum hp_err rc = hp_tls_generate(tu_dir, &g, NULL, NULL, &err);
     ck_assert_msg(rc == HP_OK, "expected HP_OK, got %d: %s", rc, err.msg);
     for (size_t i = 0; i < N_ELEMS(bad); i++) {
         g.dns = &bad[i];
         g.n_dns = 1;
-        ck_assert_int_eq(hp_tls_generate(g_dir, &g, NULL, NULL, &err), HP_ERR_INVALID);
+        ck_assert_int_eq(hp_tls_generate(tu_dir, &g, NULL, NULL, &err), HP_ERR_INVALID);
         ck_assert_msg(strstr(err.msg, "is not a DNS name: ") != NULL, "%s: got \"%s\"", bad[i],
                       err.msg);
     }
@@ -187,13 +174,13 @@ START_TEST(test_tls_template_load)
     char want[PATH_MAX + 256];
     char *text = NULL;
 
-    snprintf(path, sizeof(path), "%s/ok.in", g_dir);
+    snprintf(path, sizeof(path), "%s/ok.in", tu_dir);
     tu_write_text(path, "caBundle: \"${CA_BUNDLE}\"\n");
     ck_assert_int_eq(hp_tls_template_load(path, &text, &err), HP_OK);
     ck_assert_str_eq(text, "caBundle: \"${CA_BUNDLE}\"\n");
     free(text);
 
-    snprintf(path, sizeof(path), "%s/none.in", g_dir);
+    snprintf(path, sizeof(path), "%s/none.in", tu_dir);
     tu_write_text(path, "name: ${SERVICE}\n");
     ck_assert_int_eq(hp_tls_template_load(path, &text, &err), HP_ERR_INVALID);
     ck_assert_ptr_null(text);
@@ -203,13 +190,13 @@ START_TEST(test_tls_template_load)
              path);
     ck_assert_str_eq(err.msg, want);
 
-    snprintf(path, sizeof(path), "%s/nul.in", g_dir);
+    snprintf(path, sizeof(path), "%s/nul.in", tu_dir);
     tu_write_file(path, "${CA_BUNDLE}\0", 13);
     ck_assert_int_eq(hp_tls_template_load(path, &text, &err), HP_ERR_INVALID);
     snprintf(want, sizeof(want), "%s: not a text file (it contains NUL bytes)", path);
     ck_assert_str_eq(err.msg, want);
 
-    snprintf(path, sizeof(path), "%s/missing.in", g_dir);
+    snprintf(path, sizeof(path), "%s/missing.in", tu_dir);
     ck_assert_int_eq(hp_tls_template_load(path, &text, &err), HP_ERR_IO);
     snprintf(want, sizeof(want), "%s: No such file or directory", path);
     ck_assert_str_eq(err.msg, want);
@@ -225,7 +212,7 @@ static Suite *tls_certs_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("files");
     tcase_set_timeout(tc, 30);
-    tcase_add_checked_fixture(tc, scratch_setup, scratch_teardown);
+    tcase_add_checked_fixture(tc, tu_scratch_setup, tu_scratch_teardown);
     tcase_add_test(tc, test_tls_dns_generate_agrees);
     tcase_add_test(tc, test_tls_template_render);
     tcase_add_test(tc, test_tls_template_load);
@@ -235,5 +222,5 @@ static Suite *tls_certs_suite(void)
 
 int main(void)
 {
-    return tu_run_in_tmpdir(tls_certs_suite, g_root, "hp-tls-certs");
+    return tu_run_in_tmpdir(tls_certs_suite, tu_root, "hp-tls-certs");
 }

@@ -41,22 +41,9 @@ static const char *const k_type_names[] = {"ECDSA P-256", "RSA 2048"};
 
 /* ---- temporary directories ---------------------------------------------- */
 
-/* Everything lives under g_root, made and removed by main() in the parent:
+/* Everything lives under tu_root, made and removed by main() in the parent:
  * a failed assertion in fork mode ends the child without its teardown. */
-static char g_root[PATH_MAX];
-static char g_dir[PATH_MAX];       /* per test */
 static char g_shared[2][PATH_MAX]; /* per key type: generated once, read-only */
-
-/* "dir/name" in a rotating static buffer (enough for one assertion). */
-static const char *in(const char *dir, const char *name)
-{
-    static char bufs[8][PATH_MAX];
-    static int next;
-    char *b = bufs[next++ % 8];
-    int n = snprintf(b, PATH_MAX, "%s/%s", dir, name);
-    ck_assert_msg(n > 0 && n < PATH_MAX, "path too long: %s/%s", dir, name);
-    return b;
-}
 
 static void gen_into(const char *dir, enum hp_tls_key_type type)
 {
@@ -78,7 +65,7 @@ static void gen_into(const char *dir, enum hp_tls_key_type type)
 static void shared_setup(void)
 {
     for (size_t i = 0; i < N_ELEMS(k_types); i++) {
-        tu_make_tmp(g_root, g_shared[i]);
+        tu_make_tmp(tu_root, g_shared[i]);
         gen_into(g_shared[i], k_types[i]);
     }
 }
@@ -88,16 +75,6 @@ static void shared_teardown(void)
     for (size_t i = 0; i < N_ELEMS(k_types); i++) {
         tu_rm_tree(g_shared[i]);
     }
-}
-
-static void scratch_setup(void)
-{
-    tu_make_tmp(g_root, g_dir);
-}
-
-static void scratch_teardown(void)
-{
-    tu_rm_tree(g_dir);
 }
 
 static void inspect_ok(const char *path, struct hp_tls_info *info)
@@ -131,7 +108,7 @@ START_TEST(test_tls_inspect_leaf)
     struct hp_error err = {0};
     const char *dir = g_shared[_i];
 
-    inspect_ok(in(dir, "tls.crt"), &info);
+    inspect_ok(tu_path(dir, "tls.crt"), &info);
     assert_str("subject", "CN=" CN, info.subject);
     assert_str("issuer", "CN=hardpod-ca,O=hardpod", info.issuer);
     assert_list("dns", info.dns, info.n_dns, k_dns, N_ELEMS(k_dns));
@@ -154,7 +131,8 @@ START_TEST(test_tls_inspect_leaf)
 
     /* The serial is printed exactly as hp_tls_pair_load (and so the server's
      * logs) prints it. */
-    enum hp_err rc = hp_tls_pair_load(in(dir, "tls.crt"), in(dir, "tls.key"), now, &pair, &err);
+    enum hp_err rc =
+        hp_tls_pair_load(tu_path(dir, "tls.crt"), tu_path(dir, "tls.key"), now, &pair, &err);
     ck_assert_msg(rc == HP_OK, "load: %s", err.msg);
     assert_str("serial", pair.serial, info.serial);
     hp_tls_pair_cleanup(&pair);
@@ -171,7 +149,7 @@ START_TEST(test_tls_inspect_ca)
     struct hp_tls_info info;
     const char *dir = g_shared[_i];
 
-    inspect_ok(in(dir, "ca.crt"), &info);
+    inspect_ok(tu_path(dir, "ca.crt"), &info);
     assert_str("subject", "CN=hardpod-ca,O=hardpod", info.subject);
     assert_str("issuer", info.subject, info.issuer);
     ck_assert_msg(info.is_ca, "ca.crt must be a CA");
@@ -194,9 +172,9 @@ END_TEST
 START_TEST(test_tls_inspect_chain)
 {
     struct hp_tls_info info;
-    const char *chain = in(g_dir, "chain.crt");
+    const char *chain = tu_path(tu_dir, "chain.crt");
 
-    tu_concat_files(chain, in(g_shared[0], "tls.crt"), in(g_shared[0], "ca.crt"));
+    tu_concat_files(chain, tu_path(g_shared[0], "tls.crt"), tu_path(g_shared[0], "ca.crt"));
     inspect_ok(chain, &info);
     ck_assert_msg(info.n_certs == 2, "n_certs: expected 2, got %zu", info.n_certs);
     assert_str("subject", "CN=" CN, info.subject);
@@ -211,19 +189,19 @@ START_TEST(test_tls_inspect_der)
     struct hp_tls_info der;
     unsigned char *bytes = NULL;
 
-    FILE *f = fopen(in(g_shared[1], "tls.crt"), "r");
+    FILE *f = fopen(tu_path(g_shared[1], "tls.crt"), "r");
     ck_assert_ptr_nonnull(f);
     X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
     fclose(f);
     ck_assert_ptr_nonnull(x);
     int n = i2d_X509(x, &bytes);
     ck_assert_msg(n > 0, "i2d_X509 failed");
-    tu_write_file(in(g_dir, "tls.der"), bytes, (size_t)n);
+    tu_write_file(tu_path(tu_dir, "tls.der"), bytes, (size_t)n);
     OPENSSL_free(bytes);
     X509_free(x);
 
-    inspect_ok(in(g_shared[1], "tls.crt"), &pem);
-    inspect_ok(in(g_dir, "tls.der"), &der);
+    inspect_ok(tu_path(g_shared[1], "tls.crt"), &pem);
+    inspect_ok(tu_path(tu_dir, "tls.der"), &der);
     assert_str("serial", pem.serial, der.serial);
     assert_str("subject", pem.subject, der.subject);
     assert_list("dns", der.dns, der.n_dns, k_dns, N_ELEMS(k_dns));
@@ -269,12 +247,12 @@ END_TEST
 START_TEST(test_tls_inspect_days_left_generated)
 {
     struct hp_tls_info info;
-    inspect_ok(in(g_shared[_i], "tls.crt"), &info);
+    inspect_ok(tu_path(g_shared[_i], "tls.crt"), &info);
     int64_t got = hp_tls_info_days_left(&info, (int64_t)time(NULL));
     ck_assert_msg(got == 364 || got == 365, "expected 364 or 365 days left, got %lld",
                   (long long)got);
     hp_tls_info_cleanup(&info);
-    inspect_ok(in(g_shared[_i], "ca.crt"), &info);
+    inspect_ok(tu_path(g_shared[_i], "ca.crt"), &info);
     got = hp_tls_info_days_left(&info, (int64_t)time(NULL));
     ck_assert_msg(got == 3649 || got == 3650, "CA: expected 3649 or 3650 days left, got %lld",
                   (long long)got);
@@ -341,8 +319,8 @@ START_TEST(test_tls_inspect_hostile_names)
     static const char *const want_dns[] = {"a\\x1b[31m\\x5cb"};
     static const char *const want_ips[] = {"(invalid: 5 bytes)"};
 
-    write_hostile_cert(in(g_dir, "evil.crt"));
-    inspect_ok(in(g_dir, "evil.crt"), &info);
+    write_hostile_cert(tu_path(tu_dir, "evil.crt"));
+    inspect_ok(tu_path(tu_dir, "evil.crt"), &info);
     assert_list("dns", info.dns, info.n_dns, want_dns, N_ELEMS(want_dns));
     assert_list("ips", info.ips, info.n_ips, want_ips, N_ELEMS(want_ips));
     ck_assert_msg(info.has_eku && !info.server_auth, "clientAuth only: has_eku=%d server=%d",
@@ -365,7 +343,7 @@ static void expand(char *dst, size_t size, const char *tmpl)
         snprintf(dst, size, "%s", tmpl);
         return;
     }
-    int n = snprintf(dst, size, "%.*s%s%s", (int)(mark - tmpl), tmpl, g_dir, mark + 3);
+    int n = snprintf(dst, size, "%.*s%s%s", (int)(mark - tmpl), tmpl, tu_dir, mark + 3);
     ck_assert_msg(n > 0 && (size_t)n < size, "message too long: %s", tmpl);
 }
 
@@ -388,16 +366,16 @@ static void assert_err(const char *name, enum hp_err rc, const struct hp_error *
 static void write_bad_files(void)
 {
     static const unsigned char bad_der[] = {0x30, 0x82, 0x01, 0x00, 0x02, 0x01};
-    tu_write_text(in(g_dir, "empty.crt"), "");
-    tu_write_text(in(g_dir, "garbage.crt"), "this is not a certificate\n");
-    tu_write_file(in(g_dir, "bad.der"), bad_der, sizeof(bad_der));
+    tu_write_text(tu_path(tu_dir, "empty.crt"), "");
+    tu_write_text(tu_path(tu_dir, "garbage.crt"), "this is not a certificate\n");
+    tu_write_file(tu_path(tu_dir, "bad.der"), bad_der, sizeof(bad_der));
     tu_write_text(
-        in(g_dir, "broken.crt"),
+        tu_path(tu_dir, "broken.crt"),
         "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
-    tu_concat_files(in(g_dir, "tls.key"), in(g_shared[0], "tls.key"), "/dev/null");
-    tu_concat_files(in(g_dir, "ca-and-key.pem"), in(g_shared[0], "ca.crt"),
-                    in(g_shared[0], "ca.key"));
-    ck_assert_int_eq(mkdir(in(g_dir, "dir"), 0700), 0);
+    tu_concat_files(tu_path(tu_dir, "tls.key"), tu_path(g_shared[0], "tls.key"), "/dev/null");
+    tu_concat_files(tu_path(tu_dir, "ca-and-key.pem"), tu_path(g_shared[0], "ca.crt"),
+                    tu_path(g_shared[0], "ca.key"));
+    ck_assert_int_eq(mkdir(tu_path(tu_dir, "dir"), 0700), 0);
 }
 
 static const struct {
@@ -423,7 +401,7 @@ START_TEST(test_tls_inspect_errors)
     struct hp_error err = {0};
 
     write_bad_files();
-    const char *path = in(g_dir, inspect_err_cases[_i].file);
+    const char *path = tu_path(tu_dir, inspect_err_cases[_i].file);
     memset(&info, 0x5a, sizeof(info));
     enum hp_err rc = hp_tls_inspect(path, &info, &err);
     assert_err(inspect_err_cases[_i].file, rc, &err, inspect_err_cases[_i].rc,
@@ -443,7 +421,7 @@ START_TEST(test_tls_bundle_load)
     char *b64 = NULL;
     size_t len = 0;
     size_t n_pem;
-    const char *ca = in(g_shared[_i], "ca.crt");
+    const char *ca = tu_path(g_shared[_i], "ca.crt");
 
     enum hp_err rc = hp_tls_bundle_load(ca, &b64, &len, &err);
     ck_assert_msg(rc == HP_OK, "bundle %s: %s", ca, err.msg);
@@ -490,7 +468,8 @@ START_TEST(test_tls_bundle_errors)
     size_t len = 99;
 
     write_bad_files();
-    enum hp_err rc = hp_tls_bundle_load(in(g_dir, bundle_err_cases[_i].file), &b64, &len, &err);
+    enum hp_err rc =
+        hp_tls_bundle_load(tu_path(tu_dir, bundle_err_cases[_i].file), &b64, &len, &err);
     assert_err(bundle_err_cases[_i].file, rc, &err, bundle_err_cases[_i].rc,
                bundle_err_cases[_i].msg);
     ck_assert_msg(b64 == NULL && len == 0, "%s: on error the output must be empty",
@@ -504,7 +483,7 @@ static Suite *tls_inspect_suite(void)
     TCase *tc = tcase_create("generated");
     tcase_set_timeout(tc, 60);
     tcase_add_unchecked_fixture(tc, shared_setup, shared_teardown);
-    tcase_add_checked_fixture(tc, scratch_setup, scratch_teardown);
+    tcase_add_checked_fixture(tc, tu_scratch_setup, tu_scratch_teardown);
     tcase_add_loop_test(tc, test_tls_inspect_leaf, 0, (int)N_ELEMS(k_types));
     tcase_add_loop_test(tc, test_tls_inspect_ca, 0, (int)N_ELEMS(k_types));
     tcase_add_test(tc, test_tls_inspect_chain);
@@ -516,7 +495,7 @@ static Suite *tls_inspect_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("pure");
-    tcase_add_checked_fixture(tc, scratch_setup, scratch_teardown);
+    tcase_add_checked_fixture(tc, tu_scratch_setup, tu_scratch_teardown);
     tcase_add_loop_test(tc, test_tls_inspect_days_left, 0, (int)N_ELEMS(days_cases));
     tcase_add_test(tc, test_tls_inspect_hostile_names);
     suite_add_tcase(s, tc);
@@ -525,5 +504,5 @@ static Suite *tls_inspect_suite(void)
 
 int main(void)
 {
-    return tu_run_in_tmpdir(tls_inspect_suite, g_root, "hp-tls-inspect");
+    return tu_run_in_tmpdir(tls_inspect_suite, tu_root, "hp-tls-inspect");
 }

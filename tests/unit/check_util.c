@@ -23,34 +23,10 @@
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-static char g_root[PATH_MAX];
-static char g_dir[PATH_MAX]; /* per test */
-
-static void scratch_setup(void)
-{
-    tu_make_tmp(g_root, g_dir);
-}
-
-static void scratch_teardown(void)
-{
-    tu_rm_tree(g_dir);
-}
-
-/* "g_dir/name" in a rotating static buffer. */
-static const char *in(const char *name)
-{
-    static char bufs[8][PATH_MAX];
-    static int next;
-    char *b = bufs[next++ % 8];
-    int n = snprintf(b, PATH_MAX, "%s/%s", g_dir, name);
-    ck_assert_msg(n > 0 && n < PATH_MAX, "path too long: %s/%s", g_dir, name);
-    return b;
-}
-
-/* The names in g_dir, space-separated, in readdir order. */
+/* The names in tu_dir, space-separated, in readdir order. */
 static void list_dir(char *out, size_t size)
 {
-    DIR *d = opendir(g_dir);
+    DIR *d = opendir(tu_dir);
     ck_assert_ptr_nonnull(d);
     out[0] = '\0';
     for (struct dirent *de; (de = readdir(d)) != NULL;) {
@@ -75,21 +51,21 @@ START_TEST(test_util_file_read_contents)
     char *data = NULL;
     size_t len = 99;
 
-    tu_write_file(in("f"), bytes, sizeof(bytes) - 1);
-    ck_assert_int_eq(hp_file_read(in("f"), 1024, &data, &len, &err), HP_OK);
+    tu_write_file(tu_path(tu_dir, "f"), bytes, sizeof(bytes) - 1);
+    ck_assert_int_eq(hp_file_read(tu_path(tu_dir, "f"), 1024, &data, &len, &err), HP_OK);
     ck_assert_uint_eq(len, sizeof(bytes) - 1);
     ck_assert_msg(memcmp(data, bytes, len) == 0 && data[len] == '\0', "contents differ");
     hp_file_free_secret(data, len);
 
-    tu_write_file(in("empty"), "", 0);
-    ck_assert_int_eq(hp_file_read(in("empty"), 1024, &data, &len, &err), HP_OK);
+    tu_write_file(tu_path(tu_dir, "empty"), "", 0);
+    ck_assert_int_eq(hp_file_read(tu_path(tu_dir, "empty"), 1024, &data, &len, &err), HP_OK);
     ck_assert_uint_eq(len, 0);
     ck_assert_str_eq(data, "");
     free(data);
 
     /* Exactly at the cap is fine, one byte more is not. */
-    tu_write_file(in("cap"), "0123456789", 10);
-    ck_assert_int_eq(hp_file_read(in("cap"), 10, &data, &len, &err), HP_OK);
+    tu_write_file(tu_path(tu_dir, "cap"), "0123456789", 10);
+    ck_assert_int_eq(hp_file_read(tu_path(tu_dir, "cap"), 10, &data, &len, &err), HP_OK);
     ck_assert_uint_eq(len, 10);
     free(data);
 }
@@ -102,18 +78,19 @@ START_TEST(test_util_file_read_errors)
     char *data = (char *)"not touched";
     size_t len = 99;
 
-    tu_write_file(in("big"), "0123456789", 10);
-    ck_assert_int_eq(hp_file_read(in("big"), 9, &data, &len, &err), HP_ERR_LIMIT);
+    tu_write_file(tu_path(tu_dir, "big"), "0123456789", 10);
+    ck_assert_int_eq(hp_file_read(tu_path(tu_dir, "big"), 9, &data, &len, &err), HP_ERR_LIMIT);
     ck_assert_msg(data == NULL && len == 0, "out not emptied on error");
-    snprintf(want, sizeof(want), "%s: the file is 10 bytes, over the limit of 9", in("big"));
+    snprintf(want, sizeof(want), "%s: the file is 10 bytes, over the limit of 9",
+             tu_path(tu_dir, "big"));
     assert_msg(&err, want);
 
-    ck_assert_int_eq(hp_file_read(in("missing"), 9, &data, &len, &err), HP_ERR_IO);
-    snprintf(want, sizeof(want), "%s: No such file or directory", in("missing"));
+    ck_assert_int_eq(hp_file_read(tu_path(tu_dir, "missing"), 9, &data, &len, &err), HP_ERR_IO);
+    snprintf(want, sizeof(want), "%s: No such file or directory", tu_path(tu_dir, "missing"));
     assert_msg(&err, want);
 
-    ck_assert_int_eq(hp_file_read(g_dir, 9, &data, &len, &err), HP_ERR_IO);
-    snprintf(want, sizeof(want), "%s: cannot read: Is a directory", g_dir);
+    ck_assert_int_eq(hp_file_read(tu_dir, 9, &data, &len, &err), HP_ERR_IO);
+    snprintf(want, sizeof(want), "%s: cannot read: Is a directory", tu_dir);
     assert_msg(&err, want);
 
     /* A stream has no size to check up front: the cap stops the read. */
@@ -169,20 +146,20 @@ START_TEST(test_util_file_replace)
     struct stat st;
 
     mode_t old = umask(077);
-    tu_write_text(in("out.yaml"), "old contents, longer than the new\n");
-    enum hp_err rc = hp_file_replace(in("out.yaml"), "new\n", 4, 0644, &err);
+    tu_write_text(tu_path(tu_dir, "out.yaml"), "old contents, longer than the new\n");
+    enum hp_err rc = hp_file_replace(tu_path(tu_dir, "out.yaml"), "new\n", 4, 0644, &err);
     umask(old);
     ck_assert_msg(rc == HP_OK, "expected HP_OK, got %d: %s", rc, err.msg);
     size_t len = 0;
-    char *data = tu_read_file(in("out.yaml"), &len);
+    char *data = tu_read_file(tu_path(tu_dir, "out.yaml"), &len);
     ck_assert_str_eq(data, "new\n");
     free(data);
-    ck_assert_int_eq(stat(in("out.yaml"), &st), 0);
+    ck_assert_int_eq(stat(tu_path(tu_dir, "out.yaml"), &st), 0);
     ck_assert_msg((st.st_mode & 07777) == 0644, "mode %o, want 644 whatever the umask",
                   st.st_mode & 07777);
 
-    ck_assert_int_eq(hp_file_replace(in("key"), "k", 1, 0600, &err), HP_OK);
-    ck_assert_int_eq(stat(in("key"), &st), 0);
+    ck_assert_int_eq(hp_file_replace(tu_path(tu_dir, "key"), "k", 1, 0600, &err), HP_OK);
+    ck_assert_int_eq(stat(tu_path(tu_dir, "key"), &st), 0);
     ck_assert_msg((st.st_mode & 07777) == 0600, "mode %o, want 600", st.st_mode & 07777);
 
     list_dir(names, sizeof(names));
@@ -191,11 +168,11 @@ START_TEST(test_util_file_replace)
     /* A relative path is replaced in the current directory. */
     char cwd[PATH_MAX];
     ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
-    ck_assert_int_eq(chdir(g_dir), 0);
+    ck_assert_int_eq(chdir(tu_dir), 0);
     rc = hp_file_replace("rel", "r", 1, 0644, &err);
     ck_assert_int_eq(chdir(cwd), 0);
     ck_assert_msg(rc == HP_OK, "relative: %s", err.msg);
-    ck_assert_int_eq(stat(in("rel"), &st), 0);
+    ck_assert_int_eq(stat(tu_path(tu_dir, "rel"), &st), 0);
 }
 END_TEST
 
@@ -206,20 +183,21 @@ START_TEST(test_util_file_replace_errors)
     char want[PATH_MAX + 128];
 
     /* A directory in the way: the rename fails and the temporary file goes. */
-    ck_assert_int_eq(mkdir(in("d"), 0700), 0);
-    ck_assert_int_eq(hp_file_replace(in("d"), "x", 1, 0644, &err), HP_ERR_IO);
+    ck_assert_int_eq(mkdir(tu_path(tu_dir, "d"), 0700), 0);
+    ck_assert_int_eq(hp_file_replace(tu_path(tu_dir, "d"), "x", 1, 0644, &err), HP_ERR_IO);
     ck_assert_msg(strstr(err.msg, "d: Is a directory") != NULL, "got \"%s\"", err.msg);
     list_dir(names, sizeof(names));
     ck_assert_str_eq(names, "d");
 
-    ck_assert_int_eq(hp_file_replace(in("nodir/f"), "x", 1, 0644, &err), HP_ERR_IO);
+    ck_assert_int_eq(hp_file_replace(tu_path(tu_dir, "nodir/f"), "x", 1, 0644, &err), HP_ERR_IO);
     snprintf(want, sizeof(want),
-             "cannot create a temporary file beside %s: No such file or directory", in("nodir/f"));
+             "cannot create a temporary file beside %s: No such file or directory",
+             tu_path(tu_dir, "nodir/f"));
     assert_msg(&err, want);
 
     /* Staged but not committed: discard removes the temporary file only. */
     struct hp_file_staged st;
-    ck_assert_int_eq(hp_file_stage(in("staged"), "s", 1, 0644, &st, &err), HP_OK);
+    ck_assert_int_eq(hp_file_stage(tu_path(tu_dir, "staged"), "s", 1, 0644, &st, &err), HP_OK);
     ck_assert(st.pending);
     hp_file_discard(&st, 1);
     ck_assert(!st.pending);
@@ -252,20 +230,21 @@ START_TEST(test_util_file_mkdir_p)
     char want[PATH_MAX + 128];
 
     mode_t old = umask(077);
-    enum hp_err rc = hp_file_mkdir_p(in("a/b/c/"), 0750, &err);
+    enum hp_err rc = hp_file_mkdir_p(tu_path(tu_dir, "a/b/c/"), 0750, &err);
     umask(old);
     ck_assert_msg(rc == HP_OK, "expected HP_OK, got %d: %s", rc, err.msg);
-    ck_assert_int_eq(stat(in("a/b/c"), &st), 0);
+    ck_assert_int_eq(stat(tu_path(tu_dir, "a/b/c"), &st), 0);
     ck_assert_msg((st.st_mode & 07777) == 0750, "mode %o, want 750 whatever the umask",
                   st.st_mode & 07777);
-    ck_assert_int_eq(hp_file_mkdir_p(in("a/b"), 0700, &err), HP_OK);
+    ck_assert_int_eq(hp_file_mkdir_p(tu_path(tu_dir, "a/b"), 0700, &err), HP_OK);
 
-    tu_write_text(in("file"), "x");
-    ck_assert_int_eq(hp_file_mkdir_p(in("file"), 0700, &err), HP_ERR_IO);
-    snprintf(want, sizeof(want), "%s: Not a directory", in("file"));
+    tu_write_text(tu_path(tu_dir, "file"), "x");
+    ck_assert_int_eq(hp_file_mkdir_p(tu_path(tu_dir, "file"), 0700, &err), HP_ERR_IO);
+    snprintf(want, sizeof(want), "%s: Not a directory", tu_path(tu_dir, "file"));
     assert_msg(&err, want);
-    ck_assert_int_eq(hp_file_mkdir_p(in("file/sub"), 0700, &err), HP_ERR_IO);
-    snprintf(want, sizeof(want), "cannot create the directory %s: Not a directory", in("file/sub"));
+    ck_assert_int_eq(hp_file_mkdir_p(tu_path(tu_dir, "file/sub"), 0700, &err), HP_ERR_IO);
+    snprintf(want, sizeof(want), "cannot create the directory %s: Not a directory",
+             tu_path(tu_dir, "file/sub"));
     assert_msg(&err, want);
     ck_assert_int_eq(hp_file_mkdir_p("", 0700, &err), HP_ERR_INVALID);
 }
@@ -339,7 +318,7 @@ static Suite *util_suite(void)
 {
     Suite *s = suite_create("util");
     TCase *tc = tcase_create("file");
-    tcase_add_checked_fixture(tc, scratch_setup, scratch_teardown);
+    tcase_add_checked_fixture(tc, tu_scratch_setup, tu_scratch_teardown);
     tcase_add_test(tc, test_util_file_read_contents);
     tcase_add_test(tc, test_util_file_read_errors);
     tcase_add_test(tc, test_util_file_read_stream);
@@ -358,5 +337,5 @@ static Suite *util_suite(void)
 
 int main(void)
 {
-    return tu_run_in_tmpdir(util_suite, g_root, "hp-util");
+    return tu_run_in_tmpdir(util_suite, tu_root, "hp-util");
 }

@@ -105,6 +105,29 @@ int tu_run_in_tmpdir(Suite *(*make)(void), char *root, const char *prefix)
     return rc;
 }
 
+char tu_root[PATH_MAX];
+char tu_dir[PATH_MAX];
+
+void tu_scratch_setup(void)
+{
+    tu_make_tmp(tu_root, tu_dir);
+}
+
+void tu_scratch_teardown(void)
+{
+    tu_rm_tree(tu_dir);
+}
+
+const char *tu_path(const char *dir, const char *name)
+{
+    static char bufs[8][PATH_MAX];
+    static int next;
+    char *b = bufs[next++ % 8];
+    int n = snprintf(b, PATH_MAX, "%s/%s", dir, name);
+    ck_assert_msg(n > 0 && n < PATH_MAX, "path too long: %s/%s", dir, name);
+    return b;
+}
+
 void tu_make_tmp(const char *root, char *dir)
 {
     int n = snprintf(dir, PATH_MAX, "%s/t-XXXXXX", root);

@@ -5,6 +5,7 @@
 
 #include <check.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -26,6 +27,17 @@ const char *tu_fixtures_dir(void);
 void tu_make_tmp(const char *root, char *dir);
 /* Removes the tree at dir (if dir is not empty) and empties dir. */
 void tu_rm_tree(char *dir);
+
+/* Scratch directories: tu_root is made and removed by tu_run_in_tmpdir;
+ * tu_dir is a new directory below it for each test, as a checked fixture:
+ * tcase_add_checked_fixture(tc, tu_scratch_setup, tu_scratch_teardown). */
+extern char tu_root[PATH_MAX];
+extern char tu_dir[PATH_MAX];
+void tu_scratch_setup(void);
+void tu_scratch_teardown(void);
+/* "dir/name" in one of 8 rotating static buffers (enough for one assertion);
+ * fails the test when the path is too long. */
+const char *tu_path(const char *dir, const char *name);
 
 /* Runs the suite in fork mode and returns the process exit code (0 when all passed). */
 int tu_run(Suite *s);
