@@ -192,26 +192,34 @@ static enum hp_err decode_operation(struct json_object *req, struct adm_request 
                         describe(v, what, sizeof(what)));
 }
 
-/* The optional fields: subResource, namespace, name, userInfo.username, dryRun. */
-static enum hp_err decode_optional(struct json_object *req, struct adm_request *r,
-                                   struct hp_error *err)
+/* The optional request.namespace and request.userInfo.username (NULL when
+ * absent), read the same way by the webhook and by hardpod audit. */
+static enum hp_err decode_ns_user(struct json_object *req, const char **ns, const char **username,
+                                  struct hp_error *err)
 {
     struct json_object *user = NULL;
-    struct json_object *v;
-    enum hp_err rc =
-        get_string(req, "subResource", "request.subResource", false, &r->sub_resource, NULL, err);
-    if (rc == HP_OK) {
-        rc = get_string(req, "namespace", "request.namespace", false, &r->ns, NULL, err);
-    }
-    if (rc == HP_OK) {
-        rc = get_string(req, "name", "request.name", false, &r->name, NULL, err);
-    }
+    enum hp_err rc = get_string(req, "namespace", "request.namespace", false, ns, NULL, err);
     if (rc == HP_OK) {
         rc = get_object(req, "userInfo", "request.userInfo", false, &user, err);
     }
     if (rc == HP_OK && user != NULL) {
-        rc = get_string(user, "username", "request.userInfo.username", false, &r->username, NULL,
-                        err);
+        rc = get_string(user, "username", "request.userInfo.username", false, username, NULL, err);
+    }
+    return rc;
+}
+
+/* The optional fields: subResource, namespace, name, userInfo.username, dryRun. */
+static enum hp_err decode_optional(struct json_object *req, struct adm_request *r,
+                                   struct hp_error *err)
+{
+    struct json_object *v;
+    enum hp_err rc =
+        get_string(req, "subResource", "request.subResource", false, &r->sub_resource, NULL, err);
+    if (rc == HP_OK) {
+        rc = get_string(req, "name", "request.name", false, &r->name, NULL, err);
+    }
+    if (rc == HP_OK) {
+        rc = decode_ns_user(req, &r->ns, &r->username, err);
     }
     if (rc == HP_OK && member(req, "dryRun", &v) && v != NULL) {
         if (!json_object_is_type(v, json_type_boolean)) {
@@ -307,21 +315,13 @@ enum hp_err hp_admission_review_decode(struct json_object *root, struct hp_admis
                                        struct hp_error *err)
 {
     struct json_object *req = NULL;
-    struct json_object *user = NULL;
     memset(out, 0, sizeof(*out));
     enum hp_err rc = get_object(root, "request", "request", true, &req, err);
     if (rc == HP_OK) {
         rc = get_object(req, "object", "request.object", true, &out->object, err);
     }
     if (rc == HP_OK) {
-        rc = get_string(req, "namespace", "request.namespace", false, &out->ns, NULL, err);
-    }
-    if (rc == HP_OK) {
-        rc = get_object(req, "userInfo", "request.userInfo", false, &user, err);
-    }
-    if (rc == HP_OK && user != NULL) {
-        rc = get_string(user, "username", "request.userInfo.username", false, &out->username, NULL,
-                        err);
+        rc = decode_ns_user(req, &out->ns, &out->username, err);
     }
     if (out->ns != NULL && out->ns[0] == '\0') {
         out->ns = NULL;
