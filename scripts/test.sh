@@ -8,7 +8,9 @@
 #   scripts/test.sh                   all three builds
 #   scripts/test.sh --plain           the plain build only
 #   scripts/test.sh --sanitize        the sanitizer build only
-#   scripts/test.sh --build-type T    one more build type (Debug, MinSizeRel, ...)
+#   scripts/test.sh --build-type T    one more build type (Debug, MinSizeRel, ...):
+#                                     its unit and end-to-end suites (the fault
+#                                     suites run in the three builds above)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,8 +40,8 @@ run() { # build dir name, build type, extra cmake args...
 }
 
 if [ -n "$type" ]; then
-  echo "== $type build (the lint tests run in the default builds)"
-  lint=(-LE lint)
+  echo "== $type build: unit and end-to-end suites (lint and faults run in the default builds)"
+  lint=(-L '^(unit|e2e)$')
   run "$(tr '[:upper:]' '[:lower:]' <<<"$type")" "$type" -DHP_SANITIZE=
   exit 0
 fi
