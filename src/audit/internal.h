@@ -91,6 +91,12 @@ char *aud_entry_source(const struct aud_entry *e);
 /* "Kind ns/name" for messages, written into buf. */
 const char *aud_entry_label(const struct aud_entry *e, char *buf, size_t size);
 
+/* Where path (a finding's field path) was written in root, a tree loaded
+ * with positions: the line and column of the field's key, or of its nearest
+ * written parent when the field is missing. False when root has no
+ * positions or not even the path's first step exists. */
+bool aud_locate(struct json_object *root, const char *path, size_t *line, size_t *column);
+
 /* Reads every document of data[0..len) (the contents of file) into the report. */
 void aud_scan(struct aud_ctx *cx, const char *file, const char *data, size_t len);
 /* Reads one command-line path: "-", a file or a directory tree. */
