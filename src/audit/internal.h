@@ -34,10 +34,20 @@ struct aud_entry {
     char *kind;
     char *ns;
     char *name;
+    char *uid;        /* metadata.uid */
+    char *owner_kind; /* the controlling ownerReference (controller: true) */
+    char *owner_name;
+    char *owner_uid;
     struct aud_finding *findings; /* owned */
     size_t n_findings;
     size_t n_deny;
     size_t n_warn;
+    /* Set by aud_group: the index of the shown entry this one is folded
+     * into (SIZE_MAX: shown), and on a shown entry the resources and the
+     * pods folded into it. */
+    size_t top;
+    size_t covers;
+    size_t covers_pods;
 };
 
 struct aud_report {
@@ -50,7 +60,9 @@ struct aud_report {
     size_t n_errors;
     struct hp_manifest_budget *budget; /* borrowed; may be NULL (no limit) */
     size_t charged;                    /* what the entries hold of the budget */
-    bool stopped; /* an entry did not fit: the last entry says so, nothing follows */
+    bool stopped;      /* an entry did not fit: the last entry says so, nothing follows */
+    bool grouped;      /* aud_group has run: entries with top != SIZE_MAX are folded */
+    bool group_failed; /* aud_group did not fit in the budget: nothing is folded */
 };
 
 /* Shared state of one run: the options, the memory budget that the input
@@ -83,6 +95,9 @@ void aud_report_error(struct aud_report *r, const char *file, size_t line, const
 void aud_report_resource(struct aud_report *r, const char *file, size_t line,
                          struct json_object *obj, const char *ns_fallback,
                          const struct hp_findings *f);
+/* Folds each resource into its highest controlling owner in the report
+ * that has every finding it has (see group.c). */
+void aud_group(struct aud_report *r);
 /* 2 with errors, else 1 with denials, else 0. */
 int aud_report_exit_code(const struct aud_report *r);
 

@@ -36,6 +36,10 @@ static void entry_cleanup(struct aud_entry *e)
     free(e->kind);
     free(e->ns);
     free(e->name);
+    free(e->uid);
+    free(e->owner_kind);
+    free(e->owner_name);
+    free(e->owner_uid);
 }
 
 void aud_report_cleanup(struct aud_report *r)
@@ -71,6 +75,7 @@ static struct aud_entry *append(struct aud_report *r, const char *file, size_t l
     memset(e, 0, sizeof(*e));
     e->file = hp_xstrdup(file);
     e->line = line;
+    e->top = SIZE_MAX;
     return e;
 }
 
@@ -156,6 +161,31 @@ static size_t findings_cost(const struct hp_findings *f)
     return cost;
 }
 
+/* The controlling owner among metadata.ownerReferences (controller: true;
+ * the API server allows one), or NULL. */
+static struct json_object *controller_ref(struct json_object *obj)
+{
+    struct json_object *meta = NULL;
+    struct json_object *refs = NULL;
+    if (!json_object_object_get_ex(obj, "metadata", &meta) ||
+        !json_object_is_type(meta, json_type_object) ||
+        !json_object_object_get_ex(meta, "ownerReferences", &refs) ||
+        !json_object_is_type(refs, json_type_array)) {
+        return NULL;
+    }
+    size_t n = json_object_array_length(refs);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *ref = json_object_array_get_idx(refs, i);
+        struct json_object *c = NULL;
+        if (json_object_is_type(ref, json_type_object) &&
+            json_object_object_get_ex(ref, "controller", &c) &&
+            json_object_is_type(c, json_type_boolean) && json_object_get_boolean(c)) {
+            return ref;
+        }
+    }
+    return NULL;
+}
+
 void aud_report_resource(struct aud_report *r, const char *file, size_t line,
                          struct json_object *obj, const char *ns_fallback,
                          const struct hp_findings *f)
@@ -164,11 +194,17 @@ void aud_report_resource(struct aud_report *r, const char *file, size_t line,
     const char *kind = string_at(obj, "kind", NULL);
     const char *ns = string_at(obj, "metadata", "namespace");
     const char *name = string_at(obj, "metadata", "name");
+    const char *uid = string_at(obj, "metadata", "uid");
+    struct json_object *ref = controller_ref(obj);
+    const char *owner_kind = ref != NULL ? string_at(ref, "kind", NULL) : NULL;
+    const char *owner_name = ref != NULL ? string_at(ref, "name", NULL) : NULL;
+    const char *owner_uid = ref != NULL ? string_at(ref, "uid", NULL) : NULL;
     if (ns == NULL) {
         ns = ns_fallback;
     }
     size_t cost = entry_cost(file) + str_cost(api_version) + str_cost(kind) + str_cost(ns) +
-                  str_cost(name) + findings_cost(f);
+                  str_cost(name) + str_cost(uid) + str_cost(owner_kind) + str_cost(owner_name) +
+                  str_cost(owner_uid) + findings_cost(f);
     char what[512]; /* room for every field at its cap: never truncated */
     snprintf(what, sizeof(what), "the report of %.64s %.64s%s%.253s (%zu findings)",
              kind != NULL ? kind : "(no kind)", ns != NULL ? ns : "", ns != NULL ? "/" : "",
@@ -181,6 +217,10 @@ void aud_report_resource(struct aud_report *r, const char *file, size_t line,
     e->kind = dup_or_null(kind);
     e->ns = dup_or_null(ns);
     e->name = dup_or_null(name);
+    e->uid = dup_or_null(uid);
+    e->owner_kind = dup_or_null(owner_kind);
+    e->owner_name = dup_or_null(owner_name);
+    e->owner_uid = dup_or_null(owner_uid);
     if (f->len > 0) {
         e->findings = hp_xcalloc(f->len, sizeof(*e->findings));
     }
