@@ -76,6 +76,10 @@ struct aud_ctx {
     struct hp_manifest_budget budget;
     struct hp_findings findings;
     size_t findings_charged; /* what the findings storage holds of the budget */
+    /* Test seam: when set, called with every object just before the engine
+     * evaluates it (obj borrowed for the call). */
+    void (*on_object)(void *arg, const char *file, size_t line, struct json_object *obj);
+    void *on_object_arg;
 };
 
 /* Sets up cx for a run of o that fills report (initialised by the caller):

@@ -90,6 +90,9 @@ static void audit_object(struct aud_ctx *cx, const char *file, size_t line, stru
     };
     struct hp_error err;
     hp_error_clear(&err);
+    if (cx->on_object != NULL) {
+        cx->on_object(cx->on_object_arg, file, line, obj);
+    }
     enum hp_err rc = eval(cx, &in, &err);
     if (rc != HP_OK) {
         char label[400];
