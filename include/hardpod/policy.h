@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct json_object;
+struct hp_k8s_kinds;
 
 /* Check ids. Their names (hp_check_name) are user-facing API: config keys,
  * metric labels and message prefixes. Never renumber or rename. Everything
@@ -114,6 +115,8 @@ struct hp_policy {
     bool windows_exemptions;         /* PSA's exemptions for spec.os.name=windows */
     struct hp_exemption *exemptions; /* owned */
     size_t n_exemptions;
+    struct hp_k8s_kinds *kinds; /* owned; custom kinds from the config, NULL: only the
+                                 * built-in ones (see hardpod/k8s.h) */
 };
 
 /* Initialises p to a built-in profile with no exemptions. */
@@ -170,7 +173,7 @@ struct hp_findings {
     size_t n_deny;    /* deny findings, stored or dropped */
     size_t n_warn;    /* warn findings, stored or dropped */
     size_t n_dropped; /* counted but not stored: they did not fit in max_bytes */
-    bool has_podspec; /* the object is a kind that carries a pod spec */
+    bool has_podspec; /* at least one pod spec was found and evaluated */
     /* internal */
     size_t cap;
     size_t max_bytes; /* 0: no limit */
@@ -207,8 +210,12 @@ struct hp_eval_input {
     int64_t now;                /* unix seconds, for exemption expiry */
 };
 
-/* Evaluates in against p and fills out (reset first). Objects of kinds without
- * a pod spec give no findings (out->has_podspec false). Returns HP_ERR_INVALID
+/* Evaluates in against p and fills out (reset first). Every pod spec of the
+ * object is evaluated: the one of a built-in workload, or each one that the
+ * paths of a custom kind reach (p->kinds, then the built-in entries), with
+ * findings at their real paths. Objects of kinds without a pod spec, and
+ * custom resources that hold none, give no findings (out->has_podspec
+ * false). Returns HP_ERR_INVALID
  * with the JSON path when the object's structure cannot be walked (a pod spec,
  * container list or container that is not an object/array); type errors in
  * individual fields are findings, never errors, so that bad input fails closed.

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The evaluation driver: finds the pod spec, runs the pod-level parts of the
- * registry's checks once, then visits every init, regular and ephemeral
- * container once, resolving its effective security settings before running
- * the container-level parts on it. Exemptions are applied as findings are
+ * The evaluation driver: finds every pod spec of the object (one for a
+ * built-in workload, any number for a custom kind); for each, runs the
+ * pod-level parts of the registry's checks once, then visits every init,
+ * regular and ephemeral container once, resolving its effective security
+ * settings before running the container-level parts on it. Exemptions are applied as findings are
  * recorded (emit.c).
  */
 #include "internal.h"
@@ -188,6 +189,48 @@ static enum hp_err visit_list(struct pol_eval *e, enum hp_container_list list, s
     return HP_OK;
 }
 
+/* What every pod spec of one object is evaluated with. */
+struct eval_ctx {
+    const struct hp_policy *p;
+    const struct hp_eval_input *in;
+    struct hp_findings *out;
+    const char *ns;
+};
+
+/* Evaluates one pod spec, adding to the findings of the earlier ones. */
+static enum hp_err eval_podspec(const struct hp_podspec *ps, void *arg, struct hp_error *err)
+{
+    const struct eval_ctx *cx = arg;
+    cx->out->has_podspec = true;
+    struct pol_eval e;
+    memset(&e, 0, offsetof(struct pol_eval, cpath));
+    e.p = cx->p;
+    e.out = cx->out;
+    e.ps = ps;
+    e.ns = cx->ns;
+    e.username = cx->in->username;
+    e.now = cx->in->now;
+    hp_k8s_scan(ps->spec, pod_slots, sizeof(pod_slots) / sizeof(pod_slots[0]), &e.pf);
+    const char *os_name = hp_k8s_string(hp_k8s_field(e.pf.os, "name"));
+    e.windows = os_name != NULL && strcmp(os_name, "windows") == 0;
+    struct hp_bool_val host_users = hp_k8s_bool(e.pf.host_users);
+    e.host_users_false = host_users.state == HP_V_OK && !host_users.value;
+    struct json_object *pod_sc = e.pf.security_context;
+    e.pod_sc = json_object_is_type(pod_sc, json_type_object) ? pod_sc : NULL;
+    e.pod_sc_bad = pod_sc != NULL && e.pod_sc == NULL;
+    hp_k8s_sc_scan(e.pod_sc, &e.podf);
+    plan(&e);
+
+    pod_checks(&e);
+    for (int l = 0; l < HP_LIST_COUNT; l++) {
+        enum hp_err rc = visit_list(&e, (enum hp_container_list)l, err);
+        if (rc != HP_OK) {
+            return rc;
+        }
+    }
+    return HP_OK;
+}
+
 enum hp_err hp_policy_eval(const struct hp_policy *p, const struct hp_eval_input *in,
                            struct hp_findings *out, struct hp_error *err)
 {
@@ -201,42 +244,28 @@ enum hp_err hp_policy_eval(const struct hp_policy *p, const struct hp_eval_input
     hp_k8s_pick(obj, keys, 3, top);
     const char *api_version = in->api_version ? in->api_version : hp_k8s_string(top[0]);
     const char *kind = in->kind ? in->kind : hp_k8s_string(top[1]);
+    struct eval_ctx cx = {
+        .p = p,
+        .in = in,
+        .out = out,
+        .ns = in->ns ? in->ns : hp_k8s_string(hp_k8s_field(top[2], "namespace")),
+    };
+    enum hp_err rc = HP_OK;
     enum hp_workload w = hp_k8s_workload(api_version, kind);
-    if (w == HP_WORKLOAD_NONE) {
-        return HP_OK;
-    }
-    struct hp_podspec ps;
-    enum hp_err rc = hp_k8s_podspec_find(obj, w, &ps, err);
-    if (rc != HP_OK) {
-        return rc;
-    }
-    out->has_podspec = true;
-    struct pol_eval e;
-    memset(&e, 0, offsetof(struct pol_eval, cpath));
-    e.p = p;
-    e.out = out;
-    e.ps = &ps;
-    e.ns = in->ns ? in->ns : hp_k8s_string(hp_k8s_field(top[2], "namespace"));
-    e.username = in->username;
-    e.now = in->now;
-    hp_k8s_scan(ps.spec, pod_slots, sizeof(pod_slots) / sizeof(pod_slots[0]), &e.pf);
-    const char *os_name = hp_k8s_string(hp_k8s_field(e.pf.os, "name"));
-    e.windows = os_name != NULL && strcmp(os_name, "windows") == 0;
-    struct hp_bool_val host_users = hp_k8s_bool(e.pf.host_users);
-    e.host_users_false = host_users.state == HP_V_OK && !host_users.value;
-    struct json_object *pod_sc = e.pf.security_context;
-    e.pod_sc = json_object_is_type(pod_sc, json_type_object) ? pod_sc : NULL;
-    e.pod_sc_bad = pod_sc != NULL && e.pod_sc == NULL;
-    hp_k8s_sc_scan(e.pod_sc, &e.podf);
-    plan(&e);
-
-    pod_checks(&e);
-    for (int l = 0; l < HP_LIST_COUNT; l++) {
-        rc = visit_list(&e, (enum hp_container_list)l, err);
-        if (rc != HP_OK) {
-            hp_findings_reset(out);
-            return rc;
+    if (w != HP_WORKLOAD_NONE) {
+        struct hp_podspec ps;
+        rc = hp_k8s_podspec_find(obj, w, &ps, err);
+        if (rc == HP_OK) {
+            rc = eval_podspec(&ps, &cx, err);
+        }
+    } else {
+        const struct hp_k8s_kind *k = hp_k8s_kind_find(p->kinds, api_version, kind);
+        if (k != NULL) {
+            rc = hp_k8s_podspec_each(obj, k, eval_podspec, &cx, err);
         }
     }
-    return HP_OK;
+    if (rc != HP_OK) {
+        hp_findings_reset(out);
+    }
+    return rc;
 }

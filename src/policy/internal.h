@@ -75,8 +75,8 @@ struct pol_eval {
     struct hp_effective eff;
     /* Formatted only when a finding needs them (see pol_names). */
     bool names_ready;
-    char cpath[160]; /* e.g. "spec.template.spec.containers[1]" */
-    char who[128];   /* e.g. "init container \"setup\"" */
+    char cpath[HP_K8S_PREFIX_MAX + 48]; /* e.g. "spec.template.spec.containers[1]" */
+    char who[128];                      /* e.g. "init container \"setup\"" */
     char scratch[512];
 };
 

@@ -85,5 +85,6 @@ void hp_policy_cleanup(struct hp_policy *p)
         free(e->namespaces);
     }
     free(p->exemptions);
+    hp_k8s_kinds_free(p->kinds);
     memset(p, 0, sizeof(*p));
 }
