@@ -21,11 +21,12 @@ enum top_key {
     TOP_NS_MODES,
     TOP_CHECKS,
     TOP_EXEMPTIONS,
+    TOP_KINDS,
     TOP_COUNT,
 };
 
-static const char *const top_names[TOP_COUNT] = {"profile", "mode", "namespaceModes", "checks",
-                                                 "exemptions"};
+static const char *const top_names[TOP_COUNT] = {"profile", "mode",       "namespaceModes",
+                                                 "checks",  "exemptions", "customKinds"};
 static const char *const ns_mode_names[] = {"namespace", "mode"};
 static const char *const mode_names[] = {"enforce", "audit"};
 
@@ -197,7 +198,10 @@ static enum hp_err apply_root(struct cfg_ctx *cx, const struct cfg_node *root,
     if ((rc = cfg_apply_checks(cx, &v[TOP_CHECKS], &c->policy)) != HP_OK) {
         goto out;
     }
-    rc = cfg_apply_exemptions(cx, &v[TOP_EXEMPTIONS], &c->policy);
+    if ((rc = cfg_apply_exemptions(cx, &v[TOP_EXEMPTIONS], &c->policy)) != HP_OK) {
+        goto out;
+    }
+    rc = cfg_apply_kinds(cx, &v[TOP_KINDS], &c->policy);
 out:
     return rc;
 }

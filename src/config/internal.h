@@ -132,4 +132,8 @@ enum hp_err cfg_apply_checks(struct cfg_ctx *cx, const struct cfg_node *node, st
 enum hp_err cfg_apply_exemptions(struct cfg_ctx *cx, const struct cfg_node *node,
                                  struct hp_policy *p);
 
+/* Applies the `customKinds` top-level value (may be absent): p->kinds gets
+ * one entry per item (kinds.c). */
+enum hp_err cfg_apply_kinds(struct cfg_ctx *cx, const struct cfg_node *node, struct hp_policy *p);
+
 #endif

@@ -5,6 +5,7 @@
  * time parsing, file loading and the size caps.
  */
 #include "hardpod/config.h"
+#include "hardpod/k8s.h"
 #include "hardpod/time.h"
 #include "testutil.h"
 
@@ -46,6 +47,7 @@ static void assert_defaults(const struct hp_config *c, const char *name)
     ck_assert_msg(c->policy.n_allow_add == 0 && c->policy.n_exemptions == 0 &&
                       c->policy.exemptions == NULL,
                   "%s: expected no allowAdd and no exemptions", name);
+    ck_assert_msg(c->policy.kinds == NULL, "%s: expected no customKinds", name);
     hp_policy_cleanup(&ref);
 }
 
@@ -208,6 +210,32 @@ static void verify_merge(const struct hp_config *c)
     ck_assert_uint_eq(c->policy.exemptions[1].line, 8);
 }
 
+static void verify_kinds(const struct hp_config *c)
+{
+    const struct hp_k8s_kinds *set = c->policy.kinds;
+    ck_assert_ptr_nonnull(set);
+    ck_assert_uint_eq(set->n, 2);
+    const struct hp_k8s_kind *k = &set->items[0];
+    assert_str("[0].group", "example.com", k->group);
+    assert_str("[0].version", "*", k->version); /* the default */
+    assert_str("[0].kind", "Workflow", k->kind);
+    ck_assert_uint_eq(k->n_paths, 3);
+    assert_str("[0].paths[0]", "spec.podSpec", k->paths[0]);
+    /* A pod template's path names its pod spec. */
+    assert_str("[0].paths[1]", "spec.steps[*].template.spec", k->paths[1]);
+    assert_str("[0].paths[2]", "spec.onExit?.template.spec", k->paths[2]);
+    ck_assert_ptr_null(k->reference);
+    ck_assert_uint_eq(k->line, 2);
+    k = &set->items[1];
+    assert_str("[1].group", "*", k->group);
+    assert_str("[1].version", "v2", k->version);
+    assert_str("[1].kind", "Rollout", k->kind);
+    ck_assert_uint_eq(k->n_paths, 1);
+    assert_str("[1].paths[0]", "spec.template.spec", k->paths[0]);
+    assert_str("[1].reference", "spec.workloadRef", k->reference);
+    ck_assert_uint_eq(k->line, 9);
+}
+
 static const struct valid_case {
     const char *name;
     const char *text;
@@ -268,6 +296,13 @@ static const struct valid_case {
      "exemptions:\n  - &e {namespace: a, reason: r}\n  - *e\n",
      verify_merge},
     {"empty documents before the config", "---\n---\nmode: audit\n", verify_mode_audit},
+    {"customKinds",
+     "customKinds:\n  - group: example.com\n    kind: Workflow\n    podSpecs: [spec.podSpec]\n"
+     "    podTemplates:\n      - \"spec.steps[*].template\"\n      - spec.onExit?.template\n"
+     "  # every group\n  - {group: \"*\", version: v2, kind: Rollout, podTemplates: "
+     "[spec.template],\n     referencePath: spec.workloadRef}\n",
+     verify_kinds},
+    {"customKinds empty", "customKinds: []\n", verify_empty},
 };
 
 START_TEST(test_config_valid)
@@ -321,7 +356,7 @@ static const struct error_case {
 } error_cases[] = {
     {"unknown top key", "profile: hardened\nprofil: none\n",
      SRC ":2: profil: unknown key (expected one of: profile, mode, namespaceModes, checks, "
-         "exemptions)"},
+         "exemptions, customKinds)"},
     {"unknown profile", "profile: strict\n",
      SRC ":1: profile: unknown profile \"strict\" (expected one of: hardened, psa-restricted, "
          "psa-baseline, none)"},
@@ -475,6 +510,86 @@ static const struct error_case {
      SRC ":3: checks.privileged.minUID: minUID applies only to the runAsUser check"},
     {"second document after an end marker", "mode: audit\n...\n\nmode: enforce\n",
      SRC ":4: a second YAML document (a config file holds exactly one)"},
+    /* customKinds */
+    {"customKinds not a list", "customKinds: {kind: Rollout}\n",
+     SRC ":1: customKinds: expected a list, got a mapping"},
+    {"customKinds entry not a mapping", "customKinds:\n  - Rollout\n",
+     SRC ":2: customKinds[0]: expected a mapping, got \"Rollout\""},
+    {"customKinds unknown key", "customKinds:\n  - group: a.io\n    kind: W\n    podSpec: [spec]\n",
+     SRC ":4: customKinds[0].podSpec: unknown key (expected one of: group, version, kind, "
+         "podSpecs, podTemplates, referencePath)"},
+    {"customKinds without group", "customKinds:\n  - {kind: W, podSpecs: [spec]}\n",
+     SRC ":2: customKinds[0]: missing group (each entry needs group and kind; write \"*\" for "
+         "any group)"},
+    {"customKinds without kind", "customKinds:\n  - {group: a.io, podSpecs: [spec]}\n",
+     SRC ":2: customKinds[0]: missing kind (each entry needs group and kind; write \"*\" for "
+         "any group)"},
+    {"customKinds without paths", "customKinds:\n  - {group: a.io, kind: W}\n",
+     SRC ":2: customKinds[0]: expected podSpecs or podTemplates: a non-empty list of the paths "
+         "of the pod specs or pod templates inside W"},
+    {"customKinds empty paths",
+     "customKinds:\n  - {group: a.io, kind: W, podSpecs: [], podTemplates: ~}\n",
+     SRC ":2: customKinds[0]: expected podSpecs or podTemplates: a non-empty list of the paths "
+         "of the pod specs or pod templates inside W"},
+    {"customKinds paths not a list",
+     "customKinds:\n  - group: a.io\n    kind: W\n    podTemplates: spec.template\n",
+     SRC ":4: customKinds[0].podTemplates: expected a list, got \"spec.template\""},
+    {"customKinds core group", "customKinds:\n  - {group: \"\", kind: W, podSpecs: [spec]}\n",
+     SRC ":2: customKinds[0].group: expected a non-empty string"},
+    {"customKinds built-in group", "customKinds:\n  - {group: apps, kind: W, podSpecs: [spec]}\n",
+     SRC ":2: customKinds[0].group: \"apps\" is a built-in group (its workloads are read "
+         "already; custom resources live in a group with a dot, such as argoproj.io)"},
+    {"customKinds bad group", "customKinds:\n  - {group: Argoproj.io, kind: W, podSpecs: [spec]}\n",
+     SRC ":2: customKinds[0].group: invalid group \"Argoproj.io\" (expected \"*\" or a DNS "
+         "subdomain with a dot, such as argoproj.io)"},
+    {"customKinds bad version",
+     "customKinds:\n  - group: a.io\n    version: v1/beta\n    kind: W\n    podSpecs: [spec]\n",
+     SRC ":3: customKinds[0].version: invalid version \"v1/beta\" (expected \"*\" or a name such "
+         "as v1alpha1)"},
+    {"customKinds bad kind", "customKinds:\n  - {group: a.io, kind: \"*\", podSpecs: [spec]}\n",
+     SRC ":2: customKinds[0].kind: invalid kind \"*\" (expected a name such as Rollout: letters "
+         "and digits)"},
+    {"customKinds unquoted star", "customKinds:\n  - {group: *, kind: W}\n",
+     SRC ":2: invalid YAML: did not find expected alphabetic or numeric character (while "
+         "scanning an alias at line 2)"},
+    {"customKinds index path",
+     "customKinds:\n  - group: a.io\n    kind: W\n    podSpecs:\n      - spec.jobs[0].spec\n",
+     SRC ":5: customKinds[0].podSpecs[0]: invalid path \"spec.jobs[0].spec\": only [*] selects "
+         "list elements (byte 10)"},
+    {"customKinds empty step",
+     "customKinds:\n  - {group: a.io, kind: W, podTemplates: [spec..template]}\n",
+     SRC ":2: customKinds[0].podTemplates[0]: invalid path \"spec..template\": expected a field "
+         "name (byte 6)"},
+    {"customKinds trailing dot", "customKinds:\n  - {group: a.io, kind: W, podSpecs: [spec.]}\n",
+     SRC ":2: customKinds[0].podSpecs[0]: invalid path \"spec.\": expected a field name after "
+         "the last '.' (byte 6)"},
+    {"customKinds bad character",
+     "customKinds:\n  - {group: a.io, kind: W, podSpecs: [\"spec/template\"]}\n",
+     SRC ":2: customKinds[0].podSpecs[0]: invalid path \"spec/template\": unexpected character "
+         "(field names are letters, digits, '_' and '-') (byte 5)"},
+    {"customKinds too many [*]",
+     "customKinds:\n  - {group: a.io, kind: W, podSpecs: [\"a[*].b[*].c[*].d[*].e[*]\"]}\n",
+     SRC ":2: customKinds[0].podSpecs[0]: invalid path \"a[*].b[*].c[*].d[*].e[*]\": 5 [*] steps, "
+         "over the limit of 4"},
+    {"customKinds too many paths",
+     "customKinds:\n  - group: a.io\n    kind: W\n    podSpecs: [a, b, c, d, e]\n"
+     "    podTemplates: [f, g, h, i]\n",
+     SRC ":5: customKinds[0].podTemplates[3]: more than 8 paths in one entry (podSpecs and "
+         "podTemplates together)"},
+    {"customKinds path not a string",
+     "customKinds:\n  - {group: a.io, kind: W, podSpecs: [{spec: x}]}\n",
+     SRC ":2: customKinds[0].podSpecs[0]: expected a string, got a mapping"},
+    {"customKinds reference with [*]",
+     "customKinds:\n  - group: a.io\n    kind: W\n    podSpecs: [spec]\n"
+     "    referencePath: \"spec.refs[*]\"\n",
+     SRC ":5: customKinds[0].referencePath: expected a plain path of field names (no [*] or ?), "
+         "such as spec.workloadRef"},
+    {"customKinds duplicate",
+     "customKinds:\n  - {group: a.io, kind: W, podSpecs: [spec]}\n"
+     "  - {group: b.io, kind: W, podSpecs: [spec]}\n"
+     "  - {group: a.io, version: \"*\", kind: W, podSpecs: [spec.x]}\n",
+     SRC ":4: customKinds[2]: a second entry for group a.io, version *, kind W (the first is "
+         "customKinds[0], at line 2)"},
     {"control bytes echoed safely", "mode: \"a\\\"b\\tc\"\n",
      SRC ":1: mode: unknown mode \"a\\\"b\\x09c\" (expected one of: enforce, audit)"},
 };
@@ -712,6 +827,13 @@ START_TEST(test_config_example_fixture)
     ck_assert_int_eq(img->kind, HP_EXEMPT_IMAGE);
     ck_assert_uint_eq(img->n_namespaces, 2);
     ck_assert_int_eq(img->expires, 1814371200); /* 2027-06-30T16:00:00Z */
+    ck_assert_ptr_nonnull(c.policy.kinds);
+    ck_assert_uint_eq(c.policy.kinds->n, 1);
+    const struct hp_k8s_kind *k = &c.policy.kinds->items[0];
+    assert_str("customKinds[0].kind", "Pipeline", k->kind);
+    ck_assert_uint_eq(k->n_paths, 2);
+    assert_str("customKinds[0].paths[0]", "spec.finally?.podSpec", k->paths[0]);
+    assert_str("customKinds[0].paths[1]", "spec.stages[*].template.spec", k->paths[1]);
     hp_config_cleanup(&c);
 }
 END_TEST
