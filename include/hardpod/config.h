@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Configuration: the policy (profile, per-check overrides, exemptions, the
- * custom resources that hold pod specs) and the admission mode, read from a YAML or JSON file. Validation is strict: an
- * unknown key, a wrong type, an unknown check id or a bad value is an error
- * that names the file, the line and the key. A config is immutable once
- * loaded; the server swaps whole configs on reload.
+ * custom resources that hold pod specs) and the admission mode, read from a
+ * YAML or JSON file. Validation is strict: an unknown key, a wrong type, an
+ * unknown check id or a bad value is an error that names the file, the line
+ * and the key. A config is immutable once loaded; the server swaps whole
+ * configs on reload.
  */
 #ifndef HARDPOD_CONFIG_H
 #define HARDPOD_CONFIG_H

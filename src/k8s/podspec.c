@@ -186,7 +186,7 @@ static bool is_key_char(char c)
 }
 
 /* Reads the step at p[*at]; *at then points past it and its '.'. Returns
- * false with a message in why (at byte *at, 1-based) on a syntax error. */
+ * false on a syntax error, with why and *at the byte (0-based) it is at. */
 static bool parse_step(const char *p, size_t *at, struct step *s, const char **why)
 {
     size_t i = *at;
@@ -196,39 +196,34 @@ static bool parse_step(const char *p, size_t *at, struct step *s, const char **w
     }
     s->len = (size_t)(p + i - s->key);
     s->kind = STEP_FIELD;
+    *why = NULL;
     if (s->len == 0) {
-        *at = i;
-        *why = p[i] == '\0' ? "expected a field name at the end" : "expected a field name";
-        return false;
-    }
-    if (p[i] == '?') {
+        *why = p[i] == '.' || p[i] == '\0' ? "expected a field name"
+                                           : "unexpected character (field names are letters, "
+                                             "digits, '_' and '-')";
+    } else if (p[i] == '?') {
         s->kind = STEP_OPTIONAL;
         i++;
     } else if (p[i] == '[') {
-        if (strncmp(p + i, "[*]", 3) != 0) {
-            *at = i;
+        if (strncmp(p + i, "[*]", 3) == 0) {
+            s->kind = STEP_EACH;
+            i += 3;
+        } else {
             *why = "only [*] selects list elements";
-            return false;
         }
-        s->kind = STEP_EACH;
-        i += 3;
     }
-    if (p[i] == '.') {
+    if (*why == NULL && p[i] == '.') {
         i++;
         if (p[i] == '\0') {
-            *at = i;
-            *why = "expected a field name at the end";
-            return false;
+            *why = "expected a field name after the last '.'";
         }
-    } else if (p[i] != '\0') {
-        *at = i;
+    } else if (*why == NULL && p[i] != '\0') {
         *why = s->kind == STEP_FIELD ? "unexpected character (field names are letters, digits, "
                                        "'_' and '-')"
-                                     : "expected '.' or the end";
-        return false;
+                                     : "expected '.' or the end of the path";
     }
     *at = i;
-    return true;
+    return *why == NULL;
 }
 
 enum hp_err hp_k8s_path_check(const char *path, struct hp_error *err)
@@ -238,7 +233,7 @@ enum hp_err hp_k8s_path_check(const char *path, struct hp_error *err)
         return hp_error_set(err, HP_ERR_INVALID, "expected a non-empty path");
     }
     if (len > HP_K8S_PATH_MAX) {
-        return hp_error_set(err, HP_ERR_INVALID, "the path is %zu bytes, over the limit of %d", len,
+        return hp_error_set(err, HP_ERR_INVALID, "%zu bytes, over the limit of %d", len,
                             HP_K8S_PATH_MAX);
     }
     size_t at = 0;
@@ -247,7 +242,7 @@ enum hp_err hp_k8s_path_check(const char *path, struct hp_error *err)
         struct step s;
         const char *why = NULL;
         if (!parse_step(path, &at, &s, &why)) {
-            return hp_error_set(err, HP_ERR_INVALID, "%s at byte %zu", why, at + 1);
+            return hp_error_set(err, HP_ERR_INVALID, "%s (byte %zu)", why, at + 1);
         }
         each += s.kind == STEP_EACH;
     }
@@ -321,7 +316,8 @@ static enum hp_err walk_from(struct walker *w, const char *path, size_t at, stru
     if (!parse_step(path, &at, &s, &why)) {
         /* Paths are validated when they are loaded; a bad one finds nothing
          * silently never. */
-        return hp_error_set(w->err, HP_ERR_INVALID, "invalid path \"%s\": %s", path, why);
+        return hp_error_set(w->err, HP_ERR_INVALID, "a path of %s %s is invalid: %s",
+                            w->kind->group, w->kind->kind, why);
     }
     bool last = path[at] == '\0';
     size_t klen = append(w, len, s.key, s.len, 0);
