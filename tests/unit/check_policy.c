@@ -6,6 +6,8 @@
  * case patches a hardened base Pod and lists every finding it must produce.
  */
 #include "hardpod/buf.h"
+#include "hardpod/k8s.h"
+#include "hardpod/manifest.h"
 #include "hardpod/policy.h"
 #include "podpatch.h"
 #include "policy/internal.h"
@@ -748,6 +750,360 @@ START_TEST(test_policy_workload_cases)
 }
 END_TEST
 
+/* The built-in custom kinds, each with where the pod under test goes. */
+enum custom_shape {
+    SHAPE_TEMPLATE,   /* at `at`.template, as a workload's */
+    SHAPE_SPEC,       /* the pod's spec is the object's spec */
+    SHAPE_METRIC_JOB, /* spec.metrics[1].provider.job.spec.template (metrics[0]: prometheus) */
+    SHAPE_EXPERIMENT, /* spec.templates[1].template (templates[0]: the clean base pod) */
+    SHAPE_JOB_TARGET, /* spec.jobTargetRef.template */
+};
+
+static const struct custom_kind {
+    const char *api_version, *kind;
+    enum custom_shape shape;
+    const char *meta, *spec;
+} custom_kinds[] = {
+    {"argoproj.io/v1alpha1", "Rollout", SHAPE_TEMPLATE, "spec.template.metadata",
+     "spec.template.spec"},
+    {"argoproj.io/v1alpha1", "AnalysisTemplate", SHAPE_METRIC_JOB,
+     "spec.metrics[1].provider.job.spec.template.metadata",
+     "spec.metrics[1].provider.job.spec.template.spec"},
+    {"argoproj.io/v1alpha1", "ClusterAnalysisTemplate", SHAPE_METRIC_JOB,
+     "spec.metrics[1].provider.job.spec.template.metadata",
+     "spec.metrics[1].provider.job.spec.template.spec"},
+    {"argoproj.io/v1alpha1", "AnalysisRun", SHAPE_METRIC_JOB,
+     "spec.metrics[1].provider.job.spec.template.metadata",
+     "spec.metrics[1].provider.job.spec.template.spec"},
+    {"argoproj.io/v1alpha1", "Experiment", SHAPE_EXPERIMENT, "spec.templates[1].template.metadata",
+     "spec.templates[1].template.spec"},
+    {"serving.knative.dev/v1", "Service", SHAPE_TEMPLATE, "spec.template.metadata",
+     "spec.template.spec"},
+    {"serving.knative.dev/v1", "Configuration", SHAPE_TEMPLATE, "spec.template.metadata",
+     "spec.template.spec"},
+    {"serving.knative.dev/v1", "Revision", SHAPE_SPEC, "metadata", "spec"},
+    {"keda.sh/v1alpha1", "ScaledJob", SHAPE_JOB_TARGET, "spec.jobTargetRef.template.metadata",
+     "spec.jobTargetRef.template.spec"},
+};
+
+static struct json_object *jobj(const char *key, struct json_object *v)
+{
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, key, v);
+    return o;
+}
+
+/* The pod's metadata and spec as a pod template (new references). */
+static struct json_object *pod_template(struct json_object *pod)
+{
+    struct json_object *t = json_object_new_object();
+    struct json_object *v = NULL;
+    if (json_object_object_get_ex(pod, "metadata", &v)) {
+        json_object_object_add(t, "metadata", json_object_get(v));
+    }
+    if (json_object_object_get_ex(pod, "spec", &v)) {
+        json_object_object_add(t, "spec", json_object_get(v));
+    }
+    return t;
+}
+
+/* A new object of kind k with pod where k's shape puts it. */
+static struct json_object *wrap_custom(struct json_object *pod, const struct custom_kind *k)
+{
+    struct json_object *w = json_object_new_object();
+    struct json_object *meta = NULL;
+    struct json_object *spec = NULL;
+    json_object_object_get_ex(pod, "metadata", &meta);
+    json_object_object_add(w, "apiVersion", json_object_new_string(k->api_version));
+    json_object_object_add(w, "kind", json_object_new_string(k->kind));
+    json_object_object_add(w, "metadata", json_object_get(meta));
+    switch (k->shape) {
+    case SHAPE_TEMPLATE:
+        spec = jobj("template", pod_template(pod));
+        break;
+    case SHAPE_SPEC:
+        json_object_object_get_ex(pod, "spec", &spec);
+        json_object_get(spec);
+        break;
+    case SHAPE_METRIC_JOB: {
+        struct json_object *metrics = json_object_new_array();
+        struct json_object *prom = tu_json("{\"name\":\"rate\",\"provider\":{\"prometheus\":"
+                                           "{\"query\":\"up\"}}}");
+        struct json_object *job = jobj("spec", jobj("template", pod_template(pod)));
+        struct json_object *m = jobj("provider", jobj("job", job));
+        json_object_object_add(m, "name", json_object_new_string("smoke"));
+        json_object_array_add(metrics, prom);
+        json_object_array_add(metrics, m);
+        spec = jobj("metrics", metrics);
+        break;
+    }
+    case SHAPE_EXPERIMENT: {
+        /* Clean under every case's setup. */
+        struct json_object *base = tu_json(base_pod);
+        pp_apply(base, "spec.automountServiceAccountToken=false");
+        struct json_object *templates = json_object_new_array();
+        json_object_array_add(templates, jobj("template", pod_template(base)));
+        json_object_array_add(templates, jobj("template", pod_template(pod)));
+        spec = jobj("templates", templates);
+        json_object_put(base);
+        break;
+    }
+    case SHAPE_JOB_TARGET:
+        spec = jobj("jobTargetRef", jobj("template", pod_template(pod)));
+        break;
+    }
+    json_object_object_add(w, "spec", spec);
+    return w;
+}
+
+/* Every case gives the same findings inside every built-in custom kind, at
+ * the real path of the pod spec in it. */
+START_TEST(test_policy_custom_kind_cases)
+{
+    for (size_t k = 0; k < sizeof(custom_kinds) / sizeof(custom_kinds[0]); k++) {
+        const struct pcase *c = &cases[_i];
+        struct json_object *pod = build(c);
+        struct json_object *w = wrap_custom(pod, &custom_kinds[k]);
+        check_case(c, w, custom_kinds[k].meta, custom_kinds[k].spec);
+        json_object_put(w);
+        json_object_put(pod);
+    }
+}
+END_TEST
+
+static struct json_object *load_yaml(const char *path)
+{
+    size_t len;
+    char *data = tu_read_file(path, &len);
+    struct hp_manifest m;
+    struct hp_error err;
+    ck_assert_msg(hp_manifest_parse(data, len, NULL, &m, &err) == HP_OK, "%s: %s", path, err.msg);
+    ck_assert_msg(m.len == 1 && m.docs[0].obj != NULL, "%s: expected one document", path);
+    struct json_object *obj = json_object_get(m.docs[0].obj);
+    hp_manifest_cleanup(&m);
+    free(data);
+    return obj;
+}
+
+/* tests/fixtures/crd: each built-in kind passes with a hardened pod template
+ * and is denied, at the real paths, with hostPID and a privileged container. */
+START_TEST(test_policy_custom_kind_fixtures)
+{
+    static const struct {
+        const char *stem, *prefix, *ctr;
+    } fx[] = {
+        {"rollout", "spec.template.spec", "api"},
+        {"analysistemplate", "spec.metrics[2].provider.job.spec.template.spec", "load"},
+        {"clusteranalysistemplate", "spec.metrics[2].provider.job.spec.template.spec", "load"},
+        {"analysisrun", "spec.metrics[2].provider.job.spec.template.spec", "load"},
+        {"experiment", "spec.templates[1].template.spec", "canary"},
+        {"knative-service", "spec.template.spec", "api"},
+        {"knative-configuration", "spec.template.spec", "api"},
+        {"knative-revision", "spec", "api"},
+        {"scaledjob", "spec.jobTargetRef.template.spec", "worker"},
+    };
+    struct hp_policy p;
+    hp_policy_init(&p, HP_PROFILE_HARDENED);
+    struct hp_findings f;
+    hp_findings_init(&f);
+    for (size_t i = 0; i < sizeof(fx) / sizeof(fx[0]); i++) {
+        for (int fail = 0; fail <= 1; fail++) {
+            char name[128];
+            char path[1024];
+            snprintf(name, sizeof(name), "%s-%s.yaml", fx[i].stem, fail ? "fail" : "pass");
+            snprintf(path, sizeof(path), "%s/crd/%s", tu_fixtures_dir(), name);
+            struct json_object *obj = load_yaml(path);
+            struct hp_eval_input in = {.object = obj, .now = 1700000000};
+            struct hp_error err;
+            ck_assert_msg(hp_policy_eval(&p, &in, &f, &err) == HP_OK, "%s: %s", name, err.msg);
+            ck_assert_msg(f.has_podspec, "%s: no pod spec was read", name);
+            char got[4096];
+            char want[1024] = "";
+            pp_render(&f, got, sizeof(got));
+            if (fail) {
+                snprintf(want, sizeof(want),
+                         "hostNamespaces|deny|-|%s.hostPID\n"
+                         "privileged|deny|%s|%s.containers[0].securityContext.privileged",
+                         fx[i].prefix, fx[i].ctr, fx[i].prefix);
+            }
+            ck_assert_msg(strcmp(got, want) == 0, "%s:\n--- expected\n%s\n--- got\n%s", name, want,
+                          got);
+            json_object_put(obj);
+        }
+    }
+    hp_findings_cleanup(&f);
+    hp_policy_cleanup(&p);
+}
+END_TEST
+
+/* Custom resources of a known kind that hold no pod spec: nothing to
+ * evaluate, and no error. */
+START_TEST(test_policy_custom_kinds_without_pod_spec)
+{
+    static const char *const objs[] = {
+        /* a Rollout that takes its template from a Deployment */
+        "{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":\"Rollout\",\"spec\":{"
+        "\"workloadRef\":{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"a\"}}}",
+        /* metrics that run no job */
+        "{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":\"AnalysisTemplate\",\"spec\":{"
+        "\"metrics\":[{\"name\":\"r\",\"provider\":{\"web\":{\"url\":\"http://x\"}}}]}}",
+        "{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":\"AnalysisRun\",\"spec\":{}}",
+        "{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":\"Experiment\",\"spec\":{"
+        "\"templates\":null}}",
+        /* kinds no entry names */
+        "{\"apiVersion\":\"serving.knative.dev/v1\",\"kind\":\"Route\",\"spec\":{}}",
+        "{\"apiVersion\":\"example.com/v1\",\"kind\":\"Rollout\",\"spec\":{}}",
+        "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"spec\":{\"template\":1}}",
+        "{\"apiVersion\":\"argoproj.io\",\"kind\":\"Rollout\",\"spec\":{}}",
+    };
+    struct hp_policy p;
+    hp_policy_init(&p, HP_PROFILE_HARDENED);
+    struct hp_findings f;
+    hp_findings_init(&f);
+    for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+        struct json_object *o = tu_json(objs[i]);
+        struct hp_eval_input in = {.object = o};
+        struct hp_error err;
+        hp_error_clear(&err);
+        ck_assert_msg(hp_policy_eval(&p, &in, &f, &err) == HP_OK, "%s: %s", objs[i], err.msg);
+        ck_assert_msg(!f.has_podspec && f.len == 0, "%s: expected no pod spec", objs[i]);
+        json_object_put(o);
+    }
+    hp_findings_cleanup(&f);
+    hp_policy_cleanup(&p);
+}
+END_TEST
+
+/* A custom resource whose structure cannot be walked is an error that names
+ * the path, as a workload's is: never a pass. */
+START_TEST(test_policy_custom_kind_errors)
+{
+    static const struct {
+        const char *obj;
+        const char *msg;
+    } cases_[] = {
+        {"{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":\"Rollout\",\"spec\":{}}",
+         "spec.template: missing (and spec.workloadRef is not set)"},
+        {"{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":\"Rollout\",\"spec\":{\"template\":"
+         "{\"spec\":[]},\"workloadRef\":{}}}",
+         "spec.template.spec: expected object, got array"},
+        {"{\"apiVersion\":\"serving.knative.dev/v1\",\"kind\":\"Service\"}", "spec: missing"},
+        {"{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":\"Experiment\",\"spec\":{"
+         "\"templates\":{}}}",
+         "spec.templates: expected array, got object"},
+        {"{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":\"Experiment\",\"spec\":{"
+         "\"templates\":[{\"template\":{\"spec\":{}}},\"x\"]}}",
+         "spec.templates[1]: expected object, got string \"x\""},
+        {"{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":\"Experiment\",\"spec\":{"
+         "\"templates\":[{\"name\":\"a\"}]}}",
+         "spec.templates[0].template: missing"},
+        {"{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":\"AnalysisTemplate\",\"spec\":{"
+         "\"metrics\":[{\"provider\":{\"job\":\"x\"}}]}}",
+         "spec.metrics[0].provider.job: expected object, got string \"x\""},
+        {"{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":\"AnalysisRun\",\"spec\":{"
+         "\"metrics\":[{\"provider\":{\"job\":{\"spec\":{}}}}]}}",
+         "spec.metrics[0].provider.job.spec.template: missing"},
+        {"{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":\"AnalysisRun\",\"spec\":{"
+         "\"metrics\":[{\"name\":\"m\"}]}}",
+         "spec.metrics[0].provider: missing"},
+        {"{\"apiVersion\":\"keda.sh/v1alpha1\",\"kind\":\"ScaledJob\",\"spec\":{"
+         "\"jobTargetRef\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"a\"},7]}}}}}",
+         "spec.jobTargetRef.template.spec.containers[1]: expected object, got integer 7"},
+    };
+    struct hp_policy p;
+    hp_policy_init(&p, HP_PROFILE_HARDENED);
+    struct hp_findings f;
+    hp_findings_init(&f);
+    for (size_t i = 0; i < sizeof(cases_) / sizeof(cases_[0]); i++) {
+        struct json_object *o = tu_json(cases_[i].obj);
+        struct hp_eval_input in = {.object = o};
+        struct hp_error err;
+        hp_error_clear(&err);
+        ck_assert_int_eq(hp_policy_eval(&p, &in, &f, &err), HP_ERR_INVALID);
+        ck_assert_msg(strcmp(err.msg, cases_[i].msg) == 0, "expected \"%s\", got \"%s\"",
+                      cases_[i].msg, err.msg);
+        ck_assert_msg(f.len == 0 && !f.has_podspec, "%s: findings kept after an error",
+                      cases_[i].obj);
+        json_object_put(o);
+    }
+    hp_findings_cleanup(&f);
+    hp_policy_cleanup(&p);
+}
+END_TEST
+
+static void add_kind(struct hp_policy *p, const char *group, const char *version, const char *kind,
+                     const char *path)
+{
+    struct hp_k8s_kind k = {.group = group, .version = version, .kind = kind, .n_paths = 1};
+    k.paths[0] = path;
+    if (p->kinds == NULL) {
+        p->kinds = hp_k8s_kinds_new();
+    }
+    hp_k8s_kinds_add(p->kinds, &k);
+}
+
+/* A config's kind with a path through a list: every element is evaluated,
+ * findings name the element, and an entry for a built-in kind's group and
+ * kind replaces the built-in one in every version. */
+START_TEST(test_policy_user_kinds)
+{
+    struct hp_policy p;
+    hp_policy_init(&p, HP_PROFILE_HARDENED);
+    add_kind(&p, "ci.example.com", "*", "Pipeline", "spec.stages[*].template?.spec");
+    add_kind(&p, "argoproj.io", "v1alpha1", "Rollout", "spec.canary.spec");
+    struct hp_findings f;
+    hp_findings_init(&f);
+
+    struct json_object *clean = tu_json(base_pod);
+    struct json_object *bad = tu_json(base_pod);
+    pp_apply(bad, "spec.hostIPC=true");
+    pp_apply(bad, "spec.containers[0].securityContext.privileged=true");
+    struct json_object *stages = json_object_new_array();
+    json_object_array_add(stages, jobj("template", pod_template(clean)));
+    json_object_array_add(stages, jobj("name", json_object_new_string("approval")));
+    json_object_array_add(stages, jobj("template", pod_template(bad)));
+    struct json_object *pipeline = tu_json("{\"apiVersion\":\"ci.example.com/v1beta1\","
+                                           "\"kind\":\"Pipeline\"}");
+    json_object_object_add(pipeline, "spec", jobj("stages", stages));
+    struct hp_eval_input in = {.object = pipeline};
+    struct hp_error err;
+    hp_error_clear(&err);
+    ck_assert_msg(hp_policy_eval(&p, &in, &f, &err) == HP_OK, "%s", err.msg);
+    char got[4096];
+    pp_render(&f, got, sizeof(got));
+    const char *want =
+        "hostNamespaces|deny|-|spec.stages[2].template.spec.hostIPC\n"
+        "privileged|deny|app|spec.stages[2].template.spec.containers[0].securityContext.privileged";
+    ck_assert_msg(f.has_podspec && strcmp(got, want) == 0, "--- expected\n%s\n--- got\n%s", want,
+                  got);
+    size_t n = 0;
+    ck_assert_int_eq(
+        hp_k8s_podspec_count(p.kinds, pipeline, "ci.example.com/v1beta1", "Pipeline", &n, NULL),
+        HP_OK);
+    ck_assert_uint_eq(n, 2);
+
+    /* The user's Rollout entry reads spec.canary.spec, not spec.template. */
+    struct json_object *ro = wrap_custom(bad, &custom_kinds[0]);
+    json_object_object_add(json_object_object_get(ro, "spec"), "canary", pod_template(clean));
+    in.object = ro;
+    ck_assert_int_eq(hp_policy_eval(&p, &in, &f, &err), HP_OK);
+    ck_assert_msg(f.has_podspec && f.len == 0, "the user's Rollout entry was not used");
+    /* In another version no entry applies: the built-in one is replaced. */
+    json_object_object_add(ro, "apiVersion", json_object_new_string("argoproj.io/v1beta1"));
+    ck_assert_int_eq(hp_policy_eval(&p, &in, &f, &err), HP_OK);
+    ck_assert_msg(!f.has_podspec && f.len == 0, "the replaced built-in Rollout entry was used");
+    ck_assert(!hp_k8s_kind_known(p.kinds, "argoproj.io/v1beta1", "Rollout"));
+    ck_assert(hp_k8s_kind_known(NULL, "argoproj.io/v1beta1", "Rollout"));
+
+    json_object_put(ro);
+    json_object_put(pipeline);
+    json_object_put(clean);
+    json_object_put(bad);
+    hp_findings_cleanup(&f);
+    hp_policy_cleanup(&p);
+}
+END_TEST
+
 START_TEST(test_policy_other_kinds_have_no_pod_spec)
 {
     static const char *const objs[] = {
@@ -1164,6 +1520,11 @@ int main(void)
     int n = (int)(sizeof(cases) / sizeof(cases[0]));
     tcase_add_loop_test(tc, test_policy_pod_cases, 0, n);
     tcase_add_loop_test(tc, test_policy_workload_cases, 0, n);
+    tcase_add_loop_test(tc, test_policy_custom_kind_cases, 0, n);
+    tcase_add_test(tc, test_policy_custom_kind_fixtures);
+    tcase_add_test(tc, test_policy_custom_kinds_without_pod_spec);
+    tcase_add_test(tc, test_policy_custom_kind_errors);
+    tcase_add_test(tc, test_policy_user_kinds);
     tcase_add_test(tc, test_policy_other_kinds_have_no_pod_spec);
     tcase_add_test(tc, test_policy_unknown_version_is_evaluated);
     tcase_add_test(tc, test_policy_structural_errors);
