@@ -37,6 +37,7 @@ struct hp_admission_body {
     size_t cost;        /* bytes json-c 0.16 will allocate to parse text (an upper estimate) */
     bool same_spec[HP_ADMISSION_SPECS]; /* pod spec candidate k of request.object is byte for
                                          * byte the one of request.oldObject */
+    bool whole;                         /* text is the whole body (the config maps custom kinds) */
 };
 
 void hp_admission_body_init(struct hp_admission_body *b);
@@ -59,11 +60,14 @@ void hp_admission_clear(struct hp_admission *a);
 
 /* Checks body[0..len) (UTF-8, RFC 8259 JSON, depth, no escaped NUL) and
  * writes into b the part of it that hardpod reads, with its parse cost. Uses
- * a's tokener as scratch only; a itself keeps nothing of body. Errors:
- * HP_ERR_INVALID with the byte offset of the fault; HP_ERR_LIMIT when the
- * body is over INT_MAX bytes. body may be freed once this returns. */
-enum hp_err hp_admission_prepare(struct hp_admission *a, const char *body, size_t len,
-                                 struct hp_admission_body *b, struct hp_error *err);
+ * a's tokener as scratch only; a itself keeps nothing of body. When config
+ * (borrowed; may be NULL) maps custom kinds (customKinds), whose paths the
+ * read set cannot know, b holds the whole body. Errors: HP_ERR_INVALID with
+ * the byte offset of the fault; HP_ERR_LIMIT when the body is over INT_MAX
+ * bytes. body may be freed once this returns. */
+enum hp_err hp_admission_prepare(struct hp_admission *a, const struct hp_config *config,
+                                 const char *body, size_t len, struct hp_admission_body *b,
+                                 struct hp_error *err);
 
 enum hp_decision {
     HP_DECISION_ALLOWED, /* allowed with no warning */

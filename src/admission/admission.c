@@ -103,6 +103,48 @@ static bool unchanged(const struct adm_request *r, enum hp_workload w,
     return b->same_spec[k] && same_apparmor(now.metadata, old.metadata);
 }
 
+/* The pod specs of a custom resource, as one walk finds them. */
+#define SAME_MAX_SPECS 64
+struct spec_list {
+    struct json_object *spec[SAME_MAX_SPECS];
+    struct json_object *meta[SAME_MAX_SPECS];
+    size_t n;
+    bool over; /* more than SAME_MAX_SPECS: compared as changed */
+};
+
+static enum hp_err collect(const struct hp_podspec *ps, void *arg, struct hp_error *err)
+{
+    (void)err;
+    struct spec_list *l = arg;
+    if (l->n == SAME_MAX_SPECS) {
+        l->over = true;
+        return HP_ERR_LIMIT;
+    }
+    l->spec[l->n] = ps->spec;
+    l->meta[l->n] = ps->metadata;
+    l->n++;
+    return HP_OK;
+}
+
+/* unchanged() for a custom kind: the same pod specs, in the same places,
+ * each equal to the old one, and the same AppArmor annotations. */
+static bool unchanged_custom(const struct adm_request *r, const struct hp_k8s_kind *k)
+{
+    struct spec_list now = {.n = 0};
+    struct spec_list old = {.n = 0};
+    if (hp_k8s_podspec_each(r->object, k, collect, &now, NULL) != HP_OK ||
+        hp_k8s_podspec_each(r->old_object, k, collect, &old, NULL) != HP_OK || now.n != old.n) {
+        return false;
+    }
+    for (size_t i = 0; i < now.n; i++) {
+        if (!json_object_equal(now.spec[i], old.spec[i]) ||
+            !same_apparmor(now.meta[i], old.meta[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Runs the engine on request.object unless the request is one that is never
  * evaluated; res->skip says why not. */
 static enum hp_err evaluate(struct hp_admission *a, const struct hp_admission_ctx *ctx,
@@ -125,11 +167,29 @@ static enum hp_err evaluate(struct hp_admission *a, const struct hp_admission_ct
         return hp_error_set(err, HP_ERR_INVALID, "request.kind: group and version too long");
     }
     enum hp_workload w = hp_k8s_workload(api_version, r->kind);
+    const struct hp_k8s_kind *custom = NULL;
     if (w == HP_WORKLOAD_NONE) {
-        res->skip = HP_SKIP_NO_POD_SPEC;
-        return HP_OK;
+        /* A custom resource is read when the config or the built-in entries
+         * say where its pod specs are; the webhook sees it only when it is
+         * registered for it (deploy/webhook/webhook.yaml.in). */
+        custom = hp_k8s_kind_find(ctx->config->policy.kinds, api_version, r->kind);
+        if (custom == NULL) {
+            res->skip = HP_SKIP_NO_POD_SPEC;
+            return HP_OK;
+        }
+        /* The read set knows the built-in entries' paths, not the config's:
+         * those need the whole body, which hp_admission_prepare keeps for a
+         * config with customKinds. A body prepared under an older config
+         * without them is refused rather than read in part. */
+        if (custom->storage != NULL && !b->whole) {
+            return hp_error_set(err, HP_ERR_INVALID,
+                                "request.kind: %s is read through the config's customKinds, "
+                                "which changed while this request was read; send it again",
+                                r->kind);
+        }
     }
-    if (r->op == ADM_OP_UPDATE && unchanged(r, w, b)) {
+    if (r->op == ADM_OP_UPDATE &&
+        (custom != NULL ? unchanged_custom(r, custom) : unchanged(r, w, b))) {
         res->skip = HP_SKIP_UNCHANGED;
         return HP_OK;
     }
@@ -174,6 +234,7 @@ static enum hp_err handle(struct hp_admission *a, const struct hp_admission_ctx 
                           const char *body, size_t len, bool full, struct hp_admission_result *res,
                           struct hp_buf *out, struct hp_error *err)
 {
+    full = full || ctx->config->policy.kinds != NULL;
     enum hp_err rc = adm_body_prepare(a, body, len, full, &a->body, err);
     if (rc == HP_OK) {
         rc = hp_admission_handle_body(a, ctx, &a->body, res, out, err);

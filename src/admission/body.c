@@ -180,6 +180,7 @@ enum hp_err adm_body_prepare(struct hp_admission *a, const char *body, size_t le
                           memcmp(body + x[0], body + y[0], x[1] - x[0]) == 0;
     }
     b->cost = adm_json_cost(&pr.kept);
+    b->whole = full;
     if (full) {
         hp_buf_reset(&b->text);
         hp_buf_append(&b->text, body, len);
@@ -188,8 +189,10 @@ enum hp_err adm_body_prepare(struct hp_admission *a, const char *body, size_t le
     return HP_OK;
 }
 
-enum hp_err hp_admission_prepare(struct hp_admission *a, const char *body, size_t len,
-                                 struct hp_admission_body *b, struct hp_error *err)
+enum hp_err hp_admission_prepare(struct hp_admission *a, const struct hp_config *config,
+                                 const char *body, size_t len, struct hp_admission_body *b,
+                                 struct hp_error *err)
 {
-    return adm_body_prepare(a, body, len, false, b, err);
+    bool whole = config != NULL && config->policy.kinds != NULL;
+    return adm_body_prepare(a, body, len, whole, b, err);
 }

@@ -145,11 +145,40 @@ static const struct hp_read_node job_spec = OBJ(job_spec_m);
 static const struct hp_read_member job_template_m[] = {{"spec", &job_spec, 0}};
 static const struct hp_read_node job_template = OBJ(job_template_m);
 
-/* object.spec is a Pod's spec or a workload's: the union of both. */
+/* The pod templates of the built-in custom kinds (src/k8s/custom.c) that sit
+ * elsewhere than spec.template. Unmarked: their byte ranges must never stand
+ * in for a workload's spec.template.spec when an UPDATE is compared (the
+ * custom kinds compare their parsed pod specs instead). */
+static const struct hp_read_member custom_template_m[] = {
+    {"spec", &pod_spec, 0},
+    {"metadata", &template_metadata, 0},
+};
+static const struct hp_read_node custom_template = OBJ(custom_template_m);
+static const struct hp_read_member with_template_m[] = {{"template", &custom_template, 0}};
+static const struct hp_read_node with_template = OBJ(with_template_m);
+/* Argo Rollouts: spec.metrics[*].provider.job.spec.template (AnalysisTemplate,
+ * ClusterAnalysisTemplate, AnalysisRun). */
+static const struct hp_read_member job_metric_m[] = {{"spec", &with_template, 0}};
+static const struct hp_read_node job_metric = OBJ(job_metric_m);
+static const struct hp_read_member provider_m[] = {{"job", &job_metric, 0}};
+static const struct hp_read_node provider = OBJ(provider_m);
+static const struct hp_read_member metric_m[] = {{"provider", &provider, 0}};
+static const struct hp_read_node metric = OBJ(metric_m);
+static const struct hp_read_node metrics = {.kind = HP_READ_ARRAY, .elem = &metric};
+/* Argo Rollouts: spec.templates[*].template (Experiment). */
+static const struct hp_read_node templates = {.kind = HP_READ_ARRAY, .elem = &with_template};
+
+/* object.spec is a Pod's spec, a workload's or a built-in custom kind's: the
+ * union of them all. A Rollout's spec.template and a Knative Service's are a
+ * workload's; a Knative Revision's spec is a Pod's. */
 static const struct hp_read_member spec_m[] = {
     POD_SPEC_MEMBERS,
+    {"metrics", &metrics, 0},
     {"template", &template_, 0},
+    {"templates", &templates, 0},
     {"jobTemplate", &job_template, 0},
+    {"workloadRef", &keep, 0},           /* Rollout */
+    {"jobTargetRef", &with_template, 0}, /* KEDA ScaledJob */
 };
 static const struct hp_read_node spec = OBJ(spec_m);
 

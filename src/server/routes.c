@@ -411,8 +411,10 @@ static enum MHD_Result review(struct MHD_Connection *conn, struct request *rq)
     }
     struct hp_error err;
     hp_admission_body_init(&rq->prepared);
-    enum hp_err rc =
-        hp_admission_prepare(thread_admission(), rq->body.data, rq->body.len, &rq->prepared, &err);
+    struct srv_config *cfg = srv_config_get();
+    enum hp_err rc = hp_admission_prepare(thread_admission(), &cfg->config, rq->body.data,
+                                          rq->body.len, &rq->prepared, &err);
+    srv_config_put(cfg);
     hp_buf_cleanup(&rq->body);
     if (rc != HP_OK) {
         hp_admission_body_cleanup(&rq->prepared);

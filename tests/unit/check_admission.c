@@ -207,6 +207,19 @@ struct acase {
 };
 
 #define UPDATE "request.operation=\"UPDATE\""
+/* An Argo Rollout whose template is the Pod. */
+#define ROLLOUT                                                                                    \
+    "request.kind={\"group\":\"argoproj.io\",\"version\":\"v1alpha1\",\"kind\":\"Rollout\"}" AND   \
+    "request.object={\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":\"Rollout\",\"metadata\":"   \
+    "{\"name\":\"web\",\"namespace\":\"shop\"},\"spec\":{\"template\":" POD "}}"
+#define RO_PRIV O "spec.template.spec.containers[0].securityContext.privileged=true"
+#define RO_DENY_PRIV                                                                               \
+    "Rollout \"shop/web\" violates hardpod policy \"hardened\": privileged: container \"app\" "    \
+    "must not be privileged (spec.template.spec.containers[0].securityContext.privileged)"
+/* The Pod as a custom resource whose spec is a pod spec. */
+#define WIDGET                                                                                     \
+    "request.kind={\"group\":\"example.com\",\"version\":\"v1\",\"kind\":\"Widget\"}" AND O        \
+    "apiVersion=\"example.com/v1\"" AND O "kind=\"Widget\""
 #define AUDIT_NS "namespaceModes: [{namespace: \"sh*\", mode: audit}]\n"
 
 static const struct acase cases[] = {
@@ -263,6 +276,23 @@ static const struct acase cases[] = {
     {"kind without a pod spec", NULL,
      "request.kind.kind=\"ConfigMap\"" AND O "kind=\"ConfigMap\"" AND PRIV, NULL,
      HP_DECISION_ALLOWED, HP_SKIP_NO_POD_SPEC, NULL, "", NULL},
+    {"Rollout evaluated", NULL, ROLLOUT AND RO_PRIV, NULL, HP_DECISION_DENIED, HP_SKIP_NONE,
+     RO_DENY_PRIV, "", "denied"},
+    {"Rollout allowed", NULL, ROLLOUT, NULL, HP_DECISION_ALLOWED, HP_SKIP_NONE, NULL, "", NULL},
+    {"Rollout UPDATE of labels only", NULL, ROLLOUT AND RO_PRIV AND UPDATE,
+     O "metadata.labels.team=\"x\"", HP_DECISION_ALLOWED, HP_SKIP_UNCHANGED, NULL, "", NULL},
+    {"Rollout UPDATE of the template", NULL, ROLLOUT AND UPDATE, RO_PRIV, HP_DECISION_DENIED,
+     HP_SKIP_NONE, RO_DENY_PRIV, "", "denied"},
+    {"Rollout UPDATE to a workloadRef", NULL, ROLLOUT AND RO_PRIV AND UPDATE,
+     "-" O "spec.template" AND O "spec.workloadRef={\"kind\":\"Deployment\",\"name\":\"web\"}",
+     HP_DECISION_ALLOWED, HP_SKIP_NO_POD_SPEC, NULL, "", NULL},
+    {"custom kind without an entry", NULL, WIDGET AND PRIV, NULL, HP_DECISION_ALLOWED,
+     HP_SKIP_NO_POD_SPEC, NULL, "", NULL},
+    {"custom kind from the config",
+     "customKinds: [{group: example.com, kind: Widget, podSpecs: "
+     "[spec]}]\n",
+     WIDGET AND PRIV, NULL, HP_DECISION_DENIED, HP_SKIP_NONE,
+     "Widget \"shop/web\" violates hardpod policy \"hardened\": " DENY_PRIV, "", "denied"},
     {"generateName", NULL,
      PRIV AND "-request.name" AND "-" O "metadata.name" AND O "metadata.generateName=\"web-\"",
      NULL, HP_DECISION_DENIED, HP_SKIP_NONE,
@@ -307,6 +337,62 @@ START_TEST(test_admission_cases)
                   "%s: auditAnnotations.decision: expected %s, got %s", c->name,
                   c->annotation ? c->annotation : "(none)", ann ? ann : "(none)");
     free(body);
+    env_cleanup(&e);
+}
+END_TEST
+
+/* The config's custom kinds are not in the read set: a config with them has
+ * the whole body kept, and a body reduced under a config without them is
+ * refused, never read in part. */
+START_TEST(test_admission_custom_kinds_whole_body)
+{
+    struct env e;
+    env_init(&e, "customKinds: [{group: example.com, kind: Widget, podTemplates: "
+                 "[\"spec.parts[*].template\"]}]\n");
+    struct json_object *r = tu_json(base_review);
+    apply_all(r, WIDGET AND PRIV);
+    struct json_object *obj = at(r, "request.object");
+    struct json_object *parts = json_object_new_array();
+    struct json_object *part = json_object_new_object();
+    struct json_object *tmpl = json_object_new_object();
+    json_object_object_add(tmpl, "spec", json_object_get(at(obj, "spec")));
+    json_object_object_add(part, "template", tmpl);
+    json_object_array_add(parts, part);
+    struct json_object *spec = json_object_new_object();
+    json_object_object_add(spec, "parts", parts);
+    json_object_object_add(obj, "spec", spec);
+    const char *body = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN);
+    size_t len = strlen(body);
+
+    struct hp_config plain;
+    hp_config_init(&plain);
+    struct hp_admission_body b;
+    struct hp_error err;
+    hp_admission_body_init(&b);
+    ck_assert_int_eq(hp_admission_prepare(&e.a, &e.cfg, body, len, &b, &err), HP_OK);
+    ck_assert(b.whole && b.text.len == len);
+    struct hp_admission_ctx ctx = {&e.cfg, "hardened", 1767225600};
+    ck_assert_int_eq(hp_admission_handle_body(&e.a, &ctx, &b, &e.res, &e.out, &err), HP_OK);
+    ck_assert_int_eq(e.res.decision, HP_DECISION_DENIED);
+    ck_assert_msg(strstr(hp_buf_str(&e.out),
+                         "(spec.parts[0].template.spec.containers[0].securityContext.privileged)"),
+                  "%s", hp_buf_str(&e.out));
+
+    /* Reduced under a config without customKinds, handled under one with them. */
+    ck_assert_int_eq(hp_admission_prepare(&e.a, &plain, body, len, &b, &err), HP_OK);
+    ck_assert(!b.whole && b.text.len < len);
+    hp_error_clear(&err);
+    ck_assert_int_eq(hp_admission_handle_body(&e.a, &ctx, &b, &e.res, &e.out, &err),
+                     HP_ERR_INVALID);
+    ck_assert_str_eq(err.msg, "request.kind: Widget is read through the config's customKinds, "
+                              "which changed while this request was read; send it again");
+    /* The one-shot path keeps the whole body itself. */
+    ck_assert_int_eq(run(&e, body, len), HP_OK);
+    ck_assert_int_eq(e.res.decision, HP_DECISION_DENIED);
+
+    hp_admission_body_cleanup(&b);
+    hp_config_cleanup(&plain);
+    json_object_put(r);
     env_cleanup(&e);
 }
 END_TEST
@@ -744,6 +830,26 @@ static const struct fixture_case fixtures[] = {
      "admission.k8s.io/v1", NULL, 0},
     {"v1beta1-pod.json", HP_OK, HP_DECISION_WARNED, HP_SKIP_NONE, "admission.k8s.io/v1beta1", NULL,
      1},
+    {"crd-analysistemplate.json", HP_OK, HP_DECISION_DENIED, HP_SKIP_NONE, "admission.k8s.io/v1",
+     "AnalysisTemplate \"shop/api\" violates hardpod policy \"hardened\": hostNamespaces: pod "
+     "must not share the host's namespaces: hostPID must be false "
+     "(spec.metrics[2].provider.job.spec.template.spec.hostPID); privileged: container \"load\" "
+     "must not be privileged "
+     "(spec.metrics[2].provider.job.spec.template.spec.containers[0].securityContext.privileged)",
+     0},
+    {"crd-experiment.json", HP_OK, HP_DECISION_DENIED, HP_SKIP_NONE, "admission.k8s.io/v1",
+     "Experiment \"shop/api\" violates hardpod policy \"hardened\": hostNamespaces: pod must not "
+     "share the host's namespaces: hostPID must be false (spec.templates[1].template.spec.hostPID)",
+     0},
+    {"crd-scaledjob-pass.json", HP_OK, HP_DECISION_ALLOWED, HP_SKIP_NONE, "admission.k8s.io/v1",
+     NULL, 0},
+    {"crd-rollout-update-metadata.json", HP_OK, HP_DECISION_ALLOWED, HP_SKIP_UNCHANGED,
+     "admission.k8s.io/v1", NULL, 0},
+    {"crd-analysisrun-update.json", HP_OK, HP_DECISION_DENIED, HP_SKIP_NONE, "admission.k8s.io/v1",
+     "AnalysisRun \"shop/api\" violates hardpod policy \"hardened\": hostNamespaces: pod must "
+     "not share the host's namespaces: hostPID must be false "
+     "(spec.metrics[2].provider.job.spec.template.spec.hostPID)",
+     0},
     {"malformed.json", HP_ERR_INVALID, HP_DECISION_ALLOWED, HP_SKIP_NONE, NULL,
      "invalid JSON at byte ", 0},
 };
@@ -876,6 +982,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_admission_cases, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+    tcase_add_test(tc, test_admission_custom_kinds_whole_body);
     tcase_add_test(tc, test_admission_result_fields);
     tcase_add_test(tc, test_admission_round_trip);
     tcase_add_loop_test(tc, test_admission_malformed_syntax, 0,
