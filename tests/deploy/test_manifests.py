@@ -275,6 +275,7 @@ def run_checks(tmp):
 
     for overlay, docs in rendered.items():
         check_overlay(overlay, docs, tmp)
+    check_commented_rules()
 
     # The two webhook configurations differ only in how the CA gets there.
     ss = find(rendered.get("overlays/self-signed", []), "ValidatingWebhookConfiguration", "hardpod")
@@ -306,6 +307,51 @@ def run_checks(tmp):
         import base64
         check(all(base64.b64decode(w["clientConfig"]["caBundle"]) == ca_bundle for w in ss[0]["webhooks"]),
               "self-signed: both caBundles are the CA written by hardpod certs")
+
+
+# The commented-out rules for the custom resources hardpod reads with its
+# built-in entries (src/k8s/custom.c): (group, resource) of each kind.
+CUSTOM_RESOURCES = {("argoproj.io", r) for r in ("rollouts", "analysistemplates",
+                                                 "clusteranalysistemplates", "analysisruns",
+                                                 "experiments")} | \
+    {("serving.knative.dev", r) for r in ("services", "configurations", "revisions")} | \
+    {("keda.sh", "scaledjobs")}
+
+
+def commented_rules(path):
+    """The rules under "# Uncomment for the kinds you run:", uncommented."""
+    lines = open(path).read().split("\n")
+    start = [i for i, line in enumerate(lines) if line.strip() == "# Uncomment for the kinds you run:"]
+    if len(start) != 1:
+        return None
+    body = []
+    for line in lines[start[0] + 1:]:
+        m = re.match(r"^(\s*)# (.*)$", line)
+        if not m or not (m.group(2).startswith("- ") or m.group(2).startswith("  ")):
+            break
+        body.append(m.group(1) + m.group(2))
+    return yaml.safe_load("\n".join(body))
+
+
+def check_commented_rules():
+    """Uncommented, the custom-resource rules of both webhook files are valid
+    rules of the API model, the same in both, and cover every built-in kind."""
+    files = ["deploy/webhook/webhook.yaml.in", "deploy/overlays/cert-manager/webhook.yaml"]
+    got = [commented_rules(os.path.join(SOURCE, f)) for f in files]
+    for f, rules in zip(files, got):
+        if not check(isinstance(rules, list) and rules, f"{f}: commented-out custom-resource rules",
+                     rules):
+            continue
+        for i, rule in enumerate(rules):
+            errors = []
+            check_object(rule, k8s.V1RuleWithOperations, f"rules[{i}]", errors)
+            check(not errors and rule.get("operations") == ["CREATE", "UPDATE"],
+                  f"{f}: commented-out rule {i} is a valid CREATE/UPDATE rule", *errors)
+        res = {(g, r) for rule in rules for g in rule.get("apiGroups", [])
+               for r in rule.get("resources", [])}
+        check(res == CUSTOM_RESOURCES, f"{f}: the commented-out rules cover every built-in custom kind",
+              sorted(res))
+    check(got[0] == got[1], "the commented-out rules are the same in both webhook files", *got)
 
 
 def check_overlay(overlay, docs, tmp):
