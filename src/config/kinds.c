@@ -97,7 +97,7 @@ static enum hp_err get_reference(struct cfg_ctx *cx, const struct cfg_node *node
 {
     const char *s = NULL;
     enum hp_err rc = get_path(cx, node, path, HP_K8S_PATH_MAX, &s);
-    if (rc == HP_OK && strpbrk(s, "?[") != NULL) {
+    if (rc == HP_OK && s != NULL && strpbrk(s, "?[") != NULL) {
         rc = cfg_fail(cx, node->line, path,
                       "expected a plain path of field names (no [*] or ?), such as "
                       "spec.workloadRef");

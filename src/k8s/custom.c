@@ -17,7 +17,8 @@
  * versions, and an unknown version must not hide a pod spec. */
 #define ONE_PATH(g, k, path, ref)                                                                  \
     {                                                                                              \
-        .group = g, .version = "*", .kind = k, .paths = {path}, .n_paths = 1, .reference = ref     \
+        .group = (g), .version = "*", .kind = (k), .paths = {(path)}, .n_paths = 1,                \
+        .reference = (ref)                                                                         \
     }
 
 static const struct hp_k8s_kind builtins[] = {
@@ -110,25 +111,23 @@ void hp_k8s_kinds_add(struct hp_k8s_kinds *set, const struct hp_k8s_kind *kind)
         set->cap = set->cap != 0 ? set->cap * 2 : 4;
         set->items = hp_xrealloc(set->items, set->cap * sizeof(*set->items));
     }
-    size_t n_paths = kind->n_paths < HP_K8S_KIND_MAX_PATHS ? kind->n_paths : HP_K8S_KIND_MAX_PATHS;
+    struct hp_k8s_kind k = {.line = kind->line};
     size_t total = size_of(kind->group) + size_of(kind->version) + size_of(kind->kind) +
                    size_of(kind->reference);
-    for (size_t i = 0; i < n_paths; i++) {
+    for (size_t i = 0; i < HP_K8S_KIND_MAX_PATHS && i < kind->n_paths; i++) {
         total += size_of(kind->paths[i]);
+        k.n_paths = i + 1;
     }
-    struct hp_k8s_kind *k = &set->items[set->n++];
-    memset(k, 0, sizeof(*k));
-    k->storage = hp_xmalloc(total > 0 ? total : 1);
-    char *at = k->storage;
-    k->group = put(&at, kind->group);
-    k->version = put(&at, kind->version);
-    k->kind = put(&at, kind->kind);
-    k->reference = put(&at, kind->reference);
-    for (size_t i = 0; i < n_paths; i++) {
-        k->paths[i] = put(&at, kind->paths[i]);
+    k.storage = hp_xmalloc(total > 0 ? total : 1);
+    char *at = k.storage;
+    k.group = put(&at, kind->group);
+    k.version = put(&at, kind->version);
+    k.kind = put(&at, kind->kind);
+    k.reference = put(&at, kind->reference);
+    for (size_t i = 0; i < k.n_paths; i++) {
+        k.paths[i] = put(&at, kind->paths[i]);
     }
-    k->n_paths = n_paths;
-    k->line = kind->line;
+    set->items[set->n++] = k;
 }
 
 static bool is_lower_alnum(char c)
