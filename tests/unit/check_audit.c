@@ -126,8 +126,9 @@ static void assert_summary(struct json_object *report, int64_t resources, int64_
                            int64_t warned, int64_t errors)
 {
     struct json_object *s = jget(report, "summary");
-    static const char *const keys[] = {"resources", "denied", "warned", "errors"};
-    assert_keys(s, keys, 4);
+    static const char *const keys[] = {"resources", "denied",  "warned",       "errors",
+                                       "passed",    "skipped", "notEvaluated", "kubernetesObjects"};
+    assert_keys(s, keys, 8);
     int64_t got[] = {jint(s, "resources"), jint(s, "denied"), jint(s, "warned"), jint(s, "errors")};
     int64_t want[] = {resources, denied, warned, errors};
     for (size_t i = 0; i < 4; i++) {
@@ -136,6 +137,19 @@ static void assert_summary(struct json_object *report, int64_t resources, int64_
     }
     ck_assert_uint_eq(jlen(jget(report, "resources")), (size_t)resources);
     ck_assert_uint_eq(jlen(jget(report, "errors")), (size_t)errors);
+}
+
+/* The counts of the summary that say what became of the resources. */
+static void assert_statuses(struct json_object *report, int64_t passed, int64_t skipped,
+                            int64_t not_evaluated, int64_t objects)
+{
+    struct json_object *s = jget(report, "summary");
+    static const char *const keys[] = {"passed", "skipped", "notEvaluated", "kubernetesObjects"};
+    int64_t want[] = {passed, skipped, not_evaluated, objects};
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_msg(jint(s, keys[i]) == want[i], "summary.%s: expected %lld, got %lld", keys[i],
+                      (long long)want[i], (long long)jint(s, keys[i]));
+    }
 }
 
 /* The first finding of check in a resource, or NULL. */
@@ -161,9 +175,13 @@ START_TEST(test_audit_hardened_passes)
     assert_keys(report, top, 3);
     assert_summary(report, 1, 0, 0, 0);
     struct json_object *res = jidx(jget(report, "resources"), 0);
-    static const char *const keys[] = {"source", "apiVersion", "kind",    "namespace",
-                                       "name",   "allowed",    "findings"};
-    assert_keys(res, keys, 7);
+    static const char *const keys[] = {"source",  "apiVersion", "kind",   "namespace",
+                                       "name",    "status",     "reason", "containersPath",
+                                       "allowed", "findings"};
+    assert_keys(res, keys, 10);
+    assert_statuses(report, 1, 0, 0, 1);
+    ck_assert_str_eq(jstr(res, "status"), "evaluated");
+    ck_assert(json_object_get_type(jget(res, "reason")) == json_type_null);
     ck_assert_str_eq(jstr(res, "source"), "hardened-deployment.yaml:5");
     ck_assert_str_eq(jstr(res, "apiVersion"), "apps/v1");
     ck_assert_str_eq(jstr(res, "kind"), "Deployment");
@@ -214,12 +232,13 @@ START_TEST(test_audit_multi_doc)
     struct json_object *report = audit_json(paths, 1, &code);
     ck_assert_int_eq(code, 1);
     assert_summary(report, 4, 1, 1, 0);
+    assert_statuses(report, 0, 2, 0, 4);
     static const struct {
         const char *source, *kind, *verdict;
     } want[] = {
-        {"multi-doc.yaml:3", "ConfigMap", "pass"},
+        {"multi-doc.yaml:3", "ConfigMap", "skip"},
         {"multi-doc.yaml:11", "Deployment", "warn"},
-        {"multi-doc.yaml:41", "Service", "pass"},
+        {"multi-doc.yaml:41", "Service", "skip"},
         {"multi-doc.yaml:53", "Pod", "deny"},
     };
     struct json_object *list = jget(report, "resources");
@@ -231,8 +250,11 @@ START_TEST(test_audit_multi_doc)
         bool allowed = json_object_get_boolean(jget(res, "allowed"));
         ck_assert_msg(allowed == (strcmp(want[i].verdict, "deny") != 0), "%s: allowed is %d",
                       want[i].source, allowed);
-        if (strcmp(want[i].verdict, "pass") == 0) {
+        bool skip = strcmp(want[i].verdict, "skip") == 0;
+        ck_assert_str_eq(jstr(res, "status"), skip ? "skipped" : "evaluated");
+        if (skip) {
             ck_assert_uint_eq(jlen(jget(res, "findings")), 0);
+            ck_assert_str_eq(jstr(res, "reason"), "no pod spec");
         }
     }
     struct json_object *warn = find_check(jidx(list, 1), "seccompProfile");
@@ -464,7 +486,7 @@ START_TEST(test_audit_sarif)
     ck_assert_str_eq(jstr(drv, "version"), HP_VERSION);
     ck_assert_str_eq(jstr(drv, "informationUri"), "https://github.com/hardpod/hardpod");
     struct json_object *rules = jget(drv, "rules");
-    ck_assert_uint_eq(jlen(rules), 23);
+    ck_assert_uint_eq(jlen(rules), 24);
     for (int c = 0; c < HP_CHECK_COUNT; c++) {
         struct json_object *rule = jidx(rules, (size_t)c);
         ck_assert_str_eq(jstr(rule, "id"), hp_check_name((enum hp_check)c));
@@ -473,6 +495,7 @@ START_TEST(test_audit_sarif)
         ck_assert(strlen(jstr(jget(rule, "help"), "text")) > 0);
     }
     ck_assert_str_eq(jstr(jidx(rules, 22), "id"), "parseError");
+    ck_assert_str_eq(jstr(jidx(rules, 23), "id"), "notEvaluated");
     ck_assert_str_eq(
         jstr(jget(jidx(rules, HP_CHECK_RUN_AS_NON_ROOT), "defaultConfiguration"), "level"),
         "error");
@@ -531,22 +554,26 @@ START_TEST(test_audit_text)
     int code;
     char *text = audit(&r, paths, 2, &code);
     ck_assert_int_eq(code, 2);
-    assert_contains(text, "PASS  ConfigMap shop/settings  (multi-doc.yaml:3)\n");
+    assert_contains(text, "SKIP  ConfigMap shop/settings  (multi-doc.yaml:3): no pod spec\n");
     assert_contains(text, "WARN  Deployment shop/worker  (multi-doc.yaml:11)\n");
     assert_contains(text, "DENY  Pod shop/debug  (multi-doc.yaml:53)\n");
     assert_contains(text, "\n  deny  privileged  container \"shell\"  "
                           "spec.containers[0].securityContext.privileged\n");
     assert_contains(text, "\n        fix: securityContext: {privileged: false}\n");
     assert_contains(text, "\nERROR malformed.yaml:20: ");
-    assert_contains(text, "\n6 resources: 1 denied, 1 warned, 1 errors (profile hardened)\n");
+    assert_contains(text, "\n6 resources: 1 denied, 1 warned, 1 errors, 0 passed, 4 skipped, 0 "
+                          "not evaluated (profile hardened)\n");
+    ck_assert_msg(strstr(text, "no Kubernetes object") == NULL, "%s", text);
     ck_assert_msg(strchr(text, '\033') == NULL, "colour without --color");
     free(text);
 
     r.color = true;
-    text = audit(&r, paths, 1, &code);
+    char *coloured[] = {"multi-doc.yaml", "hardened-deployment.yaml"};
+    text = audit(&r, coloured, 2, &code);
     assert_contains(text, "\033[31mDENY\033[0m  Pod shop/debug");
     assert_contains(text, "\033[33mWARN\033[0m  Deployment shop/worker");
-    assert_contains(text, "\033[32mPASS\033[0m  ConfigMap shop/settings");
+    assert_contains(text, "\033[32mPASS\033[0m  Deployment shop/api");
+    assert_contains(text, "SKIP  ConfigMap shop/settings  (multi-doc.yaml:3)");
     free(text);
 }
 END_TEST
