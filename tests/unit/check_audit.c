@@ -7,6 +7,7 @@
  * the text report, the directory walk and the memory ceiling.
  */
 #include "hardpod/audit.h"
+#include "hardpod/utf8.h"
 #include "testutil.h"
 
 #include <dirent.h>
@@ -542,7 +543,8 @@ END_TEST
 
 static void assert_contains(const char *text, const char *want)
 {
-    ck_assert_msg(strstr(text, want) != NULL, "expected the line\n%s\nin the output\n%s", want,
+    /* Check's messages have a size limit: show the start of a long output. */
+    ck_assert_msg(strstr(text, want) != NULL, "expected the line\n%s\nin the output\n%.3000s", want,
                   text);
 }
 
@@ -678,6 +680,7 @@ START_TEST(test_audit_format_lookup)
     } cases[] = {
         {"text", true, HP_AUDIT_TEXT},   {"json", true, HP_AUDIT_JSON},
         {"sarif", true, HP_AUDIT_SARIF}, {"JSON", false, HP_AUDIT_TEXT},
+        {"junit", true, HP_AUDIT_JUNIT}, {"policyreport", true, HP_AUDIT_POLICYREPORT},
         {"xml", false, HP_AUDIT_TEXT},   {"", false, HP_AUDIT_TEXT},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -995,6 +998,406 @@ START_TEST(test_audit_memory_report_stops)
 }
 END_TEST
 
+/* Objects of kinds the engine cannot read that hold containers are not
+ * evaluated, with the path of the containers; documents without a pod spec
+ * are skipped; neither is a pass. */
+START_TEST(test_audit_statuses)
+{
+    enter_fixtures();
+    char *paths[] = {"custom-resources.yaml", "multi-doc.yaml"};
+    int code;
+    struct json_object *report = audit_json(paths, 2, &code);
+    ck_assert_int_eq(code, 1); /* the Pod of multi-doc.yaml; not evaluated does not fail */
+    assert_summary(report, 9, 1, 1, 0);
+    assert_statuses(report, 0, 4, 3, 8);
+    static const struct {
+        const char *source, *status, *containers, *reason;
+    } want[] = {
+        {"custom-resources.yaml:4", "not-evaluated", "spec.template.spec.containers",
+         "hardpod cannot read kind apps.example.com/v1 Widget, which holds containers at "
+         "spec.template.spec.containers"},
+        {"custom-resources.yaml:19", "not-evaluated",
+         "spec.metrics[0].provider.job.spec.template.spec.containers", NULL},
+        {"custom-resources.yaml:36", "not-evaluated", "spec.template.spec.containers", NULL},
+        {"custom-resources.yaml:46", "skipped", NULL, "no pod spec"},
+        {"custom-resources.yaml:51", "skipped", NULL,
+         "not a Kubernetes object (no apiVersion and kind)"},
+    };
+    struct json_object *list = jget(report, "resources");
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        struct json_object *res = jidx(list, i);
+        ck_assert_str_eq(jstr(res, "source"), want[i].source);
+        ck_assert_str_eq(jstr(res, "status"), want[i].status);
+        ck_assert_uint_eq(jlen(jget(res, "findings")), 0);
+        struct json_object *at = jget(res, "containersPath");
+        struct json_object *allowed = jget(res, "allowed");
+        if (want[i].containers != NULL) {
+            ck_assert_str_eq(json_object_get_string(at), want[i].containers);
+            ck_assert_msg(json_object_get_type(allowed) == json_type_null,
+                          "%s: not evaluated, yet allowed is %s", want[i].source,
+                          json_object_to_json_string(allowed));
+        } else {
+            ck_assert(json_object_get_type(at) == json_type_null);
+            ck_assert(json_object_get_boolean(allowed));
+        }
+        if (want[i].reason != NULL) {
+            ck_assert_str_eq(jstr(res, "reason"), want[i].reason);
+        }
+    }
+    json_object_put(report);
+
+    struct run r = {.format = HP_AUDIT_TEXT};
+    char *text = audit(&r, paths, 1, &code);
+    assert_contains(text, "NOT EVALUATED  Widget shop/web  (custom-resources.yaml:4)\n        "
+                          "hardpod cannot read kind apps.example.com/v1 Widget, which holds "
+                          "containers at spec.template.spec.containers\n");
+    assert_contains(text, "SKIP  Kustomization (unnamed)  (custom-resources.yaml:46): no pod "
+                          "spec\n");
+    assert_contains(text, "\n5 resources: 0 denied, 0 warned, 0 errors, 0 passed, 2 skipped, 3 "
+                          "not evaluated (profile hardened)\n");
+    ck_assert_msg(strstr(text, "PASS") == NULL, "a PASS in\n%s", text);
+    free(text);
+
+    r.format = HP_AUDIT_SARIF;
+    text = audit(&r, paths, 1, &code);
+    struct json_object *sarif = tu_json(text);
+    free(text);
+    struct json_object *results = jget(jidx(jget(sarif, "runs"), 0), "results");
+    ck_assert_uint_eq(jlen(results), 3);
+    for (size_t i = 0; i < 3; i++) {
+        struct json_object *res = jidx(results, i);
+        ck_assert_str_eq(jstr(res, "ruleId"), "notEvaluated");
+        ck_assert_int_eq(jint(res, "ruleIndex"), HP_CHECK_COUNT + 1);
+        ck_assert_str_eq(jstr(res, "level"), "warning");
+    }
+    assert_contains(jstr(jget(jidx(results, 1), "message"), "text"),
+                    "spec.metrics[0].provider.job.spec.template.spec.containers");
+    json_object_put(sarif);
+}
+END_TEST
+
+/* An input with no Kubernetes object at all says so, in text and JSON. */
+START_TEST(test_audit_no_objects)
+{
+    enter_fixtures();
+    char *paths[] = {"not-kubernetes.json"};
+    int code;
+    struct json_object *report = audit_json(paths, 1, &code);
+    ck_assert_int_eq(code, 0);
+    assert_summary(report, 1, 0, 0, 0);
+    assert_statuses(report, 0, 1, 0, 0);
+    json_object_put(report);
+    struct run r = {.format = HP_AUDIT_TEXT};
+    char *text = audit(&r, paths, 1, &code);
+    assert_contains(text, "\nno Kubernetes object (apiVersion and kind) in the input\n");
+    free(text);
+    paths[0] = "hardened-deployment.yaml";
+    text = audit(&r, paths, 1, &code);
+    ck_assert_msg(strstr(text, "no Kubernetes object") == NULL, "%s", text);
+    free(text);
+}
+END_TEST
+
+START_TEST(test_audit_fail_on_parse)
+{
+    static const struct {
+        const char *s;
+        bool ok;
+        unsigned want;
+    } cases[] = {
+        {"deny", true, HP_AUDIT_FAIL_DENY},
+        {"warn", true, HP_AUDIT_FAIL_WARN},
+        {"never", true, HP_AUDIT_FAIL_NEVER},
+        {"not-evaluated", true, HP_AUDIT_FAIL_DENY | HP_AUDIT_FAIL_NOT_EVALUATED},
+        {"deny,not-evaluated", true, HP_AUDIT_FAIL_DENY | HP_AUDIT_FAIL_NOT_EVALUATED},
+        {"not-evaluated,warn", true, HP_AUDIT_FAIL_WARN | HP_AUDIT_FAIL_NOT_EVALUATED},
+        {"never,not-evaluated", false, 0},
+        {"deny,warn", false, 0},
+        {"deny,deny", false, 0},
+        {"", false, 0},
+        {"deny,", false, 0},
+        {"Deny", false, 0},
+        {"error", false, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        unsigned got = 0;
+        struct hp_error err;
+        hp_error_clear(&err);
+        enum hp_err rc = hp_audit_fail_on_parse(cases[i].s, &got, &err);
+        ck_assert_msg((rc == HP_OK) == cases[i].ok, "\"%s\": rc %d (%s)", cases[i].s, rc, err.msg);
+        if (cases[i].ok) {
+            ck_assert_msg(got == cases[i].want, "\"%s\": expected %#x, got %#x", cases[i].s,
+                          cases[i].want, got);
+        } else {
+            ck_assert_msg(strstr(err.msg, cases[i].s) != NULL, "\"%s\": message %s", cases[i].s,
+                          err.msg);
+        }
+    }
+}
+END_TEST
+
+/* The exit status under every --fail-on for every kind of result; errors
+ * exit 2 even under never. */
+START_TEST(test_audit_fail_on_exit_codes)
+{
+    static const struct {
+        unsigned fail_on;
+        const char *path;
+        int code;
+    } cases[] = {
+        {0, "hardened-deployment.yaml", 0},
+        {0, "warn-only.yaml", 0},
+        {0, "multi-doc.yaml", 1},
+        {0, "custom-resources.yaml", 0},
+        {0, "malformed.yaml", 2},
+        {HP_AUDIT_FAIL_DENY, "multi-doc.yaml", 1},
+        {HP_AUDIT_FAIL_DENY, "warn-only.yaml", 0},
+        {HP_AUDIT_FAIL_WARN, "warn-only.yaml", 1},
+        {HP_AUDIT_FAIL_WARN, "multi-doc.yaml", 1},
+        {HP_AUDIT_FAIL_WARN, "hardened-deployment.yaml", 0},
+        {HP_AUDIT_FAIL_WARN, "custom-resources.yaml", 0},
+        {HP_AUDIT_FAIL_NEVER, "multi-doc.yaml", 0},
+        {HP_AUDIT_FAIL_NEVER, "warn-only.yaml", 0},
+        {HP_AUDIT_FAIL_NEVER, "custom-resources.yaml", 0},
+        {HP_AUDIT_FAIL_NEVER, "malformed.yaml", 2},
+        {HP_AUDIT_FAIL_DENY | HP_AUDIT_FAIL_NOT_EVALUATED, "custom-resources.yaml", 1},
+        {HP_AUDIT_FAIL_DENY | HP_AUDIT_FAIL_NOT_EVALUATED, "warn-only.yaml", 0},
+        {HP_AUDIT_FAIL_DENY | HP_AUDIT_FAIL_NOT_EVALUATED, "not-kubernetes.json", 0},
+        {HP_AUDIT_FAIL_WARN | HP_AUDIT_FAIL_NOT_EVALUATED, "custom-resources.yaml", 1},
+        {HP_AUDIT_FAIL_WARN | HP_AUDIT_FAIL_NOT_EVALUATED, "warn-only.yaml", 1},
+    };
+    enter_fixtures();
+    struct hp_policy hardened;
+    hp_policy_init(&hardened, HP_PROFILE_HARDENED);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct hp_audit_options o = {
+            .policy = &hardened,
+            .format = HP_AUDIT_JSON,
+            .fail_on = cases[i].fail_on,
+            .now = NOW,
+            .limits = hp_manifest_default_limits,
+        };
+        char *paths[] = {(char *)cases[i].path};
+        FILE *out = fopen("/dev/null", "w");
+        ck_assert_ptr_nonnull(out);
+        int code = hp_audit_run(&o, paths, 1, out);
+        fclose(out);
+        ck_assert_msg(code == cases[i].code, "--fail-on %#x %s: expected exit %d, got %d",
+                      cases[i].fail_on, cases[i].path, cases[i].code, code);
+    }
+    hp_policy_cleanup(&hardened);
+}
+END_TEST
+
+static char *audit_fail_on(enum hp_audit_format format, unsigned fail_on, char **paths, size_t n,
+                           int *code)
+{
+    struct hp_policy hardened;
+    hp_policy_init(&hardened, HP_PROFILE_HARDENED);
+    struct hp_audit_options o = {
+        .policy = &hardened,
+        .format = format,
+        .fail_on = fail_on,
+        .now = NOW,
+        .limits = hp_manifest_default_limits,
+    };
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(f);
+    *code = hp_audit_run(&o, paths, n, f);
+    ck_assert_int_eq(fclose(f), 0);
+    hp_policy_cleanup(&hardened);
+    return buf;
+}
+
+/* JUnit: a testsuite per file with its counts, skipped and not-evaluated
+ * testcases, failures per deny finding, warnings per --fail-on; control
+ * characters and markup from the inputs never reach the XML raw. */
+START_TEST(test_audit_junit)
+{
+    enter_fixtures();
+    char *paths[] = {"multi-doc.yaml", "custom-resources.yaml", "malformed.yaml", "warn-only.yaml"};
+    int code;
+    char *xml = audit_fail_on(HP_AUDIT_JUNIT, 0, paths, 4, &code);
+    ck_assert_int_eq(code, 2);
+    assert_contains(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"hardpod "
+                         "audit\" tests=\"13\" failures=\"1\" errors=\"1\" skipped=\"9\">\n");
+    assert_contains(xml, "  <testsuite name=\"multi-doc.yaml\" tests=\"4\" failures=\"1\" "
+                         "errors=\"0\" skipped=\"2\">\n");
+    assert_contains(xml, "  <testsuite name=\"custom-resources.yaml\" tests=\"5\" failures=\"0\" "
+                         "errors=\"0\" skipped=\"5\">\n");
+    assert_contains(xml, "    <testcase classname=\"multi-doc.yaml\" name=\"ConfigMap "
+                         "shop/settings (multi-doc.yaml:3)\">\n      <skipped message=\"no pod "
+                         "spec\"/>\n");
+    assert_contains(xml, "      <skipped message=\"hardpod cannot read kind apps.example.com/v1 "
+                         "Widget, which holds containers at spec.template.spec.containers\"/>\n");
+    assert_contains(xml, "      <failure type=\"privileged\" message=\"container &quot;shell&quot; "
+                         "must not be privileged\">deny  privileged  container "
+                         "\"shell\"  spec.containers[0].securityContext.privileged\n");
+    assert_contains(xml, "<testcase classname=\"malformed.yaml\" name=\"malformed.yaml:20\">\n"
+                         "      <error type=\"parseError\" message=\"");
+    assert_contains(xml, "<system-out>warn  seccompProfile  container \"app\"");
+    ck_assert_msg(strstr(xml, "type=\"seccompProfile\"") == NULL, "a warning failed");
+    free(xml);
+
+    /* Under warn, warnings are failures; under not-evaluated, so are those. */
+    char *warn_paths[] = {"warn-only.yaml", "custom-resources.yaml"};
+    xml = audit_fail_on(HP_AUDIT_JUNIT, HP_AUDIT_FAIL_WARN | HP_AUDIT_FAIL_NOT_EVALUATED,
+                        warn_paths, 2, &code);
+    ck_assert_int_eq(code, 1);
+    assert_contains(xml, "tests=\"6\" failures=\"4\" errors=\"0\" skipped=\"2\"");
+    assert_contains(xml, "<failure type=\"seccompProfile\"");
+    assert_contains(xml, "<failure type=\"notEvaluated\" message=\"hardpod cannot read kind "
+                         "apps.example.com/v1 Widget");
+    ck_assert_msg(strstr(xml, "<system-out>") == NULL, "warnings in system-out");
+    free(xml);
+
+    /* Names with markup, quotes, control characters and bytes that are no
+     * UTF-8: the XML stays well-formed and valid UTF-8. */
+    char dir[] = "/tmp/hp-junit-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/a<&\"'\x01\xff.yaml", dir);
+    tu_write_text(path, "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": "
+                        "\"p]]>\\u0001\\u001b\\u007f\\ufffe\"}, \"spec\": {\"containers\": "
+                        "[{\"name\": \"c\\u0000<x>\", \"image\": \"i\"}]}}\n");
+    char *odd[] = {path};
+    xml = audit_fail_on(HP_AUDIT_JUNIT, 0, odd, 1, &code);
+    ck_assert_int_eq(code, 1);
+    size_t bad = 0;
+    ck_assert_msg(hp_utf8_valid(xml, strlen(xml), &bad), "not UTF-8 at %zu", bad);
+    for (const unsigned char *p = (const unsigned char *)xml; *p != '\0'; p++) {
+        ck_assert_msg(*p >= 0x20 || *p == '\n', "control byte %#x at %zu", *p,
+                      (size_t)(p - (const unsigned char *)xml));
+        ck_assert_msg(*p != 0x7f, "DEL at %zu", (size_t)(p - (const unsigned char *)xml));
+    }
+    ck_assert_msg(strstr(xml, "\xef\xbf\xbe") == NULL, "U+FFFE in the XML");
+    assert_contains(xml, "a&lt;&amp;&quot;'\\x01\\xff.yaml");
+    assert_contains(xml, "name=\"Pod p]]&gt;\\x01\\x1b\\x7f\\xef\\xbf\\xbe (");
+    free(xml);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+/* PolicyReport: a report per namespace ("default" for a namespaced object
+ * without one), the cluster's for Cluster* custom kinds and input errors,
+ * a result per (resource, check that is on), summaries that add up. */
+START_TEST(test_audit_policyreport)
+{
+    enter_fixtures();
+    char *paths[] = {"custom-resources.yaml", "aspnet-template.yaml", "malformed.yaml",
+                     "multi-doc.yaml"};
+    int code;
+    char *text = audit_fail_on(HP_AUDIT_POLICYREPORT, 0, paths, 4, &code);
+    ck_assert_int_eq(code, 2);
+    struct json_object *list = tu_json(text);
+    free(text);
+    ck_assert_str_eq(jstr(list, "apiVersion"), "v1");
+    ck_assert_str_eq(jstr(list, "kind"), "List");
+    struct json_object *items = jget(list, "items");
+    static const struct {
+        const char *kind, *name, *ns;
+    } want[] = {
+        {"PolicyReport", "hardpod-default", "default"},
+        {"PolicyReport", "hardpod-shop", "shop"},
+        {"ClusterPolicyReport", "hardpod-cluster", NULL},
+    };
+    ck_assert_uint_eq(jlen(items), 3);
+    size_t on = 0;
+    struct hp_policy hardened;
+    hp_policy_init(&hardened, HP_PROFILE_HARDENED);
+    for (int c = 0; c < HP_CHECK_COUNT; c++) {
+        on += hardened.checks[c].action != HP_ACTION_OFF;
+    }
+    hp_policy_cleanup(&hardened);
+    /* default: the aspnet Deployment and the Function, both without a
+     * namespace; shop: the Widget, the Deployment and the Pod (the skipped
+     * ConfigMap and Service are left out); the cluster: the
+     * ClusterWidgetTemplate and the parse error. */
+    size_t want_results[] = {on + 1, 1 + 2 * on, 2};
+    for (size_t i = 0; i < 3; i++) {
+        struct json_object *rep = jidx(items, i);
+        ck_assert_str_eq(jstr(rep, "apiVersion"), "wgpolicyk8s.io/v1alpha2");
+        ck_assert_str_eq(jstr(rep, "kind"), want[i].kind);
+        struct json_object *meta = jget(rep, "metadata");
+        ck_assert_str_eq(jstr(meta, "name"), want[i].name);
+        struct json_object *ns = NULL;
+        ck_assert(json_object_object_get_ex(meta, "namespace", &ns) == (want[i].ns != NULL));
+        if (want[i].ns != NULL) {
+            ck_assert_str_eq(json_object_get_string(ns), want[i].ns);
+        }
+        struct json_object *results = jget(rep, "results");
+        ck_assert_msg(jlen(results) == want_results[i], "%s: expected %zu results, got %zu",
+                      want[i].name, want_results[i], jlen(results));
+        int64_t counted[5] = {0};
+        static const char *const names[] = {"pass", "fail", "warn", "error", "skip"};
+        for (size_t j = 0; j < jlen(results); j++) {
+            struct json_object *res = jidx(results, j);
+            ck_assert_str_eq(jstr(res, "policy"), "hardpod");
+            ck_assert_str_eq(jstr(res, "source"), "hardpod");
+            ck_assert_int_eq(jint(jget(res, "timestamp"), "seconds"), NOW);
+            for (size_t k = 0; k < 5; k++) {
+                counted[k] += strcmp(jstr(res, "result"), names[k]) == 0;
+            }
+            if (strcmp(jstr(res, "rule"), "parseError") != 0) {
+                struct json_object *ref = jidx(jget(res, "resources"), 0);
+                struct json_object *rns = NULL;
+                ck_assert(json_object_object_get_ex(ref, "namespace", &rns) ==
+                          (want[i].ns != NULL));
+                if (want[i].ns != NULL) {
+                    ck_assert_str_eq(json_object_get_string(rns), want[i].ns);
+                }
+            }
+        }
+        struct json_object *sum = jget(rep, "summary");
+        for (size_t k = 0; k < 5; k++) {
+            ck_assert_msg(jint(sum, names[k]) == counted[k], "%s: summary.%s %lld, counted %lld",
+                          want[i].name, names[k], (long long)jint(sum, names[k]),
+                          (long long)counted[k]);
+        }
+    }
+    /* In the shop report: the Widget first (input order), with its uid. */
+    struct json_object *widget = jidx(jget(jidx(items, 1), "results"), 0);
+    ck_assert_str_eq(jstr(widget, "rule"), "notEvaluated");
+    ck_assert_str_eq(jstr(widget, "result"), "skip");
+    ck_assert_str_eq(jstr(jget(widget, "properties"), "containersPath"),
+                     "spec.template.spec.containers");
+    struct json_object *ref = jidx(jget(widget, "resources"), 0);
+    ck_assert_str_eq(jstr(ref, "uid"), "7f1c2b9e-0000-4000-8000-000000000001");
+    ck_assert_str_eq(jstr(ref, "kind"), "Widget");
+    /* The denied Pod's privileged check fails with the finding's path. */
+    bool saw = false;
+    struct json_object *shop = jget(jidx(items, 1), "results");
+    for (size_t j = 0; j < jlen(shop); j++) {
+        struct json_object *res = jidx(shop, j);
+        struct json_object *r0 = jidx(jget(res, "resources"), 0);
+        if (strcmp(jstr(res, "rule"), "privileged") == 0 &&
+            strcmp(jstr(r0, "name"), "debug") == 0) {
+            saw = true;
+            ck_assert_str_eq(jstr(res, "result"), "fail");
+            ck_assert_str_eq(jstr(res, "severity"), "high");
+            ck_assert_str_eq(jstr(jget(res, "properties"), "path"),
+                             "spec.containers[0].securityContext.privileged");
+        }
+    }
+    ck_assert(saw);
+    json_object_put(list);
+
+    /* Under --fail-on not-evaluated, a resource not evaluated fails. */
+    char *one[] = {"custom-resources.yaml"};
+    text = audit_fail_on(HP_AUDIT_POLICYREPORT, HP_AUDIT_FAIL_DENY | HP_AUDIT_FAIL_NOT_EVALUATED,
+                         one, 1, &code);
+    ck_assert_int_eq(code, 1);
+    list = tu_json(text);
+    free(text);
+    widget = jidx(jget(jidx(jget(list, "items"), 1), "results"), 0);
+    ck_assert_str_eq(jstr(widget, "result"), "fail");
+    json_object_put(list);
+}
+END_TEST
+
 static Suite *audit_suite(void)
 {
     Suite *s = suite_create("audit");
@@ -1016,6 +1419,12 @@ static Suite *audit_suite(void)
     tcase_add_test(tc, test_audit_symlink_loop);
     tcase_add_test(tc, test_audit_now_expires_exemptions);
     tcase_add_test(tc, test_audit_format_lookup);
+    tcase_add_test(tc, test_audit_statuses);
+    tcase_add_test(tc, test_audit_no_objects);
+    tcase_add_test(tc, test_audit_fail_on_parse);
+    tcase_add_test(tc, test_audit_fail_on_exit_codes);
+    tcase_add_test(tc, test_audit_junit);
+    tcase_add_test(tc, test_audit_policyreport);
     tcase_add_test(tc, test_audit_memory_limit);
     tcase_add_test(tc, test_audit_memory_streams_documents);
     tcase_add_test(tc, test_audit_memory_findings);
