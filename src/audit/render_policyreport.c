@@ -10,6 +10,7 @@
 #include "internal.h"
 
 #include "hardpod/buf.h"
+#include "hardpod/utf8.h"
 
 #include <json-c/json.h>
 #include <stdint.h>
@@ -84,11 +85,34 @@ struct summary {
     size_t pass, fail, warn, error, skip;
 };
 
+/* Adds s (if non-NULL) as a string member. The inputs' text is UTF-8 (the
+ * loader refuses anything else), but file names need not be: a byte that
+ * is not UTF-8 becomes the text "\xNN", so the report stays valid JSON for
+ * kubectl. */
 static void add_str(struct json_object *o, const char *key, const char *s)
 {
-    if (s != NULL) {
-        json_object_object_add(o, key, json_object_new_string(s));
+    if (s == NULL) {
+        return;
     }
+    size_t len = strlen(s);
+    if (hp_utf8_valid(s, len, NULL)) {
+        json_object_object_add(o, key, json_object_new_string(s));
+        return;
+    }
+    struct hp_buf b;
+    hp_buf_init(&b, 0);
+    for (size_t i = 0; i < len;) {
+        size_t n = hp_utf8_len(s + i, len - i);
+        if (n == 0) {
+            hp_buf_printf(&b, "\\x%02x", (unsigned char)s[i]);
+            i++;
+        } else {
+            hp_buf_append(&b, s + i, n);
+            i += n;
+        }
+    }
+    json_object_object_add(o, key, json_object_new_string(hp_buf_str(&b)));
+    hp_buf_cleanup(&b);
 }
 
 static struct json_object *resource_ref(const struct aud_entry *e, const char *ns)
