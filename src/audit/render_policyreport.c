@@ -242,7 +242,6 @@ static struct json_object *check_result(const struct pr *pr, const struct aud_en
 static void entry_results(const struct pr *pr, const struct aud_entry *e, const char *ns,
                           struct aud_json *w)
 {
-    char reason[512];
     if (e->error != NULL) {
         struct json_object *o = new_result(pr, "parseError", "error", "high", e->error);
         json_object_object_add(o, "properties", properties(e));
@@ -250,6 +249,7 @@ static void entry_results(const struct pr *pr, const struct aud_entry *e, const 
         return;
     }
     if (e->status == AUD_NOT_EVALUATED) {
+        char reason[512];
         bool fails = aud_entry_fails(e, pr->fail_on);
         struct json_object *o =
             new_result(pr, "notEvaluated", fails ? "fail" : "skip", fails ? "high" : "info",
