@@ -180,6 +180,9 @@ void aud_json_value(struct aud_json *w, struct json_object *v);
 void aud_render_text(const struct aud_report *r, const char *profile, bool color, FILE *out);
 void aud_render_json(const struct aud_report *r, FILE *out);
 void aud_render_sarif(const struct aud_report *r, const struct hp_policy *p, FILE *out);
+/* What a renderer may allocate per entry while printing (the PolicyReport's
+ * sort index); every entry is charged for it when it is added. */
+#define AUD_RENDER_SLOT_BYTES (2 * sizeof(void *))
 void aud_render_junit(const struct aud_report *r, const char *profile, unsigned fail_on, FILE *out);
 void aud_render_policyreport(const struct aud_report *r, const struct hp_policy *p,
                              unsigned fail_on, int64_t now, FILE *out);

@@ -331,8 +331,9 @@ void aud_render_policyreport(const struct aud_report *r, const struct hp_policy 
                              unsigned fail_on, int64_t now, FILE *out)
 {
     struct pr pr = {.r = r, .p = p, .fail_on = aud_fail_on(fail_on), .now = now};
-    /* The entries to sort, two words each, beside the entries and their
-     * strings that the report holds already. */
+    /* The entries to sort, two words each: every entry was charged for its
+     * slot when it was added to the report. */
+    _Static_assert(sizeof(struct slot) <= AUD_RENDER_SLOT_BYTES, "a slot is charged per entry");
     size_t n = 0;
     struct slot *slots = hp_xcalloc(r->len > 0 ? r->len : 1, sizeof(*slots));
     for (size_t i = 0; i < r->len; i++) {

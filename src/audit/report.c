@@ -60,10 +60,13 @@ static size_t str_cost(const char *s)
     return s != NULL ? hp_manifest_budget_malloc_cost(strlen(s) + 1) : 0;
 }
 
-/* An entry's record, with the slack of the doubling entries array, and its file name. */
+/* An entry's record, with the slack of the doubling entries array, its
+ * file name, and its slot in the sort index of the PolicyReport renderer
+ * (AUD_RENDER_SLOT_BYTES), which is allocated only when the report is
+ * printed, but out of what the report was charged. */
 static size_t entry_cost(const char *file)
 {
-    return 2 * sizeof(struct aud_entry) + str_cost(file);
+    return 2 * sizeof(struct aud_entry) + AUD_RENDER_SLOT_BYTES + str_cost(file);
 }
 
 static struct aud_entry *append(struct aud_report *r, const char *file, size_t line)
