@@ -129,8 +129,9 @@ bool aud_entry_fails(const struct aud_entry *e, unsigned fail_on);
 /* The status of an object that the engine evaluated into f: evaluated when
  * the engine found a pod spec (the engine, not a list here, knows which
  * kinds it reads); otherwise not evaluated when it holds a `containers`
- * array anywhere (its path, "spec.template.spec.containers", is written to
- * at, truncated to size), else skipped. */
+ * (or `initContainers`, `ephemeralContainers`) array anywhere (its path,
+ * "spec.template.spec.containers", is written to at; one too long for size,
+ * at least 4, ends in "..."), else skipped. */
 enum aud_status aud_classify(struct json_object *obj, const struct hp_findings *f, char *at,
                              size_t size);
 /* Why a skipped or not-evaluated entry was not judged, written into buf. */

@@ -6,6 +6,7 @@
  * shape, the sources with their lines, the exit codes, the SARIF structure,
  * the text report, the directory walk and the memory ceiling.
  */
+#include "audit/internal.h"
 #include "hardpod/audit.h"
 #include "hardpod/utf8.h"
 #include "testutil.h"
@@ -1076,6 +1077,75 @@ START_TEST(test_audit_statuses)
 }
 END_TEST
 
+/* The classification itself, over objects the engine found no pod spec in
+ * (and one it did). */
+START_TEST(test_audit_classify)
+{
+    static const struct {
+        const char *json;
+        bool has_podspec;
+        enum aud_status want;
+        const char *at;
+    } cases[] = {
+        {"{\"kind\":\"Pod\",\"spec\":{\"containers\":[]}}", true, AUD_EVALUATED, ""},
+        {"{\"spec\":{\"containers\":[{}]}}", false, AUD_SKIPPED, ""},
+        {"{\"kind\":\"Widget\",\"spec\":{\"template\":{\"spec\":{\"containers\":[{}]}}}}", false,
+         AUD_NOT_EVALUATED, "spec.template.spec.containers"},
+        {"{\"kind\":\"W\",\"spec\":{\"m\":[{},{\"job\":{\"initContainers\":[]}}]}}", false,
+         AUD_NOT_EVALUATED, "spec.m[1].job.initContainers"},
+        {"{\"kind\":\"EphemeralContainers\",\"ephemeralContainers\":[{}]}", false,
+         AUD_NOT_EVALUATED, "ephemeralContainers"},
+        {"{\"kind\":\"W\",\"spec\":{\"containers\":{\"a\":[]}}}", false, AUD_SKIPPED, ""},
+        {"{\"kind\":\"ConfigMap\",\"data\":{\"containers\":\"[a, b]\"}}", false, AUD_SKIPPED, ""},
+        {"{\"kind\":\"Service\",\"spec\":{\"ports\":[{\"port\":80}]}}", false, AUD_SKIPPED, ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct json_object *obj = tu_json(cases[i].json);
+        struct hp_findings f;
+        hp_findings_init(&f);
+        f.has_podspec = cases[i].has_podspec;
+        char at[128];
+        enum aud_status got = aud_classify(obj, &f, at, sizeof(at));
+        ck_assert_msg(got == cases[i].want, "case %zu: expected status %d, got %d", i,
+                      cases[i].want, got);
+        ck_assert_msg(strcmp(at, cases[i].at) == 0, "case %zu: expected \"%s\", got \"%s\"", i,
+                      cases[i].at, at);
+        hp_findings_cleanup(&f);
+        json_object_put(obj);
+    }
+
+    /* A path longer than the buffer is cut, and the object is still not
+     * evaluated. */
+    struct json_object *obj =
+        tu_json("{\"kind\":\"W\",\"spec\":{\"aVeryLongMemberName\":{\"containers\":[]}}}");
+    struct hp_findings f;
+    hp_findings_init(&f);
+    char small[12];
+    ck_assert_int_eq(aud_classify(obj, &f, small, sizeof(small)), AUD_NOT_EVALUATED);
+    ck_assert_str_eq(small, "spec...");
+    json_object_put(obj);
+    /* Containers 200 levels down are found, with the path cut. */
+    char deep[4096] = "{\"kind\":\"W\",\"s\":";
+    for (int d = 0; d < 200; d++) {
+        strncat(deep, "{\"a\":", sizeof(deep) - strlen(deep) - 1);
+    }
+    strncat(deep, "{\"containers\":[]}", sizeof(deep) - strlen(deep) - 1);
+    for (int d = 0; d < 201; d++) {
+        strncat(deep, "}", sizeof(deep) - strlen(deep) - 1);
+    }
+    struct json_tokener *tok = json_tokener_new_ex(400);
+    obj = json_tokener_parse_ex(tok, deep, (int)strlen(deep));
+    json_tokener_free(tok);
+    ck_assert_ptr_nonnull(obj);
+    char at[128];
+    ck_assert_int_eq(aud_classify(obj, &f, at, sizeof(at)), AUD_NOT_EVALUATED);
+    ck_assert_msg(strncmp(at, "s.a.a.a", 7) == 0 && strcmp(at + strlen(at) - 3, "...") == 0,
+                  "path: %s", at);
+    json_object_put(obj);
+    hp_findings_cleanup(&f);
+}
+END_TEST
+
 /* An input with no Kubernetes object at all says so, in text and JSON. */
 START_TEST(test_audit_no_objects)
 {
@@ -1420,6 +1490,7 @@ static Suite *audit_suite(void)
     tcase_add_test(tc, test_audit_now_expires_exemptions);
     tcase_add_test(tc, test_audit_format_lookup);
     tcase_add_test(tc, test_audit_statuses);
+    tcase_add_test(tc, test_audit_classify);
     tcase_add_test(tc, test_audit_no_objects);
     tcase_add_test(tc, test_audit_fail_on_parse);
     tcase_add_test(tc, test_audit_fail_on_exit_codes);
