@@ -99,7 +99,8 @@ enum aud_status aud_classify(struct json_object *obj, const struct hp_findings *
     if (size > 0) {
         at[0] = '\0';
     }
-    if (f->has_podspec) {
+    /* Findings too mean the engine read a pod spec. */
+    if (f->has_podspec || f->len > 0 || f->n_deny > 0 || f->n_warn > 0) {
         return AUD_EVALUATED;
     }
     /* No apiVersion and kind: no Kubernetes object (the caller refuses half

@@ -134,6 +134,12 @@ bool aud_entry_fails(const struct aud_entry *e, unsigned fail_on);
  * at least 4, ends in "..."), else skipped. */
 enum aud_status aud_classify(struct json_object *obj, const struct hp_findings *f, char *at,
                              size_t size);
+/* Whether an entry is shown on its own: not folded into its owner by
+ * aud_group. */
+static inline bool aud_entry_shown(const struct aud_report *r, const struct aud_entry *e)
+{
+    return !r->grouped || e->top == SIZE_MAX;
+}
 /* Why a skipped or not-evaluated entry was not judged, written into buf. */
 const char *aud_entry_reason(const struct aud_entry *e, char *buf, size_t size);
 /* "PASS", "WARN", "DENY", "SKIP" or "NOT EVALUATED". */

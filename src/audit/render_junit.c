@@ -193,7 +193,9 @@ static void testsuite(FILE *out, const struct aud_report *r, size_t from, size_t
 {
     struct counts c = {0};
     for (size_t i = from; i < to; i++) {
-        count(&r->entries[i], fail_on, &c);
+        if (aud_entry_shown(r, &r->entries[i])) {
+            count(&r->entries[i], fail_on, &c);
+        }
     }
     fputs("  <testsuite", out);
     attr(out, "name", r->entries[from].file);
@@ -202,7 +204,9 @@ static void testsuite(FILE *out, const struct aud_report *r, size_t from, size_t
     attr(out, "value", profile);
     fputs("/>\n    </properties>\n", out);
     for (size_t i = from; i < to; i++) {
-        testcase(out, &r->entries[i], fail_on);
+        if (aud_entry_shown(r, &r->entries[i])) {
+            testcase(out, &r->entries[i], fail_on);
+        }
     }
     fputs("  </testsuite>\n", out);
 }
@@ -212,7 +216,9 @@ void aud_render_junit(const struct aud_report *r, const char *profile, unsigned 
     struct counts all = {0};
     fail_on = aud_fail_on(fail_on);
     for (size_t i = 0; i < r->len; i++) {
-        count(&r->entries[i], fail_on, &all);
+        if (aud_entry_shown(r, &r->entries[i])) {
+            count(&r->entries[i], fail_on, &all);
+        }
     }
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"hardpod audit\"", out);
     counts_attrs(out, &all);

@@ -5,7 +5,8 @@
  * ClusterPolicyReport for cluster-scoped resources and input errors. One
  * result per (resource, check that is on): pass, fail or warn; a resource
  * that was not evaluated is one "notEvaluated" result (skip, or fail under
- * --fail-on not-evaluated). Documents with no pod spec are left out.
+ * --fail-on not-evaluated). Documents with no pod spec are left out, and
+ * so are resources folded into their owner by grouping.
  */
 #include "internal.h"
 
@@ -337,7 +338,7 @@ void aud_render_policyreport(const struct aud_report *r, const struct hp_policy 
     size_t n = 0;
     struct slot *slots = hp_xcalloc(r->len > 0 ? r->len : 1, sizeof(*slots));
     for (size_t i = 0; i < r->len; i++) {
-        if (reported(&r->entries[i])) {
+        if (reported(&r->entries[i]) && aud_entry_shown(r, &r->entries[i])) {
             slots[n].ns = report_ns(&r->entries[i]);
             slots[n++].i = i;
         }
