@@ -191,6 +191,11 @@ void aud_render_sarif(const struct aud_report *r, const struct hp_policy *p, FIL
  * sort index); every entry is charged for it when it is added. */
 #define AUD_RENDER_SLOT_BYTES (2 * sizeof(void *))
 void aud_render_junit(const struct aud_report *r, const char *profile, unsigned fail_on, FILE *out);
+/* The most results text one PolicyReport holds (by a bound on its compact
+ * JSON); more are cut into reports named hardpod-NS-2, -3, ... The API
+ * server stores objects up to 1.5 MiB, and `kubectl apply` doubles an
+ * object with its last-applied annotation. */
+#define AUD_POLICYREPORT_MAX_BYTES (512u * 1024u)
 void aud_render_policyreport(const struct aud_report *r, const struct hp_policy *p,
                              unsigned fail_on, int64_t now, FILE *out);
 

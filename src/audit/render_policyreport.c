@@ -278,10 +278,48 @@ static void put_count(struct aud_json *w, const char *key, size_t n)
     aud_json_int(w, (int64_t)n);
 }
 
+/* The length of s as a JSON string's contents: escapes included. */
+static size_t jlen(const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)(s != NULL ? s : ""); *p != '\0'; p++) {
+        n += *p == '"' || *p == '\\' ? 2 : *p < 0x20 ? 6 : 1;
+    }
+    return n;
+}
+
+/* A bound on the compact JSON of an entry's results: 512 bytes for the
+ * keys, the punctuation and the values hardpod writes (a check's name and
+ * title, the result, the timestamp), plus every string from the input with
+ * its escapes. */
+static size_t entry_bytes(const struct pr *pr, const struct aud_entry *e)
+{
+    size_t ident = 512 + jlen(e->api_version) + jlen(e->kind) + jlen(e->name) + jlen(e->ns) +
+                   jlen(e->uid) + jlen(e->file) + 24;
+    if (e->error != NULL) {
+        return ident + jlen(e->error);
+    }
+    if (e->status == AUD_NOT_EVALUATED) {
+        /* The reason names the kind and the path; the path is a property too. */
+        return ident + 256 + jlen(e->api_version) + jlen(e->kind) + 2 * jlen(e->containers_at);
+    }
+    size_t total = 0;
+    for (int c = 0; c < HP_CHECK_COUNT; c++) {
+        if (pr->p->checks[c].action != HP_ACTION_OFF) {
+            total += ident;
+        }
+    }
+    for (size_t i = 0; i < e->n_findings; i++) {
+        const struct aud_finding *f = &e->findings[i];
+        total += 64 + jlen(f->message) + jlen(f->path) + jlen(f->fix) + jlen(f->container);
+    }
+    return total;
+}
+
 /* One PolicyReport (ns non-NULL) or the ClusterPolicyReport, of the sorted
- * slots [from, to). */
+ * slots [from, to); part is its number among the reports of ns (from 1). */
 static void report_object(const struct pr *pr, struct aud_json *w, const struct slot *slots,
-                          size_t from, size_t to, const char *ns)
+                          size_t from, size_t to, const char *ns, size_t part)
 {
     struct summary s = {0};
     for (size_t i = from; i < to; i++) {
@@ -298,6 +336,9 @@ static void report_object(const struct pr *pr, struct aud_json *w, const struct 
     struct hp_buf name;
     hp_buf_init(&name, 0);
     hp_buf_printf(&name, "hardpod-%s", ns != NULL ? ns : "cluster");
+    if (part > 1) {
+        hp_buf_printf(&name, "-%zu", part);
+    }
     aud_json_key(w, "name");
     aud_json_string(w, hp_buf_str(&name));
     hp_buf_cleanup(&name);
@@ -354,12 +395,24 @@ void aud_render_policyreport(const struct aud_report *r, const struct hp_policy 
     aud_json_string(&w, "List");
     aud_json_key(&w, "items");
     aud_json_open(&w, '[');
+    /* A namespace's results are cut into reports of at most
+     * AUD_POLICYREPORT_MAX_BYTES each (one resource's results are never
+     * cut), so that each object fits in what the API server stores, with
+     * the copy that `kubectl apply` keeps in an annotation. */
+    size_t part = 1;
     for (size_t from = 0; from < n;) {
         size_t to = from + 1;
+        size_t bytes = entry_bytes(&pr, &r->entries[slots[from].i]);
         while (to < n && same_ns(slots[to].ns, slots[from].ns)) {
+            size_t more = entry_bytes(&pr, &r->entries[slots[to].i]);
+            if (bytes + more > AUD_POLICYREPORT_MAX_BYTES) {
+                break;
+            }
+            bytes += more;
             to++;
         }
-        report_object(&pr, &w, slots, from, to, slots[from].ns);
+        report_object(&pr, &w, slots, from, to, slots[from].ns, part);
+        part = to < n && same_ns(slots[to].ns, slots[from].ns) ? part + 1 : 1;
         from = to;
     }
     aud_json_close(&w);

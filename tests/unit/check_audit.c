@@ -1468,6 +1468,67 @@ START_TEST(test_audit_policyreport)
 }
 END_TEST
 
+/* A namespace with many resources is cut into reports that each fit in what
+ * the API server stores; one resource's results stay together. */
+START_TEST(test_audit_policyreport_split)
+{
+    char dir[] = "/tmp/hp-pr-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/pods.yaml", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    const size_t pods = 600;
+    for (size_t i = 0; i < pods; i++) {
+        fprintf(f,
+                "---\napiVersion: v1\nkind: Pod\nmetadata: {name: pod-%zu-with-a-longer-name, "
+                "namespace: big, uid: 00000000-0000-4000-8000-%012zu}\nspec:\n  containers:\n"
+                "  - {name: app, image: registry.example.com/app:1}\n  - {name: side, image: x}\n",
+                i, i);
+    }
+    fclose(f);
+    char *paths[] = {path};
+    int code;
+    char *text = audit_fail_on(HP_AUDIT_POLICYREPORT, 0, paths, 1, &code);
+    ck_assert_int_eq(code, 1);
+    struct json_object *list = tu_json(text);
+    free(text);
+    struct json_object *items = jget(list, "items");
+    ck_assert_msg(jlen(items) > 1, "expected the namespace cut into reports, got %zu", jlen(items));
+    size_t on = 0;
+    struct hp_policy hardened;
+    hp_policy_init(&hardened, HP_PROFILE_HARDENED);
+    for (int c = 0; c < HP_CHECK_COUNT; c++) {
+        on += hardened.checks[c].action != HP_ACTION_OFF;
+    }
+    hp_policy_cleanup(&hardened);
+    size_t results = 0;
+    for (size_t i = 0; i < jlen(items); i++) {
+        struct json_object *rep = jidx(items, i);
+        char want[64];
+        if (i == 0) {
+            snprintf(want, sizeof(want), "hardpod-big");
+        } else {
+            snprintf(want, sizeof(want), "hardpod-big-%zu", i + 1);
+        }
+        ck_assert_str_eq(jstr(jget(rep, "metadata"), "name"), want);
+        size_t size = strlen(json_object_to_json_string_ext(
+            rep, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        ck_assert_msg(size <= AUD_POLICYREPORT_MAX_BYTES, "%s: %zu bytes", want, size);
+        struct json_object *res = jget(rep, "results");
+        ck_assert_msg(jlen(res) % on == 0, "%s: %zu results cut a resource", want, jlen(res));
+        struct json_object *sum = jget(rep, "summary");
+        ck_assert_int_eq(jint(sum, "pass") + jint(sum, "fail") + jint(sum, "warn"),
+                         (int64_t)jlen(res));
+        results += jlen(res);
+    }
+    ck_assert_uint_eq(results, pods * on);
+    json_object_put(list);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 static Suite *audit_suite(void)
 {
     Suite *s = suite_create("audit");
@@ -1496,6 +1557,7 @@ static Suite *audit_suite(void)
     tcase_add_test(tc, test_audit_fail_on_exit_codes);
     tcase_add_test(tc, test_audit_junit);
     tcase_add_test(tc, test_audit_policyreport);
+    tcase_add_test(tc, test_audit_policyreport_split);
     tcase_add_test(tc, test_audit_memory_limit);
     tcase_add_test(tc, test_audit_memory_streams_documents);
     tcase_add_test(tc, test_audit_memory_findings);
