@@ -477,6 +477,54 @@ else
     echo "note: $CRDS not found (HP_CORPUS_DIR); PolicyReport schema validation skipped"
 fi
 
+# kubectl itself takes the List: `kubectl create -f` against a fake API
+# server that serves the two kinds and records what kubectl posts.
+FAKEAPI="$(dirname "$0")/../kubectl/fakeapi.py"
+if command -v kubectl >/dev/null 2>&1 && [[ -f $FAKEAPI ]]; then
+    if python3 - "$FAKEAPI" "$tmp" "$tmp/pr.json" >"$tmp/py" 2>&1 <<'EOF'
+import json, os, subprocess, sys, time
+fakeapi, tmp, report = sys.argv[1:]
+d = os.path.join(tmp, "api")
+os.makedirs(d)
+api = subprocess.Popen([sys.executable, fakeapi, d, "1", "wgpolicyk8s.io/v1alpha2/PolicyReport",
+                        "wgpolicyk8s.io/v1alpha2/ClusterPolicyReport"])
+try:
+    deadline = time.time() + 30
+    while not os.path.exists(os.path.join(d, "ports")):
+        assert time.time() < deadline and api.poll() is None, "the fake API server did not start"
+        time.sleep(0.05)
+    port = int(open(os.path.join(d, "ports")).read().split()[0])
+    kc = os.path.join(d, "kubeconfig")
+    json.dump({"apiVersion": "v1", "kind": "Config",
+               "clusters": [{"name": "f", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
+               "users": [{"name": "f", "user": {}}],
+               "contexts": [{"name": "f", "context": {"cluster": "f", "user": "f"}}],
+               "current-context": "f"}, open(kc, "w"))
+    res = subprocess.run(["kubectl", "create", "--validate=false", "--cache-dir",
+                          os.path.join(d, "cache"), "-f", report],
+                         capture_output=True, env=dict(os.environ, KUBECONFIG=kc), timeout=120)
+    assert res.returncode == 0, res.stderr.decode()
+    posted = [json.loads(l)["body"] for l in open(os.path.join(d, "record.0"))
+              if json.loads(l)["method"] == "POST"]
+    items = json.load(open(report))["items"]
+    assert [(p["kind"], p["metadata"]["name"]) for p in posted] == \
+        [(i["kind"], i["metadata"]["name"]) for i in items], posted
+    for p, i in zip(posted, items):
+        assert p["results"] == i["results"] and p["summary"] == i["summary"], i["metadata"]
+finally:
+    api.terminate()
+    api.wait()
+EOF
+    then
+        pass "kubectl create -f takes the PolicyReport List, every object as written"
+    else
+        fail "kubectl create -f takes the PolicyReport List, every object as written" \
+            "$(tail -n 3 "$tmp/py")"
+    fi
+else
+    echo "note: kubectl or tests/kubectl/fakeapi.py missing; the kubectl check of the PolicyReport skipped"
+fi
+
 # --- usage errors ---------------------------------------------------------------
 usage_cases=(
     "no path|audit"
