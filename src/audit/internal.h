@@ -195,7 +195,7 @@ void aud_render_junit(const struct aud_report *r, const char *profile, unsigned 
  * JSON); more are cut into reports named hardpod-NS-2, -3, ... The API
  * server stores objects up to 1.5 MiB, and `kubectl apply` doubles an
  * object with its last-applied annotation. */
-#define AUD_POLICYREPORT_MAX_BYTES (512u * 1024u)
+#define AUD_POLICYREPORT_MAX_BYTES ((size_t)512 * 1024)
 void aud_render_policyreport(const struct aud_report *r, const struct hp_policy *p,
                              unsigned fail_on, int64_t now, FILE *out);
 
