@@ -381,6 +381,31 @@ static void check_reports(const struct aud_report *r, const struct hp_policy *p)
     free(buf);
 
     f = report_open(&buf, &len);
+    aud_render_policyreport(r, p, 0, FUZZ_NOW, f);
+    fclose(f);
+    root = parse_strict(buf, len);
+    if (!json_object_is_type(get(root, "items"), json_type_array)) {
+        violated("audit --format policyreport: not a List: %s", buf);
+    }
+    json_object_put(root);
+    free(buf);
+
+    /* JUnit: UTF-8 with no byte that XML 1.0 cannot carry. */
+    f = report_open(&buf, &len);
+    aud_render_junit(r, "hardened", 0, f);
+    fclose(f);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if ((c < 0x20 && c != '\n') || c == 0x7f) {
+            violated("audit --format junit: byte 0x%02x at %zu", c, i);
+        }
+    }
+    if (!hp_utf8_valid(buf, len, NULL)) {
+        violated("audit --format junit: not UTF-8");
+    }
+    free(buf);
+
+    f = report_open(&buf, &len);
     aud_render_text(r, "hardened", false, f);
     fclose(f);
     free(buf);

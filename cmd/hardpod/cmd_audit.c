@@ -24,6 +24,7 @@ enum {
     OPT_PROFILE,
     OPT_ONLY,
     OPT_FORMAT,
+    OPT_FAIL_ON,
     OPT_COLOR,
     OPT_MAX_MEMORY,
     OPT_NOW,
@@ -39,6 +40,7 @@ static const struct option long_options[] = {
     {"profile", required_argument, NULL, OPT_PROFILE},
     {"only", required_argument, NULL, OPT_ONLY},
     {"format", required_argument, NULL, OPT_FORMAT},
+    {"fail-on", required_argument, NULL, OPT_FAIL_ON},
     {"color", required_argument, NULL, OPT_COLOR},
     {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
     {"now", required_argument, NULL, OPT_NOW},
@@ -51,6 +53,7 @@ struct audit_args {
     const char *profile;
     const char *only;
     const char *format;
+    const char *fail_on;
     const char *color;
     const char *max_memory;
     const char *now;
@@ -92,9 +95,17 @@ static void print_help(FILE *out)
           "  --profile NAME       built-in profile: hardened (the default), psa-restricted,\n"
           "                       psa-baseline or none; with --config it replaces the\n"
           "                       file's profile\n"
-          "  --only CHECK[,...]   run only these checks; the others are off\n"
-          "  --format FORMAT      text (the default), json or sarif (SARIF 2.1.0, for\n"
-          "                       code scanning)\n"
+          "  --only CHECK[,...]   run only these checks; the others are off. A named\n"
+          "                       check that the profile or config leaves off runs with\n"
+          "                       action deny (so --profile none --only CHECK runs it)\n"
+          "  --format FORMAT      text (the default), json, sarif (SARIF 2.1.0, for code\n"
+          "                       scanning), junit (JUnit XML, for CI test reports) or\n"
+          "                       policyreport (wgpolicyk8s.io/v1alpha2 PolicyReports in a\n"
+          "                       v1 List, for kubectl apply)\n"
+          "  --fail-on WHAT       what makes the exit status 1: deny (the default), warn\n"
+          "                       (warnings too) or never, optionally with not-evaluated\n"
+          "                       (resources hardpod cannot read), e.g. deny,not-evaluated.\n"
+          "                       Inputs that cannot be read exit 2 even with never\n"
           "  --color WHEN         colour the text report: auto (the default: when stdout is\n"
           "                       a terminal and NO_COLOR is unset), always or never\n"
           "  --max-memory BYTES   the memory ceiling of the run (default 256Mi): input\n"
@@ -105,10 +116,18 @@ static void print_help(FILE *out)
           "checks:\n",
           out);
     print_checks(out);
-    fputs("\nexit status:\n"
-          "  0  nothing is denied\n"
-          "  1  at least one resource has a deny finding\n"
-          "  2  an input could not be read, parsed or evaluated, or a usage or config error\n",
+    fputs("\nstatus of each document:\n"
+          "  PASS, WARN, DENY  evaluated: by its findings\n"
+          "  SKIP              no Kubernetes object, or a kind without a pod spec\n"
+          "                    (ConfigMap, Kustomization, ...)\n"
+          "  NOT EVALUATED     a kind hardpod cannot read that holds containers (a custom\n"
+          "                    resource with a pod template it has no mapping for):\n"
+          "                    never a pass\n"
+          "\nexit status:\n"
+          "  0  nothing fails under --fail-on (by default: nothing is denied)\n"
+          "  1  a resource fails under --fail-on (by default: has a deny finding)\n"
+          "  2  an input could not be read, parsed or evaluated (whatever --fail-on\n"
+          "     says), or a usage or config error\n",
           out);
 }
 
@@ -135,6 +154,9 @@ static int parse_args(int argc, char **argv, struct audit_args *a)
         case OPT_FORMAT:
             a->format = optarg;
             break;
+        case OPT_FAIL_ON:
+            a->fail_on = optarg;
+            break;
         case OPT_COLOR:
             a->color = optarg;
             break;
@@ -158,8 +180,11 @@ static int parse_args(int argc, char **argv, struct audit_args *a)
     return -1;
 }
 
-/* Turns off every check that --only does not name. The checks array belongs
- * to the config loaded for this run, so nothing else sees the change. */
+/* Turns off every check that --only does not name, and turns on with action
+ * deny a named check that the profile or config leaves off: --only asks for
+ * these checks to run, whatever the profile (a config's warn is kept). The
+ * checks array belongs to the config loaded for this run, so nothing else
+ * sees the change. */
 static int apply_only(const char *list, struct hp_policy *p)
 {
     uint32_t keep = 0;
@@ -179,8 +204,11 @@ static int apply_only(const char *list, struct hp_policy *p)
         }
         keep |= 1u << c;
         if (p->checks[c].action == HP_ACTION_OFF) {
-            fprintf(stderr, "hardpod audit: note: check %s is off in profile %s\n", name,
-                    hp_profile_name(p->profile));
+            fprintf(stderr,
+                    "hardpod audit: note: check %s is off in profile %s; --only runs it with "
+                    "action deny\n",
+                    name, hp_profile_name(p->profile));
+            p->checks[c].action = HP_ACTION_DENY;
         }
         if (s[n] == '\0') {
             break;
@@ -223,7 +251,15 @@ static int set_options(const struct audit_args *a, struct hp_audit_options *o)
 {
     o->format = HP_AUDIT_TEXT;
     if (a->format != NULL && !hp_audit_format_lookup(a->format, &o->format)) {
-        return hp_cmd_usage_error("audit", "unknown format '%s' (text, json, sarif)", a->format);
+        return hp_cmd_usage_error(
+            "audit", "unknown format '%s' (text, json, sarif, junit, policyreport)", a->format);
+    }
+    if (a->fail_on != NULL) {
+        struct hp_error err;
+        hp_error_clear(&err);
+        if (hp_audit_fail_on_parse(a->fail_on, &o->fail_on, &err) != HP_OK) {
+            return hp_cmd_usage_error("audit", "--fail-on: %s", err.msg);
+        }
     }
     const char *color = a->color != NULL ? a->color : "auto";
     if (strcmp(color, "auto") == 0) {

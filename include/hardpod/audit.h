@@ -2,8 +2,9 @@
 /*
  * `hardpod audit`: runs the policy engine over manifests on disk or stdin
  * (YAML streams, JSON objects, Lists, AdmissionReviews) and reports the
- * findings as text, JSON or SARIF 2.1.0. Reading and rendering live here; the
- * judgement is the engine's.
+ * findings as text, JSON, SARIF 2.1.0, JUnit XML or wgpolicyk8s.io
+ * PolicyReports. Reading and rendering live here; the judgement is the
+ * engine's.
  */
 #ifndef HARDPOD_AUDIT_H
 #define HARDPOD_AUDIT_H
@@ -19,12 +20,25 @@ enum hp_audit_format {
     HP_AUDIT_TEXT,
     HP_AUDIT_JSON,
     HP_AUDIT_SARIF,
+    HP_AUDIT_JUNIT,
+    HP_AUDIT_POLICYREPORT,
+};
+
+/* What makes the run exit 1 (--fail-on). A threshold, DENY (the default) or
+ * WARN (which includes deny), or NEVER; NOT_EVALUATED may be added to DENY or
+ * WARN. Read errors exit 2 whatever these say. */
+enum {
+    HP_AUDIT_FAIL_DENY = 1u << 0,
+    HP_AUDIT_FAIL_WARN = 1u << 1,
+    HP_AUDIT_FAIL_NOT_EVALUATED = 1u << 2,
+    HP_AUDIT_FAIL_NEVER = 1u << 3,
 };
 
 struct hp_audit_options {
     const struct hp_policy *policy; /* borrowed */
     const char *profile_name;       /* for messages and SARIF; borrowed */
     enum hp_audit_format format;
+    unsigned fail_on;      /* HP_AUDIT_FAIL_* bits; 0 = HP_AUDIT_FAIL_DENY */
     bool color;            /* ANSI colour in text output */
     int64_t now;           /* unix seconds, for exemption expiry */
     size_t max_file_bytes; /* per input file; 0 = the manifest default */
@@ -37,14 +51,21 @@ struct hp_audit_options {
 
 /* Audits every path ("-" is stdin; directories are walked recursively for
  * *.yaml, *.yml and *.json, in sorted order) and writes the report to out.
- * Returns the exit code: 0 when nothing is denied, 1 when any resource has a
- * deny finding, 2 when any input could not be read or parsed or did not fit
- * in limits.max_memory (the other inputs are still audited and reported,
+ * Returns the exit code: 2 when any input could not be read or parsed or did
+ * not fit in limits.max_memory, whatever o->fail_on says; else 1 when a
+ * resource fails under o->fail_on (by default: has a deny finding); else 0.
+ * (With errors, the other inputs are still audited and reported,
  * unless the report itself is full: it then ends with an error that says
  * so). Documents are read one at a time, so memory does not grow with the
  * length of a stream. */
 int hp_audit_run(const struct hp_audit_options *o, char *const *paths, size_t n_paths, FILE *out);
 
 bool hp_audit_format_lookup(const char *name, enum hp_audit_format *out);
+
+/* Parses a --fail-on value: a comma list of one threshold (deny, warn,
+ * never) and optionally not-evaluated ("deny,not-evaluated"; not-evaluated
+ * alone keeps the deny threshold). On error returns HP_ERR_INVALID with a
+ * message naming the bad word. */
+enum hp_err hp_audit_fail_on_parse(const char *s, unsigned *out, struct hp_error *err);
 
 #endif

@@ -13,6 +13,8 @@ static const char *const format_names[] = {
     [HP_AUDIT_TEXT] = "text",
     [HP_AUDIT_JSON] = "json",
     [HP_AUDIT_SARIF] = "sarif",
+    [HP_AUDIT_JUNIT] = "junit",
+    [HP_AUDIT_POLICYREPORT] = "policyreport",
 };
 
 bool hp_audit_format_lookup(const char *name, enum hp_audit_format *out)
@@ -24,6 +26,56 @@ bool hp_audit_format_lookup(const char *name, enum hp_audit_format *out)
         }
     }
     return false;
+}
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} fail_on_words[] = {
+    {"deny", HP_AUDIT_FAIL_DENY},
+    {"warn", HP_AUDIT_FAIL_WARN},
+    {"never", HP_AUDIT_FAIL_NEVER},
+    {"not-evaluated", HP_AUDIT_FAIL_NOT_EVALUATED},
+};
+
+#define FAIL_ON_THRESHOLDS (HP_AUDIT_FAIL_DENY | HP_AUDIT_FAIL_WARN | HP_AUDIT_FAIL_NEVER)
+
+enum hp_err hp_audit_fail_on_parse(const char *s, unsigned *out, struct hp_error *err)
+{
+    unsigned bits = 0;
+    const char *p = s;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        unsigned bit = 0;
+        for (size_t i = 0; i < sizeof(fail_on_words) / sizeof(fail_on_words[0]); i++) {
+            if (strlen(fail_on_words[i].name) == n && strncmp(fail_on_words[i].name, p, n) == 0) {
+                bit = fail_on_words[i].bit;
+            }
+        }
+        if (bit == 0) {
+            return hp_error_set(err, HP_ERR_INVALID,
+                                "'%.*s' in '%s' is not one of deny, warn, never, not-evaluated",
+                                (int)(n < 64 ? n : 64), p, s);
+        }
+        if ((bit & FAIL_ON_THRESHOLDS) != 0 && (bits & FAIL_ON_THRESHOLDS) != 0) {
+            return hp_error_set(err, HP_ERR_INVALID,
+                                "'%s' names more than one of deny, warn and never", s);
+        }
+        bits |= bit;
+        if (p[n] == '\0') {
+            break;
+        }
+        p += n + 1;
+    }
+    if ((bits & HP_AUDIT_FAIL_NEVER) != 0 && bits != HP_AUDIT_FAIL_NEVER) {
+        return hp_error_set(err, HP_ERR_INVALID,
+                            "'%s': never cannot be combined with not-evaluated", s);
+    }
+    if ((bits & FAIL_ON_THRESHOLDS) == 0) {
+        bits |= HP_AUDIT_FAIL_DENY;
+    }
+    *out = bits;
+    return HP_OK;
 }
 
 void aud_ctx_init(struct aud_ctx *cx, const struct hp_audit_options *o, struct aud_report *report)
@@ -69,12 +121,18 @@ int hp_audit_run(const struct hp_audit_options *o, char *const *paths, size_t n_
     case HP_AUDIT_SARIF:
         aud_render_sarif(&report, o->policy, out);
         break;
+    case HP_AUDIT_JUNIT:
+        aud_render_junit(&report, profile, o->fail_on, out);
+        break;
+    case HP_AUDIT_POLICYREPORT:
+        aud_render_policyreport(&report, o->policy, o->fail_on, o->now, out);
+        break;
     case HP_AUDIT_TEXT:
     default:
         aud_render_text(&report, profile, o->color, out);
         break;
     }
-    int code = aud_report_exit_code(&report);
+    int code = aud_report_fail_code(&report, o->fail_on);
     aud_report_cleanup(&report);
     aud_ctx_cleanup(cx);
     free(cx);

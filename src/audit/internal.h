@@ -25,6 +25,14 @@ struct aud_finding {
     char *fix;       /* owned; may be NULL */
 };
 
+/* What became of a document that was read. Evaluated resources pass, warn
+ * or are denied by their findings; the others never pass. */
+enum aud_status {
+    AUD_EVALUATED,     /* the engine read its pod spec */
+    AUD_SKIPPED,       /* no Kubernetes object, or one with no pod spec */
+    AUD_NOT_EVALUATED, /* a kind the engine cannot read that holds containers */
+};
+
 /* One resource or one error, in the order the inputs were read. */
 struct aud_entry {
     char *file;        /* owned; as given on the command line, "-" for stdin */
@@ -38,6 +46,8 @@ struct aud_entry {
     char *owner_kind; /* the controlling ownerReference (controller: true) */
     char *owner_name;
     char *owner_uid;
+    enum aud_status status;       /* of a resource entry */
+    char *containers_at;          /* owned; AUD_NOT_EVALUATED: where the containers are */
     struct aud_finding *findings; /* owned */
     size_t n_findings;
     size_t n_deny;
@@ -58,6 +68,10 @@ struct aud_report {
     size_t n_denied; /* resources with at least one deny finding */
     size_t n_warned; /* resources without deny findings and with a warn finding */
     size_t n_errors;
+    size_t n_passed;                   /* evaluated without deny or warn findings */
+    size_t n_skipped;                  /* AUD_SKIPPED resources */
+    size_t n_not_evaluated;            /* AUD_NOT_EVALUATED resources */
+    size_t n_objects;                  /* resources with apiVersion and kind */
     struct hp_manifest_budget *budget; /* borrowed; may be NULL (no limit) */
     size_t charged;                    /* what the entries hold of the budget */
     bool stopped;      /* an entry did not fit: the last entry says so, nothing follows */
@@ -102,8 +116,34 @@ void aud_report_resource(struct aud_report *r, const char *file, size_t line,
 /* Folds each resource into its highest controlling owner in the report
  * that has every finding it has (see group.c). */
 void aud_group(struct aud_report *r);
-/* 2 with errors, else 1 with denials, else 0. */
+/* 2 with errors, whatever fail_on says; else 1 when fail_on (HP_AUDIT_FAIL_*
+ * bits, 0 for the default) names something the report holds; else 0. */
+int aud_report_fail_code(const struct aud_report *r, unsigned fail_on);
+/* aud_report_fail_code with the default: 2 with errors, else 1 with denials, else 0. */
 int aud_report_exit_code(const struct aud_report *r);
+/* fail_on with 0 replaced by the default, HP_AUDIT_FAIL_DENY. */
+unsigned aud_fail_on(unsigned fail_on);
+/* Whether a resource entry fails the run under fail_on (normalised). */
+bool aud_entry_fails(const struct aud_entry *e, unsigned fail_on);
+
+/* The status of an object that the engine evaluated into f: evaluated when
+ * the engine found a pod spec (the engine, not a list here, knows which
+ * kinds it reads); otherwise not evaluated when it holds a `containers`
+ * (or `initContainers`, `ephemeralContainers`) array anywhere (its path,
+ * "spec.template.spec.containers", is written to at; one too long for size,
+ * at least 4, ends in "..."), else skipped. */
+enum aud_status aud_classify(struct json_object *obj, const struct hp_findings *f, char *at,
+                             size_t size);
+/* Whether an entry is shown on its own: not folded into its owner by
+ * aud_group. */
+static inline bool aud_entry_shown(const struct aud_report *r, const struct aud_entry *e)
+{
+    return !r->grouped || e->top == SIZE_MAX;
+}
+/* Why a skipped or not-evaluated entry was not judged, written into buf. */
+const char *aud_entry_reason(const struct aud_entry *e, char *buf, size_t size);
+/* "PASS", "WARN", "DENY", "SKIP" or "NOT EVALUATED". */
+const char *aud_entry_verdict(const struct aud_entry *e);
 
 /* "FILE:LINE" (or "FILE" for line 0); the caller frees it. */
 char *aud_entry_source(const struct aud_entry *e);
@@ -147,5 +187,16 @@ void aud_json_value(struct aud_json *w, struct json_object *v);
 void aud_render_text(const struct aud_report *r, const char *profile, bool color, FILE *out);
 void aud_render_json(const struct aud_report *r, FILE *out);
 void aud_render_sarif(const struct aud_report *r, const struct hp_policy *p, FILE *out);
+/* What a renderer may allocate per entry while printing (the PolicyReport's
+ * sort index); every entry is charged for it when it is added. */
+#define AUD_RENDER_SLOT_BYTES (2 * sizeof(void *))
+void aud_render_junit(const struct aud_report *r, const char *profile, unsigned fail_on, FILE *out);
+/* The most results text one PolicyReport holds (by a bound on its compact
+ * JSON); more are cut into reports named hardpod-NS-2, -3, ... The API
+ * server stores objects up to 1.5 MiB, and `kubectl apply` doubles an
+ * object with its last-applied annotation. */
+#define AUD_POLICYREPORT_MAX_BYTES ((size_t)512 * 1024)
+void aud_render_policyreport(const struct aud_report *r, const struct hp_policy *p,
+                             unsigned fail_on, int64_t now, FILE *out);
 
 #endif

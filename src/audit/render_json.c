@@ -2,8 +2,10 @@
 /*
  * The JSON report: {"summary", "resources", "errors"} with a fixed key order
  * and null for every absent identity field, so that scripts can rely on the
- * shape. Printed pretty, without escaping slashes, as it is walked: a report
- * of any size costs no more memory than the report itself.
+ * shape; each resource has its status (evaluated, skipped, not-evaluated)
+ * and the reason it was not judged. Printed pretty, without escaping
+ * slashes, as it is walked: a report of any size costs no more memory than
+ * the report itself.
  */
 #include "internal.h"
 
@@ -42,16 +44,39 @@ static void finding(struct aud_json *w, const struct aud_finding *f)
     aud_json_close(w);
 }
 
+static const char *status_name(enum aud_status s)
+{
+    switch (s) {
+    case AUD_SKIPPED:
+        return "skipped";
+    case AUD_NOT_EVALUATED:
+        return "not-evaluated";
+    case AUD_EVALUATED:
+    default:
+        return "evaluated";
+    }
+}
+
 static void resource(struct aud_json *w, const struct aud_entry *e)
 {
+    char reason[512];
     aud_json_open(w, '{');
     source(w, e);
     member_string(w, "apiVersion", e->api_version);
     member_string(w, "kind", e->kind);
     member_string(w, "namespace", e->ns);
     member_string(w, "name", e->name);
+    member_string(w, "status", status_name(e->status));
+    member_string(w, "reason",
+                  e->status != AUD_EVALUATED ? aud_entry_reason(e, reason, sizeof(reason)) : NULL);
+    member_string(w, "containersPath", e->containers_at);
+    /* Not evaluated is neither allowed nor denied: null, never true. */
     aud_json_key(w, "allowed");
-    aud_json_bool(w, e->n_deny == 0);
+    if (e->status == AUD_NOT_EVALUATED) {
+        aud_json_string(w, NULL);
+    } else {
+        aud_json_bool(w, e->n_deny == 0);
+    }
     aud_json_key(w, "findings");
     aud_json_open(w, '[');
     for (size_t i = 0; i < e->n_findings; i++) {
@@ -81,6 +106,10 @@ void aud_render_json(const struct aud_report *r, FILE *out)
     member_count(&w, "denied", r->n_denied);
     member_count(&w, "warned", r->n_warned);
     member_count(&w, "errors", r->n_errors);
+    member_count(&w, "passed", r->n_passed);
+    member_count(&w, "skipped", r->n_skipped);
+    member_count(&w, "notEvaluated", r->n_not_evaluated);
+    member_count(&w, "kubernetesObjects", r->n_objects);
     aud_json_close(&w);
 
     aud_json_key(&w, "resources");

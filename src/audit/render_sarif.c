@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The SARIF 2.1.0 report for code scanning (GitHub and others): one rule per
- * check plus "parseError", one result per finding and per input error,
+ * check plus "parseError" and "notEvaluated", one result per finding, per
+ * resource that was not evaluated and per input error,
  * located by the file's relative URI and the line where the resource starts.
  * The envelope is printed as it is walked; each result is a small json-c
  * object printed and freed at once, so a report of any size costs no tree.
@@ -18,6 +19,8 @@
 
 #define PARSE_ERROR_RULE "parseError"
 #define PARSE_ERROR_INDEX HP_CHECK_COUNT
+#define NOT_EVALUATED_RULE "notEvaluated"
+#define NOT_EVALUATED_INDEX (HP_CHECK_COUNT + 1)
 
 /* Not a check, but reported as a rule like one. */
 static const struct hp_check_info parse_error_rule = {
@@ -26,6 +29,15 @@ static const struct hp_check_info parse_error_rule = {
     .description = "A file or document could not be read, parsed or evaluated, so the resources "
                    "in it were not audited.",
     .help = "Fix the file at the reported line (or make it readable), then audit again.",
+};
+
+static const struct hp_check_info not_evaluated_rule = {
+    .name = NOT_EVALUATED_RULE,
+    .title = "Resource not evaluated",
+    .description = "A resource of a kind hardpod cannot read holds containers, so its pod spec "
+                   "was not checked: it is not a pass.",
+    .help = "Map the kind to the paths of its pod specs in the config, or check the pods it "
+            "creates.",
 };
 
 static struct json_object *text_object(const char *text)
@@ -81,6 +93,7 @@ static struct json_object *driver(const struct hp_policy *p)
             rules, rule(hp_check_info_get((enum hp_check)c), level_name(p->checks[c].action)));
     }
     json_object_array_add(rules, rule(&parse_error_rule, "error"));
+    json_object_array_add(rules, rule(&not_evaluated_rule, "warning"));
     json_object_object_add(d, "rules", rules);
     struct json_object *tool = json_object_new_object();
     json_object_object_add(tool, "driver", d);
@@ -226,6 +239,17 @@ void aud_render_sarif(const struct aud_report *r, const struct hp_policy *p, FIL
         if (e->error != NULL) {
             put_result(&w, result(PARSE_ERROR_RULE, PARSE_ERROR_INDEX, "error", e->error, e));
             continue;
+        }
+        if (e->status == AUD_NOT_EVALUATED) {
+            char label[512];
+            char reason[512];
+            struct hp_buf text;
+            hp_buf_init(&text, 0);
+            hp_buf_printf(&text, "%s: %s", aud_entry_label(e, label, sizeof(label)),
+                          aud_entry_reason(e, reason, sizeof(reason)));
+            put_result(&w, result(NOT_EVALUATED_RULE, NOT_EVALUATED_INDEX, "warning",
+                                  hp_buf_str(&text), e));
+            hp_buf_cleanup(&text);
         }
         for (size_t j = 0; j < e->n_findings; j++) {
             put_result(&w, finding_result(e, &e->findings[j]));

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The text report for people: one header line per resource (DENY, WARN or
- * PASS), its findings below it, errors in input order, and a summary line.
+ * The text report for people: one header line per resource (DENY, WARN,
+ * PASS, SKIP or NOT EVALUATED), its findings or the reason it was not judged
+ * below it, errors in input order, and a summary line.
  * Control characters from the inputs are escaped so that a manifest cannot
  * drive the terminal; colour is added only when asked for.
  */
@@ -14,6 +15,7 @@
 #define YELLOW "\033[33m"
 #define GREEN "\033[32m"
 #define BOLD_RED "\033[1;31m"
+#define MAGENTA "\033[35m"
 #define RESET "\033[0m"
 
 struct text {
@@ -35,7 +37,7 @@ static void put_safe(FILE *out, const char *s)
 
 static void put_colored(const struct text *t, const char *color, const char *word)
 {
-    if (t->color) {
+    if (t->color && color != NULL) {
         fprintf(t->out, "%s%s%s", color, word, RESET);
     } else {
         fputs(word, t->out);
@@ -71,19 +73,33 @@ static void resource(const struct text *t, const struct aud_entry *e)
 {
     char label[512];
     char *src = aud_entry_source(e);
-    if (e->n_deny > 0) {
-        put_colored(t, RED, "DENY");
+    const char *verdict = aud_entry_verdict(e);
+    const char *color = GREEN;
+    if (e->status == AUD_NOT_EVALUATED) {
+        color = MAGENTA;
+    } else if (e->status == AUD_SKIPPED) {
+        color = NULL;
+    } else if (e->n_deny > 0) {
+        color = RED;
     } else if (e->n_warn > 0) {
-        put_colored(t, YELLOW, "WARN");
-    } else {
-        put_colored(t, GREEN, "PASS");
+        color = YELLOW;
     }
+    put_colored(t, color, verdict);
     fputs("  ", t->out);
     put_safe(t->out, aud_entry_label(e, label, sizeof(label)));
     fputs("  (", t->out);
     put_safe(t->out, src);
-    fputs(")\n", t->out);
+    fputc(')', t->out);
     free(src);
+    char reason[512];
+    if (e->status == AUD_SKIPPED) {
+        fputs(": ", t->out);
+        put_safe(t->out, aud_entry_reason(e, reason, sizeof(reason)));
+    } else if (e->status == AUD_NOT_EVALUATED) {
+        fputs("\n        ", t->out);
+        put_safe(t->out, aud_entry_reason(e, reason, sizeof(reason)));
+    }
+    fputc('\n', t->out);
     for (size_t i = 0; i < e->n_findings; i++) {
         finding(t, &e->findings[i]);
     }
@@ -114,8 +130,15 @@ void aud_render_text(const struct aud_report *r, const char *profile, bool color
     if (r->len > 0) {
         fputc('\n', out);
     }
-    fprintf(out, "%zu resources: %zu denied, %zu warned, %zu errors (profile ", r->n_resources,
-            r->n_denied, r->n_warned, r->n_errors);
+    fprintf(out,
+            "%zu resources: %zu denied, %zu warned, %zu errors, %zu passed, %zu skipped, "
+            "%zu not evaluated (profile ",
+            r->n_resources, r->n_denied, r->n_warned, r->n_errors, r->n_passed, r->n_skipped,
+            r->n_not_evaluated);
     put_safe(out, profile);
     fputs(")\n", out);
+    /* A CI job pointed at the wrong directory should not read as clean. */
+    if (r->n_objects == 0 && !r->stopped) {
+        fputs("no Kubernetes object (apiVersion and kind) in the input\n", out);
+    }
 }

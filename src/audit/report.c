@@ -40,6 +40,7 @@ static void entry_cleanup(struct aud_entry *e)
     free(e->owner_kind);
     free(e->owner_name);
     free(e->owner_uid);
+    free(e->containers_at);
 }
 
 void aud_report_cleanup(struct aud_report *r)
@@ -59,10 +60,13 @@ static size_t str_cost(const char *s)
     return s != NULL ? hp_manifest_budget_malloc_cost(strlen(s) + 1) : 0;
 }
 
-/* An entry's record, with the slack of the doubling entries array, and its file name. */
+/* An entry's record, with the slack of the doubling entries array, its
+ * file name, and its slot in the sort index of the PolicyReport renderer
+ * (AUD_RENDER_SLOT_BYTES), which is allocated only when the report is
+ * printed, but out of what the report was charged. */
 static size_t entry_cost(const char *file)
 {
-    return 2 * sizeof(struct aud_entry) + str_cost(file);
+    return 2 * sizeof(struct aud_entry) + AUD_RENDER_SLOT_BYTES + str_cost(file);
 }
 
 static struct aud_entry *append(struct aud_report *r, const char *file, size_t line)
@@ -202,9 +206,12 @@ void aud_report_resource(struct aud_report *r, const char *file, size_t line,
     if (ns == NULL) {
         ns = ns_fallback;
     }
+    char at[256];
+    enum aud_status status = aud_classify(obj, f, at, sizeof(at));
+    const char *containers_at = status == AUD_NOT_EVALUATED ? at : NULL;
     size_t cost = entry_cost(file) + str_cost(api_version) + str_cost(kind) + str_cost(ns) +
                   str_cost(name) + str_cost(uid) + str_cost(owner_kind) + str_cost(owner_name) +
-                  str_cost(owner_uid) + findings_cost(f);
+                  str_cost(owner_uid) + str_cost(containers_at) + findings_cost(f);
     char what[512]; /* room for every field at its cap: never truncated */
     snprintf(what, sizeof(what), "the report of %.64s %.64s%s%.253s (%zu findings)",
              kind != NULL ? kind : "(no kind)", ns != NULL ? ns : "", ns != NULL ? "/" : "",
@@ -221,6 +228,8 @@ void aud_report_resource(struct aud_report *r, const char *file, size_t line,
     e->owner_kind = dup_or_null(owner_kind);
     e->owner_name = dup_or_null(owner_name);
     e->owner_uid = dup_or_null(owner_uid);
+    e->status = status;
+    e->containers_at = dup_or_null(containers_at);
     if (f->len > 0) {
         e->findings = hp_xcalloc(f->len, sizeof(*e->findings));
     }
@@ -238,19 +247,92 @@ void aud_report_resource(struct aud_report *r, const char *file, size_t line,
     e->n_deny = f->n_deny;
     e->n_warn = f->n_warn;
     r->n_resources++;
-    if (e->n_deny > 0) {
+    if (kind != NULL) {
+        r->n_objects++;
+    }
+    if (status == AUD_SKIPPED) {
+        r->n_skipped++;
+    } else if (status == AUD_NOT_EVALUATED) {
+        r->n_not_evaluated++;
+    } else if (e->n_deny > 0) {
         r->n_denied++;
     } else if (e->n_warn > 0) {
         r->n_warned++;
+    } else {
+        r->n_passed++;
     }
 }
 
-int aud_report_exit_code(const struct aud_report *r)
+unsigned aud_fail_on(unsigned fail_on)
+{
+    return fail_on != 0 ? fail_on : HP_AUDIT_FAIL_DENY;
+}
+
+bool aud_entry_fails(const struct aud_entry *e, unsigned fail_on)
+{
+    fail_on = aud_fail_on(fail_on);
+    if (e->error != NULL || (fail_on & HP_AUDIT_FAIL_NEVER) != 0) {
+        return false;
+    }
+    switch (e->status) {
+    case AUD_EVALUATED:
+        return (e->n_deny > 0 && (fail_on & (HP_AUDIT_FAIL_DENY | HP_AUDIT_FAIL_WARN)) != 0) ||
+               (e->n_warn > 0 && (fail_on & HP_AUDIT_FAIL_WARN) != 0);
+    case AUD_NOT_EVALUATED:
+        return (fail_on & HP_AUDIT_FAIL_NOT_EVALUATED) != 0;
+    case AUD_SKIPPED:
+    default:
+        return false;
+    }
+}
+
+/* Read errors are never turned into success: --fail-on never silences
+ * findings, not inputs that could not be audited. */
+int aud_report_fail_code(const struct aud_report *r, unsigned fail_on)
 {
     if (r->n_errors > 0) {
         return 2;
     }
-    return r->n_denied > 0 ? 1 : 0;
+    fail_on = aud_fail_on(fail_on);
+    if ((fail_on & HP_AUDIT_FAIL_NEVER) != 0) {
+        return 0;
+    }
+    bool fail = r->n_denied > 0 && (fail_on & (HP_AUDIT_FAIL_DENY | HP_AUDIT_FAIL_WARN)) != 0;
+    fail = fail || (r->n_warned > 0 && (fail_on & HP_AUDIT_FAIL_WARN) != 0);
+    fail = fail || (r->n_not_evaluated > 0 && (fail_on & HP_AUDIT_FAIL_NOT_EVALUATED) != 0);
+    return fail ? 1 : 0;
+}
+
+int aud_report_exit_code(const struct aud_report *r)
+{
+    return aud_report_fail_code(r, 0);
+}
+
+const char *aud_entry_verdict(const struct aud_entry *e)
+{
+    if (e->status == AUD_SKIPPED) {
+        return "SKIP";
+    }
+    if (e->status == AUD_NOT_EVALUATED) {
+        return "NOT EVALUATED";
+    }
+    return e->n_deny > 0 ? "DENY" : e->n_warn > 0 ? "WARN" : "PASS";
+}
+
+const char *aud_entry_reason(const struct aud_entry *e, char *buf, size_t size)
+{
+    if (e->status == AUD_NOT_EVALUATED) {
+        snprintf(buf, size, "hardpod cannot read kind %s %s, which holds containers at %s",
+                 e->api_version != NULL ? e->api_version : "", e->kind != NULL ? e->kind : "",
+                 e->containers_at != NULL ? e->containers_at : "(unknown)");
+    } else if (e->status == AUD_SKIPPED && e->kind == NULL) {
+        snprintf(buf, size, "not a Kubernetes object (no apiVersion and kind)");
+    } else if (e->status == AUD_SKIPPED) {
+        snprintf(buf, size, "no pod spec");
+    } else {
+        snprintf(buf, size, "evaluated");
+    }
+    return buf;
 }
 
 const char *aud_entry_label(const struct aud_entry *e, char *buf, size_t size)

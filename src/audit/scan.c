@@ -72,7 +72,7 @@ static void audit_object(struct aud_ctx *cx, const char *file, size_t line, stru
     /* The engine passes kinds it does not know; a Pod without apiVersion
      * would pass that way too, so half an identity is an error. A document
      * with neither (appsettings.json in a walked tree) is no Kubernetes
-     * object and passes with no findings. */
+     * object: the report classifies it as skipped, never as a pass. */
     const char *api_version = hp_k8s_string(hp_k8s_field(obj, "apiVersion"));
     const char *kind = hp_k8s_string(hp_k8s_field(obj, "kind"));
     if ((api_version == NULL) != (kind == NULL)) {

@@ -6,7 +6,9 @@
  * shape, the sources with their lines, the exit codes, the SARIF structure,
  * the text report, the directory walk and the memory ceiling.
  */
+#include "audit/internal.h"
 #include "hardpod/audit.h"
+#include "hardpod/utf8.h"
 #include "testutil.h"
 
 #include <dirent.h>
@@ -126,8 +128,9 @@ static void assert_summary(struct json_object *report, int64_t resources, int64_
                            int64_t warned, int64_t errors)
 {
     struct json_object *s = jget(report, "summary");
-    static const char *const keys[] = {"resources", "denied", "warned", "errors"};
-    assert_keys(s, keys, 4);
+    static const char *const keys[] = {"resources", "denied",  "warned",       "errors",
+                                       "passed",    "skipped", "notEvaluated", "kubernetesObjects"};
+    assert_keys(s, keys, 8);
     int64_t got[] = {jint(s, "resources"), jint(s, "denied"), jint(s, "warned"), jint(s, "errors")};
     int64_t want[] = {resources, denied, warned, errors};
     for (size_t i = 0; i < 4; i++) {
@@ -136,6 +139,19 @@ static void assert_summary(struct json_object *report, int64_t resources, int64_
     }
     ck_assert_uint_eq(jlen(jget(report, "resources")), (size_t)resources);
     ck_assert_uint_eq(jlen(jget(report, "errors")), (size_t)errors);
+}
+
+/* The counts of the summary that say what became of the resources. */
+static void assert_statuses(struct json_object *report, int64_t passed, int64_t skipped,
+                            int64_t not_evaluated, int64_t objects)
+{
+    struct json_object *s = jget(report, "summary");
+    static const char *const keys[] = {"passed", "skipped", "notEvaluated", "kubernetesObjects"};
+    int64_t want[] = {passed, skipped, not_evaluated, objects};
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_msg(jint(s, keys[i]) == want[i], "summary.%s: expected %lld, got %lld", keys[i],
+                      (long long)want[i], (long long)jint(s, keys[i]));
+    }
 }
 
 /* The first finding of check in a resource, or NULL. */
@@ -161,9 +177,13 @@ START_TEST(test_audit_hardened_passes)
     assert_keys(report, top, 3);
     assert_summary(report, 1, 0, 0, 0);
     struct json_object *res = jidx(jget(report, "resources"), 0);
-    static const char *const keys[] = {"source", "apiVersion", "kind",    "namespace",
-                                       "name",   "allowed",    "findings"};
-    assert_keys(res, keys, 7);
+    static const char *const keys[] = {"source",  "apiVersion", "kind",   "namespace",
+                                       "name",    "status",     "reason", "containersPath",
+                                       "allowed", "findings"};
+    assert_keys(res, keys, 10);
+    assert_statuses(report, 1, 0, 0, 1);
+    ck_assert_str_eq(jstr(res, "status"), "evaluated");
+    ck_assert(json_object_get_type(jget(res, "reason")) == json_type_null);
     ck_assert_str_eq(jstr(res, "source"), "hardened-deployment.yaml:5");
     ck_assert_str_eq(jstr(res, "apiVersion"), "apps/v1");
     ck_assert_str_eq(jstr(res, "kind"), "Deployment");
@@ -214,12 +234,13 @@ START_TEST(test_audit_multi_doc)
     struct json_object *report = audit_json(paths, 1, &code);
     ck_assert_int_eq(code, 1);
     assert_summary(report, 4, 1, 1, 0);
+    assert_statuses(report, 0, 2, 0, 4);
     static const struct {
         const char *source, *kind, *verdict;
     } want[] = {
-        {"multi-doc.yaml:3", "ConfigMap", "pass"},
+        {"multi-doc.yaml:3", "ConfigMap", "skip"},
         {"multi-doc.yaml:11", "Deployment", "warn"},
-        {"multi-doc.yaml:41", "Service", "pass"},
+        {"multi-doc.yaml:41", "Service", "skip"},
         {"multi-doc.yaml:53", "Pod", "deny"},
     };
     struct json_object *list = jget(report, "resources");
@@ -231,8 +252,11 @@ START_TEST(test_audit_multi_doc)
         bool allowed = json_object_get_boolean(jget(res, "allowed"));
         ck_assert_msg(allowed == (strcmp(want[i].verdict, "deny") != 0), "%s: allowed is %d",
                       want[i].source, allowed);
-        if (strcmp(want[i].verdict, "pass") == 0) {
+        bool skip = strcmp(want[i].verdict, "skip") == 0;
+        ck_assert_str_eq(jstr(res, "status"), skip ? "skipped" : "evaluated");
+        if (skip) {
             ck_assert_uint_eq(jlen(jget(res, "findings")), 0);
+            ck_assert_str_eq(jstr(res, "reason"), "no pod spec");
         }
     }
     struct json_object *warn = find_check(jidx(list, 1), "seccompProfile");
@@ -464,7 +488,7 @@ START_TEST(test_audit_sarif)
     ck_assert_str_eq(jstr(drv, "version"), HP_VERSION);
     ck_assert_str_eq(jstr(drv, "informationUri"), "https://github.com/hardpod/hardpod");
     struct json_object *rules = jget(drv, "rules");
-    ck_assert_uint_eq(jlen(rules), 23);
+    ck_assert_uint_eq(jlen(rules), 24);
     for (int c = 0; c < HP_CHECK_COUNT; c++) {
         struct json_object *rule = jidx(rules, (size_t)c);
         ck_assert_str_eq(jstr(rule, "id"), hp_check_name((enum hp_check)c));
@@ -473,6 +497,7 @@ START_TEST(test_audit_sarif)
         ck_assert(strlen(jstr(jget(rule, "help"), "text")) > 0);
     }
     ck_assert_str_eq(jstr(jidx(rules, 22), "id"), "parseError");
+    ck_assert_str_eq(jstr(jidx(rules, 23), "id"), "notEvaluated");
     ck_assert_str_eq(
         jstr(jget(jidx(rules, HP_CHECK_RUN_AS_NON_ROOT), "defaultConfiguration"), "level"),
         "error");
@@ -519,7 +544,8 @@ END_TEST
 
 static void assert_contains(const char *text, const char *want)
 {
-    ck_assert_msg(strstr(text, want) != NULL, "expected the line\n%s\nin the output\n%s", want,
+    /* Check's messages have a size limit: show the start of a long output. */
+    ck_assert_msg(strstr(text, want) != NULL, "expected the line\n%s\nin the output\n%.3000s", want,
                   text);
 }
 
@@ -531,22 +557,26 @@ START_TEST(test_audit_text)
     int code;
     char *text = audit(&r, paths, 2, &code);
     ck_assert_int_eq(code, 2);
-    assert_contains(text, "PASS  ConfigMap shop/settings  (multi-doc.yaml:3)\n");
+    assert_contains(text, "SKIP  ConfigMap shop/settings  (multi-doc.yaml:3): no pod spec\n");
     assert_contains(text, "WARN  Deployment shop/worker  (multi-doc.yaml:11)\n");
     assert_contains(text, "DENY  Pod shop/debug  (multi-doc.yaml:53)\n");
     assert_contains(text, "\n  deny  privileged  container \"shell\"  "
                           "spec.containers[0].securityContext.privileged\n");
     assert_contains(text, "\n        fix: securityContext: {privileged: false}\n");
     assert_contains(text, "\nERROR malformed.yaml:20: ");
-    assert_contains(text, "\n6 resources: 1 denied, 1 warned, 1 errors (profile hardened)\n");
+    assert_contains(text, "\n6 resources: 1 denied, 1 warned, 1 errors, 0 passed, 4 skipped, 0 "
+                          "not evaluated (profile hardened)\n");
+    ck_assert_msg(strstr(text, "no Kubernetes object") == NULL, "%s", text);
     ck_assert_msg(strchr(text, '\033') == NULL, "colour without --color");
     free(text);
 
     r.color = true;
-    text = audit(&r, paths, 1, &code);
+    char *coloured[] = {"multi-doc.yaml", "hardened-deployment.yaml"};
+    text = audit(&r, coloured, 2, &code);
     assert_contains(text, "\033[31mDENY\033[0m  Pod shop/debug");
     assert_contains(text, "\033[33mWARN\033[0m  Deployment shop/worker");
-    assert_contains(text, "\033[32mPASS\033[0m  ConfigMap shop/settings");
+    assert_contains(text, "\033[32mPASS\033[0m  Deployment shop/api");
+    assert_contains(text, "SKIP  ConfigMap shop/settings  (multi-doc.yaml:3)");
     free(text);
 }
 END_TEST
@@ -651,6 +681,7 @@ START_TEST(test_audit_format_lookup)
     } cases[] = {
         {"text", true, HP_AUDIT_TEXT},   {"json", true, HP_AUDIT_JSON},
         {"sarif", true, HP_AUDIT_SARIF}, {"JSON", false, HP_AUDIT_TEXT},
+        {"junit", true, HP_AUDIT_JUNIT}, {"policyreport", true, HP_AUDIT_POLICYREPORT},
         {"xml", false, HP_AUDIT_TEXT},   {"", false, HP_AUDIT_TEXT},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -968,6 +999,536 @@ START_TEST(test_audit_memory_report_stops)
 }
 END_TEST
 
+/* Objects of kinds the engine cannot read that hold containers are not
+ * evaluated, with the path of the containers; documents without a pod spec
+ * are skipped; neither is a pass. */
+START_TEST(test_audit_statuses)
+{
+    enter_fixtures();
+    char *paths[] = {"custom-resources.yaml", "multi-doc.yaml"};
+    int code;
+    struct json_object *report = audit_json(paths, 2, &code);
+    ck_assert_int_eq(code, 1); /* the Pod of multi-doc.yaml; not evaluated does not fail */
+    assert_summary(report, 9, 1, 1, 0);
+    assert_statuses(report, 0, 4, 3, 8);
+    static const struct {
+        const char *source, *status, *containers, *reason;
+    } want[] = {
+        {"custom-resources.yaml:4", "not-evaluated", "spec.template.spec.containers",
+         "hardpod cannot read kind apps.example.com/v1 Widget, which holds containers at "
+         "spec.template.spec.containers"},
+        {"custom-resources.yaml:19", "not-evaluated",
+         "spec.metrics[0].provider.job.spec.template.spec.containers", NULL},
+        {"custom-resources.yaml:36", "not-evaluated", "spec.template.spec.containers", NULL},
+        {"custom-resources.yaml:46", "skipped", NULL, "no pod spec"},
+        {"custom-resources.yaml:51", "skipped", NULL,
+         "not a Kubernetes object (no apiVersion and kind)"},
+    };
+    struct json_object *list = jget(report, "resources");
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        struct json_object *res = jidx(list, i);
+        ck_assert_str_eq(jstr(res, "source"), want[i].source);
+        ck_assert_str_eq(jstr(res, "status"), want[i].status);
+        ck_assert_uint_eq(jlen(jget(res, "findings")), 0);
+        struct json_object *at = jget(res, "containersPath");
+        struct json_object *allowed = jget(res, "allowed");
+        if (want[i].containers != NULL) {
+            ck_assert_str_eq(json_object_get_string(at), want[i].containers);
+            ck_assert_msg(json_object_get_type(allowed) == json_type_null,
+                          "%s: not evaluated, yet allowed is %s", want[i].source,
+                          json_object_to_json_string(allowed));
+        } else {
+            ck_assert(json_object_get_type(at) == json_type_null);
+            ck_assert(json_object_get_boolean(allowed));
+        }
+        if (want[i].reason != NULL) {
+            ck_assert_str_eq(jstr(res, "reason"), want[i].reason);
+        }
+    }
+    json_object_put(report);
+
+    struct run r = {.format = HP_AUDIT_TEXT};
+    char *text = audit(&r, paths, 1, &code);
+    assert_contains(text, "NOT EVALUATED  Widget shop/web  (custom-resources.yaml:4)\n        "
+                          "hardpod cannot read kind apps.example.com/v1 Widget, which holds "
+                          "containers at spec.template.spec.containers\n");
+    assert_contains(text, "SKIP  Kustomization (unnamed)  (custom-resources.yaml:46): no pod "
+                          "spec\n");
+    assert_contains(text, "\n5 resources: 0 denied, 0 warned, 0 errors, 0 passed, 2 skipped, 3 "
+                          "not evaluated (profile hardened)\n");
+    ck_assert_msg(strstr(text, "PASS") == NULL, "a PASS in\n%s", text);
+    free(text);
+
+    r.format = HP_AUDIT_SARIF;
+    text = audit(&r, paths, 1, &code);
+    struct json_object *sarif = tu_json(text);
+    free(text);
+    struct json_object *results = jget(jidx(jget(sarif, "runs"), 0), "results");
+    ck_assert_uint_eq(jlen(results), 3);
+    for (size_t i = 0; i < 3; i++) {
+        struct json_object *res = jidx(results, i);
+        ck_assert_str_eq(jstr(res, "ruleId"), "notEvaluated");
+        ck_assert_int_eq(jint(res, "ruleIndex"), HP_CHECK_COUNT + 1);
+        ck_assert_str_eq(jstr(res, "level"), "warning");
+    }
+    assert_contains(jstr(jget(jidx(results, 1), "message"), "text"),
+                    "spec.metrics[0].provider.job.spec.template.spec.containers");
+    json_object_put(sarif);
+}
+END_TEST
+
+/* The classification itself, over objects the engine found no pod spec in
+ * (and one it did). */
+START_TEST(test_audit_classify)
+{
+    static const struct {
+        const char *json;
+        bool has_podspec;
+        enum aud_status want;
+        const char *at;
+    } cases[] = {
+        {"{\"kind\":\"Pod\",\"spec\":{\"containers\":[]}}", true, AUD_EVALUATED, ""},
+        {"{\"spec\":{\"containers\":[{}]}}", false, AUD_SKIPPED, ""},
+        {"{\"kind\":\"Widget\",\"spec\":{\"template\":{\"spec\":{\"containers\":[{}]}}}}", false,
+         AUD_NOT_EVALUATED, "spec.template.spec.containers"},
+        {"{\"kind\":\"W\",\"spec\":{\"m\":[{},{\"job\":{\"initContainers\":[]}}]}}", false,
+         AUD_NOT_EVALUATED, "spec.m[1].job.initContainers"},
+        {"{\"kind\":\"EphemeralContainers\",\"ephemeralContainers\":[{}]}", false,
+         AUD_NOT_EVALUATED, "ephemeralContainers"},
+        {"{\"kind\":\"W\",\"spec\":{\"containers\":{\"a\":[]}}}", false, AUD_SKIPPED, ""},
+        {"{\"kind\":\"ConfigMap\",\"data\":{\"containers\":\"[a, b]\"}}", false, AUD_SKIPPED, ""},
+        {"{\"kind\":\"Service\",\"spec\":{\"ports\":[{\"port\":80}]}}", false, AUD_SKIPPED, ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct json_object *obj = tu_json(cases[i].json);
+        struct hp_findings f;
+        hp_findings_init(&f);
+        f.has_podspec = cases[i].has_podspec;
+        char at[128];
+        enum aud_status got = aud_classify(obj, &f, at, sizeof(at));
+        ck_assert_msg(got == cases[i].want, "case %zu: expected status %d, got %d", i,
+                      cases[i].want, got);
+        ck_assert_msg(strcmp(at, cases[i].at) == 0, "case %zu: expected \"%s\", got \"%s\"", i,
+                      cases[i].at, at);
+        hp_findings_cleanup(&f);
+        json_object_put(obj);
+    }
+
+    /* A path longer than the buffer is cut, and the object is still not
+     * evaluated. */
+    struct json_object *obj =
+        tu_json("{\"kind\":\"W\",\"spec\":{\"aVeryLongMemberName\":{\"containers\":[]}}}");
+    struct hp_findings f;
+    hp_findings_init(&f);
+    char small[12];
+    ck_assert_int_eq(aud_classify(obj, &f, small, sizeof(small)), AUD_NOT_EVALUATED);
+    ck_assert_str_eq(small, "spec...");
+    json_object_put(obj);
+    /* Containers 200 levels down are found, with the path cut. */
+    char deep[4096] = "{\"kind\":\"W\",\"s\":";
+    for (int d = 0; d < 200; d++) {
+        strncat(deep, "{\"a\":", sizeof(deep) - strlen(deep) - 1);
+    }
+    strncat(deep, "{\"containers\":[]}", sizeof(deep) - strlen(deep) - 1);
+    for (int d = 0; d < 201; d++) {
+        strncat(deep, "}", sizeof(deep) - strlen(deep) - 1);
+    }
+    struct json_tokener *tok = json_tokener_new_ex(400);
+    obj = json_tokener_parse_ex(tok, deep, (int)strlen(deep));
+    json_tokener_free(tok);
+    ck_assert_ptr_nonnull(obj);
+    char at[128];
+    ck_assert_int_eq(aud_classify(obj, &f, at, sizeof(at)), AUD_NOT_EVALUATED);
+    ck_assert_msg(strncmp(at, "s.a.a.a", 7) == 0 && strcmp(at + strlen(at) - 3, "...") == 0,
+                  "path: %s", at);
+    json_object_put(obj);
+    hp_findings_cleanup(&f);
+}
+END_TEST
+
+/* An input with no Kubernetes object at all says so, in text and JSON. */
+START_TEST(test_audit_no_objects)
+{
+    enter_fixtures();
+    char *paths[] = {"not-kubernetes.json"};
+    int code;
+    struct json_object *report = audit_json(paths, 1, &code);
+    ck_assert_int_eq(code, 0);
+    assert_summary(report, 1, 0, 0, 0);
+    assert_statuses(report, 0, 1, 0, 0);
+    json_object_put(report);
+    struct run r = {.format = HP_AUDIT_TEXT};
+    char *text = audit(&r, paths, 1, &code);
+    assert_contains(text, "\nno Kubernetes object (apiVersion and kind) in the input\n");
+    free(text);
+    paths[0] = "hardened-deployment.yaml";
+    text = audit(&r, paths, 1, &code);
+    ck_assert_msg(strstr(text, "no Kubernetes object") == NULL, "%s", text);
+    free(text);
+}
+END_TEST
+
+START_TEST(test_audit_fail_on_parse)
+{
+    static const struct {
+        const char *s;
+        bool ok;
+        unsigned want;
+    } cases[] = {
+        {"deny", true, HP_AUDIT_FAIL_DENY},
+        {"warn", true, HP_AUDIT_FAIL_WARN},
+        {"never", true, HP_AUDIT_FAIL_NEVER},
+        {"not-evaluated", true, HP_AUDIT_FAIL_DENY | HP_AUDIT_FAIL_NOT_EVALUATED},
+        {"deny,not-evaluated", true, HP_AUDIT_FAIL_DENY | HP_AUDIT_FAIL_NOT_EVALUATED},
+        {"not-evaluated,warn", true, HP_AUDIT_FAIL_WARN | HP_AUDIT_FAIL_NOT_EVALUATED},
+        {"never,not-evaluated", false, 0},
+        {"deny,warn", false, 0},
+        {"deny,deny", false, 0},
+        {"", false, 0},
+        {"deny,", false, 0},
+        {"Deny", false, 0},
+        {"error", false, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        unsigned got = 0;
+        struct hp_error err;
+        hp_error_clear(&err);
+        enum hp_err rc = hp_audit_fail_on_parse(cases[i].s, &got, &err);
+        ck_assert_msg((rc == HP_OK) == cases[i].ok, "\"%s\": rc %d (%s)", cases[i].s, rc, err.msg);
+        if (cases[i].ok) {
+            ck_assert_msg(got == cases[i].want, "\"%s\": expected %#x, got %#x", cases[i].s,
+                          cases[i].want, got);
+        } else {
+            ck_assert_msg(strstr(err.msg, cases[i].s) != NULL, "\"%s\": message %s", cases[i].s,
+                          err.msg);
+        }
+    }
+}
+END_TEST
+
+/* The exit status under every --fail-on for every kind of result; errors
+ * exit 2 even under never. */
+START_TEST(test_audit_fail_on_exit_codes)
+{
+    static const struct {
+        unsigned fail_on;
+        const char *path;
+        int code;
+    } cases[] = {
+        {0, "hardened-deployment.yaml", 0},
+        {0, "warn-only.yaml", 0},
+        {0, "multi-doc.yaml", 1},
+        {0, "custom-resources.yaml", 0},
+        {0, "malformed.yaml", 2},
+        {HP_AUDIT_FAIL_DENY, "multi-doc.yaml", 1},
+        {HP_AUDIT_FAIL_DENY, "warn-only.yaml", 0},
+        {HP_AUDIT_FAIL_WARN, "warn-only.yaml", 1},
+        {HP_AUDIT_FAIL_WARN, "multi-doc.yaml", 1},
+        {HP_AUDIT_FAIL_WARN, "hardened-deployment.yaml", 0},
+        {HP_AUDIT_FAIL_WARN, "custom-resources.yaml", 0},
+        {HP_AUDIT_FAIL_NEVER, "multi-doc.yaml", 0},
+        {HP_AUDIT_FAIL_NEVER, "warn-only.yaml", 0},
+        {HP_AUDIT_FAIL_NEVER, "custom-resources.yaml", 0},
+        {HP_AUDIT_FAIL_NEVER, "malformed.yaml", 2},
+        {HP_AUDIT_FAIL_DENY | HP_AUDIT_FAIL_NOT_EVALUATED, "custom-resources.yaml", 1},
+        {HP_AUDIT_FAIL_DENY | HP_AUDIT_FAIL_NOT_EVALUATED, "warn-only.yaml", 0},
+        {HP_AUDIT_FAIL_DENY | HP_AUDIT_FAIL_NOT_EVALUATED, "not-kubernetes.json", 0},
+        {HP_AUDIT_FAIL_WARN | HP_AUDIT_FAIL_NOT_EVALUATED, "custom-resources.yaml", 1},
+        {HP_AUDIT_FAIL_WARN | HP_AUDIT_FAIL_NOT_EVALUATED, "warn-only.yaml", 1},
+    };
+    enter_fixtures();
+    struct hp_policy hardened;
+    hp_policy_init(&hardened, HP_PROFILE_HARDENED);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct hp_audit_options o = {
+            .policy = &hardened,
+            .format = HP_AUDIT_JSON,
+            .fail_on = cases[i].fail_on,
+            .now = NOW,
+            .limits = hp_manifest_default_limits,
+        };
+        char *paths[] = {(char *)cases[i].path};
+        FILE *out = fopen("/dev/null", "w");
+        ck_assert_ptr_nonnull(out);
+        int code = hp_audit_run(&o, paths, 1, out);
+        fclose(out);
+        ck_assert_msg(code == cases[i].code, "--fail-on %#x %s: expected exit %d, got %d",
+                      cases[i].fail_on, cases[i].path, cases[i].code, code);
+    }
+    hp_policy_cleanup(&hardened);
+}
+END_TEST
+
+static char *audit_fail_on(enum hp_audit_format format, unsigned fail_on, char **paths, size_t n,
+                           int *code)
+{
+    struct hp_policy hardened;
+    hp_policy_init(&hardened, HP_PROFILE_HARDENED);
+    struct hp_audit_options o = {
+        .policy = &hardened,
+        .format = format,
+        .fail_on = fail_on,
+        .now = NOW,
+        .limits = hp_manifest_default_limits,
+    };
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(f);
+    *code = hp_audit_run(&o, paths, n, f);
+    ck_assert_int_eq(fclose(f), 0);
+    hp_policy_cleanup(&hardened);
+    return buf;
+}
+
+/* JUnit: a testsuite per file with its counts, skipped and not-evaluated
+ * testcases, failures per deny finding, warnings per --fail-on; control
+ * characters and markup from the inputs never reach the XML raw. */
+START_TEST(test_audit_junit)
+{
+    enter_fixtures();
+    char *paths[] = {"multi-doc.yaml", "custom-resources.yaml", "malformed.yaml", "warn-only.yaml"};
+    int code;
+    char *xml = audit_fail_on(HP_AUDIT_JUNIT, 0, paths, 4, &code);
+    ck_assert_int_eq(code, 2);
+    assert_contains(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"hardpod "
+                         "audit\" tests=\"13\" failures=\"1\" errors=\"1\" skipped=\"9\">\n");
+    assert_contains(xml, "  <testsuite name=\"multi-doc.yaml\" tests=\"4\" failures=\"1\" "
+                         "errors=\"0\" skipped=\"2\">\n");
+    assert_contains(xml, "  <testsuite name=\"custom-resources.yaml\" tests=\"5\" failures=\"0\" "
+                         "errors=\"0\" skipped=\"5\">\n");
+    assert_contains(xml, "    <testcase classname=\"multi-doc.yaml\" name=\"ConfigMap "
+                         "shop/settings (multi-doc.yaml:3)\">\n      <skipped message=\"no pod "
+                         "spec\"/>\n");
+    assert_contains(xml, "      <skipped message=\"hardpod cannot read kind apps.example.com/v1 "
+                         "Widget, which holds containers at spec.template.spec.containers\"/>\n");
+    assert_contains(xml, "      <failure type=\"privileged\" message=\"container &quot;shell&quot; "
+                         "must not be privileged\">deny  privileged  container "
+                         "\"shell\"  spec.containers[0].securityContext.privileged\n");
+    assert_contains(xml, "<testcase classname=\"malformed.yaml\" name=\"malformed.yaml:20\">\n"
+                         "      <error type=\"parseError\" message=\"");
+    assert_contains(xml, "<system-out>warn  seccompProfile  container \"app\"");
+    ck_assert_msg(strstr(xml, "type=\"seccompProfile\"") == NULL, "a warning failed");
+    free(xml);
+
+    /* Under warn, warnings are failures; under not-evaluated, so are those. */
+    char *warn_paths[] = {"warn-only.yaml", "custom-resources.yaml"};
+    xml = audit_fail_on(HP_AUDIT_JUNIT, HP_AUDIT_FAIL_WARN | HP_AUDIT_FAIL_NOT_EVALUATED,
+                        warn_paths, 2, &code);
+    ck_assert_int_eq(code, 1);
+    assert_contains(xml, "tests=\"6\" failures=\"4\" errors=\"0\" skipped=\"2\"");
+    assert_contains(xml, "<failure type=\"seccompProfile\"");
+    assert_contains(xml, "<failure type=\"notEvaluated\" message=\"hardpod cannot read kind "
+                         "apps.example.com/v1 Widget");
+    ck_assert_msg(strstr(xml, "<system-out>") == NULL, "warnings in system-out");
+    free(xml);
+
+    /* Names with markup, quotes, control characters and bytes that are no
+     * UTF-8: the XML stays well-formed and valid UTF-8. */
+    char dir[] = "/tmp/hp-junit-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/a<&\"'\x01\xff.yaml", dir);
+    tu_write_text(path, "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": "
+                        "\"p]]>\\u0001\\u001b\\u007f\\ufffe\"}, \"spec\": {\"containers\": "
+                        "[{\"name\": \"c\\u0000<x>\", \"image\": \"i\"}]}}\n");
+    char *odd[] = {path};
+    xml = audit_fail_on(HP_AUDIT_JUNIT, 0, odd, 1, &code);
+    ck_assert_int_eq(code, 1);
+    size_t bad = 0;
+    ck_assert_msg(hp_utf8_valid(xml, strlen(xml), &bad), "not UTF-8 at %zu", bad);
+    for (const unsigned char *p = (const unsigned char *)xml; *p != '\0'; p++) {
+        ck_assert_msg(*p >= 0x20 || *p == '\n', "control byte %#x at %zu", *p,
+                      (size_t)(p - (const unsigned char *)xml));
+        ck_assert_msg(*p != 0x7f, "DEL at %zu", (size_t)(p - (const unsigned char *)xml));
+    }
+    ck_assert_msg(strstr(xml, "\xef\xbf\xbe") == NULL, "U+FFFE in the XML");
+    assert_contains(xml, "a&lt;&amp;&quot;'\\x01\\xff.yaml");
+    assert_contains(xml, "name=\"Pod p]]&gt;\\x01\\x1b\\x7f\\xef\\xbf\\xbe (");
+    free(xml);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+/* PolicyReport: a report per namespace ("default" for a namespaced object
+ * without one), the cluster's for Cluster* custom kinds and input errors,
+ * a result per (resource, check that is on), summaries that add up. */
+START_TEST(test_audit_policyreport)
+{
+    enter_fixtures();
+    char *paths[] = {"custom-resources.yaml", "aspnet-template.yaml", "malformed.yaml",
+                     "multi-doc.yaml"};
+    int code;
+    char *text = audit_fail_on(HP_AUDIT_POLICYREPORT, 0, paths, 4, &code);
+    ck_assert_int_eq(code, 2);
+    struct json_object *list = tu_json(text);
+    free(text);
+    ck_assert_str_eq(jstr(list, "apiVersion"), "v1");
+    ck_assert_str_eq(jstr(list, "kind"), "List");
+    struct json_object *items = jget(list, "items");
+    static const struct {
+        const char *kind, *name, *ns;
+    } want[] = {
+        {"PolicyReport", "hardpod-default", "default"},
+        {"PolicyReport", "hardpod-shop", "shop"},
+        {"ClusterPolicyReport", "hardpod-cluster", NULL},
+    };
+    ck_assert_uint_eq(jlen(items), 3);
+    size_t on = 0;
+    struct hp_policy hardened;
+    hp_policy_init(&hardened, HP_PROFILE_HARDENED);
+    for (int c = 0; c < HP_CHECK_COUNT; c++) {
+        on += hardened.checks[c].action != HP_ACTION_OFF;
+    }
+    hp_policy_cleanup(&hardened);
+    /* default: the aspnet Deployment and the Function, both without a
+     * namespace; shop: the Widget, the Deployment and the Pod (the skipped
+     * ConfigMap and Service are left out); the cluster: the
+     * ClusterWidgetTemplate and the parse error. */
+    size_t want_results[] = {on + 1, 1 + 2 * on, 2};
+    for (size_t i = 0; i < 3; i++) {
+        struct json_object *rep = jidx(items, i);
+        ck_assert_str_eq(jstr(rep, "apiVersion"), "wgpolicyk8s.io/v1alpha2");
+        ck_assert_str_eq(jstr(rep, "kind"), want[i].kind);
+        struct json_object *meta = jget(rep, "metadata");
+        ck_assert_str_eq(jstr(meta, "name"), want[i].name);
+        struct json_object *ns = NULL;
+        ck_assert(json_object_object_get_ex(meta, "namespace", &ns) == (want[i].ns != NULL));
+        if (want[i].ns != NULL) {
+            ck_assert_str_eq(json_object_get_string(ns), want[i].ns);
+        }
+        struct json_object *results = jget(rep, "results");
+        ck_assert_msg(jlen(results) == want_results[i], "%s: expected %zu results, got %zu",
+                      want[i].name, want_results[i], jlen(results));
+        int64_t counted[5] = {0};
+        static const char *const names[] = {"pass", "fail", "warn", "error", "skip"};
+        for (size_t j = 0; j < jlen(results); j++) {
+            struct json_object *res = jidx(results, j);
+            ck_assert_str_eq(jstr(res, "policy"), "hardpod");
+            ck_assert_str_eq(jstr(res, "source"), "hardpod");
+            ck_assert_int_eq(jint(jget(res, "timestamp"), "seconds"), NOW);
+            for (size_t k = 0; k < 5; k++) {
+                counted[k] += strcmp(jstr(res, "result"), names[k]) == 0;
+            }
+            if (strcmp(jstr(res, "rule"), "parseError") != 0) {
+                struct json_object *ref = jidx(jget(res, "resources"), 0);
+                struct json_object *rns = NULL;
+                ck_assert(json_object_object_get_ex(ref, "namespace", &rns) ==
+                          (want[i].ns != NULL));
+                if (want[i].ns != NULL) {
+                    ck_assert_str_eq(json_object_get_string(rns), want[i].ns);
+                }
+            }
+        }
+        struct json_object *sum = jget(rep, "summary");
+        for (size_t k = 0; k < 5; k++) {
+            ck_assert_msg(jint(sum, names[k]) == counted[k], "%s: summary.%s %lld, counted %lld",
+                          want[i].name, names[k], (long long)jint(sum, names[k]),
+                          (long long)counted[k]);
+        }
+    }
+    /* In the shop report: the Widget first (input order), with its uid. */
+    struct json_object *widget = jidx(jget(jidx(items, 1), "results"), 0);
+    ck_assert_str_eq(jstr(widget, "rule"), "notEvaluated");
+    ck_assert_str_eq(jstr(widget, "result"), "skip");
+    ck_assert_str_eq(jstr(jget(widget, "properties"), "containersPath"),
+                     "spec.template.spec.containers");
+    struct json_object *ref = jidx(jget(widget, "resources"), 0);
+    ck_assert_str_eq(jstr(ref, "uid"), "7f1c2b9e-0000-4000-8000-000000000001");
+    ck_assert_str_eq(jstr(ref, "kind"), "Widget");
+    /* The denied Pod's privileged check fails with the finding's path. */
+    bool saw = false;
+    struct json_object *shop = jget(jidx(items, 1), "results");
+    for (size_t j = 0; j < jlen(shop); j++) {
+        struct json_object *res = jidx(shop, j);
+        struct json_object *r0 = jidx(jget(res, "resources"), 0);
+        if (strcmp(jstr(res, "rule"), "privileged") == 0 &&
+            strcmp(jstr(r0, "name"), "debug") == 0) {
+            saw = true;
+            ck_assert_str_eq(jstr(res, "result"), "fail");
+            ck_assert_str_eq(jstr(res, "severity"), "high");
+            ck_assert_str_eq(jstr(jget(res, "properties"), "path"),
+                             "spec.containers[0].securityContext.privileged");
+        }
+    }
+    ck_assert(saw);
+    json_object_put(list);
+
+    /* Under --fail-on not-evaluated, a resource not evaluated fails. */
+    char *one[] = {"custom-resources.yaml"};
+    text = audit_fail_on(HP_AUDIT_POLICYREPORT, HP_AUDIT_FAIL_DENY | HP_AUDIT_FAIL_NOT_EVALUATED,
+                         one, 1, &code);
+    ck_assert_int_eq(code, 1);
+    list = tu_json(text);
+    free(text);
+    widget = jidx(jget(jidx(jget(list, "items"), 1), "results"), 0);
+    ck_assert_str_eq(jstr(widget, "result"), "fail");
+    json_object_put(list);
+}
+END_TEST
+
+/* A namespace with many resources is cut into reports that each fit in what
+ * the API server stores; one resource's results stay together. */
+START_TEST(test_audit_policyreport_split)
+{
+    char dir[] = "/tmp/hp-pr-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/pods.yaml", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    const size_t pods = 600;
+    for (size_t i = 0; i < pods; i++) {
+        fprintf(f,
+                "---\napiVersion: v1\nkind: Pod\nmetadata: {name: pod-%zu-with-a-longer-name, "
+                "namespace: big, uid: 00000000-0000-4000-8000-%012zu}\nspec:\n  containers:\n"
+                "  - {name: app, image: registry.example.com/app:1}\n  - {name: side, image: x}\n",
+                i, i);
+    }
+    fclose(f);
+    char *paths[] = {path};
+    int code;
+    char *text = audit_fail_on(HP_AUDIT_POLICYREPORT, 0, paths, 1, &code);
+    ck_assert_int_eq(code, 1);
+    struct json_object *list = tu_json(text);
+    free(text);
+    struct json_object *items = jget(list, "items");
+    ck_assert_msg(jlen(items) > 1, "expected the namespace cut into reports, got %zu", jlen(items));
+    size_t on = 0;
+    struct hp_policy hardened;
+    hp_policy_init(&hardened, HP_PROFILE_HARDENED);
+    for (int c = 0; c < HP_CHECK_COUNT; c++) {
+        on += hardened.checks[c].action != HP_ACTION_OFF;
+    }
+    hp_policy_cleanup(&hardened);
+    size_t results = 0;
+    for (size_t i = 0; i < jlen(items); i++) {
+        struct json_object *rep = jidx(items, i);
+        char want[64];
+        if (i == 0) {
+            snprintf(want, sizeof(want), "hardpod-big");
+        } else {
+            snprintf(want, sizeof(want), "hardpod-big-%zu", i + 1);
+        }
+        ck_assert_str_eq(jstr(jget(rep, "metadata"), "name"), want);
+        size_t size = strlen(json_object_to_json_string_ext(
+            rep, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        ck_assert_msg(size <= AUD_POLICYREPORT_MAX_BYTES, "%s: %zu bytes", want, size);
+        struct json_object *res = jget(rep, "results");
+        ck_assert_msg(jlen(res) % on == 0, "%s: %zu results cut a resource", want, jlen(res));
+        struct json_object *sum = jget(rep, "summary");
+        ck_assert_int_eq(jint(sum, "pass") + jint(sum, "fail") + jint(sum, "warn"),
+                         (int64_t)jlen(res));
+        results += jlen(res);
+    }
+    ck_assert_uint_eq(results, pods * on);
+    json_object_put(list);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 static Suite *audit_suite(void)
 {
     Suite *s = suite_create("audit");
@@ -989,6 +1550,14 @@ static Suite *audit_suite(void)
     tcase_add_test(tc, test_audit_symlink_loop);
     tcase_add_test(tc, test_audit_now_expires_exemptions);
     tcase_add_test(tc, test_audit_format_lookup);
+    tcase_add_test(tc, test_audit_statuses);
+    tcase_add_test(tc, test_audit_classify);
+    tcase_add_test(tc, test_audit_no_objects);
+    tcase_add_test(tc, test_audit_fail_on_parse);
+    tcase_add_test(tc, test_audit_fail_on_exit_codes);
+    tcase_add_test(tc, test_audit_junit);
+    tcase_add_test(tc, test_audit_policyreport);
+    tcase_add_test(tc, test_audit_policyreport_split);
     tcase_add_test(tc, test_audit_memory_limit);
     tcase_add_test(tc, test_audit_memory_streams_documents);
     tcase_add_test(tc, test_audit_memory_findings);
