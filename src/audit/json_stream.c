@@ -246,8 +246,15 @@ static bool scan_value(struct js *j, struct aud_text *out)
         syntax(j, "the input ends where a value is expected");
         return false;
     }
-    if (c == ']' || c == '}' || c == ',' || c == ':') {
-        syntax(j, "a value is expected");
+    if (c != '{' && c != '[' && c != '"' && c != '-' && c != 't' && c != 'f' && c != 'n' &&
+        (c < '0' || c > '9')) {
+        char what[64];
+        if (c > 0x20 && c < 0x7f) {
+            snprintf(what, sizeof(what), "invalid character '%c' where a value starts", c);
+        } else {
+            snprintf(what, sizeof(what), "invalid byte 0x%02x where a value starts", (unsigned)c);
+        }
+        syntax(j, what);
         return false;
     }
     sc.scalar = c != '{' && c != '[' && c != '"';
@@ -299,16 +306,18 @@ static bool scan_value(struct js *j, struct aud_text *out)
     }
 }
 
-/* json-c's tree of t's text, charged first (*charged), or NULL with the
- * problem reported (what names the value). */
+/* json-c's tree of t's text (NULL for null), charged first (*charged); *ok
+ * false with the problem reported (what names the value) when it cannot be
+ * parsed or does not fit. */
 static struct json_object *parse(struct js *j, const struct aud_text *t, size_t line,
-                                 const char *what, size_t *charged)
+                                 const char *what, size_t *charged, bool *ok)
 {
     char limit[160];
     struct aud_json_counts c = j->counts;
     c.string_bytes = t->len;
     size_t cost = aud_json_cost(&c);
     *charged = 0;
+    *ok = false;
     if (!hp_manifest_budget_charge(&j->cx->budget, cost)) {
         aud_report_error(j->cx->report, j->file, line,
                          "%s (%zu bytes of JSON) does not fit in %s", what, t->len,
@@ -336,6 +345,7 @@ static struct json_object *parse(struct js *j, const struct aud_text *t, size_t 
         *charged = 0;
         return NULL;
     }
+    *ok = true;
     return obj;
 }
 
@@ -399,11 +409,12 @@ static void read_items(struct js *j, struct aud_list *l)
             char what[48];
             size_t charged = 0;
             snprintf(what, sizeof(what), "items[%zu]", i);
-            struct json_object *item = parse(j, &j->text, line, what, &charged);
-            if (item == NULL && j->failed) {
+            bool ok = false;
+            struct json_object *item = parse(j, &j->text, line, what, &charged, &ok);
+            if (j->failed) {
                 return;
             }
-            if (item == NULL) {
+            if (!ok) {
                 l->count++;
             } else {
                 aud_list_item(j->cx, l, line, item);
@@ -571,7 +582,8 @@ done:
         size_t charged = 0;
         j->counts = j->env_counts;
         j->counts.objects++;
-        struct json_object *obj = parse(j, &j->env, line, "the object", &charged);
+        bool ok = false;
+        struct json_object *obj = parse(j, &j->env, line, "the object", &charged, &ok);
         if (in_list) {
             aud_list_end(j->cx, &l, bad ? NULL : obj);
             in_list = false;
@@ -616,8 +628,18 @@ void aud_scan_json(struct aud_ctx *cx, const char *file, struct aud_src *s)
         if (!scan_value(&j, c == '[' ? NULL : &j.text)) {
             break;
         }
-        if (c == 'n' && !j.over && j.text.len == 4 && memcmp(j.text.data, "null", 4) == 0) {
-            continue;
+        if (c != '[' && !j.over) {
+            size_t charged = 0;
+            bool ok = false;
+            struct json_object *v = parse(&j, &j.text, line, "a value", &charged, &ok);
+            json_object_put(v);
+            hp_manifest_budget_release(&cx->budget, charged);
+            if (!ok) {
+                break;
+            }
+            if (v == NULL) {
+                continue; /* null */
+            }
         }
         aud_report_error(cx->report, file, line,
                          "%s at the top level of a JSON stream is not a Kubernetes object "
