@@ -27,7 +27,8 @@ struct hp_audit_options {
     enum hp_audit_format format;
     bool color;            /* ANSI colour in text output */
     int64_t now;           /* unix seconds, for exemption expiry */
-    size_t max_file_bytes; /* per input file; 0 = the manifest default */
+    size_t max_file_bytes; /* per YAML document or JSON object held whole (inputs are
+                            * streamed); 0 = the manifest default (64 MiB) */
     /* max_bytes 0 = the manifest defaults. max_memory is the ceiling of the
      * whole run (0 = 256 MiB): input buffers, the tree of the document being
      * audited, the engine's findings and the report are charged to it before
@@ -41,8 +42,9 @@ struct hp_audit_options {
  * deny finding, 2 when any input could not be read or parsed or did not fit
  * in limits.max_memory (the other inputs are still audited and reported,
  * unless the report itself is full: it then ends with an error that says
- * so). Documents are read one at a time, so memory does not grow with the
- * length of a stream. */
+ * so). Inputs are read as kubectl reads them and streamed: documents one at
+ * a time, and the items of a list one at a time, so memory does not grow
+ * with the length of a stream or of a list. */
 int hp_audit_run(const struct hp_audit_options *o, char *const *paths, size_t n_paths, FILE *out);
 
 bool hp_audit_format_lookup(const char *name, enum hp_audit_format *out);
