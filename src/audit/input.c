@@ -72,8 +72,8 @@ static size_t space_len(const unsigned char *p, size_t n)
     if ((p[0] & 0xf0) != 0xe0 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80) {
         return 0;
     }
-    bool space = cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
-                 cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;
+    bool space = cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 ||
+                 cp == 0x202f || cp == 0x205f || cp == 0x3000;
     return space ? 3 : 0;
 }
 

@@ -28,8 +28,8 @@ struct js {
     bool failed; /* a syntax error was reported: nothing more is read */
     bool over;   /* the value being copied passed its cap: the rest was skipped */
     struct json_tokener *tok;
-    struct aud_text text; /* the value being copied */
-    struct aud_text env;  /* an object's members but its items */
+    struct aud_text text;              /* the value being copied */
+    struct aud_text env;               /* an object's members but its items */
     struct aud_json_counts counts;     /* of the value being scanned */
     struct aud_json_counts env_counts; /* of what env holds */
 };
@@ -319,8 +319,8 @@ static struct json_object *parse(struct js *j, const struct aud_text *t, size_t 
     *charged = 0;
     *ok = false;
     if (!hp_manifest_budget_charge(&j->cx->budget, cost)) {
-        aud_report_error(j->cx->report, j->file, line,
-                         "%s (%zu bytes of JSON) does not fit in %s", what, t->len,
+        aud_report_error(j->cx->report, j->file, line, "%s (%zu bytes of JSON) does not fit in %s",
+                         what, t->len,
                          hp_manifest_budget_describe(&j->cx->budget, limit, sizeof(limit)));
         return NULL;
     }

@@ -241,13 +241,13 @@ static const struct aud_finding *intern_findings(struct aud_report *r, const str
         g->hash = hash_bytes(g->hash, dst, sizeof(*dst));
     }
     const struct aud_finding *out = NULL;
-    if (*ok &&
-        grow_set(r, (void ***)&st->groups, st->n_groups, &st->cap_groups, group_hash)) {
+    if (*ok && grow_set(r, (void ***)&st->groups, st->n_groups, &st->cap_groups, group_hash)) {
         size_t mask = st->cap_groups - 1;
         size_t h = g->hash & mask;
         for (; st->groups[h] != NULL; h = (h + 1) & mask) {
             const struct group *o = st->groups[h];
-            if (o->hash == g->hash && o->n == g->n && memcmp(o->items, g->items, size - sizeof(*g)) == 0) {
+            if (o->hash == g->hash && o->n == g->n &&
+                memcmp(o->items, g->items, size - sizeof(*g)) == 0) {
                 out = o->items;
                 break;
             }

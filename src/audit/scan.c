@@ -247,8 +247,8 @@ void aud_list_item(struct aud_ctx *cx, struct aud_list *l, size_t line, struct j
         l->cap_pending = l->cap_pending ? l->cap_pending * 2 : 8;
         l->pending = hp_xrealloc(l->pending, l->cap_pending * sizeof(*l->pending));
     }
-    l->pending[l->n_pending++] =
-        (struct aud_pending){.obj = json_object_get(item), .line = line, .index = index, .cost = cost};
+    l->pending[l->n_pending++] = (struct aud_pending){
+        .obj = json_object_get(item), .line = line, .index = index, .cost = cost};
     l->pending_charged += cost;
 }
 

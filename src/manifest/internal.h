@@ -132,13 +132,13 @@ struct mf_loader {
     char *error;                      /* owned, likewise; the first problem's message */
     struct hp_manifest_fault *fault;  /* owned, likewise; its parts */
     /* Handing the root's items over (mf_stream): */
-    const struct mf_stream *st;    /* NULL: items stay in the tree */
-    size_t doc_line;               /* where the document starts */
-    struct json_object *streamed;  /* the items sequence handed over; borrowed */
-    size_t item_line;              /* where the element being read starts */
-    size_t item_tree;              /* l->tree when it started */
-    size_t item_nodes;             /* l->nodes when it started */
-    size_t item_anchored;          /* tree bytes of the anchors defined in it */
+    const struct mf_stream *st;   /* NULL: items stay in the tree */
+    size_t doc_line;              /* where the document starts */
+    struct json_object *streamed; /* the items sequence handed over; borrowed */
+    size_t item_line;             /* where the element being read starts */
+    size_t item_tree;             /* l->tree when it started */
+    size_t item_nodes;            /* l->nodes when it started */
+    size_t item_anchored;         /* tree bytes of the anchors defined in it */
 };
 
 /* ---- problems (problem.c) ---- */

@@ -430,7 +430,7 @@ static const char *last_error(struct json_object *report);
 #define CTR "\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]"
 /* A Pod denied for hostPID, and the same without kind and apiVersion. */
 #define JPOD(n)                                                                                    \
-    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"" n "\"},"                  \
+    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"" n "\"},"                   \
     "\"spec\":{\"hostPID\":true," CTR "}}"
 #define JBARE(n) "{\"metadata\":{\"name\":\"" n "\"},\"spec\":{\"hostPID\":true," CTR "}}"
 
@@ -460,8 +460,7 @@ START_TEST(test_audit_kubectl_reading)
         {"a ConfigMap with items creates them",
          "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"items\":[" JPOD("p") "]}", "p", 1, NULL},
         {"items without kind take the list's, here ConfigMap",
-         "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"items\":[" JBARE("q") "]}", "q", 0,
-         NULL},
+         "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"items\":[" JBARE("q") "]}", "q", 0, NULL},
         {"the list's kind after its items",
          "{\"items\":[" JBARE("late") "],\"kind\":\"PodList\",\"apiVersion\":\"v1\"}", "late", 1,
          NULL},
@@ -480,9 +479,8 @@ START_TEST(test_audit_kubectl_reading)
         {"kind List gives its items no kind",
          "{\"kind\":\"List\",\"apiVersion\":\"v1\",\"items\":[" JBARE("z") "]}", "", 0,
          "the list's kind gives none"},
-        {"an escaped items key", "{\"kind\":\"List\",\"apiVersion\":\"v1\",\"it\\u0065ms\":[" JPOD(
-                                     "e") "]}",
-         "e", 1, NULL},
+        {"an escaped items key",
+         "{\"kind\":\"List\",\"apiVersion\":\"v1\",\"it\\u0065ms\":[" JPOD("e") "]}", "e", 1, NULL},
         {"items given twice",
          "{\"kind\":\"List\",\"apiVersion\":\"v1\",\"items\":[" JPOD("a") "],\"items\":[" JPOD(
              "b") "]}",
@@ -522,8 +520,9 @@ START_TEST(test_audit_kubectl_reading)
             snprintf(names + n, sizeof(names) - n, "%s%s", k > 0 ? " " : "",
                      jstr(jidx(res, k), "name"));
         }
-        ck_assert_msg(strcmp(names, cases[i].names) == 0, "%s: expected resources \"%s\", got \"%s\"",
-                      cases[i].what, cases[i].names, names);
+        ck_assert_msg(strcmp(names, cases[i].names) == 0,
+                      "%s: expected resources \"%s\", got \"%s\"", cases[i].what, cases[i].names,
+                      names);
         ck_assert_msg(jint(jget(report, "summary"), "denied") == cases[i].denied,
                       "%s: expected %lld denied", cases[i].what, (long long)cases[i].denied);
         size_t n_errors = jlen(jget(report, "errors"));
@@ -549,8 +548,9 @@ START_TEST(test_audit_stream_lines)
     char dir[PATH_MAX];
     tu_make_tmp("/tmp", dir);
     ck_assert_int_eq(chdir(dir), 0);
-    tu_write_text("list.json", "{\n  \"apiVersion\": \"v1\",\n  \"items\": [\n    " JPOD(
-                                   "a") ",\n\n    " JPOD("b") "\n  ],\n  \"kind\": \"List\"\n}\n" JPOD("c") "\n");
+    tu_write_text("list.json",
+                  "{\n  \"apiVersion\": \"v1\",\n  \"items\": [\n    " JPOD("a") ",\n\n    " JPOD(
+                      "b") "\n  ],\n  \"kind\": \"List\"\n}\n" JPOD("c") "\n");
     char *paths[] = {"list.json"};
     int code;
     struct json_object *report = audit_json(paths, 1, &code);
