@@ -141,9 +141,9 @@ void aud_text_cleanup(struct aud_text *t, struct hp_manifest_budget *b)
  * one document are held, whatever the input's size. */
 static void read_file(struct aud_ctx *cx, const char *path, const char *file)
 {
-    char limit[160];
     size_t cost = hp_manifest_budget_malloc_cost(AUD_SRC_BLOCK);
     if (!hp_manifest_budget_charge(&cx->budget, cost)) {
+        char limit[160];
         aud_report_error(cx->report, file, 0, "cannot read: a read buffer does not fit in %s",
                          hp_manifest_budget_describe(&cx->budget, limit, sizeof(limit)));
         return;

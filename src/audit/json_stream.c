@@ -312,13 +312,13 @@ static bool scan_value(struct js *j, struct aud_text *out)
 static struct json_object *parse(struct js *j, const struct aud_text *t, size_t line,
                                  const char *what, size_t *charged, bool *ok)
 {
-    char limit[160];
     struct aud_json_counts c = j->counts;
     c.string_bytes = t->len;
     size_t cost = aud_json_cost(&c);
     *charged = 0;
     *ok = false;
     if (!hp_manifest_budget_charge(&j->cx->budget, cost)) {
+        char limit[160];
         aud_report_error(j->cx->report, j->file, line, "%s (%zu bytes of JSON) does not fit in %s",
                          what, t->len,
                          hp_manifest_budget_describe(&j->cx->budget, limit, sizeof(limit)));
@@ -490,7 +490,7 @@ static void read_object(struct js *j)
     bool bad = false;
     bool any = false;
     bool over = false;
-    struct aud_text key = {.max = 1024 * 1024};
+    struct aud_text key = {.max = (size_t)1024 * 1024};
 
     next(j); /* { */
     j->env.len = 0;

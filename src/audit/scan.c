@@ -207,11 +207,11 @@ static void list_eval(struct aud_ctx *cx, struct aud_list *l, size_t line, size_
 void aud_list_item(struct aud_ctx *cx, struct aud_list *l, size_t line, struct json_object *item)
 {
     size_t index = l->count++;
-    char what[64];
     if (cx->report->stopped) {
         return;
     }
     if (!json_object_is_type(item, json_type_object)) {
+        char what[64];
         aud_report_error(cx->report, l->file, line,
                          "items[%zu]: expected a Kubernetes object (a mapping), got %s", index,
                          hp_k8s_describe(item, what, sizeof(what)));
@@ -292,7 +292,6 @@ static void doc_object(struct aud_ctx *cx, const char *file, size_t line, struct
                        const size_t *item_lines, size_t n_item_lines)
 {
     struct json_object *items = NULL;
-    char what[64];
     if (!json_object_is_type(obj, json_type_object) ||
         !json_object_object_get_ex(obj, "items", &items)) {
         const char *kind = hp_k8s_string(hp_k8s_field(obj, "kind"));
@@ -307,6 +306,7 @@ static void doc_object(struct aud_ctx *cx, const char *file, size_t line, struct
      * its kind: kubectl creates its items, not the object. items: null is a
      * list of nothing. */
     if (items != NULL && !json_object_is_type(items, json_type_array)) {
+        char what[64];
         aud_report_error(cx->report, file, line,
                          "items: expected a list, got %s; an object with an items member is a "
                          "list to kubectl, which refuses this one",
