@@ -13,6 +13,7 @@
 #include "hardpod/k8s.h"
 
 #include <json-c/json.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,6 +307,52 @@ static bool scan_value(struct js *j, struct aud_text *out)
     }
 }
 
+/* Makes numbers what kubectl posts for them: it decodes a number that is
+ * not an integer's text (1e3, 1.0, -0.0) as a float64 and encodes it
+ * without a fraction when it has none, so the API server reads an integer.
+ * False when a number is not finite (1e400), which kubectl refuses. */
+static bool as_posted(struct json_object *v)
+{
+    if (json_object_is_type(v, json_type_double)) {
+        return isfinite(json_object_get_double(v));
+    }
+    if (json_object_is_type(v, json_type_object)) {
+        json_object_object_foreach(v, key, val)
+        {
+            if (json_object_is_type(val, json_type_double)) {
+                double d = json_object_get_double(val);
+                if (!isfinite(d)) {
+                    return false;
+                }
+                if (d == trunc(d) && fabs(d) < 9223372036854775808.0) {
+                    json_object_object_add(v, key, json_object_new_int64((int64_t)d));
+                }
+            } else if (!as_posted(val)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    if (json_object_is_type(v, json_type_array)) {
+        size_t n = json_object_array_length(v);
+        for (size_t i = 0; i < n; i++) {
+            struct json_object *val = json_object_array_get_idx(v, i);
+            if (json_object_is_type(val, json_type_double)) {
+                double d = json_object_get_double(val);
+                if (!isfinite(d)) {
+                    return false;
+                }
+                if (d == trunc(d) && fabs(d) < 9223372036854775808.0) {
+                    json_object_array_put_idx(v, i, json_object_new_int64((int64_t)d));
+                }
+            } else if (!as_posted(val)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 /* json-c's tree of t's text (NULL for null), charged first (*charged); *ok
  * false with the problem reported (what names the value) when it cannot be
  * parsed or does not fit. */
@@ -343,6 +390,12 @@ static struct json_object *parse(struct js *j, const struct aud_text *t, size_t 
         j->line = at;
         hp_manifest_budget_release(&j->cx->budget, cost);
         *charged = 0;
+        return NULL;
+    }
+    if (!as_posted(obj)) {
+        json_object_put(obj);
+        aud_report_error(j->cx->report, j->file, line,
+                         "%s: a number out of range (kubectl refuses it too)", what);
         return NULL;
     }
     *ok = true;

@@ -487,6 +487,8 @@ START_TEST(test_audit_kubectl_reading)
          "a b", 2, "items is given twice"},
         {"a BOM makes it YAML, which reads the object too", "\xef\xbb\xbf" JPOD("bom"), "bom", 1,
          NULL},
+        {"a number out of range", "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"x\":1E400}", "", 0,
+         "a number out of range (kubectl refuses it too)"},
         {"a null item", "{\"kind\":\"List\",\"apiVersion\":\"v1\",\"items\":[null]}", "", 0,
          "items[0]: expected a Kubernetes object (a mapping), got null"},
         {"YAML: a Pod with items",
