@@ -41,7 +41,8 @@ struct hp_audit_options {
     unsigned fail_on;      /* HP_AUDIT_FAIL_* bits; 0 = HP_AUDIT_FAIL_DENY */
     bool color;            /* ANSI colour in text output */
     int64_t now;           /* unix seconds, for exemption expiry */
-    size_t max_file_bytes; /* per input file; 0 = the manifest default */
+    size_t max_file_bytes; /* per YAML document or JSON object held whole (inputs are
+                            * streamed); 0 = the manifest default (64 MiB) */
     /* max_bytes 0 = the manifest defaults. max_memory is the ceiling of the
      * whole run (0 = 256 MiB): input buffers, the tree of the document being
      * audited, the engine's findings and the report are charged to it before
@@ -56,8 +57,9 @@ struct hp_audit_options {
  * resource fails under o->fail_on (by default: has a deny finding); else 0.
  * (With errors, the other inputs are still audited and reported,
  * unless the report itself is full: it then ends with an error that says
- * so). Documents are read one at a time, so memory does not grow with the
- * length of a stream. */
+ * so). Inputs are read as kubectl reads them and streamed: documents one at
+ * a time, and the items of a list one at a time, so memory does not grow
+ * with the length of a stream or of a list. */
 int hp_audit_run(const struct hp_audit_options *o, char *const *paths, size_t n_paths, FILE *out);
 
 bool hp_audit_format_lookup(const char *name, enum hp_audit_format *out);

@@ -178,6 +178,18 @@ struct hp_manifest_chunk;
  * before it asks for the next holds one tree at a time, and a long stream of
  * ordinary documents fits in a small budget. Caller's storage. */
 struct hp_manifest_reader {
+    /* Optional, set by the caller after init: when on_item is set, the
+     * elements of the root mapping's `items` sequence are handed to it one
+     * at a time as each is read (item: borrowed for the call; line: where it
+     * starts; root: the document so far, borrowed; root_line: where the
+     * document starts), then dropped from the tree, so that a long list
+     * takes the memory of one element. Anchors in an element stay alive, and
+     * charged, for the aliases after it. The document then comes with an
+     * empty `items`; one whose `items` is replaced later (a duplicate key or
+     * a merge) fails, since its elements were handed over already. */
+    void (*on_item)(void *arg, struct json_object *item, size_t line, struct json_object *root,
+                    size_t root_line);
+    void *on_item_arg;
     /* internal */
     const char *data; /* borrowed */
     const struct hp_manifest_limits *lim;
@@ -203,6 +215,11 @@ enum hp_err hp_manifest_reader_init(struct hp_manifest_reader *r, const char *da
  * the end. A document that failed carries its error, which names the
  * budget's limit and hint when the document did not fit in it. */
 bool hp_manifest_reader_next(struct hp_manifest_reader *r, struct hp_manifest_doc *doc);
+
+/* Tells the reader that data starts after line0 lines of a longer input, so
+ * that every line it reports counts from the start of that input. Call it
+ * after init and before the first document. */
+void hp_manifest_reader_set_first_line(struct hp_manifest_reader *r, size_t line0);
 
 void hp_manifest_reader_cleanup(struct hp_manifest_reader *r);
 

@@ -3,8 +3,10 @@
  * Reading the inputs of an audit: stdin, files named on the command line
  * (whatever their extension) and directory trees (only *.yaml, *.yml and
  * *.json, in byte order of their names, symlinked directories followed but
- * never twice on one path, so a symlink loop ends). Every read is capped, and
- * its buffer is charged to the run's memory budget before it grows.
+ * never twice on one path, so a symlink loop ends). An input is read block by
+ * block and handed on as it is read, so it may be of any size; the block
+ * buffer and every copy the readers keep are charged to the run's memory
+ * budget before they are allocated.
  */
 #include "internal.h"
 
@@ -25,90 +27,146 @@ struct walk {
     size_t depth;
 };
 
-/* Reads f to the end into a heap buffer of at most cap bytes, charged to
- * budget (*charged on return, also on failure: the caller releases it). */
-static enum hp_err read_all(FILE *f, size_t cap, struct hp_manifest_budget *budget, char **out,
-                            size_t *out_len, size_t *charged, struct hp_error *err)
+size_t aud_src_need(struct aud_src *s, size_t n)
 {
-    char *buf = NULL;
-    size_t size = 0;
-    size_t len = 0;
-    enum hp_err rc = HP_OK;
-    *charged = 0;
-    if (cap >= SIZE_MAX / 2) {
-        cap = SIZE_MAX / 2;
+    if (s->f == NULL || s->err != 0) {
+        return s->len - s->pos;
     }
-    for (;;) {
-        if (len == size) {
-            if (size > cap) {
-                rc = hp_error_set(err, HP_ERR_LIMIT, "larger than the limit of %zu bytes", cap);
-                goto out;
+    if (s->len - s->pos < n && s->pos > 0) {
+        memmove(s->own, s->own + s->pos, s->len - s->pos);
+        s->len -= s->pos;
+        s->pos = 0;
+    }
+    while (s->len - s->pos < n && s->len < s->cap) {
+        size_t got = fread(s->own + s->len, 1, s->cap - s->len, s->f);
+        s->len += got;
+        if (got == 0) {
+            if (ferror(s->f)) {
+                s->err = errno != 0 ? errno : EIO;
             }
-            /* One byte past the cap tells a file of exactly cap bytes from a larger one. */
-            size_t want = size == 0 ? (size_t)64 * 1024 : size * 2;
-            want = want > cap + 1 ? cap + 1 : want;
-            size_t cost = hp_manifest_budget_malloc_cost(want);
-            if (!hp_manifest_budget_charge(budget, cost)) {
-                char limit[160];
-                rc = hp_error_set(err, HP_ERR_LIMIT,
-                                  "cannot read: %zu bytes read so far, and more do not fit in %s",
-                                  len, hp_manifest_budget_describe(budget, limit, sizeof(limit)));
-                goto out;
-            }
-            /* realloc may copy: old and new buffer are both alive until it returns. */
-            buf = hp_xrealloc(buf, want);
-            hp_manifest_budget_release(budget, *charged);
-            *charged = cost;
-            size = want;
-        }
-        size_t n = fread(buf + len, 1, size - len, f);
-        len += n;
-        if (n == 0) {
-            int e = errno;
-            if (ferror(f)) {
-                rc = hp_error_set(err, HP_ERR_IO, "cannot read: %s", strerror(e));
-                goto out;
-            }
+            /* A terminal may deliver more after an end of file: stop here for good. */
+            s->f = NULL;
             break;
         }
     }
-out:
-    if (rc != HP_OK) {
-        free(buf);
-        buf = NULL;
-        len = 0;
-    }
-    *out = buf;
-    *out_len = len;
-    return rc;
+    return s->len - s->pos;
 }
 
-/* Reads one file (or stdin when path is NULL) and scans it under the name file. */
+/* How far kubectl's reader looks for the `{` of a JSON stream. */
+#define SNIFF_BYTES 4096
+
+/* The length of the UTF-8 sequence at p[0..n) when it encodes a character
+ * that Go's unicode.IsSpace accepts; 0 otherwise. */
+static size_t space_len(const unsigned char *p, size_t n)
+{
+    if (p[0] == ' ' || (p[0] >= '\t' && p[0] <= '\r')) {
+        return 1;
+    }
+    if (n >= 2 && p[0] == 0xc2 && (p[1] == 0x85 || p[1] == 0xa0)) {
+        return 2; /* U+0085, U+00A0 */
+    }
+    if (n < 3) {
+        return 0;
+    }
+    unsigned cp = ((unsigned)(p[0] & 0x0f) << 12) | ((unsigned)(p[1] & 0x3f) << 6) | (p[2] & 0x3f);
+    if ((p[0] & 0xf0) != 0xe0 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80) {
+        return 0;
+    }
+    bool space = cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 ||
+                 cp == 0x202f || cp == 0x205f || cp == 0x3000;
+    return space ? 3 : 0;
+}
+
+bool aud_src_is_json(struct aud_src *s)
+{
+    size_t n = aud_src_need(s, SNIFF_BYTES);
+    const unsigned char *p = s->p + s->pos;
+    if (n > SNIFF_BYTES) {
+        n = SNIFF_BYTES;
+    }
+    for (size_t i = 0; i < n;) {
+        size_t k = space_len(p + i, n - i);
+        if (k == 0) {
+            return p[i] == '{';
+        }
+        i += k;
+    }
+    return false;
+}
+
+bool aud_text_append(struct aud_text *t, struct hp_manifest_budget *b, const void *p, size_t n,
+                     bool *over_cap)
+{
+    *over_cap = false;
+    if (n > t->max - t->len) {
+        *over_cap = true;
+        return false;
+    }
+    if (t->len + n > t->cap) {
+        size_t want = t->cap == 0 ? 4096 : t->cap;
+        while (want < t->len + n) {
+            want = want > SIZE_MAX / 2 ? SIZE_MAX : want * 2;
+        }
+        if (want > t->max) {
+            want = t->max;
+        }
+        size_t cost = hp_manifest_budget_malloc_cost(want);
+        /* realloc may copy: the old and the new buffer are both alive until it returns. */
+        if (!hp_manifest_budget_charge(b, cost)) {
+            return false;
+        }
+        t->data = hp_xrealloc(t->data, want);
+        hp_manifest_budget_release(b, t->charged);
+        t->charged = cost;
+        t->cap = want;
+    }
+    if (n > 0) {
+        memcpy(t->data + t->len, p, n);
+        t->len += n;
+    }
+    return true;
+}
+
+void aud_text_cleanup(struct aud_text *t, struct hp_manifest_budget *b)
+{
+    free(t->data);
+    hp_manifest_budget_release(b, t->charged);
+    size_t max = t->max;
+    memset(t, 0, sizeof(*t));
+    t->max = max;
+}
+
+/* Reads one file (or stdin when path is NULL) and scans it under the name
+ * file, block by block: only the block buffer and what the readers copy of
+ * one document are held, whatever the input's size. */
 static void read_file(struct aud_ctx *cx, const char *path, const char *file)
 {
-    struct hp_error err;
-    char *data = NULL;
-    size_t len = 0;
-    hp_error_clear(&err);
+    size_t cost = hp_manifest_budget_malloc_cost(AUD_SRC_BLOCK);
+    if (!hp_manifest_budget_charge(&cx->budget, cost)) {
+        char limit[160];
+        aud_report_error(cx->report, file, 0, "cannot read: a read buffer does not fit in %s",
+                         hp_manifest_budget_describe(&cx->budget, limit, sizeof(limit)));
+        return;
+    }
     FILE *f = path != NULL ? fopen(path, "rb") : stdin;
     if (f == NULL) {
         int e = errno;
+        hp_manifest_budget_release(&cx->budget, cost);
         aud_report_error(cx->report, file, 0, "cannot open: %s", strerror(e));
         return;
     }
-    size_t charged = 0;
-    enum hp_err rc = read_all(f, cx->max_file_bytes, &cx->budget, &data, &len, &charged, &err);
+    struct aud_src s = {.f = f, .cap = AUD_SRC_BLOCK};
+    s.own = hp_xmalloc(AUD_SRC_BLOCK);
+    s.p = s.own;
+    aud_scan_src(cx, file, &s);
+    if (s.err != 0 && !cx->report->stopped) {
+        aud_report_error(cx->report, file, 0, "cannot read: %s", strerror(s.err));
+    }
     if (f != stdin) {
         fclose(f);
     }
-    if (rc == HP_OK) {
-        aud_scan(cx, file, data, len);
-    }
-    free(data);
-    hp_manifest_budget_release(&cx->budget, charged);
-    if (rc != HP_OK) {
-        aud_report_error(cx->report, file, 0, "%s", err.msg);
-    }
+    free(s.own);
+    hp_manifest_budget_release(&cx->budget, cost);
 }
 
 static bool has_manifest_ext(const char *name)

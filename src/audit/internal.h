@@ -15,14 +15,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* A copy of one engine finding that outlives the hp_findings it came from. */
+/* A copy of one engine finding that outlives the hp_findings it came from.
+ * Its strings are interned in the report's storage (see report.c): the pods
+ * of one workload share them, and share the whole array of findings. */
 struct aud_finding {
     enum hp_check check;
     enum hp_action action;
-    char *container; /* owned; NULL for pod-level findings */
-    char *path;      /* owned */
-    char *message;   /* owned */
-    char *fix;       /* owned; may be NULL */
+    const char *container; /* NULL for pod-level findings */
+    const char *path;
+    const char *message;
+    const char *fix; /* may be NULL */
 };
 
 /* What became of a document that was read. Evaluated resources pass, warn
@@ -33,22 +35,23 @@ enum aud_status {
     AUD_NOT_EVALUATED, /* a kind the engine cannot read that holds containers */
 };
 
-/* One resource or one error, in the order the inputs were read. */
+/* One resource or one error, in the order the inputs were read. Every string
+ * is held by the report's storage and lives as long as the report. */
 struct aud_entry {
-    char *file;        /* owned; as given on the command line, "-" for stdin */
-    size_t line;       /* 1-based; 0 when the entry concerns the whole file */
-    char *error;       /* owned; non-NULL makes this an error entry */
-    char *api_version; /* owned; NULL when absent (also for the fields below) */
-    char *kind;
-    char *ns;
-    char *name;
-    char *uid;        /* metadata.uid */
-    char *owner_kind; /* the controlling ownerReference (controller: true) */
-    char *owner_name;
-    char *owner_uid;
-    enum aud_status status;       /* of a resource entry */
-    char *containers_at;          /* owned; AUD_NOT_EVALUATED: where the containers are */
-    struct aud_finding *findings; /* owned */
+    const char *file;        /* as given on the command line, "-" for stdin */
+    size_t line;             /* 1-based; 0 when the entry concerns the whole file */
+    const char *error;       /* non-NULL makes this an error entry */
+    const char *api_version; /* NULL when absent (also for the fields below) */
+    const char *kind;
+    const char *ns;
+    const char *name;
+    const char *uid;        /* metadata.uid */
+    const char *owner_kind; /* the controlling ownerReference (controller: true) */
+    const char *owner_name;
+    const char *owner_uid;
+    enum aud_status status;    /* of a resource entry */
+    const char *containers_at; /* AUD_NOT_EVALUATED: where the containers are */
+    const struct aud_finding *findings; /* shared with entries that have the same findings */
     size_t n_findings;
     size_t n_deny;
     size_t n_warn;
@@ -59,6 +62,10 @@ struct aud_entry {
     size_t covers;
     size_t covers_pods;
 };
+
+/* The report's storage (report.c): an arena of interned strings and arrays of
+ * findings. */
+struct aud_store;
 
 struct aud_report {
     struct aud_entry *entries; /* owned */
@@ -73,7 +80,8 @@ struct aud_report {
     size_t n_not_evaluated;            /* AUD_NOT_EVALUATED resources */
     size_t n_objects;                  /* resources with apiVersion and kind */
     struct hp_manifest_budget *budget; /* borrowed; may be NULL (no limit) */
-    size_t charged;                    /* what the entries hold of the budget */
+    size_t charged;                    /* what the entries and the storage hold of the budget */
+    struct aud_store *store;           /* owned */
     bool stopped;      /* an entry did not fit: the last entry says so, nothing follows */
     bool grouped;      /* aud_group has run: entries with top != SIZE_MAX are folded */
     bool group_failed; /* aud_group did not fit in the budget: nothing is folded */
@@ -156,10 +164,102 @@ const char *aud_entry_label(const struct aud_entry *e, char *buf, size_t size);
  * positions or not even the path's first step exists. */
 bool aud_locate(struct json_object *root, const char *path, size_t *line, size_t *column);
 
+/* ---- reading (input.c, scan.c, json_stream.c) ---- */
+
+/* A buffered reader of one input: a FILE read in blocks of AUD_SRC_BLOCK
+ * bytes (a buffer charged to the run's budget), or bytes already in memory.
+ * Nothing else of the input is held: the readers copy what they must keep. */
+#define AUD_SRC_BLOCK ((size_t)64 * 1024)
+struct aud_src {
+    FILE *f;                /* NULL when p holds the whole input */
+    const unsigned char *p; /* p[pos..len) are read and not yet consumed */
+    unsigned char *own;     /* the block buffer, when f is set */
+    size_t pos;
+    size_t len;
+    size_t cap;
+    int err; /* errno of a failed read; reading then stops */
+};
+
+/* Makes at least n bytes available at s->p + s->pos (n <= AUD_SRC_BLOCK),
+ * unless the input ends first; returns how many are available. */
+size_t aud_src_need(struct aud_src *s, size_t n);
+
+/* The next byte, consumed or not; -1 at the end (or after a read error). */
+static inline int aud_src_peek(struct aud_src *s)
+{
+    return s->pos < s->len || aud_src_need(s, 1) > 0 ? s->p[s->pos] : -1;
+}
+static inline int aud_src_get(struct aud_src *s)
+{
+    return s->pos < s->len || aud_src_need(s, 1) > 0 ? s->p[s->pos++] : -1;
+}
+
+/* Whether the input is a JSON stream, as kubectl decides: within its first
+ * 4096 bytes, Unicode whitespace and then `{`. */
+bool aud_src_is_json(struct aud_src *s);
+
+/* A growable copy of input text, held to max bytes and charged to the
+ * budget as it grows. */
+struct aud_text {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t max;
+    size_t charged;
+};
+/* Appends p[0..n): false, with nothing appended, when the result would pass
+ * t->max or its growth does not fit in b (*over_cap tells which). */
+bool aud_text_append(struct aud_text *t, struct hp_manifest_budget *b, const void *p, size_t n,
+                     bool *over_cap);
+void aud_text_cleanup(struct aud_text *t, struct hp_manifest_budget *b);
+
 /* Reads every document of data[0..len) (the contents of file) into the report. */
 void aud_scan(struct aud_ctx *cx, const char *file, const char *data, size_t len);
+/* Reads a whole input from s: JSON or YAML as kubectl tells them apart. */
+void aud_scan_src(struct aud_ctx *cx, const char *file, struct aud_src *s);
 /* Reads one command-line path: "-", a file or a directory tree. */
 void aud_input(struct aud_ctx *cx, const char *path);
+
+/* Reads a JSON stream (json_stream.c): concatenated JSON values, each one a
+ * document; the elements of an object's top-level "items" array are read
+ * and evaluated one at a time. */
+void aud_scan_json(struct aud_ctx *cx, const char *file, struct aud_src *s);
+
+/* A list as kubectl's unstructured decoder sees it: any object with an
+ * `items` member. Its items are evaluated as they are read; an item with
+ * neither kind nor apiVersion takes the list's (its kind without the "List"
+ * suffix), which may only be known at the list's end: such items wait,
+ * charged to the budget. */
+struct aud_pending;
+struct aud_list {
+    const char *file;
+    size_t line;  /* where the object starts */
+    size_t count; /* items read so far */
+    char *kind;   /* owned; what the items inherit, when known at their turn */
+    char *api_version;
+    bool early; /* kind and apiVersion were known when the items began */
+    struct aud_pending *pending;
+    size_t n_pending;
+    size_t cap_pending;
+    size_t pending_charged;
+};
+/* head: the object's members read before its items (may be NULL). */
+void aud_list_begin(struct aud_ctx *cx, struct aud_list *l, const char *file, size_t line,
+                    struct json_object *head);
+/* One element of items (borrowed; a reference is taken if it must wait). */
+void aud_list_item(struct aud_ctx *cx, struct aud_list *l, size_t line, struct json_object *item);
+/* obj: the whole object, items left out or empty; NULL when it could not be
+ * read (the waiting items are then dropped). Frees what l holds. */
+void aud_list_end(struct aud_ctx *cx, struct aud_list *l, struct json_object *obj);
+/* A document that is one object (YAML document or JSON value), whole. */
+void aud_doc_object(struct aud_ctx *cx, const char *file, size_t line, struct json_object *obj);
+
+/* What json-c 0.16 takes for the tree of a JSON text with these counts
+ * (json_stream.c): an upper bound, charged before it parses. */
+struct aud_json_counts {
+    size_t objects, arrays, members, elements, strings, string_bytes, scalars;
+};
+size_t aud_json_cost(const struct aud_json_counts *c);
 
 /* A streaming JSON writer with json-c's pretty layout (json_out.c): open a
  * container, then key+value for each member or item+value for each element,

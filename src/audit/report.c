@@ -2,10 +2,12 @@
 /*
  * The audit report model: resources and errors in input order, with the
  * counts the summary prints. Copies what it keeps, so the engine's findings
- * storage and the parsed documents can be reused or freed at once. Every
- * copy is charged to the run's budget first, and the report may hold at most
- * half of it, so that documents always have the other half; the first copy
- * that does not fit ends the report with an error that says so.
+ * storage and the parsed documents can be reused or freed at once; the
+ * copies are compact (strings interned, the findings of identical pods
+ * shared), so that a cluster of 100,000 pods fits in a few MiB. Every
+ * allocation is charged to the run's budget first, and the report may hold
+ * at most half of it, so that documents always have the other half; the
+ * first copy that does not fit ends the report with an error that says so.
  */
 #include "internal.h"
 
@@ -15,38 +17,57 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Strings and arrays of findings live in blocks of this size (larger for a
+ * larger string), each charged to the budget when it is allocated. */
+#define BLOCK_SIZE ((size_t)64 * 1024)
+
+struct block {
+    struct block *next;
+    size_t size;
+    size_t used;
+    _Alignas(16) char data[];
+};
+
+/* An array of findings that entries share. */
+struct group {
+    size_t hash;
+    size_t n;
+    struct aud_finding items[];
+};
+
+/* Interned strings (an open-addressing set) and groups of findings, in
+ * blocks: every pod of a workload has the same findings, with the same
+ * paths, messages and fixes, and costs one pointer to them. */
+struct aud_store {
+    struct block *blocks;
+    const char **strings; /* a set of cap_strings slots, a power of 2 */
+    size_t n_strings;
+    size_t cap_strings;
+    struct group **groups; /* likewise */
+    size_t n_groups;
+    size_t cap_groups;
+    char *stop_msg; /* the message of the entry that stops the report; not charged */
+};
+
 void aud_report_init(struct aud_report *r)
 {
     memset(r, 0, sizeof(*r));
-}
-
-static void entry_cleanup(struct aud_entry *e)
-{
-    for (size_t i = 0; i < e->n_findings; i++) {
-        struct aud_finding *f = &e->findings[i];
-        free(f->container);
-        free(f->path);
-        free(f->message);
-        free(f->fix);
-    }
-    free(e->findings);
-    free(e->file);
-    free(e->error);
-    free(e->api_version);
-    free(e->kind);
-    free(e->ns);
-    free(e->name);
-    free(e->uid);
-    free(e->owner_kind);
-    free(e->owner_name);
-    free(e->owner_uid);
-    free(e->containers_at);
+    r->store = hp_xcalloc(1, sizeof(*r->store));
 }
 
 void aud_report_cleanup(struct aud_report *r)
 {
-    for (size_t i = 0; i < r->len; i++) {
-        entry_cleanup(&r->entries[i]);
+    struct aud_store *st = r->store;
+    if (st != NULL) {
+        for (struct block *b = st->blocks; b != NULL;) {
+            struct block *nb = b->next;
+            free(b);
+            b = nb;
+        }
+        free(st->strings);
+        free(st->groups);
+        free(st->stop_msg);
+        free(st);
     }
     free(r->entries);
     if (r->budget != NULL) {
@@ -55,88 +76,275 @@ void aud_report_cleanup(struct aud_report *r)
     memset(r, 0, sizeof(*r));
 }
 
-static size_t str_cost(const char *s)
+/* Charges cost to the report's half of the budget; false when it does not
+ * fit. */
+static bool charge(struct aud_report *r, size_t cost)
 {
-    return s != NULL ? hp_manifest_budget_malloc_cost(strlen(s) + 1) : 0;
-}
-
-/* An entry's record, with the slack of the doubling entries array, its
- * file name, and its slot in the sort index of the PolicyReport renderer
- * (AUD_RENDER_SLOT_BYTES), which is allocated only when the report is
- * printed, but out of what the report was charged. */
-static size_t entry_cost(const char *file)
-{
-    return 2 * sizeof(struct aud_entry) + AUD_RENDER_SLOT_BYTES + str_cost(file);
-}
-
-static struct aud_entry *append(struct aud_report *r, const char *file, size_t line)
-{
-    if (r->len == r->cap) {
-        r->cap = r->cap ? r->cap * 2 : 16;
-        r->entries = hp_xrealloc(r->entries, r->cap * sizeof(*r->entries));
-    }
-    struct aud_entry *e = &r->entries[r->len++];
-    memset(e, 0, sizeof(*e));
-    e->file = hp_xstrdup(file);
-    e->line = line;
-    e->top = SIZE_MAX;
-    return e;
-}
-
-/* The entry that ends a report that ran out of budget. It is not charged:
- * there is one, and its size is fixed. */
-static void stop(struct aud_report *r, const char *file, size_t line, const char *what)
-{
-    char limit[160];
-    char used[32];
-    struct aud_entry *e = append(r, file, line);
-    char msg[640];
-
-    snprintf(msg, sizeof(msg),
-             "%.200s does not fit: the report may take half of %s and holds %s; auditing stopped "
-             "here, and the inputs after this one were not read",
-             what, hp_manifest_budget_describe(r->budget, limit, sizeof(limit)),
-             hp_manifest_format_size(r->charged, used, sizeof(used)));
-    e->error = hp_xstrdup(msg);
-    r->n_errors++;
-    r->stopped = true;
-}
-
-/* Charges cost for a new entry; false when it does not fit (the report is
- * then stopped) or was stopped before. */
-static bool reserve(struct aud_report *r, const char *file, size_t line, size_t cost,
-                    const char *what)
-{
-    if (r->stopped) {
-        return false;
-    }
     if (r->budget != NULL &&
         (cost > r->budget->limit / 2 - r->charged || !hp_manifest_budget_charge(r->budget, cost))) {
-        stop(r, file, line, what);
         return false;
     }
     r->charged += cost;
     return true;
 }
 
+static void uncharge(struct aud_report *r, size_t cost)
+{
+    if (r->budget != NULL) {
+        hp_manifest_budget_release(r->budget, cost);
+    }
+    r->charged -= cost;
+}
+
+/* n bytes, aligned to 16, from the blocks; NULL when a new block does not fit. */
+static void *store_alloc(struct aud_report *r, size_t n)
+{
+    struct aud_store *st = r->store;
+    struct block *b = st->blocks;
+    n = (n + 15) & ~(size_t)15;
+    if (b == NULL || b->size - b->used < n) {
+        size_t size = n > BLOCK_SIZE ? n : BLOCK_SIZE;
+        if (!charge(r, hp_manifest_budget_malloc_cost(sizeof(*b) + size))) {
+            return NULL;
+        }
+        b = hp_xmalloc(sizeof(*b) + size);
+        b->size = size;
+        b->used = 0;
+        b->next = st->blocks;
+        st->blocks = b;
+    }
+    void *p = b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+static size_t hash_bytes(size_t h, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ s[i]) * (size_t)1099511628211u;
+    }
+    return h;
+}
+
+#define HASH_SEED ((size_t)14695981039346656037u)
+
+/* Doubles a set of pointers (rehashed by hash_of) when it is half full;
+ * false when the new table does not fit. */
+static bool grow_set(struct aud_report *r, void ***set, size_t n, size_t *cap,
+                     size_t (*hash_of)(const void *))
+{
+    if (2 * (n + 1) <= *cap) {
+        return true;
+    }
+    size_t ncap = *cap ? *cap * 2 : 1024;
+    size_t cost = hp_manifest_budget_malloc_cost(ncap * sizeof(void *));
+    if (!charge(r, cost)) {
+        return false;
+    }
+    void **nt = hp_xcalloc(ncap, sizeof(void *));
+    for (size_t i = 0; i < *cap; i++) {
+        if ((*set)[i] != NULL) {
+            size_t h = hash_of((*set)[i]) & (ncap - 1);
+            while (nt[h] != NULL) {
+                h = (h + 1) & (ncap - 1);
+            }
+            nt[h] = (*set)[i];
+        }
+    }
+    if (*cap > 0) {
+        uncharge(r, hp_manifest_budget_malloc_cost(*cap * sizeof(void *)));
+    }
+    free(*set);
+    *set = nt;
+    *cap = ncap;
+    return true;
+}
+
+static size_t string_hash(const void *s)
+{
+    return hash_bytes(HASH_SEED, s, strlen(s));
+}
+
+static size_t group_hash(const void *g)
+{
+    return ((const struct group *)g)->hash;
+}
+
+/* The report's copy of s (NULL for NULL); *ok false when it does not fit. */
+static const char *intern(struct aud_report *r, const char *s, bool *ok)
+{
+    struct aud_store *st = r->store;
+    if (s == NULL || !*ok) {
+        return NULL;
+    }
+    if (!grow_set(r, (void ***)&st->strings, st->n_strings, &st->cap_strings, string_hash)) {
+        *ok = false;
+        return NULL;
+    }
+    size_t mask = st->cap_strings - 1;
+    size_t h = string_hash(s) & mask;
+    for (; st->strings[h] != NULL; h = (h + 1) & mask) {
+        if (strcmp(st->strings[h], s) == 0) {
+            return st->strings[h];
+        }
+    }
+    size_t n = strlen(s) + 1;
+    char *copy = store_alloc(r, n);
+    if (copy == NULL) {
+        *ok = false;
+        return NULL;
+    }
+    memcpy(copy, s, n);
+    st->strings[h] = copy;
+    st->n_strings++;
+    return copy;
+}
+
+/* A string kept once, not interned (names differ from pod to pod). */
+static const char *keep(struct aud_report *r, const char *s, bool *ok)
+{
+    if (s == NULL || !*ok) {
+        return NULL;
+    }
+    size_t n = strlen(s) + 1;
+    char *copy = store_alloc(r, n);
+    if (copy == NULL) {
+        *ok = false;
+        return NULL;
+    }
+    memcpy(copy, s, n);
+    return copy;
+}
+
+/* The shared array of f's findings; NULL with *ok false when it does not fit. */
+static const struct aud_finding *intern_findings(struct aud_report *r, const struct hp_findings *f,
+                                                 bool *ok)
+{
+    struct aud_store *st = r->store;
+    if (f->len == 0 || !*ok) {
+        return NULL;
+    }
+    size_t size = sizeof(struct group) + f->len * sizeof(struct aud_finding);
+    struct group *g = hp_xcalloc(1, size); /* the candidate, until it is known to be new */
+    g->n = f->len;
+    g->hash = HASH_SEED;
+    for (size_t i = 0; i < f->len && *ok; i++) {
+        const struct hp_finding *src = &f->items[i];
+        struct aud_finding *dst = &g->items[i];
+        dst->check = src->check;
+        dst->action = src->action;
+        dst->container = intern(r, src->container, ok);
+        dst->path = intern(r, src->path != NULL ? src->path : "", ok);
+        dst->message = intern(r, src->message != NULL ? src->message : "", ok);
+        dst->fix = intern(r, src->fix, ok);
+        g->hash = hash_bytes(g->hash, dst, sizeof(*dst));
+    }
+    const struct aud_finding *out = NULL;
+    if (*ok && grow_set(r, (void ***)&st->groups, st->n_groups, &st->cap_groups, group_hash)) {
+        size_t mask = st->cap_groups - 1;
+        size_t h = g->hash & mask;
+        for (; st->groups[h] != NULL; h = (h + 1) & mask) {
+            const struct group *o = st->groups[h];
+            if (o->hash == g->hash && o->n == g->n &&
+                memcmp(o->items, g->items, size - sizeof(*g)) == 0) {
+                out = o->items;
+                break;
+            }
+        }
+        if (out == NULL) {
+            struct group *copy = store_alloc(r, size);
+            if (copy != NULL) {
+                memcpy(copy, g, size);
+                st->groups[h] = copy;
+                st->n_groups++;
+                out = copy->items;
+            }
+        }
+    }
+    free(g);
+    if (out == NULL) {
+        *ok = false;
+    }
+    return out;
+}
+
+/* A new entry, zeroed; NULL when the entries array cannot grow. charged:
+ * whether its growth is charged (all but the entry that stops the report). */
+static struct aud_entry *append(struct aud_report *r, bool charged)
+{
+    if (r->len == r->cap) {
+        size_t ncap = r->cap ? r->cap * 2 : 64;
+        /* With each entry's slot in the sort index of the PolicyReport
+         * renderer (AUD_RENDER_SLOT_BYTES), which is allocated only when
+         * the report is printed, but out of what the report was charged. */
+        size_t cost =
+            hp_manifest_budget_malloc_cost(ncap * (sizeof(*r->entries) + AUD_RENDER_SLOT_BYTES));
+        if (charged) {
+            /* realloc may copy: the old and the new array are both alive until it returns. */
+            if (!charge(r, cost)) {
+                return NULL;
+            }
+            if (r->cap > 0) {
+                uncharge(r, hp_manifest_budget_malloc_cost(
+                                r->cap * (sizeof(*r->entries) + AUD_RENDER_SLOT_BYTES)));
+            }
+        }
+        r->entries = hp_xrealloc(r->entries, ncap * sizeof(*r->entries));
+        r->cap = ncap;
+    }
+    struct aud_entry *e = &r->entries[r->len++];
+    memset(e, 0, sizeof(*e));
+    e->top = SIZE_MAX;
+    return e;
+}
+
+/* Ends a report that ran out of budget with an entry that says so. It is
+ * not charged: there is one, and its size is fixed. */
+static void stop(struct aud_report *r, const char *file, size_t line, const char *what)
+{
+    char limit[160];
+    char used[32];
+    char msg[640];
+    bool ok = true;
+
+    snprintf(msg, sizeof(msg),
+             "%.200s does not fit: the report may take half of %s and holds %s; auditing stopped "
+             "here, and the inputs after this one were not read",
+             what, hp_manifest_budget_describe(r->budget, limit, sizeof(limit)),
+             hp_manifest_format_size(r->charged, used, sizeof(used)));
+    r->store->stop_msg = hp_xstrdup(msg);
+    const char *f = intern(r, file, &ok);
+    struct aud_entry *e = append(r, false);
+    e->file = ok ? f : "(input)";
+    e->line = line;
+    e->error = r->store->stop_msg;
+    r->n_errors++;
+    r->stopped = true;
+}
+
 void aud_report_error(struct aud_report *r, const char *file, size_t line, const char *fmt, ...)
 {
     char msg[HP_ERROR_MSG_MAX + 256];
     va_list ap;
+    bool ok = true;
+    if (r->stopped) {
+        return;
+    }
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (!reserve(r, file, line, entry_cost(file) + str_cost(msg), "the report of this error")) {
+    const char *f = intern(r, file, &ok);
+    const char *m = intern(r, msg, &ok);
+    struct aud_entry *e = ok ? append(r, true) : NULL;
+    if (e == NULL) {
+        stop(r, file, line, "the report of this error");
         return;
     }
-    struct aud_entry *e = append(r, file, line);
-    e->error = hp_xstrdup(msg);
+    e->file = f;
+    e->line = line;
+    e->error = m;
     r->n_errors++;
-}
-
-static char *dup_or_null(const char *s)
-{
-    return s != NULL ? hp_xstrdup(s) : NULL;
 }
 
 /* The string at obj.a (or obj.a.b), borrowed; NULL when absent or not a string. */
@@ -151,18 +359,6 @@ static const char *string_at(struct json_object *obj, const char *a, const char 
         return NULL;
     }
     return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-static size_t findings_cost(const struct hp_findings *f)
-{
-    size_t cost =
-        f->len > 0 ? hp_manifest_budget_malloc_cost(f->len * sizeof(struct aud_finding)) : 0;
-    for (size_t i = 0; i < f->len; i++) {
-        const struct hp_finding *src = &f->items[i];
-        cost += str_cost(src->container) + str_cost(src->path != NULL ? src->path : "") +
-                str_cost(src->message != NULL ? src->message : "") + str_cost(src->fix);
-    }
-    return cost;
 }
 
 /* The controlling owner among metadata.ownerReferences (controller: true;
@@ -203,49 +399,45 @@ void aud_report_resource(struct aud_report *r, const char *file, size_t line,
     const char *owner_kind = ref != NULL ? string_at(ref, "kind", NULL) : NULL;
     const char *owner_name = ref != NULL ? string_at(ref, "name", NULL) : NULL;
     const char *owner_uid = ref != NULL ? string_at(ref, "uid", NULL) : NULL;
+    bool ok = true;
+    if (r->stopped) {
+        return;
+    }
     if (ns == NULL) {
         ns = ns_fallback;
     }
     char at[256];
     enum aud_status status = aud_classify(obj, f, at, sizeof(at));
-    const char *containers_at = status == AUD_NOT_EVALUATED ? at : NULL;
-    size_t cost = entry_cost(file) + str_cost(api_version) + str_cost(kind) + str_cost(ns) +
-                  str_cost(name) + str_cost(uid) + str_cost(owner_kind) + str_cost(owner_name) +
-                  str_cost(owner_uid) + str_cost(containers_at) + findings_cost(f);
-    char what[512]; /* room for every field at its cap: never truncated */
-    snprintf(what, sizeof(what), "the report of %.64s %.64s%s%.253s (%zu findings)",
-             kind != NULL ? kind : "(no kind)", ns != NULL ? ns : "", ns != NULL ? "/" : "",
-             name != NULL ? name : "(unnamed)", f->len);
-    if (!reserve(r, file, line, cost, what)) {
+    struct aud_entry e = {
+        .file = intern(r, file, &ok),
+        .line = line,
+        .api_version = intern(r, api_version, &ok),
+        .kind = intern(r, kind, &ok),
+        .ns = intern(r, ns, &ok),
+        .name = keep(r, name, &ok),
+        .uid = keep(r, uid, &ok),
+        /* The pods of one owner share its kind, name and uid. */
+        .owner_kind = intern(r, owner_kind, &ok),
+        .owner_name = intern(r, owner_name, &ok),
+        .owner_uid = intern(r, owner_uid, &ok),
+        .findings = intern_findings(r, f, &ok),
+        .n_findings = f->len,
+        .n_deny = f->n_deny,
+        .n_warn = f->n_warn,
+        .top = SIZE_MAX,
+        .status = status,
+        .containers_at = status == AUD_NOT_EVALUATED ? keep(r, at, &ok) : NULL,
+    };
+    struct aud_entry *slot = ok ? append(r, true) : NULL;
+    if (slot == NULL) {
+        char what[512]; /* room for every field at its cap: never truncated */
+        snprintf(what, sizeof(what), "the report of %.64s %.64s%s%.253s (%zu findings)",
+                 kind != NULL ? kind : "(no kind)", ns != NULL ? ns : "", ns != NULL ? "/" : "",
+                 name != NULL ? name : "(unnamed)", f->len);
+        stop(r, file, line, what);
         return;
     }
-    struct aud_entry *e = append(r, file, line);
-    e->api_version = dup_or_null(api_version);
-    e->kind = dup_or_null(kind);
-    e->ns = dup_or_null(ns);
-    e->name = dup_or_null(name);
-    e->uid = dup_or_null(uid);
-    e->owner_kind = dup_or_null(owner_kind);
-    e->owner_name = dup_or_null(owner_name);
-    e->owner_uid = dup_or_null(owner_uid);
-    e->status = status;
-    e->containers_at = dup_or_null(containers_at);
-    if (f->len > 0) {
-        e->findings = hp_xcalloc(f->len, sizeof(*e->findings));
-    }
-    for (size_t i = 0; i < f->len; i++) {
-        const struct hp_finding *src = &f->items[i];
-        struct aud_finding *dst = &e->findings[i];
-        dst->check = src->check;
-        dst->action = src->action;
-        dst->container = dup_or_null(src->container);
-        dst->path = hp_xstrdup(src->path != NULL ? src->path : "");
-        dst->message = hp_xstrdup(src->message != NULL ? src->message : "");
-        dst->fix = dup_or_null(src->fix);
-    }
-    e->n_findings = f->len;
-    e->n_deny = f->n_deny;
-    e->n_warn = f->n_warn;
+    *slot = e;
     r->n_resources++;
     if (kind != NULL) {
         r->n_objects++;
@@ -254,9 +446,9 @@ void aud_report_resource(struct aud_report *r, const char *file, size_t line,
         r->n_skipped++;
     } else if (status == AUD_NOT_EVALUATED) {
         r->n_not_evaluated++;
-    } else if (e->n_deny > 0) {
+    } else if (e.n_deny > 0) {
         r->n_denied++;
-    } else if (e->n_warn > 0) {
+    } else if (e.n_warn > 0) {
         r->n_warned++;
     } else {
         r->n_passed++;

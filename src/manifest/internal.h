@@ -68,12 +68,21 @@ struct json_object *mf_scalar_json(const struct mf_scalar *v, const char *s, siz
  * the document's root is null), doc->error and doc->fault (owned, on
  * failure) and doc->item_lines; leaves doc->line alone. With positions, every
  * collection records where its members were written (hp_manifest_pos_get) and
- * doc->root_pos where the root was. The tree stays charged to budget
+ * doc->root_pos where the root was. With st, the root's items are handed
+ * over one at a time (see hp_manifest_reader.on_item). The tree stays charged to budget
  * (doc->budget, doc->charged) until hp_manifest_doc_cleanup; a document that
  * does not fit is an error naming the budget's limit, with nothing charged.
  * Never fails as a whole. */
+/* The root's items handed over one at a time (hp_manifest_reader.on_item). */
+struct mf_stream {
+    void (*on_item)(void *arg, struct json_object *item, size_t line, struct json_object *root,
+                    size_t root_line);
+    void *arg;
+};
+
 void mf_load_doc(const char *p, size_t n, size_t line0, const struct hp_manifest_limits *lim,
-                 struct hp_manifest_budget *budget, bool positions, struct hp_manifest_doc *doc);
+                 struct hp_manifest_budget *budget, bool positions, const struct mf_stream *st,
+                 struct hp_manifest_doc *doc);
 
 /* ---- the tree builder's state (load.c), which problem.c reads ---- */
 
@@ -95,6 +104,7 @@ struct mf_frame {
     bool merge_next; /* the pending key is `<<` */
     bool had_merge;
     bool is_items; /* the root mapping's `items` sequence */
+    bool stream;   /* is_items, and its elements are handed over one at a time */
 };
 
 struct mf_loader {
@@ -121,6 +131,14 @@ struct mf_loader {
     struct hp_manifest_pos *root_pos; /* owned until finishing hands it to the doc */
     char *error;                      /* owned, likewise; the first problem's message */
     struct hp_manifest_fault *fault;  /* owned, likewise; its parts */
+    /* Handing the root's items over (mf_stream): */
+    const struct mf_stream *st;   /* NULL: items stay in the tree */
+    size_t doc_line;              /* where the document starts */
+    struct json_object *streamed; /* the items sequence handed over; borrowed */
+    size_t item_line;             /* where the element being read starts */
+    size_t item_tree;             /* l->tree when it started */
+    size_t item_nodes;            /* l->nodes when it started */
+    size_t item_anchored;         /* tree bytes of the anchors defined in it */
 };
 
 /* ---- problems (problem.c) ---- */

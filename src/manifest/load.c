@@ -152,6 +152,9 @@ static void anchor_set(struct mf_loader *l, char *name, struct json_object *obj,
     if (lh_table_insert(l->anchors, name, a) != 0) {
         hp_oom();
     }
+    if (l->depth >= 2 && l->frames[1].stream) {
+        l->item_anchored = add_sat(l->item_anchored, bytes);
+    }
 }
 
 static struct mf_frame *top(struct mf_loader *l)
@@ -187,14 +190,21 @@ static enum hp_err value_begin(struct mf_loader *l, size_t text_len)
     if (f != NULL && (!f->is_map || f->merge_next)) {
         slot = COST_SLOT + (f->merge_next && f->merges == NULL ? COST_SEQ : 0);
     }
-    if (f != NULL && f->is_items) {
+    if (f != NULL && f->is_items && !f->stream) {
         slot += COST_SLOT;
     }
     if (l->positions) {
         slot = add_sat(slot, mf_pos_cost(text_len));
     }
+    if (f != NULL && f->stream) {
+        /* An element handed over alone: what it adds is given back after. */
+        l->item_line = mf_line(l, l->at);
+        l->item_tree = l->tree;
+        l->item_nodes = l->nodes - 1;
+        l->item_anchored = 0;
+    }
     rc = slot > 0 ? charge(l, slot, false, "the document") : HP_OK;
-    if (rc == HP_OK && f != NULL && f->is_items) {
+    if (rc == HP_OK && f != NULL && f->is_items && !f->stream) {
         if (l->n_items == l->cap_items) {
             l->cap_items = l->cap_items ? l->cap_items * 2 : 16;
             l->items = hp_xrealloc(l->items, l->cap_items * sizeof(*l->items));
@@ -454,6 +464,8 @@ static enum hp_err on_start(struct mf_loader *l, const yaml_event_t *ev, bool is
         return rc;
     }
     nf.is_items = !is_map && l->depth == 1 && f->key != NULL && strcmp(f->key, "items") == 0;
+    /* An anchored items sequence is kept whole: an alias may name it. */
+    nf.stream = nf.is_items && l->st != NULL && anchor == NULL && f->is_map && !f->merge_next;
     nf.in_merge = f != NULL && f->is_map && f->merge_next;
     nf.obj = is_map ? json_object_new_object() : json_object_new_array();
     if (nf.obj == NULL) {
@@ -464,6 +476,9 @@ static enum hp_err on_start(struct mf_loader *l, const yaml_event_t *ev, bool is
     }
     nf.anchor = anchor != NULL ? hp_xstrdup((const char *)anchor) : NULL;
     attach(l, nf.obj, pos_here(l, NULL, 0, false));
+    if (nf.stream) {
+        l->streamed = nf.obj;
+    }
     if (l->depth == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 8;
         l->cap = l->cap < l->lim->max_depth ? l->cap : l->lim->max_depth;
@@ -566,9 +581,53 @@ static enum hp_err on_end(struct mf_loader *l)
     return rc;
 }
 
+static enum hp_err on_other(struct mf_loader *l, const yaml_event_t *ev);
+
+/* Hands the element just read over and drops it from the tree; its charge
+ * is given back, but for what the anchors in it keep alive. */
+static void hand_over(struct mf_loader *l)
+{
+    struct mf_frame *f = top(l);
+    struct json_object *item = json_object_get(json_object_array_get_idx(f->obj, 0));
+    if (json_object_array_del_idx(f->obj, 0, 1) != 0) {
+        hp_oom();
+    }
+    l->st->on_item(l->st->arg, item, l->item_line, l->root, l->doc_line);
+    json_object_put(item);
+    size_t bytes = l->tree - l->item_tree;
+    size_t kept = l->item_anchored < bytes ? l->item_anchored : bytes;
+    release(l, bytes - kept, false);
+    /* max_nodes holds for each element, and for what the document keeps. */
+    l->nodes = l->item_nodes;
+}
+
 static enum hp_err on_event(struct mf_loader *l, const yaml_event_t *ev)
 {
+    enum hp_err rc = HP_OK;
     l->at = ev->start_mark;
+    switch (ev->type) {
+    case YAML_SCALAR_EVENT:
+        rc = on_scalar(l, ev);
+        break;
+    case YAML_ALIAS_EVENT:
+        rc = on_alias(l, ev);
+        break;
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT:
+        rc = on_end(l);
+        break;
+    default:
+        return on_other(l, ev);
+    }
+    struct mf_frame *f = top(l);
+    if (rc == HP_OK && f != NULL && f->stream && json_object_array_length(f->obj) > 0) {
+        hand_over(l);
+    }
+    return rc;
+}
+
+static enum hp_err on_other(struct mf_loader *l, const yaml_event_t *ev)
+{
     switch (ev->type) {
     case YAML_DOCUMENT_START_EVENT:
         /* The splitter hands over one document; a second one means it missed a marker. */
@@ -576,17 +635,10 @@ static enum hp_err on_event(struct mf_loader *l, const yaml_event_t *ev)
             return fail(l, HP_ERR_INVALID, "unexpected second document");
         }
         return HP_OK;
-    case YAML_SCALAR_EVENT:
-        return on_scalar(l, ev);
-    case YAML_ALIAS_EVENT:
-        return on_alias(l, ev);
     case YAML_SEQUENCE_START_EVENT:
         return on_start(l, ev, false);
     case YAML_MAPPING_START_EVENT:
         return on_start(l, ev, true);
-    case YAML_SEQUENCE_END_EVENT:
-    case YAML_MAPPING_END_EVENT:
-        return on_end(l);
     default:
         return HP_OK;
     }
@@ -631,14 +683,17 @@ static void finish(struct mf_loader *l, struct hp_manifest_doc *doc)
 }
 
 void mf_load_doc(const char *p, size_t n, size_t line0, const struct hp_manifest_limits *lim,
-                 struct hp_manifest_budget *budget, bool positions, struct hp_manifest_doc *doc)
+                 struct hp_manifest_budget *budget, bool positions, const struct mf_stream *st,
+                 struct hp_manifest_doc *doc)
 {
     struct mf_loader l = {.lim = lim,
                           .budget = budget,
                           .src = p,
                           .src_len = n,
                           .line0 = line0,
-                          .positions = positions};
+                          .positions = positions,
+                          .st = st,
+                          .doc_line = doc->line};
     yaml_parser_t parser;
 
     if (charge(&l, parser_cost(n), true, "the document") != HP_OK) {
@@ -667,5 +722,14 @@ void mf_load_doc(const char *p, size_t n, size_t line0, const struct hp_manifest
         }
     }
     yaml_parser_delete(&parser);
+    struct json_object *items = NULL;
+    if (l.error == NULL && l.streamed != NULL &&
+        (!json_object_object_get_ex(l.root, "items", &items) || items != l.streamed)) {
+        /* Its elements went to the caller already: the document cannot be
+         * read as one whose items are what replaced them. */
+        fail(&l, HP_ERR_INVALID,
+             "the items list is replaced after its elements were read (by a merge key or a "
+             "second items key); hardpod cannot read this document as kubectl does");
+    }
     finish(&l, doc);
 }

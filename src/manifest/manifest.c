@@ -207,7 +207,9 @@ bool hp_manifest_reader_next(struct hp_manifest_reader *r, struct hp_manifest_do
         memset(doc, 0, sizeof(*doc));
         doc->line = c->first;
         if (check_text(r->data + c->off, c->len, c->line0, doc)) {
-            mf_load_doc(r->data + c->off, c->len, c->line0, r->lim, r->budget, r->positions, doc);
+            struct mf_stream st = {.on_item = r->on_item, .arg = r->on_item_arg};
+            mf_load_doc(r->data + c->off, c->len, c->line0, r->lim, r->budget, r->positions,
+                        r->on_item != NULL ? &st : NULL, doc);
         }
         /* A document whose root is null is skipped, as kubectl skips it. */
         if (doc->obj != NULL || doc->error != NULL) {
@@ -216,6 +218,14 @@ bool hp_manifest_reader_next(struct hp_manifest_reader *r, struct hp_manifest_do
         hp_manifest_doc_cleanup(doc);
     }
     return false;
+}
+
+void hp_manifest_reader_set_first_line(struct hp_manifest_reader *r, size_t line0)
+{
+    for (size_t i = 0; i < r->n_chunks; i++) {
+        r->chunks[i].line0 += line0;
+        r->chunks[i].first += line0;
+    }
 }
 
 void hp_manifest_reader_cleanup(struct hp_manifest_reader *r)

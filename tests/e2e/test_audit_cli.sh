@@ -190,6 +190,31 @@ run "$HP_BIN" audit - <malformed.yaml
 expect_true "malformed stdin (want exit 2, got $rc)" test "$rc" -eq 2
 expect_text "stdin parse error names -:LINE" out "ERROR -:20: "
 
+# --- read as kubectl reads: JSON streams and lists ------------------------------
+pod='{"apiVersion":"v1","kind":"Pod","metadata":{"name":"NAME"},"spec":{"hostPID":true,"containers":[{"name":"c","image":"x"}]}}'
+printf '%s\n%s%s' "${pod/NAME/one}" "${pod/NAME/two}" "${pod/NAME/three}" >"$tmp/concat.json"
+run "$HP_BIN" audit - <"$tmp/concat.json"
+expect_true "three concatenated JSON objects on stdin (want exit 1, got $rc)" test "$rc" -eq 1
+expect_text "each concatenated object is audited, at its line" out "DENY  Pod three  (-:2)"
+printf '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"},"items":[%s]}' \
+    "${pod/NAME/hidden}" >"$tmp/cm-items.json"
+run "$HP_BIN" audit "$tmp/cm-items.json"
+expect_true "a ConfigMap with items is a list (want exit 1, got $rc)" test "$rc" -eq 1
+expect_text "the Pod in a ConfigMap's items is denied" out "DENY  Pod hidden"
+printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: shell}\nspec: {containers: []}\nitems:\n- metadata: {name: inner}\n  spec: {hostPID: true, containers: [{name: c, image: x}]}\n' \
+    >"$tmp/pod-items.yaml"
+run "$HP_BIN" audit "$tmp/pod-items.yaml"
+expect_text "a YAML Pod with items: its items take its kind" out "DENY  Pod inner  (${tmp}/pod-items.yaml:6)"
+printf '%s x %s' "${pod/NAME/before}" "${pod/NAME/after}" >"$tmp/garbage.json"
+run "$HP_BIN" audit "$tmp/garbage.json"
+expect_true "garbage in a JSON stream (want exit 2, got $rc)" test "$rc" -eq 2
+expect_text "garbage ends the stream as kubectl's" out "the rest of the input is not read"
+if [[ $out == *after* ]]; then
+    fail "nothing after garbage is audited" "$out"
+else
+    pass "nothing after garbage is audited"
+fi
+
 # --- --only and --profile -----------------------------------------------------
 expect_rc "--only privileged" 1 "$HP_BIN" audit --format json --only privileged multi-doc.yaml
 if python3 - "$tmp/out" 2>"$tmp/py" <<'EOF'

@@ -31,8 +31,10 @@ def run_hardpod(binary, profile, objects, tmpdir):
     """Audits objects as one YAML stream; returns per object (error, findings)."""
     path = os.path.join(tmpdir, "batch.yaml")
     with open(path, "w", encoding="utf-8") as f:
-        # One document per line, separated by "---": object i starts at line 2i+1.
-        f.write("\n---\n".join(json.dumps(o, separators=(",", ":")) for o in objects))
+        # One document per line, each after its "---": object i is at line 2i+2. The
+        # leading "---" makes the stream YAML, as kubectl tells them apart (a stream that
+        # starts with "{" is read as concatenated JSON, where "---" is a syntax error).
+        f.write("---\n" + "\n---\n".join(json.dumps(o, separators=(",", ":")) for o in objects))
         f.write("\n")
     proc = subprocess.run([binary, "audit", "--format", "json", "--profile", profile, path],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
@@ -48,9 +50,9 @@ def run_hardpod(binary, profile, objects, tmpdir):
 
     def index(source):
         line = int(source.rsplit(":", 1)[1])
-        if (line - 1) % 2 != 0 or not 0 <= (line - 1) // 2 < len(objects):
+        if (line - 2) % 2 != 0 or not 0 <= (line - 2) // 2 < len(objects):
             raise RuntimeError("unexpected source " + source)
-        return (line - 1) // 2
+        return (line - 2) // 2
 
     for res in report["resources"]:
         i = index(res["source"])

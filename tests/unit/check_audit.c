@@ -432,18 +432,170 @@ START_TEST(test_audit_unreadable_inputs)
     ck_assert_msg(strstr(jstr(e, "message"), "No such file") != NULL, "%s", jstr(e, "message"));
     json_object_put(report);
 
-    /* A file over the cap is an error, not a truncated read. */
+    /* A document over the cap is an error, not a truncated read. */
     struct run r = {.format = HP_AUDIT_JSON, .max_file_bytes = 100};
     char *text = audit(&r, paths + 1, 1, &code);
     report = tu_json(text);
     ck_assert_int_eq(code, 2);
     assert_summary(report, 0, 0, 0, 1);
     e = jidx(jget(report, "errors"), 0);
-    ck_assert_str_eq(jstr(e, "source"), "hardened-deployment.yaml");
+    ck_assert_str_eq(jstr(e, "source"), "hardened-deployment.yaml:1");
     ck_assert_msg(strstr(jstr(e, "message"), "limit of 100 bytes") != NULL, "%s",
                   jstr(e, "message"));
     json_object_put(report);
     free(text);
+}
+END_TEST
+
+/* ---- reading as kubectl reads ---- */
+
+static const char *last_error(struct json_object *report);
+
+#define CTR "\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]"
+/* A Pod denied for hostPID, and the same without kind and apiVersion. */
+#define JPOD(n)                                                                                    \
+    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"" n "\"},"                   \
+    "\"spec\":{\"hostPID\":true," CTR "}}"
+#define JBARE(n) "{\"metadata\":{\"name\":\"" n "\"},\"spec\":{\"hostPID\":true," CTR "}}"
+
+START_TEST(test_audit_kubectl_reading)
+{
+    static const struct {
+        const char *what;
+        const char *text;
+        const char *names; /* the resources reported, in order, space-separated */
+        int64_t denied;
+        const char *error; /* in the only error, or NULL for none */
+    } cases[] = {
+        {"concatenated JSON objects", JPOD("a") JPOD("b") "\n  " JPOD("c"), "a b c", 3, NULL},
+        {"null between JSON objects is skipped", JPOD("a") " null\n" JPOD("b"), "a b", 2, NULL},
+        {"an array at the top level", JPOD("a") " [" JPOD("b") "] " JPOD("c"), "a c", 2,
+         "an array at the top level of a JSON stream is not a Kubernetes object"},
+        {"a number at the top level", JPOD("a") " 42", "a", 1, "a number at the top level"},
+        {"garbage ends the stream", JPOD("a") " x " JPOD("b"), "a", 1,
+         "invalid character 'x' where a value starts; the rest of the input is not read"},
+        {"a truncated object", JPOD("a") " {\"kind\":", "a", 1, "ends"},
+        {"an escaped NUL", "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"x\":\"a\\u0000b\"}", "", 0,
+         "\\u0000 (NUL) in a string"},
+        {"a Pod with items is a list of its items",
+         "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"top\"},"
+         "\"spec\":{\"hostPID\":true," CTR "},\"items\":[" JBARE("inh") "]}",
+         "inh", 1, NULL},
+        {"a ConfigMap with items creates them",
+         "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"items\":[" JPOD("p") "]}", "p", 1, NULL},
+        {"items without kind take the list's, here ConfigMap",
+         "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"items\":[" JBARE("q") "]}", "q", 0, NULL},
+        {"the list's kind after its items",
+         "{\"items\":[" JBARE("late") "],\"kind\":\"PodList\",\"apiVersion\":\"v1\"}", "late", 1,
+         NULL},
+        {"a list inside a list",
+         "{\"kind\":\"List\",\"apiVersion\":\"v1\",\"items\":[" JPOD(
+             "a") ",{\"kind\":\"List\",\"apiVersion\":\"v1\",\"items\":[" JPOD("b") "]}]}",
+         "a", 1, "items[1] is itself a list"},
+        {"items: null is a list of nothing",
+         "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"x\"},"
+         "\"spec\":{\"hostPID\":true," CTR "},\"items\":null}",
+         "", 0, NULL},
+        {"items that is not an array", "{\"kind\":\"List\",\"apiVersion\":\"v1\",\"items\":{}}", "",
+         0, "items: expected a list, got an object"},
+        {"a list without kind", "{\"apiVersion\":\"v1\",\"items\":[" JPOD("a") "]}", "a", 1,
+         "a list without kind is refused"},
+        {"kind List gives its items no kind",
+         "{\"kind\":\"List\",\"apiVersion\":\"v1\",\"items\":[" JBARE("z") "]}", "", 0,
+         "the list's kind gives none"},
+        {"an escaped items key",
+         "{\"kind\":\"List\",\"apiVersion\":\"v1\",\"it\\u0065ms\":[" JPOD("e") "]}", "e", 1, NULL},
+        {"items given twice",
+         "{\"kind\":\"List\",\"apiVersion\":\"v1\",\"items\":[" JPOD("a") "],\"items\":[" JPOD(
+             "b") "]}",
+         "a b", 2, "items is given twice"},
+        {"a BOM makes it YAML, which reads the object too", "\xef\xbb\xbf" JPOD("bom"), "bom", 1,
+         NULL},
+        {"a number out of range", "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"x\":1E400}", "", 0,
+         "a number out of range (kubectl refuses it too)"},
+        {"a null item", "{\"kind\":\"List\",\"apiVersion\":\"v1\",\"items\":[null]}", "", 0,
+         "items[0]: expected a Kubernetes object (a mapping), got null"},
+        {"YAML: a Pod with items",
+         "apiVersion: v1\nkind: Pod\nmetadata: {name: top}\nspec: {hostPID: true}\nitems:\n"
+         "- metadata: {name: why}\n  spec: {hostPID: true, containers: [{name: c, image: x}]}\n",
+         "why", 1, NULL},
+        {"YAML: anchors across items, kind after them",
+         "items:\n- &base\n  metadata: {name: a}\n  spec: &spec {hostPID: true, containers: "
+         "[{name: c, image: x}]}\n- metadata: {name: b}\n  spec: *spec\n- <<: *base\n"
+         "  metadata: {name: c}\nkind: PodList\napiVersion: v1\n",
+         "a b c", 3, NULL},
+        {"YAML: items: null", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nitems:\n", "", 0,
+         NULL},
+        {"YAML: a list inside a list",
+         "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: List, items: []}\n", "", 0,
+         "items[0] is itself a list"},
+    };
+    char path[] = "/tmp/hp-audit-kubectl-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        tu_write_text(path, cases[i].text);
+        char *paths[] = {path};
+        int code;
+        struct json_object *report = audit_json(paths, 1, &code);
+        struct json_object *res = jget(report, "resources");
+        char names[256] = "";
+        for (size_t k = 0; k < jlen(res); k++) {
+            size_t n = strlen(names);
+            snprintf(names + n, sizeof(names) - n, "%s%s", k > 0 ? " " : "",
+                     jstr(jidx(res, k), "name"));
+        }
+        ck_assert_msg(strcmp(names, cases[i].names) == 0,
+                      "%s: expected resources \"%s\", got \"%s\"", cases[i].what, cases[i].names,
+                      names);
+        ck_assert_msg(jint(jget(report, "summary"), "denied") == cases[i].denied,
+                      "%s: expected %lld denied", cases[i].what, (long long)cases[i].denied);
+        size_t n_errors = jlen(jget(report, "errors"));
+        ck_assert_msg(n_errors == (cases[i].error != NULL ? 1u : 0u), "%s: %zu errors (%s)",
+                      cases[i].what, n_errors, n_errors > 0 ? last_error(report) : "");
+        if (cases[i].error != NULL) {
+            ck_assert_msg(strstr(last_error(report), cases[i].error) != NULL,
+                          "%s: expected \"%s\" in \"%s\"", cases[i].what, cases[i].error,
+                          last_error(report));
+        }
+        int want = cases[i].error != NULL ? 2 : cases[i].denied > 0 ? 1 : 0;
+        ck_assert_msg(code == want, "%s: exit %d, expected %d", cases[i].what, code, want);
+        json_object_put(report);
+    }
+    unlink(path);
+}
+END_TEST
+
+/* A JSON List's items each keep the line where they start; so does a YAML
+ * list's, read one element at a time. */
+START_TEST(test_audit_stream_lines)
+{
+    char dir[PATH_MAX];
+    tu_make_tmp("/tmp", dir);
+    ck_assert_int_eq(chdir(dir), 0);
+    tu_write_text("list.json",
+                  "{\n  \"apiVersion\": \"v1\",\n  \"items\": [\n    " JPOD("a") ",\n\n    " JPOD(
+                      "b") "\n  ],\n  \"kind\": \"List\"\n}\n" JPOD("c") "\n");
+    char *paths[] = {"list.json"};
+    int code;
+    struct json_object *report = audit_json(paths, 1, &code);
+    ck_assert_int_eq(code, 1);
+    assert_summary(report, 3, 3, 0, 0);
+    struct json_object *res = jget(report, "resources");
+    ck_assert_str_eq(jstr(jidx(res, 0), "source"), "list.json:4");
+    ck_assert_str_eq(jstr(jidx(res, 1), "source"), "list.json:6");
+    ck_assert_str_eq(jstr(jidx(res, 2), "source"), "list.json:10");
+    json_object_put(report);
+
+    /* The same through stdin. */
+    ck_assert_ptr_nonnull(freopen("list.json", "r", stdin));
+    paths[0] = "-";
+    report = audit_json(paths, 1, &code);
+    assert_summary(report, 3, 3, 0, 0);
+    ck_assert_str_eq(jstr(jidx(jget(report, "resources"), 1), "source"), "-:6");
+    json_object_put(report);
+    tu_rm_tree(dir);
 }
 END_TEST
 
@@ -901,7 +1053,8 @@ START_TEST(test_audit_memory_streams_documents)
     assert_summary(report, 300, 300, 0, 0);
     json_object_put(report);
 
-    /* The same Pods in one List are one document, which does not fit. */
+    /* The same Pods in one List are one document, whose items are read one
+     * at a time: they fit too, each at its own line. */
     tu_write_text("list.yaml", "apiVersion: v1\nkind: List\nitems:\n");
     f = fopen("list.yaml", "a");
     ck_assert_ptr_nonnull(f);
@@ -918,11 +1071,9 @@ START_TEST(test_audit_memory_streams_documents)
     ck_assert_int_eq(fclose(f), 0);
     paths[0] = "list.yaml";
     report = audit_json_within(paths, 1, (size_t)4 << 20, &code);
-    ck_assert_int_eq(code, 2);
-    assert_summary(report, 0, 0, 0, 1);
-    assert_refused(report, "one List");
-    const char *src = jstr(jidx(jget(report, "errors"), 0), "source");
-    ck_assert_msg(strncmp(src, "list.yaml:", 10) == 0, "the error names the line: %s", src);
+    ck_assert_msg(code == 1, "exit %d: %s", code, last_error(report));
+    assert_summary(report, 300, 300, 0, 0);
+    ck_assert_str_eq(jstr(jidx(jget(report, "resources"), 299), "source"), "list.yaml:303");
     json_object_put(report);
     tu_rm_tree(dir);
 }
@@ -993,7 +1144,7 @@ START_TEST(test_audit_memory_report_stops)
     report = audit_json_within(paths, 1, (size_t)1 << 20, &code);
     ck_assert_int_eq(code, 2);
     assert_refused(report, "big input");
-    ck_assert_str_eq(jstr(jidx(jget(report, "errors"), 0), "source"), "big.yaml");
+    ck_assert_str_eq(jstr(jidx(jget(report, "errors"), 0), "source"), "big.yaml:1");
     json_object_put(report);
     tu_rm_tree(dir);
 }
@@ -1331,7 +1482,7 @@ START_TEST(test_audit_junit)
     snprintf(path, sizeof(path), "%s/a<&\"'\x01\xff.yaml", dir);
     tu_write_text(path, "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": "
                         "\"p]]>\\u0001\\u001b\\u007f\\ufffe\"}, \"spec\": {\"containers\": "
-                        "[{\"name\": \"c\\u0000<x>\", \"image\": \"i\"}]}}\n");
+                        "[{\"name\": \"c\\u0002<x>\", \"image\": \"i\"}]}}\n");
     char *odd[] = {path};
     xml = audit_fail_on(HP_AUDIT_JUNIT, 0, odd, 1, &code);
     ck_assert_int_eq(code, 1);
@@ -1544,6 +1695,8 @@ static Suite *audit_suite(void)
     tcase_add_test(tc, test_audit_exit_codes);
     tcase_add_test(tc, test_audit_unreadable_inputs);
     tcase_add_test(tc, test_audit_stdin);
+    tcase_add_test(tc, test_audit_kubectl_reading);
+    tcase_add_test(tc, test_audit_stream_lines);
     tcase_add_test(tc, test_audit_sarif);
     tcase_add_test(tc, test_audit_text);
     tcase_add_test(tc, test_audit_directory_walk);

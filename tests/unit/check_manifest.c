@@ -651,6 +651,80 @@ START_TEST(test_manifest_memory_streams)
 }
 END_TEST
 
+struct items_seen {
+    size_t n;
+    size_t lines[8];
+    char text[8][64];
+    size_t root_line;
+    size_t used_max; /* the budget's use while an item is handed over */
+    struct hp_manifest_budget *b;
+};
+
+static void collect_item(void *arg, struct json_object *item, size_t line, struct json_object *root,
+                         size_t root_line)
+{
+    struct items_seen *s = arg;
+    (void)root;
+    if (s->n < 8) {
+        s->lines[s->n] = line;
+        snprintf(s->text[s->n], sizeof(s->text[0]), "%s",
+                 json_object_to_json_string_ext(item, JSON_C_TO_STRING_PLAIN));
+    }
+    s->root_line = root_line;
+    if (s->b->used > s->used_max) {
+        s->used_max = s->b->used;
+    }
+    s->n++;
+}
+
+START_TEST(test_manifest_items_handed_over)
+{
+    /* Items one at a time, at their lines, anchors alive for later items,
+     * and the document comes with its items emptied. */
+    const char *text = "---\nkind: List\nitems:\n- &a {x: 1}\n- [*a]\n- plain\nmore: 1\n";
+    struct hp_manifest_budget b;
+    struct hp_manifest_reader r;
+    struct hp_manifest_doc doc;
+    struct items_seen seen = {.b = &b};
+
+    hp_manifest_budget_init(&b, (size_t)1 << 20, NULL);
+    ck_assert_int_eq(hp_manifest_reader_init(&r, text, strlen(text), NULL, &b, NULL), HP_OK);
+    hp_manifest_reader_set_first_line(&r, 10);
+    r.on_item = collect_item;
+    r.on_item_arg = &seen;
+    ck_assert(hp_manifest_reader_next(&r, &doc));
+    ck_assert_msg(doc.error == NULL, "%s", doc.error);
+    ck_assert_uint_eq(seen.n, 3);
+    ck_assert_uint_eq(seen.root_line, 12);
+    ck_assert_uint_eq(seen.lines[0], 14);
+    ck_assert_uint_eq(seen.lines[2], 16);
+    ck_assert_str_eq(seen.text[0], "{\"x\":1}");
+    ck_assert_str_eq(seen.text[1], "[{\"x\":1}]");
+    ck_assert_str_eq(seen.text[2], "\"plain\"");
+    ck_assert_str_eq(json_object_to_json_string_ext(doc.obj, JSON_C_TO_STRING_PLAIN),
+                     "{\"kind\":\"List\",\"items\":[],\"more\":1}");
+    hp_manifest_doc_cleanup(&doc);
+    ck_assert(!hp_manifest_reader_next(&r, &doc));
+    hp_manifest_reader_cleanup(&r);
+    ck_assert_uint_eq(b.used, 0);
+
+    /* 3000 items of about 2 KiB of tree each: the budget holds one at a time. */
+    char *list = repeat("items:\n", "- {a: 1, b: [x, y], c: {d: e}}\n", 3000, "");
+    struct items_seen many = {.b = &b};
+    hp_manifest_budget_init(&b, (size_t)1 << 20, NULL);
+    ck_assert_int_eq(hp_manifest_reader_init(&r, list, strlen(list), NULL, &b, NULL), HP_OK);
+    r.on_item = collect_item;
+    r.on_item_arg = &many;
+    ck_assert(hp_manifest_reader_next(&r, &doc));
+    ck_assert_msg(doc.error == NULL, "%s", doc.error);
+    ck_assert_uint_eq(many.n, 3000);
+    hp_manifest_doc_cleanup(&doc);
+    hp_manifest_reader_cleanup(&r);
+    ck_assert_msg(b.used == 0 && b.peak < (size_t)600 * 1024, "used %zu, peak %zu", b.used, b.peak);
+    free(list);
+}
+END_TEST
+
 /* The heap in use, as glibc counts it. */
 static size_t heap_in_use(void)
 {
@@ -1233,6 +1307,7 @@ static Suite *manifest_suite(void)
     tcase_add_test(tc, test_manifest_anchors_aliases);
     tcase_add_test(tc, test_manifest_merge_keys);
     tcase_add_test(tc, test_manifest_alias_bomb_limited);
+    tcase_add_test(tc, test_manifest_items_handed_over);
     tcase_add_test(tc, test_manifest_depth_bomb_limited);
     tcase_add_test(tc, test_manifest_memory_limit);
     tcase_add_test(tc, test_manifest_memory_alias_expanded);
