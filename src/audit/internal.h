@@ -49,8 +49,8 @@ struct aud_entry {
     const char *owner_kind; /* the controlling ownerReference (controller: true) */
     const char *owner_name;
     const char *owner_uid;
-    enum aud_status status;    /* of a resource entry */
-    const char *containers_at; /* AUD_NOT_EVALUATED: where the containers are */
+    enum aud_status status;             /* of a resource entry */
+    const char *containers_at;          /* AUD_NOT_EVALUATED: where the containers are */
     const struct aud_finding *findings; /* shared with entries that have the same findings */
     size_t n_findings;
     size_t n_deny;
