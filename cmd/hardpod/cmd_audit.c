@@ -25,6 +25,7 @@ enum {
     OPT_ONLY,
     OPT_FORMAT,
     OPT_FAIL_ON,
+    OPT_NO_GROUP,
     OPT_COLOR,
     OPT_MAX_MEMORY,
     OPT_NOW,
@@ -41,6 +42,7 @@ static const struct option long_options[] = {
     {"only", required_argument, NULL, OPT_ONLY},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+    {"no-group", no_argument, NULL, OPT_NO_GROUP},
     {"color", required_argument, NULL, OPT_COLOR},
     {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
     {"now", required_argument, NULL, OPT_NOW},
@@ -54,6 +56,7 @@ struct audit_args {
     const char *only;
     const char *format;
     const char *fail_on;
+    bool no_group;
     const char *color;
     const char *max_memory;
     const char *now;
@@ -109,6 +112,10 @@ static void print_help(FILE *out)
           "                       (warnings too) or never, optionally with not-evaluated\n"
           "                       (resources hardpod cannot read), e.g. deny,not-evaluated.\n"
           "                       Inputs that cannot be read exit 2 even with never\n"
+          "  --no-group           list every resource. By default a resource whose\n"
+          "                       controlling owner (ownerReferences, controller: true)\n"
+          "                       is in the input with the same findings is shown once,\n"
+          "                       on its highest such owner, with the pods it covers\n"
           "  --color WHEN         colour the text report: auto (the default: when stdout is\n"
           "                       a terminal and NO_COLOR is unset), always or never\n"
           "  --max-memory BYTES   the memory ceiling of the run (default 256Mi): input\n"
@@ -159,6 +166,9 @@ static int parse_args(int argc, char **argv, struct audit_args *a)
             break;
         case OPT_FAIL_ON:
             a->fail_on = optarg;
+            break;
+        case OPT_NO_GROUP:
+            a->no_group = true;
             break;
         case OPT_COLOR:
             a->color = optarg;
@@ -253,6 +263,7 @@ static int load_policy(const struct audit_args *a, struct hp_config *cfg)
 static int set_options(const struct audit_args *a, struct hp_audit_options *o)
 {
     o->format = HP_AUDIT_TEXT;
+    o->no_group = a->no_group;
     if (a->format != NULL && !hp_audit_format_lookup(a->format, &o->format)) {
         return hp_cmd_usage_error(
             "audit", "unknown format '%s' (text, json, sarif, junit, policyreport)", a->format);

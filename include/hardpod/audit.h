@@ -40,6 +40,9 @@ struct hp_audit_options {
     enum hp_audit_format format;
     unsigned fail_on;      /* HP_AUDIT_FAIL_* bits; 0 = HP_AUDIT_FAIL_DENY */
     bool color;            /* ANSI colour in text output */
+    bool no_group;         /* list every resource; by default a resource whose
+                            * controlling owner is in the input and has the same
+                            * findings is shown once, on that owner */
     int64_t now;           /* unix seconds, for exemption expiry */
     size_t max_file_bytes; /* per YAML document or JSON object held whole (inputs are
                             * streamed); 0 = the manifest default (64 MiB) */

@@ -112,6 +112,9 @@ int hp_audit_run(const struct hp_audit_options *o, char *const *paths, size_t n_
         aud_input(cx, paths[i]);
     }
 
+    if (!o->no_group) {
+        aud_group(&report);
+    }
     const char *profile =
         o->profile_name != NULL ? o->profile_name : hp_profile_name(o->policy->profile);
     switch (o->format) {

@@ -210,6 +210,7 @@ void aud_group(struct aud_report *r)
                 continue;
             }
             e->top = best;
+            r->n_folded++;
             r->entries[best].covers++;
             if (strcmp(e->kind, "Pod") == 0) {
                 r->entries[best].covers_pods++;
@@ -222,4 +223,26 @@ void aud_group(struct aud_report *r)
         hp_manifest_budget_release(r->budget, cost);
     }
     r->grouped = true;
+}
+
+const char *aud_entry_grouping(const struct aud_entry *e, char *buf, size_t size)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    if (e->owner_kind != NULL && e->owner_name != NULL) {
+        n += (size_t)snprintf(buf, size, "owned by %.64s %.253s", e->owner_kind, e->owner_name);
+    }
+    if (e->covers > 0 && n < size) {
+        size_t others = e->covers - e->covers_pods;
+        n += (size_t)snprintf(buf + n, size - n, "%scovers ", n > 0 ? "; " : "");
+        if (e->covers_pods > 0 && n < size) {
+            n += (size_t)snprintf(buf + n, size - n, "%zu pod%s", e->covers_pods,
+                                  e->covers_pods == 1 ? "" : "s");
+        }
+        if (others > 0 && n < size) {
+            snprintf(buf + n, size - n, "%s%zu other resource%s", e->covers_pods > 0 ? " and " : "",
+                     others, others == 1 ? "" : "s");
+        }
+    }
+    return buf;
 }

@@ -83,6 +83,7 @@ struct aud_report {
     size_t charged;                    /* what the entries and the storage hold of the budget */
     struct aud_store *store;           /* owned */
     bool stopped;      /* an entry did not fit: the last entry says so, nothing follows */
+    size_t n_folded;   /* resources folded into an owner by aud_group */
     bool grouped;      /* aud_group has run: entries with top != SIZE_MAX are folded */
     bool group_failed; /* aud_group did not fit in the budget: nothing is folded */
 };
@@ -124,6 +125,9 @@ void aud_report_resource(struct aud_report *r, const char *file, size_t line,
 /* Folds each resource into its highest controlling owner in the report
  * that has every finding it has (see group.c). */
 void aud_group(struct aud_report *r);
+/* ", covers 12 pods and 3 more resources" / " (owned by ReplicaSet api-5d8f)"
+ * for a shown resource, or "" (buf is always written). */
+const char *aud_entry_grouping(const struct aud_entry *e, char *buf, size_t size);
 /* 2 with errors, whatever fail_on says; else 1 when fail_on (HP_AUDIT_FAIL_*
  * bits, 0 for the default) names something the report holds; else 0. */
 int aud_report_fail_code(const struct aud_report *r, unsigned fail_on);

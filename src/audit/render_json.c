@@ -70,6 +70,20 @@ static void resource(struct aud_json *w, const struct aud_entry *e)
     member_string(w, "reason",
                   e->status != AUD_EVALUATED ? aud_entry_reason(e, reason, sizeof(reason)) : NULL);
     member_string(w, "containersPath", e->containers_at);
+    if (e->owner_kind != NULL && e->owner_name != NULL) {
+        aud_json_key(w, "owner");
+        aud_json_open(w, '{');
+        member_string(w, "kind", e->owner_kind);
+        member_string(w, "name", e->owner_name);
+        aud_json_close(w);
+    }
+    if (e->covers > 0) {
+        aud_json_key(w, "covers");
+        aud_json_open(w, '{');
+        member_count(w, "resources", e->covers);
+        member_count(w, "pods", e->covers_pods);
+        aud_json_close(w);
+    }
     /* Not evaluated is neither allowed nor denied: null, never true. */
     aud_json_key(w, "allowed");
     if (e->status == AUD_NOT_EVALUATED) {
@@ -110,12 +124,13 @@ void aud_render_json(const struct aud_report *r, FILE *out)
     member_count(&w, "skipped", r->n_skipped);
     member_count(&w, "notEvaluated", r->n_not_evaluated);
     member_count(&w, "kubernetesObjects", r->n_objects);
+    member_count(&w, "groupedUnderOwner", r->n_folded);
     aud_json_close(&w);
 
     aud_json_key(&w, "resources");
     aud_json_open(&w, '[');
     for (size_t i = 0; i < r->len; i++) {
-        if (r->entries[i].error == NULL) {
+        if (r->entries[i].error == NULL && aud_entry_shown(r, &r->entries[i])) {
             aud_json_item(&w);
             resource(&w, &r->entries[i]);
         }

@@ -196,6 +196,10 @@ static struct json_object *finding_result(const struct aud_entry *e, const struc
         hp_buf_printf(&text, "container \"%s\", ", f->container);
     }
     hp_buf_printf(&text, "path %s", f->path);
+    char grouping[512];
+    if (aud_entry_grouping(e, grouping, sizeof(grouping))[0] != '\0') {
+        hp_buf_printf(&text, "; %s", grouping);
+    }
     if (f->fix != NULL) {
         hp_buf_printf(&text, "; fix: %s", f->fix);
     }
@@ -238,6 +242,9 @@ void aud_render_sarif(const struct aud_report *r, const struct hp_policy *p, FIL
         const struct aud_entry *e = &r->entries[i];
         if (e->error != NULL) {
             put_result(&w, result(PARSE_ERROR_RULE, PARSE_ERROR_INDEX, "error", e->error, e));
+            continue;
+        }
+        if (!aud_entry_shown(r, e)) {
             continue;
         }
         if (e->status == AUD_NOT_EVALUATED) {

@@ -91,6 +91,11 @@ static void resource(const struct text *t, const struct aud_entry *e)
     put_safe(t->out, src);
     fputc(')', t->out);
     free(src);
+    char grouping[512];
+    if (aud_entry_grouping(e, grouping, sizeof(grouping))[0] != '\0') {
+        fputs(", ", t->out);
+        put_safe(t->out, grouping);
+    }
     char reason[512];
     if (e->status == AUD_SKIPPED) {
         fputs(": ", t->out);
@@ -123,7 +128,7 @@ void aud_render_text(const struct aud_report *r, const char *profile, bool color
     for (size_t i = 0; i < r->len; i++) {
         if (r->entries[i].error != NULL) {
             error_entry(&t, &r->entries[i]);
-        } else {
+        } else if (aud_entry_shown(r, &r->entries[i])) {
             resource(&t, &r->entries[i]);
         }
     }
@@ -137,6 +142,14 @@ void aud_render_text(const struct aud_report *r, const char *profile, bool color
             r->n_not_evaluated);
     put_safe(out, profile);
     fputs(")\n", out);
+    if (r->n_folded > 0) {
+        fprintf(out,
+                "%zu of them shown on their owner, which has the same findings (--no-group "
+                "lists each)\n",
+                r->n_folded);
+    } else if (r->group_failed) {
+        fputs("not grouped by owner: the grouping did not fit in --max-memory\n", out);
+    }
     /* A CI job pointed at the wrong directory should not read as clean. */
     if (r->n_objects == 0 && !r->stopped) {
         fputs("no Kubernetes object (apiVersion and kind) in the input\n", out);

@@ -577,6 +577,59 @@ expect_rc "unknown command (exit 2)" 2 "$HP_BIN" frobnicate
 expect_text "unknown command is named" err "unknown command 'frobnicate'"
 expect_rc "no command (exit 2)" 2 "$HP_BIN"
 
+# --- grouping by owner ------------------------------------------------------------
+# A cluster dump as kubectl get -o json prints it: a Deployment, its
+# ReplicaSet and three Pods, one of them with a container of its own; and a
+# Pod whose ReplicaSet is not in the input.
+python3 - "$tmp/dump.json" <<'PY'
+import json, sys
+def obj(kind, name, uid, owner=None, extra=False):
+    api = "v1" if kind == "Pod" else "apps/v1"
+    meta = {"name": name, "namespace": "shop", "uid": uid}
+    if owner:
+        meta["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": owner[0], "name": owner[1],
+                                    "uid": owner[2], "controller": True}]
+    ctrs = [{"name": "app", "image": "shop/api:1"}]
+    if extra:
+        ctrs.append({"name": "debug", "image": "busybox", "securityContext": {"privileged": True}})
+    spec = {"containers": ctrs}
+    if kind != "Pod":
+        spec = {"selector": {}, "template": {"metadata": {}, "spec": spec}}
+    return {"apiVersion": api, "kind": kind, "metadata": meta, "spec": spec}
+items = [obj("Pod", "api-5d8f-a", "p1", ("ReplicaSet", "api-5d8f", "r1")),
+         obj("Pod", "api-5d8f-b", "p2", ("ReplicaSet", "api-5d8f", "r1")),
+         obj("Pod", "api-5d8f-c", "p3", ("ReplicaSet", "api-5d8f", "r1"), extra=True),
+         obj("Pod", "web-77aa-a", "p4", ("ReplicaSet", "web-77aa", "gone")),
+         obj("ReplicaSet", "api-5d8f", "r1", ("Deployment", "api", "d1")),
+         obj("Deployment", "api", "d1")]
+json.dump({"apiVersion": "v1", "kind": "List", "items": items}, open(sys.argv[1], "w"), indent=1)
+PY
+expect_rc "grouped dump: still denied (exit 1)" 1 "$HP_BIN" audit "$tmp/dump.json"
+expect_text "the Deployment covers its pods and ReplicaSet" out \
+    "DENY  Deployment shop/api  ($tmp/dump.json:"
+expect_text "the covered count" out "), covers 2 pods and 1 other resource"
+expect_text "a pod with a finding of its own is shown, with its owner" out \
+    "DENY  Pod shop/api-5d8f-c  ($tmp/dump.json:"
+expect_text "a pod whose owner is not in the input names it" out \
+    "owned by ReplicaSet web-77aa"
+expect_true "folded pods are not listed" test "$(grep -c '^DENY' "$tmp/out")" = 3
+expect_text "the summary says how many were grouped" out \
+    "6 resources: 6 denied, 0 warned, 0 errors, 0 passed, 0 skipped, 0 not evaluated"
+expect_text "the summary names --no-group" out "3 of them shown on their owner"
+expect_rc "--no-group lists each resource" 1 "$HP_BIN" audit --no-group "$tmp/dump.json"
+expect_true "--no-group: six verdict lines" test "$(grep -c '^DENY' "$tmp/out")" = 6
+expect_rc "grouped JSON" 1 "$HP_BIN" audit --format json "$tmp/dump.json"
+expect_true "JSON: covers and owner members" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["summary"]["groupedUnderOwner"] == 3, r["summary"]
+assert r["summary"]["resources"] == 6
+shown = {x["name"]: x for x in r["resources"]}
+assert sorted(shown) == ["api", "api-5d8f-c", "web-77aa-a"], sorted(shown)
+assert shown["api"]["covers"] == {"resources": 3, "pods": 2}, shown["api"]
+assert shown["web-77aa-a"]["owner"] == {"kind": "ReplicaSet", "name": "web-77aa"}
+' "$tmp/out"
+
 # --- the corpus -----------------------------------------------------------------
 if [[ -n $CORPUS && -d $CORPUS/dotnet/manifests ]]; then
     expect_rc "real .NET manifests are all denied, none is an error" 1 \
