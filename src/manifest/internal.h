@@ -118,6 +118,7 @@ struct mf_frame {
                         * owned here, not attached to the parent */
     bool merge_next;   /* the pending key is `<<` */
     bool is_items;     /* the root mapping's `items` sequence */
+    bool is_flow;      /* written in flow style ([...] or {...}) */
 };
 
 struct mf_loader {

@@ -385,6 +385,21 @@ static enum hp_err merge_not_map(struct mf_loader *l, struct mf_frame *f)
                       "the value of a << merge key must be a mapping or a sequence of mappings");
 }
 
+/* Inside [...] and {...}, go-yaml v2 ends a plain scalar at `?`, where
+ * libyaml 0.2.5 keeps it (`[a?b]`): such a document cannot be read as
+ * kubectl reads it. (libyaml refuses the other difference, a `:` that a flow
+ * indicator follows, which go-yaml keeps in the scalar: `[a:]`.) */
+static enum hp_err check_flow_plain(struct mf_loader *l, const char *text, size_t n)
+{
+    if (memchr(text, '?', n) == NULL) {
+        return HP_OK;
+    }
+    return fail(l, HP_ERR_INVALID,
+                "plain scalar `%.*s` holds a `?` inside [...] or {...}, which kubectl's YAML "
+                "reader reads otherwise: quote it",
+                (int)(n < MF_SHOW_MAX ? n : MF_SHOW_MAX), text);
+}
+
 /* Hands set_key the key kubectl makes of a typed scalar. */
 static enum hp_err scalar_key(struct mf_loader *l, const struct mf_scalar *v, const char *s,
                               size_t n)
@@ -443,6 +458,12 @@ static enum hp_err on_scalar(struct mf_loader *l, const yaml_event_t *ev)
     }
     if (f != NULL && f->is_map && f->merge_next) {
         return merge_not_map(l, f);
+    }
+    if (plain && f != NULL && f->is_flow) {
+        rc = check_flow_plain(l, text, n);
+        if (rc != HP_OK) {
+            return rc;
+        }
     }
     if (tag != NULL && strcmp(tag, "tag:yaml.org,2002:binary") == 0) {
         scratch = mf_scalar_binary_cost(n);
@@ -600,6 +621,8 @@ static enum hp_err on_start(struct mf_loader *l, const yaml_event_t *ev, bool is
     }
     nf.is_items = !is_map && l->depth == 1 && f->key != NULL && strcmp(f->key, "items") == 0;
     nf.in_merge = f != NULL && f->is_map && f->merge_next;
+    nf.is_flow = is_map ? ev->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
+                        : ev->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
     nf.obj = is_map ? json_object_new_object() : json_object_new_array();
     if (nf.obj == NULL) {
         hp_oom();

@@ -586,6 +586,18 @@ START_TEST(test_manifest_separators_as_kubectl)
 }
 END_TEST
 
+/* go-yaml v2 ends a plain scalar at `?` inside [...] and {...}; libyaml
+ * keeps it, so such a document is refused, and so is `[a:]`, which
+ * go-yaml reads as "a:" and libyaml refuses. */
+START_TEST(test_manifest_flow_scalars)
+{
+    check_one_error("v: [a?b]\n", "line 1: plain scalar `a?b` holds a `?` inside [...] or {...}");
+    check_one_error("v: {a: b?}\n", "plain scalar `b?` holds a `?`");
+    check_one_error("v: [a:]\n", "line 1: found unexpected ':'");
+    check_one("v: a?b\nw: ['a?b', ?x]\n", "{\"v\":\"a?b\",\"w\":[\"a?b\",{\"x\":null}]}");
+}
+END_TEST
+
 /* Go's JSON encoder refuses NaN and infinities, so kubectl refuses the
  * document; as keys they are text. */
 START_TEST(test_manifest_nan_values)
@@ -1412,6 +1424,7 @@ static Suite *manifest_suite(void)
     tcase_add_test(tc, test_manifest_kubectl_attacks);
     tcase_add_test(tc, test_manifest_separators_as_kubectl);
     tcase_add_test(tc, test_manifest_nan_values);
+    tcase_add_test(tc, test_manifest_flow_scalars);
     tcase_add_test(tc, test_manifest_alias_bomb_limited);
     tcase_add_test(tc, test_manifest_depth_bomb_limited);
     tcase_add_test(tc, test_manifest_memory_limit);
