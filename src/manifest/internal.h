@@ -81,21 +81,27 @@ struct json_object *mf_scalar_json(const struct mf_scalar *v, const char *s, siz
 bool mf_scalar_key(const struct mf_scalar *v, const char *s, size_t n, char *buf, size_t size,
                    const char **key, size_t *len, char *msg, size_t msglen);
 
+/* How mf_load_doc reads a document. */
+enum {
+    MF_LOAD_POSITIONS = 1, /* record positions */
+    MF_LOAD_SINGLE = 2,    /* a file of settings: a second document is an error, and a
+                            * null key is kept as its text with key_null */
+    MF_LOAD_JSON = 4,      /* kubectl reads the stream as JSON: YAML-only checks are off */
+};
+
 /* Loads the first YAML document of p[0..n), valid UTF-8 without NUL bytes, as
- * go-yaml v2 does: what follows its end (`...`) is not read, unless single,
- * where a second document is an error (and a null key is kept as its text
- * with key_null, where kubectl's reading refuses it). line0 is the 0-based line of p[0] in the
- * whole stream; it is added to every line reported. Fills doc->obj (NULL when
- * the document's root is null), doc->error and doc->fault (owned, on
- * failure) and doc->item_lines; leaves doc->line alone. With positions, every
- * collection records where its members were written (hp_manifest_pos_get) and
- * doc->root_pos where the root was. The tree stays charged to budget
+ * go-yaml v2 does: what follows its end (`...`) is not read (but see
+ * MF_LOAD_SINGLE). line0 is the 0-based line of p[0] in the whole stream; it
+ * is added to every line reported. Fills doc->obj (NULL when the document's
+ * root is null), doc->error and doc->fault (owned, on failure) and
+ * doc->item_lines; leaves doc->line alone. With MF_LOAD_POSITIONS, every
+ * collection records where its members were written (hp_manifest_pos_get)
+ * and doc->root_pos where the root was. The tree stays charged to budget
  * (doc->budget, doc->charged) until hp_manifest_doc_cleanup; a document that
  * does not fit is an error naming the budget's limit, with nothing charged.
  * Never fails as a whole. */
 void mf_load_doc(const char *p, size_t n, size_t line0, const struct hp_manifest_limits *lim,
-                 struct hp_manifest_budget *budget, bool positions, bool single,
-                 struct hp_manifest_doc *doc);
+                 struct hp_manifest_budget *budget, unsigned flags, struct hp_manifest_doc *doc);
 
 /* ---- the tree builder's state (load.c), which problem.c reads ---- */
 
@@ -141,10 +147,13 @@ struct mf_loader {
     size_t cap_items;
     unsigned docs_seen;
     bool positions;
-    bool single;    /* a file of settings: null keys kept, a second document refused */
+    bool single;    /* MF_LOAD_SINGLE */
+    bool json;      /* MF_LOAD_JSON */
     bool ended;     /* the document has ended: kubectl reads nothing after it */
     bool has_merge; /* a `<<` key was seen */
     bool typed_key; /* a key that go-yaml types as a number or boolean was seen */
+    size_t at_char; /* a character index of libyaml's marks (CRLF counts two) ... */
+    size_t at_byte; /* ... and its byte offset in src, walked forward on demand */
     yaml_mark_t at; /* where the event being handled starts */
     struct hp_manifest_pos *root_pos; /* owned until finishing hands it to the doc */
     char *error;                      /* owned, likewise; the first problem's message */

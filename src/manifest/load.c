@@ -12,6 +12,8 @@
  */
 #include "internal.h"
 
+#include "hardpod/utf8.h"
+
 #include <json-c/json.h>
 #include <json-c/linkhash.h>
 #include <limits.h>
@@ -400,6 +402,41 @@ static enum hp_err check_flow_plain(struct mf_loader *l, const char *text, size_
                 (int)(n < MF_SHOW_MAX ? n : MF_SHOW_MAX), text);
 }
 
+/* The byte offset in src of libyaml's character index `index`: marks count
+ * characters, and mostly go forward, so the walk is linear overall. */
+static size_t byte_at(struct mf_loader *l, size_t index)
+{
+    if (index < l->at_char) {
+        l->at_char = 0;
+        l->at_byte = 0;
+    }
+    while (l->at_char < index && l->at_byte < l->src_len) {
+        size_t k = hp_utf8_len(l->src + l->at_byte, l->src_len - l->at_byte);
+        l->at_byte += k > 0 ? k : 1;
+        l->at_char++;
+    }
+    return l->at_byte;
+}
+
+/* libyaml 0.2.5 takes `\/` in a double-quoted scalar for `/`; go-yaml v2
+ * refuses it (and takes `\'`, which libyaml refuses), so kubectl would not
+ * read the document. */
+static enum hp_err check_escapes(struct mf_loader *l, const yaml_event_t *ev)
+{
+    size_t from = byte_at(l, ev->start_mark.index);
+    size_t to = byte_at(l, ev->end_mark.index);
+
+    for (size_t i = from; i + 1 < to; i++) {
+        if (l->src[i] == '\\' && l->src[i + 1] == '/') {
+            return fail(l, HP_ERR_INVALID,
+                        "the escape \\/ in a double-quoted scalar is refused by kubectl's YAML "
+                        "reader: write / alone");
+        }
+        i += l->src[i] == '\\';
+    }
+    return HP_OK;
+}
+
 /* Hands set_key the key kubectl makes of a typed scalar. */
 static enum hp_err scalar_key(struct mf_loader *l, const struct mf_scalar *v, const char *s,
                               size_t n)
@@ -461,9 +498,11 @@ static enum hp_err on_scalar(struct mf_loader *l, const yaml_event_t *ev)
     }
     if (plain && f != NULL && f->is_flow) {
         rc = check_flow_plain(l, text, n);
-        if (rc != HP_OK) {
-            return rc;
-        }
+    } else if (ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE && !l->json) {
+        rc = check_escapes(l, ev);
+    }
+    if (rc != HP_OK) {
+        return rc;
     }
     if (tag != NULL && strcmp(tag, "tag:yaml.org,2002:binary") == 0) {
         scratch = mf_scalar_binary_cost(n);
@@ -825,16 +864,16 @@ static void finish(struct mf_loader *l, struct hp_manifest_doc *doc)
 }
 
 void mf_load_doc(const char *p, size_t n, size_t line0, const struct hp_manifest_limits *lim,
-                 struct hp_manifest_budget *budget, bool positions, bool single,
-                 struct hp_manifest_doc *doc)
+                 struct hp_manifest_budget *budget, unsigned flags, struct hp_manifest_doc *doc)
 {
     struct mf_loader l = {.lim = lim,
                           .budget = budget,
                           .src = p,
                           .src_len = n,
                           .line0 = line0,
-                          .positions = positions,
-                          .single = single};
+                          .positions = (flags & MF_LOAD_POSITIONS) != 0,
+                          .single = (flags & MF_LOAD_SINGLE) != 0,
+                          .json = (flags & MF_LOAD_JSON) != 0};
     yaml_parser_t parser;
 
     if (charge(&l, parser_cost(n), true, "the document") != HP_OK) {

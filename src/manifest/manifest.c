@@ -218,6 +218,17 @@ static bool check_text(const char *p, size_t n, size_t line0, struct hp_manifest
     return true;
 }
 
+/* kubectl reads a stream as JSON when its first character that is not
+ * white space is `{`. */
+static bool json_stream(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) {
+        i++;
+    }
+    return i < n && p[i] == '{';
+}
+
 enum hp_err hp_manifest_reader_init(struct hp_manifest_reader *r, const char *data, size_t len,
                                     const struct hp_manifest_limits *lim,
                                     struct hp_manifest_budget *budget, struct hp_error *err)
@@ -239,6 +250,7 @@ enum hp_err hp_manifest_reader_init(struct hp_manifest_reader *r, const char *da
         len -= 3;
     }
     r->data = data;
+    r->json = json_stream(data, len);
     rc = split(data, len, r->lim, &r->chunks, &r->n_chunks, err);
     return rc;
 }
@@ -251,8 +263,9 @@ bool hp_manifest_reader_next(struct hp_manifest_reader *r, struct hp_manifest_do
         memset(doc, 0, sizeof(*doc));
         doc->line = c->first;
         if (check_text(r->data + c->off, c->len, c->line0, doc)) {
-            mf_load_doc(r->data + c->off, c->len, c->line0, r->lim, r->budget, r->positions,
-                        r->single, doc);
+            unsigned flags = (r->positions ? MF_LOAD_POSITIONS : 0u) |
+                             (r->single ? MF_LOAD_SINGLE : 0u) | (r->json ? MF_LOAD_JSON : 0u);
+            mf_load_doc(r->data + c->off, c->len, c->line0, r->lim, r->budget, flags, doc);
         }
         /* A document whose root is null is skipped, as kubectl skips it. */
         if (doc->obj != NULL || doc->error != NULL) {

@@ -594,6 +594,12 @@ START_TEST(test_manifest_flow_scalars)
     check_one_error("v: [a?b]\n", "line 1: plain scalar `a?b` holds a `?` inside [...] or {...}");
     check_one_error("v: {a: b?}\n", "plain scalar `b?` holds a `?`");
     check_one_error("v: [a:]\n", "line 1: found unexpected ':'");
+    /* The escape \/ is libyaml's, not go-yaml's, and \' go-yaml's only. */
+    check_one_error("a: 1\nv: \"x\\/y\"\n", "line 2: the escape \\/ in a double-quoted scalar");
+    check_one_error("v: \"é\\\\\\/\"\n", "the escape \\/");
+    check_one_error("v: \"a\\'b\"\n", "found unknown escape character");
+    check_one("v: \"a\\\\/b\"\nw: 'a\\/b'\nx: a\\/b\nz: \"ü/\"\n",
+              "{\"v\":\"a\\\\/b\",\"w\":\"a\\\\/b\",\"x\":\"a\\\\/b\",\"z\":\"ü/\"}");
     check_one("v: a?b\nw: ['a?b', ?x]\n", "{\"v\":\"a?b\",\"w\":[\"a?b\",{\"x\":null}]}");
 }
 END_TEST
