@@ -109,17 +109,19 @@ void mf_load_doc(const char *p, size_t n, size_t line0, const struct hp_manifest
  * became the root) when the collection started. */
 struct mf_frame {
     struct json_object *obj;
-    yaml_mark_t key_mark;    /* where the pending key starts */
-    yaml_mark_t merge_mark;  /* where the pending `<<` key starts */
-    char *anchor;            /* owned; registered when the collection ends */
-    size_t nodes_before;     /* document node count before this collection */
-    size_t tree_before;      /* tree bytes charged before this collection */
-    char *key;               /* owned pending key; NULL when a key is expected */
-    size_t key_cost;         /* what the pending key's copy is charged */
-    struct lh_table *merged; /* owned; the keys only merges have set, once one has */
+    yaml_mark_t key_mark;   /* where the pending key starts */
+    yaml_mark_t merge_mark; /* where the pending `<<` key starts */
+    char *anchor;           /* owned; registered when the collection ends */
+    size_t nodes_before;    /* document node count before this collection */
+    size_t tree_before;     /* tree bytes charged before this collection */
+    char *key;              /* owned pending key; NULL when a key is expected */
+    size_t key_cost;        /* what the pending key's copy is charged */
+    struct lh_table *keys;  /* owned; once a merge has set keys: each key's place and
+                             * whether only merges have set it (see load.c) */
     bool is_map;
+    size_t key_at;     /* see key_replaces */
     bool key_null;     /* the pending key was a null scalar */
-    bool key_replaces; /* the pending key replaces a merged one */
+    bool key_replaces; /* the pending key replaces a merged one, at key_at */
     bool in_merge;     /* this collection is the value of its parent's `<<`; obj is
                         * owned here, not attached to the parent */
     bool merge_next;   /* the pending key is `<<` */

@@ -130,7 +130,7 @@ static void release(struct mf_loader *l, size_t n, bool transient)
     }
 }
 
-static void merged_entry_free(struct lh_entry *e)
+static void key_entry_free(struct lh_entry *e)
 {
     free(lh_entry_k(e));
 }
@@ -233,20 +233,29 @@ static struct hp_manifest_pos pos_here(const struct mf_loader *l, const char *te
     return p;
 }
 
-/* The place of key among map's members, in the order written. */
-static size_t key_index(struct json_object *map, const char *key)
-{
-    size_t i = 0;
+/* A mapping that a merge has set keys in keeps a table of its keys, each
+ * with its place among the members (for its position) and a flag: set by
+ * merges only, so that a key written later may replace it. */
+#define KEY_MERGED ((uintptr_t)1)
 
-    json_object_object_foreach(map, k, v)
-    {
-        (void)v;
-        if (strcmp(k, key) == 0) {
-            break;
-        }
-        i++;
+static uintptr_t key_entry(size_t at, bool merged)
+{
+    return (uintptr_t)at << 1 | (merged ? KEY_MERGED : 0);
+}
+
+/* Adds key (a new member at place at) to f's table of keys, when it has one;
+ * the caller has charged key_cost(). */
+static void key_add(struct mf_frame *f, const char *key, size_t at, bool merged)
+{
+    if (f->keys != NULL &&
+        lh_table_insert(f->keys, hp_xstrdup(key), (void *)key_entry(at, merged)) != 0) {
+        hp_oom();
     }
-    return i;
+}
+
+static size_t key_cost(const char *key)
+{
+    return COST_ANCHOR + chunk(strlen(key) + 1);
 }
 
 /* go-yaml keeps a key typed (1, true, 1.5) until sigs.k8s.io/yaml makes a
@@ -284,7 +293,10 @@ static void attach(struct mf_loader *l, struct json_object *obj, struct hp_manif
     } else {
         /* set_key has already ruled out a duplicate; a key that a merge set
          * is replaced in place. */
-        size_t i = f->key_replaces ? key_index(f->obj, f->key) : 0;
+        size_t i = f->key_replaces ? f->key_at : (size_t)json_object_object_length(f->obj);
+        if (!f->key_replaces) {
+            key_add(f, f->key, i, false);
+        }
         if (json_object_object_add_ex(f->obj, f->key, obj,
                                       f->key_replaces ? 0 : JSON_C_OBJECT_ADD_KEY_IS_NEW) != 0) {
             hp_oom();
@@ -348,13 +360,18 @@ static enum hp_err set_key(struct mf_loader *l, const char *text, size_t n, bool
     if (json_object_object_get_ex(f->obj, f->key, NULL)) {
         /* A key written after a merge that set it replaces the merged value;
          * a key written twice is refused, where go-yaml keeps the last. */
-        if (f->merged == NULL || lh_table_lookup_entry(f->merged, f->key) == NULL) {
+        struct lh_entry *e = f->keys != NULL ? lh_table_lookup_entry(f->keys, f->key) : NULL;
+        uintptr_t v = e != NULL ? (uintptr_t)lh_entry_v(e) : 0;
+        if ((v & KEY_MERGED) == 0) {
             return mf_duplicate(l, f, f->key);
         }
-        lh_table_delete(f->merged, f->key);
+        f->key_at = (size_t)(v >> 1);
+        lh_entry_set_val(e, (void *)key_entry(f->key_at, false));
         f->key_replaces = true;
+    } else if (f->keys != NULL) {
+        rc = charge(l, key_cost(f->key), false, "the document");
     }
-    return HP_OK;
+    return rc;
 }
 
 /* Registers a scalar's anchor: its text (str[0..n)) and type are kept for
@@ -693,27 +710,35 @@ static enum hp_err merge_one(struct mf_loader *l, struct mf_frame *f, struct jso
     struct json_object *dst = f->obj;
     size_t i = 0;
 
-    if (f->merged == NULL) {
-        enum hp_err rc = charge_at(l, COST_MAP, true, m, "the merged mapping");
+    if (f->keys == NULL) {
+        /* The table starts with the keys written so far. */
+        size_t cost = COST_MAP;
+        size_t at = 0;
+        json_object_object_foreach(dst, k0, v0)
+        {
+            (void)v0;
+            cost = add_sat(cost, key_cost(k0));
+        }
+        enum hp_err rc = charge_at(l, cost, false, m, "the merged mapping");
         if (rc != HP_OK) {
             return rc;
         }
-        f->merged = lh_kchar_table_new(16, merged_entry_free);
-        if (f->merged == NULL) {
+        f->keys = lh_kchar_table_new(16, key_entry_free);
+        if (f->keys == NULL) {
             hp_oom();
+        }
+        json_object_object_foreach(dst, k1, v1)
+        {
+            (void)v1;
+            key_add(f, k1, at++, false);
         }
     }
     json_object_object_foreach(src, k, v)
     {
         const struct hp_manifest_pos *p = hp_manifest_pos_get(src, i++);
-        size_t cost = COST_KEY + chunk(strlen(k) + 1);
-        bool known = json_object_object_get_ex(dst, k, NULL);
-        size_t at = known ? key_index(dst, k) : 0;
+        struct lh_entry *e = lh_table_lookup_entry(f->keys, k);
+        size_t cost = e != NULL ? 0 : COST_KEY + chunk(strlen(k) + 1) + key_cost(k);
 
-        if (!known) {
-            /* The key again for the table of merged keys. */
-            cost = add_sat(cost, COST_ANCHOR + chunk(strlen(k) + 1));
-        }
         if (p != NULL) {
             cost = add_sat(cost, mf_pos_cost(p->len));
         }
@@ -721,14 +746,14 @@ static enum hp_err merge_one(struct mf_loader *l, struct mf_frame *f, struct jso
         if (rc != HP_OK) {
             return rc;
         }
+        if (e == NULL) {
+            key_add(f, k, (size_t)json_object_object_length(dst), true);
+        }
         if (json_object_object_add(dst, k, json_object_get(v)) != 0) {
             hp_oom();
         }
-        if (!known && lh_table_insert(f->merged, hp_xstrdup(k), NULL) != 0) {
-            hp_oom();
-        }
-        if (p != NULL && known) {
-            mf_pos_replace(dst, at, p);
+        if (p != NULL && e != NULL) {
+            mf_pos_replace(dst, (size_t)((uintptr_t)lh_entry_v(e) >> 1), p);
         } else if (p != NULL) {
             mf_pos_append(dst, p);
         }
@@ -762,8 +787,8 @@ static void frame_cleanup(struct mf_frame *f)
 {
     free(f->anchor);
     free(f->key);
-    if (f->merged != NULL) {
-        lh_table_free(f->merged);
+    if (f->keys != NULL) {
+        lh_table_free(f->keys);
     }
     if (f->in_merge) {
         json_object_put(f->obj);

@@ -984,6 +984,15 @@ START_TEST(test_manifest_positions)
     assert_pos(hp_manifest_pos_get(merged, 2), "merged.z", 8, 6, 8, "~", true);
     hp_manifest_doc_cleanup(&doc);
 
+    /* A key the merge replaces takes the merged position; one written after
+     * the merge takes its own, in the same place. */
+    ck_assert_int_eq(load_one("a: 0\n<<: {a: 1, b: 1, c: 1}\nb: 2\n", &doc), HP_OK);
+    ck_assert_str_eq(SHOW(doc.obj), "{\"a\":1,\"b\":2,\"c\":1}");
+    assert_pos(hp_manifest_pos_get(doc.obj, 0), "a (merged)", 2, 9, 2, "1", true);
+    assert_pos(hp_manifest_pos_get(doc.obj, 1), "b (written after)", 3, 4, 3, "2", true);
+    assert_pos(hp_manifest_pos_get(doc.obj, 2), "c (merged)", 2, 21, 2, "1", true);
+    hp_manifest_doc_cleanup(&doc);
+
     /* Without positions there are none. */
     struct hp_manifest m;
     parse("a: [1]\n", &m);
