@@ -130,9 +130,19 @@ static void release(struct mf_loader *l, size_t n, bool transient)
     }
 }
 
+/* A mapping that a merge has set keys in keeps a table of its keys, each
+ * with its place among the members (for its position) and a flag: set by
+ * merges only, so that a key written later may replace it. The record is
+ * the entry's value, and its name the entry's key. */
+struct key_rec {
+    size_t at;
+    bool merged;
+    char name[];
+};
+
 static void key_entry_free(struct lh_entry *e)
 {
-    free(lh_entry_k(e));
+    free(lh_entry_v(e));
 }
 
 static void anchor_entry_free(struct lh_entry *e)
@@ -233,29 +243,34 @@ static struct hp_manifest_pos pos_here(const struct mf_loader *l, const char *te
     return p;
 }
 
-/* A mapping that a merge has set keys in keeps a table of its keys, each
- * with its place among the members (for its position) and a flag: set by
- * merges only, so that a key written later may replace it. */
-#define KEY_MERGED ((uintptr_t)1)
-
-static uintptr_t key_entry(size_t at, bool merged)
-{
-    return (uintptr_t)at << 1 | (merged ? KEY_MERGED : 0);
-}
-
 /* Adds key (a new member at place at) to f's table of keys, when it has one;
  * the caller has charged key_cost(). */
 static void key_add(struct mf_frame *f, const char *key, size_t at, bool merged)
 {
-    if (f->keys != NULL &&
-        lh_table_insert(f->keys, hp_xstrdup(key), (void *)key_entry(at, merged)) != 0) {
+    size_t n = strlen(key);
+    struct key_rec *r;
+
+    if (f->keys == NULL) {
+        return;
+    }
+    r = hp_xmalloc(sizeof(*r) + n + 1);
+    r->at = at;
+    r->merged = merged;
+    memcpy(r->name, key, n + 1);
+    if (lh_table_insert(f->keys, r->name, r) != 0) {
         hp_oom();
     }
 }
 
+static struct key_rec *key_find(const struct mf_frame *f, const char *key)
+{
+    struct lh_entry *e = f->keys != NULL ? lh_table_lookup_entry(f->keys, key) : NULL;
+    return e != NULL ? lh_entry_v(e) : NULL;
+}
+
 static size_t key_cost(const char *key)
 {
-    return COST_ANCHOR + chunk(strlen(key) + 1);
+    return COST_ANCHOR + chunk(sizeof(struct key_rec) + strlen(key) + 1);
 }
 
 /* go-yaml keeps a key typed (1, true, 1.5) until sigs.k8s.io/yaml makes a
@@ -360,13 +375,12 @@ static enum hp_err set_key(struct mf_loader *l, const char *text, size_t n, bool
     if (json_object_object_get_ex(f->obj, f->key, NULL)) {
         /* A key written after a merge that set it replaces the merged value;
          * a key written twice is refused, where go-yaml keeps the last. */
-        struct lh_entry *e = f->keys != NULL ? lh_table_lookup_entry(f->keys, f->key) : NULL;
-        uintptr_t v = e != NULL ? (uintptr_t)lh_entry_v(e) : 0;
-        if ((v & KEY_MERGED) == 0) {
+        struct key_rec *r = key_find(f, f->key);
+        if (r == NULL || !r->merged) {
             return mf_duplicate(l, f, f->key);
         }
-        f->key_at = (size_t)(v >> 1);
-        lh_entry_set_val(e, (void *)key_entry(f->key_at, false));
+        r->merged = false;
+        f->key_at = r->at;
         f->key_replaces = true;
     } else if (f->keys != NULL) {
         rc = charge(l, key_cost(f->key), false, "the document");
@@ -736,7 +750,7 @@ static enum hp_err merge_one(struct mf_loader *l, struct mf_frame *f, struct jso
     json_object_object_foreach(src, k, v)
     {
         const struct hp_manifest_pos *p = hp_manifest_pos_get(src, i++);
-        struct lh_entry *e = lh_table_lookup_entry(f->keys, k);
+        struct key_rec *e = key_find(f, k);
         size_t cost = e != NULL ? 0 : COST_KEY + chunk(strlen(k) + 1) + key_cost(k);
 
         if (p != NULL) {
@@ -753,7 +767,7 @@ static enum hp_err merge_one(struct mf_loader *l, struct mf_frame *f, struct jso
             hp_oom();
         }
         if (p != NULL && e != NULL) {
-            mf_pos_replace(dst, (size_t)((uintptr_t)lh_entry_v(e) >> 1), p);
+            mf_pos_replace(dst, e->at, p);
         } else if (p != NULL) {
             mf_pos_append(dst, p);
         }

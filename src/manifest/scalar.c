@@ -341,11 +341,11 @@ static bool base64_decode(const char *s, size_t n, unsigned char *out, size_t *o
 static bool decode_binary(const char *s, size_t n, struct mf_scalar *v)
 {
     size_t len = 0;
-    size_t o = 0;
     unsigned char *raw = hp_xmalloc(n / 4 * 3 + 1);
     bool ok = base64_decode(s, n, raw, &len);
 
     if (ok) {
+        size_t o = 0;
         /* At most three bytes out for every byte in. */
         v->bytes = hp_xmalloc(len * 3 + 1);
         for (size_t i = 0; i < len;) {
