@@ -468,6 +468,27 @@ static enum hp_err check_escapes(struct mf_loader *l, const yaml_event_t *ev)
     return HP_OK;
 }
 
+/* The number kubectl's object holds for a value: sigs.k8s.io/yaml writes
+ * go-yaml's value as JSON and the unstructured decoder reads a number back
+ * as int64 when its text is an integer that fits, else as float64. So an
+ * integral float below 2^63 in magnitude (written by Go without a point)
+ * becomes an integer in YAML, and an integer above 2^63-1 becomes a float
+ * in YAML and JSON alike. */
+static struct mf_scalar json_number(const struct mf_loader *l, const struct mf_scalar *v)
+{
+    struct mf_scalar j = *v;
+
+    if (v->kind == MF_SCALAR_INT && v->is_uint) {
+        j.kind = MF_SCALAR_FLOAT;
+        j.d = (double)v->u;
+    } else if (v->kind == MF_SCALAR_FLOAT && !l->json && v->d == floor(v->d) &&
+               v->d >= -9223372036854775808.0 && v->d < 9223372036854775808.0) {
+        j.kind = MF_SCALAR_INT;
+        j.i = (int64_t)v->d;
+    }
+    return j;
+}
+
 /* Hands set_key the key kubectl makes of a typed scalar. */
 static enum hp_err scalar_key(struct mf_loader *l, const struct mf_scalar *v, const char *s,
                               size_t n)
@@ -563,7 +584,8 @@ static enum hp_err on_scalar(struct mf_loader *l, const yaml_event_t *ev)
         goto out;
     }
     if (!is_key || anchored) {
-        obj = mf_scalar_json(&v, str, len);
+        struct mf_scalar j = json_number(l, &v);
+        obj = mf_scalar_json(&j, str, len);
     }
     if (anchored) {
         rc = anchor_scalar(l, ev, obj, bytes, str, len, &v);
