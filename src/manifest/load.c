@@ -548,9 +548,10 @@ static enum hp_err on_scalar(struct mf_loader *l, const yaml_event_t *ev)
     if (f != NULL && f->is_map && f->merge_next) {
         return merge_not_map(l, f);
     }
-    if (plain && f != NULL && f->is_flow) {
+    /* A file of settings is no manifest: kubectl never reads it. */
+    if (plain && f != NULL && f->is_flow && !l->single) {
         rc = check_flow_plain(l, text, n);
-    } else if (ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE && !l->json) {
+    } else if (ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE && !l->json && !l->single) {
         rc = check_escapes(l, ev);
     }
     if (rc != HP_OK) {
