@@ -198,6 +198,8 @@ struct hp_manifest_reader {
     size_t n_chunks;
     size_t next;
     bool positions;
+    bool single; /* hp_manifest_load_one's reading of a file of settings */
+    bool json;   /* kubectl would read the stream as JSON */
 };
 
 /* Splits data[0..len) into documents, as hp_manifest_parse does, without

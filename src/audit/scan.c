@@ -430,6 +430,14 @@ static void read_yaml(struct aud_ctx *cx, const char *file, struct aud_src *s)
             doc.len = 0;
             first = line;
             skip = false;
+            /* kubectl's reader drops a separator that ends a document (it
+             * keeps only one that starts the stream, where `---#: |` is a
+             * key). The loader's splitter does the same after a line, so
+             * the new document starts with an empty one, counted before
+             * its first line. */
+            if (aud_text_append(&doc, &cx->budget, (const unsigned char *)"\n", 1, &over)) {
+                first = line - 1;
+            }
         }
         /* The rest of the line, block by block. */
         for (bool eol = false; !eol && aud_src_peek(s) >= 0;) {

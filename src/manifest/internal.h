@@ -22,9 +22,9 @@ struct lh_table;
 #define MF_SHOW_MAX 40
 
 /* A scalar's type as go-yaml v2 resolves it. NONE only means "no explicit
- * tag" inside scalar.c; a typed scalar is never NONE. MERGE is a plain
- * untagged `<<`: a merge key where a key is expected, the string "<<"
- * elsewhere. */
+ * tag" inside scalar.c; a typed scalar is never NONE. MERGE is `<<` plain
+ * and untagged (or tagged `!` or !!merge): a merge key where a key is
+ * expected, the string "<<" elsewhere. */
 enum mf_scalar_kind {
     MF_SCALAR_NONE,
     MF_SCALAR_STR,
@@ -42,6 +42,8 @@ struct mf_scalar {
     int64_t i;
     uint64_t u;
     double d;
+    char *bytes; /* owned: a !!binary scalar's text, decoded (see mf_scalar_type) */
+    size_t len;
 };
 
 /* One document's bytes, as the splitter found them. */
@@ -52,24 +54,50 @@ struct hp_manifest_chunk {
     size_t first; /* 1-based line of its first content */
 };
 
-/* Types the scalar s[0..n) (tag may be NULL; plain: written without quotes
- * or block indicators). Returns false with a message in msg when an explicit
- * tag cannot hold the value ("cannot decode !!str `abc` as !!int"). */
-bool mf_scalar_type(const char *tag, const char *s, size_t n, bool plain, struct mf_scalar *v,
+/* Types the scalar s[0..n) as go-yaml v2 does (tag may be NULL; implicit:
+ * libyaml's plain_implicit, written plain and untagged or tagged `!`). A
+ * !!binary scalar is a string whose text, base64-decoded with every byte that
+ * is not UTF-8 turned into U+FFFD, is put in v->bytes (cleanup frees it; it
+ * costs at most mf_scalar_binary_cost(n)). Returns false with a message in
+ * msg when an explicit tag cannot hold the value ("cannot decode !!str `abc`
+ * as !!int"), for bad base64 and for !!timestamp, with nothing to clean up. */
+bool mf_scalar_type(const char *tag, const char *s, size_t n, bool implicit, struct mf_scalar *v,
                     char *msg, size_t msglen);
+
+/* What decoding a !!binary scalar of n bytes allocates at most. */
+size_t mf_scalar_binary_cost(size_t n);
+
+void mf_scalar_cleanup(struct mf_scalar *v);
 
 /* The json-c value of a typed scalar, owned by the caller; NULL for null.
  * s[0..n) is the text, used for strings (n <= INT_MAX). Aborts on OOM. */
 struct json_object *mf_scalar_json(const struct mf_scalar *v, const char *s, size_t n);
 
-/* Loads one YAML document from p[0..n), which holds at most one document and
- * valid UTF-8 without NUL bytes. line0 is the 0-based line of p[0] in the
- * whole stream; it is added to every line reported. Fills doc->obj (NULL when
- * the document's root is null), doc->error and doc->fault (owned, on
- * failure) and doc->item_lines; leaves doc->line alone. With positions, every
- * collection records where its members were written (hp_manifest_pos_get) and
- * doc->root_pos where the root was. With st, the root's items are handed
- * over one at a time (see hp_manifest_reader.on_item). The tree stays charged to budget
+/* The JSON key sigs.k8s.io/yaml makes of a typed scalar used as a mapping
+ * key: a string as it is, an integer in decimal, a boolean as true/false, a
+ * float as Go's shortest float32 text (.inf, -.inf, .nan). *key points into
+ * s, v->bytes or buf (at least 32 bytes). Returns false with a message in
+ * msg for the keys kubectl cannot convert: null, and integers above 2^63-1. */
+bool mf_scalar_key(const struct mf_scalar *v, const char *s, size_t n, char *buf, size_t size,
+                   const char **key, size_t *len, char *msg, size_t msglen);
+
+/* How mf_load_doc reads a document. */
+enum {
+    MF_LOAD_POSITIONS = 1, /* record positions */
+    MF_LOAD_SINGLE = 2,    /* a file of settings: a second document is an error, and a
+                            * null key is kept as its text with key_null */
+    MF_LOAD_JSON = 4,      /* kubectl reads the stream as JSON: YAML-only checks are off */
+};
+
+/* Loads the first YAML document of p[0..n), valid UTF-8 without NUL bytes, as
+ * go-yaml v2 does: what follows its end (`...`) is not read (but see
+ * MF_LOAD_SINGLE). line0 is the 0-based line of p[0] in the whole stream; it
+ * is added to every line reported. Fills doc->obj (NULL when the document's
+ * root is null), doc->error and doc->fault (owned, on failure) and
+ * doc->item_lines; leaves doc->line alone. With MF_LOAD_POSITIONS, every
+ * collection records where its members were written (hp_manifest_pos_get)
+ * and doc->root_pos where the root was. With st, the root's items are
+ * handed over one at a time (see hp_manifest_reader.on_item). The tree stays charged to budget
  * (doc->budget, doc->charged) until hp_manifest_doc_cleanup; a document that
  * does not fit is an error naming the budget's limit, with nothing charged.
  * Never fails as a whole. */
@@ -81,7 +109,7 @@ struct mf_stream {
 };
 
 void mf_load_doc(const char *p, size_t n, size_t line0, const struct hp_manifest_limits *lim,
-                 struct hp_manifest_budget *budget, bool positions, const struct mf_stream *st,
+                 struct hp_manifest_budget *budget, unsigned flags, const struct mf_stream *st,
                  struct hp_manifest_doc *doc);
 
 /* ---- the tree builder's state (load.c), which problem.c reads ---- */
@@ -90,21 +118,25 @@ void mf_load_doc(const char *p, size_t n, size_t line0, const struct hp_manifest
  * became the root) when the collection started. */
 struct mf_frame {
     struct json_object *obj;
-    yaml_mark_t key_mark;       /* where the pending key starts */
-    yaml_mark_t merge_mark;     /* where the `<<` key starts */
-    char *anchor;               /* owned; registered when the collection ends */
-    size_t nodes_before;        /* document node count before this collection */
-    size_t tree_before;         /* tree bytes charged before this collection */
-    char *key;                  /* owned pending key; NULL when a key is expected */
-    size_t key_cost;            /* what the pending key's copy is charged */
-    struct json_object *merges; /* owned array of `<<` values, applied at the end */
+    yaml_mark_t key_mark;   /* where the pending key starts */
+    yaml_mark_t merge_mark; /* where the pending `<<` key starts */
+    char *anchor;           /* owned; registered when the collection ends */
+    size_t nodes_before;    /* document node count before this collection */
+    size_t tree_before;     /* tree bytes charged before this collection */
+    char *key;              /* owned pending key; NULL when a key is expected */
+    size_t key_cost;        /* what the pending key's copy is charged */
+    struct lh_table *keys;  /* owned; once a merge has set keys: each key's place and
+                             * whether only merges have set it (see load.c) */
     bool is_map;
-    bool key_null;   /* the pending key was a null scalar */
-    bool in_merge;   /* this collection is the value of its parent's `<<` */
-    bool merge_next; /* the pending key is `<<` */
-    bool had_merge;
-    bool is_items; /* the root mapping's `items` sequence */
-    bool stream;   /* is_items, and its elements are handed over one at a time */
+    size_t key_at;     /* see key_replaces */
+    bool key_null;     /* the pending key was a null scalar */
+    bool key_replaces; /* the pending key replaces a merged one, at key_at */
+    bool in_merge;     /* this collection is the value of its parent's `<<`; obj is
+                        * owned here, not attached to the parent */
+    bool merge_next;   /* the pending key is `<<` */
+    bool is_items;     /* the root mapping's `items` sequence */
+    bool is_flow;      /* written in flow style ([...] or {...}) */
+    bool stream;       /* is_items, and its elements are handed over one at a time */
 };
 
 struct mf_loader {
@@ -127,7 +159,14 @@ struct mf_loader {
     size_t cap_items;
     unsigned docs_seen;
     bool positions;
-    yaml_mark_t at;                   /* where the event being handled starts */
+    bool single;    /* MF_LOAD_SINGLE */
+    bool json;      /* MF_LOAD_JSON */
+    bool ended;     /* the document has ended: kubectl reads nothing after it */
+    bool has_merge; /* a `<<` key was seen */
+    bool typed_key; /* a key that go-yaml types as a number or boolean was seen */
+    size_t at_char; /* a character index of libyaml's marks (CRLF counts two) ... */
+    size_t at_byte; /* ... and its byte offset in src, walked forward on demand */
+    yaml_mark_t at; /* where the event being handled starts */
     struct hp_manifest_pos *root_pos; /* owned until finishing hands it to the doc */
     char *error;                      /* owned, likewise; the first problem's message */
     struct hp_manifest_fault *fault;  /* owned, likewise; its parts */
@@ -187,6 +226,10 @@ void mf_pos_attach(struct json_object *obj);
 /* Appends a copy of pos (and of its text) to obj's list; nothing when obj
  * has none. Aborts on OOM. */
 void mf_pos_append(struct json_object *obj, const struct hp_manifest_pos *pos);
+
+/* Replaces the i-th position of obj's list with a copy of pos; nothing when
+ * obj has none or i is past its end. Aborts on OOM. */
+void mf_pos_replace(struct json_object *obj, size_t i, const struct hp_manifest_pos *pos);
 
 /* What keeping pos (with a text of n bytes) costs, for the budget. */
 size_t mf_pos_cost(size_t n);

@@ -12,9 +12,12 @@
  */
 #include "internal.h"
 
+#include "hardpod/utf8.h"
+
 #include <json-c/json.h>
 #include <json-c/linkhash.h>
 #include <limits.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,12 +42,13 @@
 
 struct anchor {
     struct json_object *obj; /* one reference held */
-    char *text;              /* owned scalar text, for aliases used as keys and for positions;
-                              * NULL for a collection */
+    char *text;              /* owned scalar text (a !!binary one decoded), for aliases used
+                              * as keys and for positions; NULL for a collection */
     size_t text_len;
-    bool plain;   /* the scalar was written plain */
-    size_t nodes; /* expanded size of the anchored subtree */
-    size_t bytes; /* its tree bytes, aliases inside it expanded */
+    struct mf_scalar v; /* a scalar's type, for aliases used as keys (v.bytes unused) */
+    bool plain;         /* the scalar was written plain */
+    size_t nodes;       /* expanded size of the anchored subtree */
+    size_t bytes;       /* its tree bytes, aliases inside it expanded */
 };
 
 /* ---- building ---- */
@@ -126,6 +130,21 @@ static void release(struct mf_loader *l, size_t n, bool transient)
     }
 }
 
+/* A mapping that a merge has set keys in keeps a table of its keys, each
+ * with its place among the members (for its position) and a flag: set by
+ * merges only, so that a key written later may replace it. The record is
+ * the entry's value, and its name the entry's key. */
+struct key_rec {
+    size_t at;
+    bool merged;
+    char name[];
+};
+
+static void key_entry_free(struct lh_entry *e)
+{
+    free(lh_entry_v(e));
+}
+
 static void anchor_entry_free(struct lh_entry *e)
 {
     struct anchor *a = lh_entry_v(e);
@@ -139,10 +158,16 @@ static void anchor_entry_free(struct lh_entry *e)
  * caller has charged. A later anchor with the same name replaces the earlier
  * one, as YAML requires. */
 static void anchor_set(struct mf_loader *l, char *name, struct json_object *obj, char *text,
-                       size_t text_len, bool plain, size_t nodes, size_t bytes)
+                       size_t text_len, const struct mf_scalar *v, bool plain, size_t nodes,
+                       size_t bytes)
 {
-    struct anchor *a = hp_xmalloc(sizeof(*a));
+    struct anchor *a = hp_xcalloc(1, sizeof(*a));
     a->obj = obj;
+    if (v != NULL) {
+        a->v = *v;
+        a->v.bytes = NULL;
+        a->v.len = 0;
+    }
     a->text = text;
     a->text_len = text_len;
     a->plain = plain;
@@ -188,7 +213,7 @@ static enum hp_err value_begin(struct mf_loader *l, size_t text_len)
     enum hp_err rc;
 
     if (f != NULL && (!f->is_map || f->merge_next)) {
-        slot = COST_SLOT + (f->merge_next && f->merges == NULL ? COST_SEQ : 0);
+        slot = COST_SLOT;
     }
     if (f != NULL && f->is_items && !f->stream) {
         slot += COST_SLOT;
@@ -228,6 +253,50 @@ static struct hp_manifest_pos pos_here(const struct mf_loader *l, const char *te
     return p;
 }
 
+/* Adds key (a new member at place at) to f's table of keys, when it has one;
+ * the caller has charged key_cost(). */
+static void key_add(struct mf_frame *f, const char *key, size_t at, bool merged)
+{
+    size_t n = strlen(key);
+    struct key_rec *r;
+
+    if (f->keys == NULL) {
+        return;
+    }
+    r = hp_xmalloc(sizeof(*r) + n + 1);
+    r->at = at;
+    r->merged = merged;
+    memcpy(r->name, key, n + 1);
+    if (lh_table_insert(f->keys, r->name, r) != 0) {
+        hp_oom();
+    }
+}
+
+static struct key_rec *key_find(const struct mf_frame *f, const char *key)
+{
+    struct lh_entry *e = f->keys != NULL ? lh_table_lookup_entry(f->keys, key) : NULL;
+    return e != NULL ? lh_entry_v(e) : NULL;
+}
+
+static size_t key_cost(const char *key)
+{
+    return COST_ANCHOR + chunk(sizeof(struct key_rec) + strlen(key) + 1);
+}
+
+/* go-yaml keeps a key typed (1, true, 1.5) until sigs.k8s.io/yaml makes a
+ * string of it, and a merge replaces a key only when it is the same typed
+ * value, so `1` and `"1"` can both be in a merged mapping, and kubectl then
+ * keeps one of them at random. Such documents are refused. */
+static enum hp_err merge_with_typed_keys(struct mf_loader *l)
+{
+    if (l->single || !l->has_merge || !l->typed_key) {
+        return HP_OK;
+    }
+    return fail(l, HP_ERR_INVALID,
+                "a document with a << merge key cannot also have a mapping key that is a number "
+                "or a boolean: kubectl may read it either way (quote the key)");
+}
+
 /* Takes ownership of obj and attaches it where the parent expects a value;
  * with positions, records pos (borrowed) there too. */
 static void attach(struct mf_loader *l, struct json_object *obj, struct hp_manifest_pos pos)
@@ -246,25 +315,28 @@ static void attach(struct mf_loader *l, struct json_object *obj, struct hp_manif
         if (l->positions) {
             mf_pos_append(f->obj, &pos);
         }
-    } else if (f->merge_next) {
-        if (f->merges == NULL) {
-            f->merges = json_object_new_array();
-        }
-        if (f->merges == NULL || json_object_array_add(f->merges, obj) != 0) {
-            hp_oom();
-        }
-        f->merge_next = false;
     } else {
-        /* set_key has already ruled out a duplicate. */
-        if (json_object_object_add_ex(f->obj, f->key, obj, JSON_C_OBJECT_ADD_KEY_IS_NEW) != 0) {
+        /* set_key has already ruled out a duplicate; a key that a merge set
+         * is replaced in place. */
+        size_t i = f->key_replaces ? f->key_at : (size_t)json_object_object_length(f->obj);
+        if (!f->key_replaces) {
+            key_add(f, f->key, i, false);
+        }
+        if (json_object_object_add_ex(f->obj, f->key, obj,
+                                      f->key_replaces ? 0 : JSON_C_OBJECT_ADD_KEY_IS_NEW) != 0) {
             hp_oom();
         }
         if (l->positions) {
             pos.key_line = mf_line(l, f->key_mark);
             pos.key_column = f->key_mark.column + 1;
             pos.key_null = f->key_null;
-            mf_pos_append(f->obj, &pos);
+            if (f->key_replaces) {
+                mf_pos_replace(f->obj, i, &pos);
+            } else {
+                mf_pos_append(f->obj, &pos);
+            }
         }
+        f->key_replaces = false;
         free(f->key);
         f->key = NULL;
         release(l, f->key_cost, true);
@@ -273,7 +345,7 @@ static void attach(struct mf_loader *l, struct json_object *obj, struct hp_manif
 }
 
 static enum hp_err set_key(struct mf_loader *l, const char *text, size_t n, bool merge,
-                           bool is_null)
+                           bool is_null, bool typed)
 {
     struct mf_frame *f = top(l);
     enum hp_err rc;
@@ -282,13 +354,19 @@ static enum hp_err set_key(struct mf_loader *l, const char *text, size_t n, bool
         return fail(l, HP_ERR_INVALID, "mapping key contains a NUL character");
     }
     if (merge) {
+        /* go-yaml applies each `<<` where it is written, so a mapping may
+         * have several. */
         f->merge_next = true;
-        if (f->had_merge) {
-            return mf_duplicate(l, f, "<<");
-        }
-        f->had_merge = true;
         f->merge_mark = l->at;
-        return HP_OK;
+        l->has_merge = true;
+        return merge_with_typed_keys(l);
+    }
+    if (typed) {
+        l->typed_key = true;
+        rc = merge_with_typed_keys(l);
+        if (rc != HP_OK) {
+            return rc;
+        }
     }
     /* json-c's copy of the key and its hash entries stay with the tree; the
      * pending copy here lives until the value is attached. */
@@ -303,19 +381,30 @@ static enum hp_err set_key(struct mf_loader *l, const char *text, size_t n, bool
     f->key_cost = chunk(n + 1);
     f->key_mark = l->at;
     f->key_null = is_null;
+    f->key_replaces = false;
     if (json_object_object_get_ex(f->obj, f->key, NULL)) {
-        return mf_duplicate(l, f, f->key);
+        /* A key written after a merge that set it replaces the merged value;
+         * a key written twice is refused, where go-yaml keeps the last. */
+        struct key_rec *r = key_find(f, f->key);
+        if (r == NULL || !r->merged) {
+            return mf_duplicate(l, f, f->key);
+        }
+        r->merged = false;
+        f->key_at = r->at;
+        f->key_replaces = true;
+    } else if (f->keys != NULL) {
+        rc = charge(l, key_cost(f->key), false, "the document");
     }
-    return HP_OK;
+    return rc;
 }
 
-/* Registers a scalar's anchor: its text is kept for aliases used as keys. */
+/* Registers a scalar's anchor: its text (str[0..n)) and type are kept for
+ * aliases used as keys. */
 static enum hp_err anchor_scalar(struct mf_loader *l, const yaml_event_t *ev,
-                                 struct json_object *obj, size_t bytes)
+                                 struct json_object *obj, size_t bytes, const char *str, size_t n,
+                                 const struct mf_scalar *v)
 {
-    const char *text = (const char *)ev->data.scalar.value;
     const char *name = (const char *)ev->data.scalar.anchor;
-    size_t n = ev->data.scalar.length;
     enum hp_err rc =
         charge(l, COST_ANCHOR + chunk(strlen(name) + 1) + chunk(n + 1), true, "the document");
 
@@ -324,11 +413,124 @@ static enum hp_err anchor_scalar(struct mf_loader *l, const yaml_event_t *ev,
     }
     /* Copied with its length: an escaped "\0" must not shorten it. */
     char *copy = hp_xmalloc(n + 1);
-    memcpy(copy, text, n);
+    memcpy(copy, str, n);
     copy[n] = '\0';
-    anchor_set(l, hp_xstrdup(name), json_object_get(obj), copy, n,
+    anchor_set(l, hp_xstrdup(name), json_object_get(obj), copy, n, v,
                ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE, 1, bytes);
     return HP_OK;
+}
+
+static enum hp_err merge_not_map(struct mf_loader *l, struct mf_frame *f)
+{
+    /* The problem is named at the mapping that holds the `<<`. */
+    f->merge_next = false;
+    return mf_fail_at(l, f->merge_mark, HP_MANIFEST_FAULT_OTHER, HP_ERR_INVALID,
+                      "the value of a << merge key must be a mapping or a sequence of mappings");
+}
+
+/* Inside [...] and {...}, go-yaml v2 ends a plain scalar at `?`, where
+ * libyaml 0.2.5 keeps it (`[a?b]`): such a document cannot be read as
+ * kubectl reads it. (libyaml refuses the other difference, a `:` that a flow
+ * indicator follows, which go-yaml keeps in the scalar: `[a:]`.) */
+static enum hp_err check_flow_plain(struct mf_loader *l, const char *text, size_t n)
+{
+    if (memchr(text, '?', n) == NULL) {
+        return HP_OK;
+    }
+    return fail(l, HP_ERR_INVALID,
+                "plain scalar `%.*s` holds a `?` inside [...] or {...}, which kubectl's YAML "
+                "reader reads otherwise: quote it",
+                (int)(n < MF_SHOW_MAX ? n : MF_SHOW_MAX), text);
+}
+
+/* The byte offset in src of libyaml's character index `index`: marks count
+ * characters, and mostly go forward, so the walk is linear overall. */
+static size_t byte_at(struct mf_loader *l, size_t index)
+{
+    if (index < l->at_char) {
+        l->at_char = 0;
+        l->at_byte = 0;
+    }
+    while (l->at_char < index && l->at_byte < l->src_len) {
+        size_t k = hp_utf8_len(l->src + l->at_byte, l->src_len - l->at_byte);
+        l->at_byte += k > 0 ? k : 1;
+        l->at_char++;
+    }
+    return l->at_byte;
+}
+
+/* libyaml 0.2.5 takes `\/` in a double-quoted scalar for `/`; go-yaml v2
+ * refuses it (and takes `\'`, which libyaml refuses), so kubectl would not
+ * read the document. */
+static enum hp_err check_escapes(struct mf_loader *l, const yaml_event_t *ev)
+{
+    size_t from = byte_at(l, ev->start_mark.index);
+    size_t to = byte_at(l, ev->end_mark.index);
+
+    for (size_t i = from; i + 1 < to; i++) {
+        if (l->src[i] == '\\' && l->src[i + 1] == '/') {
+            return fail(l, HP_ERR_INVALID,
+                        "the escape \\/ in a double-quoted scalar is refused by kubectl's YAML "
+                        "reader: write / alone");
+        }
+        i += l->src[i] == '\\';
+    }
+    return HP_OK;
+}
+
+/* The number kubectl's object holds for a value: sigs.k8s.io/yaml writes
+ * go-yaml's value as JSON and the unstructured decoder reads a number back
+ * as int64 when its text is an integer that fits, else as float64. So an
+ * integral float below 2^63 in magnitude (written by Go without a point)
+ * becomes an integer in YAML, and an integer above 2^63-1 becomes a float
+ * in YAML and JSON alike. */
+static struct mf_scalar json_number(const struct mf_loader *l, const struct mf_scalar *v)
+{
+    struct mf_scalar j = *v;
+
+    if (v->kind == MF_SCALAR_INT && v->is_uint) {
+        j.kind = MF_SCALAR_FLOAT;
+        j.d = (double)v->u;
+    } else if (v->kind == MF_SCALAR_FLOAT && !l->json && v->d == floor(v->d) &&
+               v->d >= -9223372036854775808.0 && v->d < 9223372036854775808.0) {
+        j.kind = MF_SCALAR_INT;
+        j.i = (int64_t)v->d;
+    }
+    return j;
+}
+
+/* Hands set_key the key kubectl makes of a typed scalar. */
+static enum hp_err scalar_key(struct mf_loader *l, const struct mf_scalar *v, const char *s,
+                              size_t n)
+{
+    char buf[64];
+    char why[128];
+    const char *key = NULL;
+    size_t len = 0;
+    bool typed =
+        v->kind == MF_SCALAR_INT || v->kind == MF_SCALAR_BOOL || v->kind == MF_SCALAR_FLOAT;
+
+    if (v->kind == MF_SCALAR_MERGE) {
+        return set_key(l, "<<", 2, true, false, false);
+    }
+    if (v->kind == MF_SCALAR_NULL && l->single) {
+        return set_key(l, s, n, false, true, false);
+    }
+    if (!mf_scalar_key(v, s, n, buf, sizeof(buf), &key, &len, why, sizeof(why))) {
+        return fail(l, HP_ERR_INVALID, "%s", why);
+    }
+    return set_key(l, key, len, false, false, typed);
+}
+
+/* go-yaml makes NaN and infinities, which Go's JSON encoder refuses. */
+static enum hp_err check_number(struct mf_loader *l, const struct mf_scalar *v, const char *s,
+                                size_t n)
+{
+    if (l->single || v->kind != MF_SCALAR_FLOAT || isfinite(v->d)) {
+        return HP_OK;
+    }
+    return fail(l, HP_ERR_INVALID, "`%.*s` is not a number JSON can hold: kubectl cannot read it",
+                (int)(n < MF_SHOW_MAX ? n : MF_SHOW_MAX), s);
 }
 
 static enum hp_err on_scalar(struct mf_loader *l, const yaml_event_t *ev)
@@ -337,50 +539,88 @@ static enum hp_err on_scalar(struct mf_loader *l, const yaml_event_t *ev)
     size_t n = ev->data.scalar.length;
     const char *tag = (const char *)ev->data.scalar.tag;
     bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-    bool is_key = expects_key(top(l));
+    struct mf_frame *f = top(l);
+    bool is_key = expects_key(f);
     bool anchored = ev->data.scalar.anchor != NULL;
     struct json_object *obj = NULL;
-    struct mf_scalar v;
+    struct mf_scalar v = {0};
     size_t bytes;
+    size_t scratch = 0;
     char why[128];
     enum hp_err rc = count_nodes(l, 1);
 
     if (rc != HP_OK) {
         return rc;
     }
-    if (n > INT_MAX) {
-        return fail(l, HP_ERR_LIMIT, "scalar longer than %d bytes", INT_MAX);
+    if (n > INT_MAX / 3) {
+        return fail(l, HP_ERR_LIMIT, "scalar longer than %d bytes", INT_MAX / 3);
     }
-    if (!mf_scalar_type(tag, text, n, plain, &v, why, sizeof(why))) {
-        return fail(l, HP_ERR_INVALID, "%s", why);
+    if (f != NULL && f->is_map && f->merge_next) {
+        return merge_not_map(l, f);
     }
-    /* A key becomes json-c's key string (set_key charges it); a value, or a
-     * key that an alias may later use as a value, becomes a json-c value. */
-    bytes = scalar_cost(v.kind, n);
-    rc = is_key ? HP_OK : value_begin(l, n);
-    if (rc == HP_OK && (!is_key || anchored)) {
-        rc = charge(l, bytes, false, "the document");
+    /* A file of settings is no manifest: kubectl never reads it. */
+    if (plain && f != NULL && f->is_flow && !l->single) {
+        rc = check_flow_plain(l, text, n);
+    } else if (ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE && !l->json && !l->single) {
+        rc = check_escapes(l, ev);
     }
     if (rc != HP_OK) {
         return rc;
     }
+    if (tag != NULL && strcmp(tag, "tag:yaml.org,2002:binary") == 0) {
+        scratch = mf_scalar_binary_cost(n);
+        rc = charge(l, scratch, true, "the document");
+        if (rc != HP_OK) {
+            return rc;
+        }
+    }
+    if (!mf_scalar_type(tag, text, n, ev->data.scalar.plain_implicit != 0, &v, why, sizeof(why))) {
+        rc = fail(l, HP_ERR_INVALID, "%s", why);
+        goto out;
+    }
+    /* A !!binary scalar is its decoded text from here on. */
+    const char *str = v.bytes != NULL ? v.bytes : text;
+    size_t len = v.bytes != NULL ? v.len : n;
+    /* A key becomes json-c's key string (set_key charges it); a value, or a
+     * key that an alias may later use as a value, becomes a json-c value. */
+    bytes = scalar_cost(v.kind, len);
+    rc = is_key ? HP_OK : check_number(l, &v, text, n);
+    if (rc == HP_OK && !is_key) {
+        rc = value_begin(l, len);
+    }
+    if (rc == HP_OK && (!is_key || anchored)) {
+        rc = charge(l, bytes, false, "the document");
+    }
+    if (rc != HP_OK) {
+        goto out;
+    }
     if (!is_key || anchored) {
-        obj = mf_scalar_json(&v, text, n);
+        struct mf_scalar j = json_number(l, &v);
+        obj = mf_scalar_json(&j, str, len);
     }
     if (anchored) {
-        rc = anchor_scalar(l, ev, obj, bytes);
+        rc = anchor_scalar(l, ev, obj, bytes, str, len, &v);
         if (rc != HP_OK) {
             json_object_put(obj);
-            return rc;
+            goto out;
         }
     }
     if (is_key) {
         json_object_put(obj);
-        return set_key(l, text, n, v.kind == MF_SCALAR_MERGE, v.kind == MF_SCALAR_NULL);
+        rc = scalar_key(l, &v, str, len);
+        goto out;
     }
-    attach(l, obj, pos_here(l, text, n, plain));
-    return HP_OK;
+    attach(l, obj, pos_here(l, str, len, plain));
+out:
+    mf_scalar_cleanup(&v);
+    if (scratch > 0) {
+        release(l, scratch, true);
+    }
+    return rc;
 }
+
+static enum hp_err merge_one(struct mf_loader *l, struct mf_frame *f, struct json_object *src,
+                             yaml_mark_t m);
 
 static bool anchor_is_open(const struct mf_loader *l, const char *name)
 {
@@ -416,7 +656,26 @@ static enum hp_err on_alias(struct mf_loader *l, const yaml_event_t *ev)
         if (a->text == NULL) {
             return mf_key_not_scalar(l, json_object_is_type(a->obj, json_type_array), name);
         }
-        return set_key(l, a->text, a->text_len, false, a->obj == NULL);
+        /* go-yaml takes only a `<<` written as the key for a merge key. */
+        if (a->v.kind == MF_SCALAR_MERGE) {
+            return set_key(l, "<<", 2, false, false, false);
+        }
+        return scalar_key(l, &a->v, a->text, a->text_len);
+    }
+    if (top(l) != NULL && top(l)->is_map && top(l)->merge_next) {
+        /* go-yaml merges an alias only when it names a mapping. */
+        struct mf_frame *f = top(l);
+        if (!json_object_is_type(a->obj, json_type_object)) {
+            return merge_not_map(l, f);
+        }
+        f->merge_next = false;
+        return merge_one(l, f, a->obj, f->merge_mark);
+    }
+    if (a->text != NULL) {
+        rc = check_number(l, &a->v, a->text, a->text_len);
+        if (rc != HP_OK) {
+            return rc;
+        }
     }
     /* The alias shares the anchored objects, but whoever copies the tree pays
      * for the expansion, and so does the budget: a billion laughs stops at
@@ -467,6 +726,8 @@ static enum hp_err on_start(struct mf_loader *l, const yaml_event_t *ev, bool is
     /* An anchored items sequence is kept whole: an alias may name it. */
     nf.stream = nf.is_items && l->st != NULL && anchor == NULL && f->is_map && !f->merge_next;
     nf.in_merge = f != NULL && f->is_map && f->merge_next;
+    nf.is_flow = is_map ? ev->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
+                        : ev->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
     nf.obj = is_map ? json_object_new_object() : json_object_new_array();
     if (nf.obj == NULL) {
         hp_oom();
@@ -475,7 +736,9 @@ static enum hp_err on_start(struct mf_loader *l, const yaml_event_t *ev, bool is
         mf_pos_attach(nf.obj);
     }
     nf.anchor = anchor != NULL ? hp_xstrdup((const char *)anchor) : NULL;
-    attach(l, nf.obj, pos_here(l, NULL, 0, false));
+    if (!nf.in_merge) {
+        attach(l, nf.obj, pos_here(l, NULL, 0, false));
+    }
     if (nf.stream) {
         l->streamed = nf.obj;
     }
@@ -488,20 +751,46 @@ static enum hp_err on_start(struct mf_loader *l, const yaml_event_t *ev, bool is
     return HP_OK;
 }
 
-/* Adds src's keys that dst lacks, with their positions; each new key is
- * charged first. */
-static enum hp_err merge_one(struct mf_loader *l, struct json_object *dst, struct json_object *src,
+/* Sets every key of src in f's mapping, as go-yaml replays a merged mapping
+ * into the one that holds the `<<`: a key already there (written before the
+ * `<<`, or set by an earlier merge) takes the merged value. Keys only merges
+ * have set are remembered, so that a key written later may replace them.
+ * Each new key is charged first. */
+static enum hp_err merge_one(struct mf_loader *l, struct mf_frame *f, struct json_object *src,
                              yaml_mark_t m)
 {
+    struct json_object *dst = f->obj;
     size_t i = 0;
 
+    if (f->keys == NULL) {
+        /* The table starts with the keys written so far. */
+        size_t cost = COST_MAP;
+        size_t at = 0;
+        json_object_object_foreach(dst, k0, v0)
+        {
+            (void)v0;
+            cost = add_sat(cost, key_cost(k0));
+        }
+        enum hp_err rc = charge_at(l, cost, false, m, "the merged mapping");
+        if (rc != HP_OK) {
+            return rc;
+        }
+        f->keys = lh_kchar_table_new(16, key_entry_free);
+        if (f->keys == NULL) {
+            hp_oom();
+        }
+        json_object_object_foreach(dst, k1, v1)
+        {
+            (void)v1;
+            key_add(f, k1, at++, false);
+        }
+    }
     json_object_object_foreach(src, k, v)
     {
         const struct hp_manifest_pos *p = hp_manifest_pos_get(src, i++);
-        size_t cost = COST_KEY + chunk(strlen(k) + 1);
-        if (json_object_object_get_ex(dst, k, NULL)) {
-            continue;
-        }
+        struct key_rec *e = key_find(f, k);
+        size_t cost = e != NULL ? 0 : COST_KEY + chunk(strlen(k) + 1) + key_cost(k);
+
         if (p != NULL) {
             cost = add_sat(cost, mf_pos_cost(p->len));
         }
@@ -509,42 +798,39 @@ static enum hp_err merge_one(struct mf_loader *l, struct json_object *dst, struc
         if (rc != HP_OK) {
             return rc;
         }
+        if (e == NULL) {
+            key_add(f, k, (size_t)json_object_object_length(dst), true);
+        }
         if (json_object_object_add(dst, k, json_object_get(v)) != 0) {
             hp_oom();
         }
-        if (p != NULL) {
+        if (p != NULL && e != NULL) {
+            mf_pos_replace(dst, e->at, p);
+        } else if (p != NULL) {
             mf_pos_append(dst, p);
         }
     }
     return HP_OK;
 }
 
-/* Keys already in the mapping win; among merged mappings the earlier wins. */
-static enum hp_err apply_merges(struct mf_loader *l, struct mf_frame *f)
+/* The value of f's `<<` (obj, which just ended): a mapping, or a sequence of
+ * mappings of which go-yaml applies the last first, so that the earlier win. */
+static enum hp_err apply_merge(struct mf_loader *l, struct mf_frame *f, struct json_object *obj)
 {
-    size_t n = json_object_array_length(f->merges);
     enum hp_err rc = HP_OK;
 
-    for (size_t i = 0; i < n && rc == HP_OK; i++) {
-        struct json_object *m = json_object_array_get_idx(f->merges, i);
-        bool ok =
-            json_object_is_type(m, json_type_object) || json_object_is_type(m, json_type_array);
-        size_t len = json_object_is_type(m, json_type_array) ? json_object_array_length(m) : 0;
-
-        for (size_t j = 0; ok && j < len; j++) {
-            ok = json_object_is_type(json_object_array_get_idx(m, j), json_type_object);
+    f->merge_next = false;
+    if (json_object_is_type(obj, json_type_object)) {
+        return merge_one(l, f, obj, f->merge_mark);
+    }
+    size_t n = json_object_array_length(obj);
+    for (size_t i = 0; i < n; i++) {
+        if (!json_object_is_type(json_object_array_get_idx(obj, i), json_type_object)) {
+            return merge_not_map(l, f);
         }
-        if (!ok) {
-            return mf_fail_at(l, f->merge_mark, HP_MANIFEST_FAULT_OTHER, HP_ERR_INVALID,
-                              "the value of a << merge key must be a mapping or a sequence of "
-                              "mappings");
-        }
-        if (json_object_is_type(m, json_type_object)) {
-            rc = merge_one(l, f->obj, m, f->merge_mark);
-        }
-        for (size_t j = 0; j < len && rc == HP_OK; j++) {
-            rc = merge_one(l, f->obj, json_object_array_get_idx(m, j), f->merge_mark);
-        }
+    }
+    for (size_t i = n; i > 0 && rc == HP_OK; i--) {
+        rc = merge_one(l, f, json_object_array_get_idx(obj, i - 1), f->merge_mark);
     }
     return rc;
 }
@@ -553,7 +839,12 @@ static void frame_cleanup(struct mf_frame *f)
 {
     free(f->anchor);
     free(f->key);
-    json_object_put(f->merges);
+    if (f->keys != NULL) {
+        lh_table_free(f->keys);
+    }
+    if (f->in_merge) {
+        json_object_put(f->obj);
+    }
 }
 
 static enum hp_err on_end(struct mf_loader *l)
@@ -568,13 +859,13 @@ static enum hp_err on_end(struct mf_loader *l)
         snprintf(fl.problem, sizeof(fl.problem), "collection end without a start");
         return mf_record(l, &fl, fl.problem);
     }
-    if (f->merges != NULL) {
-        rc = apply_merges(l, f);
-    }
-    if (rc == HP_OK && f->anchor != NULL) {
-        anchor_set(l, f->anchor, json_object_get(f->obj), NULL, 0, false,
+    if (f->anchor != NULL) {
+        anchor_set(l, f->anchor, json_object_get(f->obj), NULL, 0, NULL, false,
                    l->nodes - f->nodes_before, l->tree - f->tree_before);
         f->anchor = NULL;
+    }
+    if (f->in_merge) {
+        rc = apply_merge(l, &l->frames[l->depth - 2], f->obj);
     }
     frame_cleanup(f);
     l->depth--;
@@ -630,10 +921,14 @@ static enum hp_err on_other(struct mf_loader *l, const yaml_event_t *ev)
 {
     switch (ev->type) {
     case YAML_DOCUMENT_START_EVENT:
-        /* The splitter hands over one document; a second one means it missed a marker. */
+        /* Only a file of settings reads on after its document's end. */
         if (++l->docs_seen > 1) {
-            return fail(l, HP_ERR_INVALID, "unexpected second document");
+            return mf_fail_at(l, l->at, HP_MANIFEST_FAULT_SECOND_DOC, HP_ERR_INVALID,
+                              "a second document");
         }
+        return HP_OK;
+    case YAML_DOCUMENT_END_EVENT:
+        l->ended = true;
         return HP_OK;
     case YAML_SEQUENCE_START_EVENT:
         return on_start(l, ev, false);
@@ -683,7 +978,7 @@ static void finish(struct mf_loader *l, struct hp_manifest_doc *doc)
 }
 
 void mf_load_doc(const char *p, size_t n, size_t line0, const struct hp_manifest_limits *lim,
-                 struct hp_manifest_budget *budget, bool positions, const struct mf_stream *st,
+                 struct hp_manifest_budget *budget, unsigned flags, const struct mf_stream *st,
                  struct hp_manifest_doc *doc)
 {
     struct mf_loader l = {.lim = lim,
@@ -691,7 +986,9 @@ void mf_load_doc(const char *p, size_t n, size_t line0, const struct hp_manifest
                           .src = p,
                           .src_len = n,
                           .line0 = line0,
-                          .positions = positions,
+                          .positions = (flags & MF_LOAD_POSITIONS) != 0,
+                          .single = (flags & MF_LOAD_SINGLE) != 0,
+                          .json = (flags & MF_LOAD_JSON) != 0,
                           .st = st,
                           .doc_line = doc->line};
     yaml_parser_t parser;
@@ -711,13 +1008,22 @@ void mf_load_doc(const char *p, size_t n, size_t line0, const struct hp_manifest
     for (;;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
-            mf_parser_error(&l, &parser);
+            if (l.ended && parser.error != YAML_MEMORY_ERROR) {
+                /* A file of settings reads on, and what follows `...` is
+                 * no part of its document. */
+                mf_fail_at(&l, parser.problem_mark, HP_MANIFEST_FAULT_SECOND_DOC, HP_ERR_INVALID,
+                           "a second document");
+            } else {
+                mf_parser_error(&l, &parser);
+            }
             break;
         }
         bool done = ev.type == YAML_STREAM_END_EVENT;
         enum hp_err rc = on_event(&l, &ev);
         yaml_event_delete(&ev);
-        if (rc != HP_OK || done) {
+        /* go-yaml reads one document: what follows its `...` is never
+         * parsed, so neither its content nor its syntax errors count. */
+        if (rc != HP_OK || done || (l.ended && !l.single)) {
             break;
         }
     }

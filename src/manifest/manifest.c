@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Manifest loader, stream half: caps the input, splits the stream into YAML
- * documents by their `---` and `...` marker lines before any parsing (so one
- * broken document cannot hide the others), rejects bytes that are not UTF-8,
- * and hands each document to the tree builder in load.c, all at once, one at
- * a time (the reader) or as the only one (hp_manifest_load_one). No file I/O.
+ * documents by their `---` lines before any parsing, exactly as kubectl's
+ * YAML reader does (so one broken document cannot hide the others, and no
+ * document starts where kubectl's does not), rejects bytes that are not
+ * UTF-8, and hands each document to the tree builder in load.c, all at once,
+ * one at a time (the reader) or as the only one (hp_manifest_load_one).
+ * No file I/O.
  */
 #include "internal.h"
 
@@ -30,11 +32,12 @@ struct splitter {
     size_t len;
     size_t cap;
     struct hp_manifest_chunk cur;
-    bool has_content; /* cur has a line other than blanks, comments, directives, markers */
-    bool has_start;   /* cur has its `---` line */
+    bool has_bytes;   /* cur has a line, even a blank one */
+    bool has_content; /* cur has a line other than blanks and comments */
 };
 
-/* A `---` or `...` marker: the three characters alone or followed by a blank. */
+/* A `---` or `...` marker as YAML reads it: the three characters alone or
+ * followed by a blank. */
 static bool is_marker(const char *s, size_t n, char c)
 {
     return n >= 3 && s[0] == c && s[1] == c && s[2] == c && (n == 3 || s[3] == ' ' || s[3] == '\t');
@@ -46,6 +49,49 @@ static bool is_empty(const char *s, size_t n)
     size_t i = 0;
     while (i < n && (s[i] == ' ' || s[i] == '\t')) {
         i++;
+    }
+    return i == n || s[i] == '#';
+}
+
+/* The length of the Unicode white space at s[0..n) that Go's
+ * strings.TrimSpace removes, or 0. */
+static size_t go_space(const unsigned char *s, size_t n)
+{
+    if (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r')) {
+        return 1;
+    }
+    if (n >= 2 && s[0] == 0xC2 && (s[1] == 0x85 || s[1] == 0xA0)) {
+        return 2; /* U+0085, U+00A0 */
+    }
+    if (n >= 3 && s[0] == 0xE1 && s[1] == 0x9A && s[2] == 0x80) {
+        return 3; /* U+1680 */
+    }
+    if (n >= 3 && s[0] == 0xE2 && s[1] == 0x80 &&
+        ((s[2] >= 0x80 && s[2] <= 0x8A) || s[2] == 0xA8 || s[2] == 0xA9 || s[2] == 0xAF)) {
+        return 3; /* U+2000..U+200A, U+2028, U+2029, U+202F */
+    }
+    if (n >= 3 && s[0] == 0xE2 && s[1] == 0x81 && s[2] == 0x9F) {
+        return 3; /* U+205F */
+    }
+    if (n >= 3 && s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80) {
+        return 3; /* U+3000 */
+    }
+    return 0;
+}
+
+/* kubectl's YAML reader takes a line that starts with `---` for a document
+ * separator when the rest of it, trimmed of white space, is empty or starts
+ * with '#'; any other such line stops the reading with an error. Only the
+ * leading white space decides: what is after the first other character
+ * does not matter. */
+static bool separator_ok(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 3;
+    size_t k;
+
+    while (i < n && (k = go_space(p + i, n - i)) > 0) {
+        i += k;
     }
     return i == n || s[i] == '#';
 }
@@ -71,20 +117,15 @@ static enum hp_err emit(struct splitter *sp, size_t end, struct hp_error *err)
 static void restart(struct splitter *sp, size_t off, size_t line0)
 {
     sp->cur = (struct hp_manifest_chunk){.off = off, .line0 = line0};
+    sp->has_bytes = false;
     sp->has_content = false;
-    sp->has_start = false;
-}
-
-static void mark_content(struct splitter *sp, size_t line0)
-{
-    if (!sp->has_content) {
-        sp->has_content = true;
-        sp->cur.first = line0 + 1;
-    }
 }
 
 /* Feeds one line p[off..off+n) (newline excluded) that is 0-based line `line`
- * and is followed by the next line at `next`. */
+ * and is followed by the next line at `next`. As in kubectl's reader, a
+ * separator ends a document that has any line (a blank one too) and is then
+ * dropped; one that comes first is the first line of its document, which
+ * libyaml then reads (`---#: |` is a key there). */
 static enum hp_err split_line(struct splitter *sp, const char *p, size_t off, size_t n, size_t next,
                               size_t line, struct hp_error *err)
 {
@@ -94,23 +135,26 @@ static enum hp_err split_line(struct splitter *sp, const char *p, size_t off, si
     if (n > 0 && s[n - 1] == '\r') {
         n--;
     }
-    if (is_marker(s, n, '-')) {
-        /* Directives and comments before the first `---` belong to its document. */
-        if (sp->has_content || sp->has_start) {
+    if (n >= 3 && memcmp(s, "---", 3) == 0) {
+        if (!separator_ok(s, n)) {
+            return hp_error_set(err, HP_ERR_INVALID,
+                                "line %zu: a line that starts with `---` must hold nothing else "
+                                "but a comment (kubectl refuses \"invalid Yaml document "
+                                "separator\")",
+                                line + 1);
+        }
+        if (sp->has_bytes) {
             rc = emit(sp, off, err);
-            restart(sp, off, line);
+            restart(sp, next, line + 1);
+            return rc;
         }
-        sp->has_start = true;
-        if (!is_empty(s + 3, n - 3)) {
-            mark_content(sp, line);
-        }
-    } else if (is_marker(s, n, '.')) {
-        /* The `...` line stays with its document so libyaml checks what follows it. */
-        rc = emit(sp, next, err);
-        restart(sp, next, line + 1);
-    } else if (!is_empty(s, n) && !(s[0] == '%' && !sp->has_content && !sp->has_start)) {
-        /* Blank lines, comments and directives before the `---` (%YAML 1.1) are not content. */
-        mark_content(sp, line);
+    }
+    sp->has_bytes = true;
+    /* A `---` marker (alone, or before a blank and a comment) is no content
+     * for libyaml; `---#` is. */
+    if (!is_empty(s, n) && !(is_marker(s, n, '-') && is_empty(s + 3, n - 3)) && !sp->has_content) {
+        sp->has_content = true;
+        sp->cur.first = line + 1;
     }
     return rc;
 }
@@ -174,6 +218,17 @@ static bool check_text(const char *p, size_t n, size_t line0, struct hp_manifest
     return true;
 }
 
+/* kubectl reads a stream as JSON when its first character that is not
+ * white space is `{`. */
+static bool json_stream(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) {
+        i++;
+    }
+    return i < n && p[i] == '{';
+}
+
 enum hp_err hp_manifest_reader_init(struct hp_manifest_reader *r, const char *data, size_t len,
                                     const struct hp_manifest_limits *lim,
                                     struct hp_manifest_budget *budget, struct hp_error *err)
@@ -195,6 +250,7 @@ enum hp_err hp_manifest_reader_init(struct hp_manifest_reader *r, const char *da
         len -= 3;
     }
     r->data = data;
+    r->json = json_stream(data, len);
     rc = split(data, len, r->lim, &r->chunks, &r->n_chunks, err);
     return rc;
 }
@@ -208,7 +264,9 @@ bool hp_manifest_reader_next(struct hp_manifest_reader *r, struct hp_manifest_do
         doc->line = c->first;
         if (check_text(r->data + c->off, c->len, c->line0, doc)) {
             struct mf_stream st = {.on_item = r->on_item, .arg = r->on_item_arg};
-            mf_load_doc(r->data + c->off, c->len, c->line0, r->lim, r->budget, r->positions,
+            unsigned flags = (r->positions ? MF_LOAD_POSITIONS : 0u) |
+                             (r->single ? MF_LOAD_SINGLE : 0u) | (r->json ? MF_LOAD_JSON : 0u);
+            mf_load_doc(r->data + c->off, c->len, c->line0, r->lim, r->budget, flags,
                         r->on_item != NULL ? &st : NULL, doc);
         }
         /* A document whose root is null is skipped, as kubectl skips it. */
@@ -273,6 +331,7 @@ enum hp_err hp_manifest_load_one(const char *data, size_t len, const struct hp_m
         goto out;
     }
     r.positions = true;
+    r.single = true;
     if (!hp_manifest_reader_next(&r, doc) || doc->error != NULL) {
         rc = doc->fault != NULL ? doc->fault->code : HP_OK;
         goto out;
@@ -281,16 +340,14 @@ enum hp_err hp_manifest_load_one(const char *data, size_t len, const struct hp_m
      * load says why. */
     if (hp_manifest_reader_next(&r, &next)) {
         const struct hp_manifest_chunk *c = &r.chunks[r.next - 1];
-        /* Where it starts: its `---` line, or its first content after a `...`. */
+        /* Where it starts: its own `---` line, or the one that ended the
+         * document before it, just above its first line. */
         const char *nl = memchr(r.data + c->off, '\n', c->len);
         size_t first_len = nl != NULL ? (size_t)(nl - (r.data + c->off)) : c->len;
-        if (first_len > 0 && r.data[c->off + first_len - 1] == '\r') {
-            first_len--;
-        }
-        bool marked = is_marker(r.data + c->off, first_len, '-');
+        bool marked = first_len >= 3 && memcmp(r.data + c->off, "---", 3) == 0;
         struct hp_manifest_fault f = {.kind = HP_MANIFEST_FAULT_SECOND_DOC,
                                       .code = HP_ERR_INVALID,
-                                      .line = marked ? c->line0 + 1 : c->first};
+                                      .line = marked ? c->line0 + 1 : c->line0};
         snprintf(f.problem, sizeof(f.problem), "a second document");
         if (next.fault != NULL) {
             f = *next.fault;

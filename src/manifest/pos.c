@@ -62,6 +62,18 @@ void mf_pos_append(struct json_object *obj, const struct hp_manifest_pos *pos)
     l->n++;
 }
 
+void mf_pos_replace(struct json_object *obj, size_t i, const struct hp_manifest_pos *pos)
+{
+    struct mf_pos_list *l = json_object_get_userdata(obj);
+
+    if (l == NULL || i >= l->n) {
+        return;
+    }
+    free((char *)l->v[i].text);
+    l->v[i] = *pos;
+    l->v[i].text = pos->text != NULL ? text_dup(pos->text, pos->len) : NULL;
+}
+
 size_t mf_pos_cost(size_t n)
 {
     /* A slot with doubling's slack, and the text's own chunk. */

@@ -143,6 +143,23 @@ expect_rc "missing file is an error (exit 2)" 2 "$HP_BIN" audit no-such-file.yam
 expect_rc "directory walk (exit 0)" 0 "$HP_BIN" audit tree
 expect_text "directory walk in sorted order" out \
     "$(printf 'SKIP  ConfigMap zeta  (tree/Zeta.yaml:1): no pod spec\nSKIP  ConfigMap one  (tree/a/one.yml:1): no pod spec')"
+# --- YAML read as kubectl reads it -------------------------------------------
+# Each file is a Pod that `kubectl apply -f` creates privileged or with a host
+# namespace, written so that a YAML reader that is not kubectl's sees a
+# harmless object (merge keys, !!binary keys, `---#` separators).
+for f in kubectl-yaml/*.yaml; do
+    expect_rc "kubectl reading: $f is denied (exit 1)" 1 "$HP_BIN" audit "$f"
+    expect_text "kubectl reading: $f reports the Pod" out "DENY  Pod shop/"
+done
+printf 'kind: ConfigMap\n--- {kind: Pod}\n' >"$tmp/bad-separator.yaml"
+expect_rc "text after --- is refused as kubectl refuses it (exit 2)" 2 \
+    "$HP_BIN" audit "$tmp/bad-separator.yaml"
+expect_text "the refusal names the line" out "line 2: a line that starts with \`---\`"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n...\nkind: Pod\nspec: {hostPID: true}\n' \
+    >"$tmp/after-end.yaml"
+expect_rc "what follows ... is not read, as kubectl does not (exit 0)" 0 \
+    "$HP_BIN" audit "$tmp/after-end.yaml"
+
 expect_rc "--color never has no escapes" 1 "$HP_BIN" audit --color never aspnet-template.yaml
 expect_true "no ANSI escapes with --color never" no_escapes
 expect_rc "--color always" 1 "$HP_BIN" audit --color always aspnet-template.yaml

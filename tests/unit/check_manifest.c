@@ -102,10 +102,11 @@ START_TEST(test_manifest_multi_doc_lines)
                        "...\n"               /* 10 */
                        "---\n"               /* 11 */
                        "kind: D\n"           /* 12 */
-                       "--- {kind: E}\n"     /* 13 */
-                       "---\t# tab\n"        /* 14 */
-                       "kind: F\n";          /* 15 */
-    const size_t lines[] = {2, 7, 9, 12, 13, 15};
+                       "---#: |\n"           /* 13 */
+                       "kind: E\n"           /* 14 */
+                       "---\t# tab\n"        /* 15 */
+                       "kind: F\n";          /* 16 */
+    const size_t lines[] = {2, 7, 9, 12, 14, 16};
     const char *kinds[] = {"A", "B", "C", "D", "E", "F"};
     struct hp_manifest m;
 
@@ -122,9 +123,12 @@ START_TEST(test_manifest_multi_doc_lines)
 }
 END_TEST
 
+/* kubectl's reader ends a document at every `---` line, so a directive is
+ * a document of its own, which go-yaml refuses; what follows a `...` in a
+ * document is never read. */
 START_TEST(test_manifest_yaml_directive)
 {
-    const char *yaml = "%YAML 1.1\n"
+    const char *yaml = "%YAML 1.1\n" /* 1 */
                        "---\n"
                        "kind: A\n" /* 3 */
                        "...\n"
@@ -132,13 +136,14 @@ START_TEST(test_manifest_yaml_directive)
                        "# comment\n"
                        "---\n"
                        "kind: B\n"; /* 8 */
-    const size_t lines[] = {3, 8};
+    const size_t lines[] = {1, 3, 8};
     struct hp_manifest m;
 
     parse(yaml, &m);
-    assert_lines(&m, lines, 2);
-    assert_doc_json(&m.docs[0], "{\"kind\":\"A\"}");
-    assert_doc_json(&m.docs[1], "{\"kind\":\"B\"}");
+    assert_lines(&m, lines, 3);
+    assert_doc_error(&m.docs[0], "line 2: did not find expected <document start>");
+    assert_doc_json(&m.docs[1], "{\"kind\":\"A\"}");
+    assert_doc_json(&m.docs[2], "{\"kind\":\"B\"}");
     hp_manifest_cleanup(&m);
 }
 END_TEST
@@ -221,7 +226,8 @@ static const struct scalar_case scalar_cases[] = {
     {"false", json_type_boolean, "false"},
     {"False", json_type_boolean, "false"},
     {"FALSE", json_type_boolean, "false"},
-    /* integers */
+    /* integers; above 2^63-1 they are floats, as kubectl's JSON round trip
+     * makes them, and an integral float is an integer */
     {"0", json_type_int, "0"},
     {"42", json_type_int, "42"},
     {"-17", json_type_int, "-17"},
@@ -237,32 +243,25 @@ static const struct scalar_case scalar_cases[] = {
     {"0x_ff", json_type_int, "255"},
     {"9223372036854775807", json_type_int, "9223372036854775807"},
     {"-9223372036854775808", json_type_int, "-9223372036854775808"},
-    {"9223372036854775808", json_type_int, "9223372036854775808"},
-    {"18446744073709551615", json_type_int, "18446744073709551615"},
-    {"0xFFFFFFFFFFFFFFFF", json_type_int, "18446744073709551615"},
-    /* floats, including integers too big for 64 bits */
+    {"9223372036854775808", json_type_double, "9223372036854775808"},
+    {"18446744073709551615", json_type_double, "18446744073709551615"},
+    {"0xFFFFFFFFFFFFFFFF", json_type_double, "18446744073709551615"},
+    /* floats: integers beyond 64 bits, and integral floats at or above 2^63 */
     {"18446744073709551616", json_type_double, "18446744073709551616"},
-    {"-9223372036854775809", json_type_double, "-9223372036854775809"},
-    {"08", json_type_double, "8"},
+    {"-9223372036854775809", json_type_int, "-9223372036854775808"},
+    {"08", json_type_int, "8"},
     {"1.5", json_type_double, "1.5"},
     {"-0.25", json_type_double, "-0.25"},
     {".5", json_type_double, "0.5"},
     {"+.5", json_type_double, "0.5"},
-    {"1.", json_type_double, "1"},
-    {"1e3", json_type_double, "1000"},
+    {"1.", json_type_int, "1"},
+    {"1e3", json_type_int, "1000"},
     {"1.5E-2", json_type_double, "0.015"},
     {"6.02e+23", json_type_double, "6.02e23"},
     {"1_000.5", json_type_double, "1000.5"},
-    {".inf", json_type_double, "inf"},
-    {".Inf", json_type_double, "inf"},
-    {".INF", json_type_double, "inf"},
-    {"+.inf", json_type_double, "inf"},
-    {"-.inf", json_type_double, "-inf"},
-    {"-.Inf", json_type_double, "-inf"},
-    {"-.INF", json_type_double, "-inf"},
-    {".nan", json_type_double, "nan"},
-    {".NaN", json_type_double, "nan"},
-    {".NAN", json_type_double, "nan"},
+    {"1__0.5", json_type_double, "10.5"},
+    {".5_5", json_type_double, "0.55"},
+    {"-.5_5", json_type_double, "-0.55"},
     /* strings: quoted numbers and words stay strings, and so does everything unresolvable */
     {"'42'", json_type_string, "\"42\""},
     {"\"true\"", json_type_string, "\"true\""},
@@ -282,6 +281,16 @@ static const struct scalar_case scalar_cases[] = {
     {"12:30", json_type_string, "\"12:30\""},
     {"+", json_type_string, "\"+\""},
     {".", json_type_string, "\".\""},
+    /* after a '.', Go's ParseFloat takes a '_' only between digits */
+    {"._5", json_type_string, "\"._5\""},
+    {".5__5", json_type_string, "\".5__5\""},
+    {".5_", json_type_string, "\".5_\""},
+    {".5_e3", json_type_string, "\".5_e3\""},
+    /* a timestamp stays its text */
+    {"2001-12-14", json_type_string, "\"2001-12-14\""},
+    /* tagged `!`: the text, whatever it looks like */
+    {"! 12", json_type_string, "\"12\""},
+    {"! true", json_type_string, "\"true\""},
     {"nginx:1.25", json_type_string, "\"nginx:1.25\""},
 };
 
@@ -319,10 +328,34 @@ START_TEST(test_manifest_scalar_types)
 }
 END_TEST
 
-START_TEST(test_manifest_keys_are_text)
+/* go-yaml types a key like a value, and sigs.k8s.io/yaml then makes a
+ * string of it: integers in decimal, booleans as true/false, floats as Go's
+ * shortest float32 text. */
+START_TEST(test_manifest_keys_as_kubectl)
 {
-    check_one("1: a\ntrue: b\n~: c\n0x10: d\n'q': e\nyes: f\n",
-              "{\"1\":\"a\",\"true\":\"b\",\"~\":\"c\",\"0x10\":\"d\",\"q\":\"e\",\"yes\":\"f\"}");
+    check_one("1: a\ntrue: b\n0x10: c\n'q': d\nno: e\n1_000: f\n+5: g\n010: h\n'yes': i\n",
+              "{\"1\":\"a\",\"true\":\"b\",\"16\":\"c\",\"q\":\"d\",\"false\":\"e\","
+              "\"1000\":\"f\",\"5\":\"g\",\"8\":\"h\",\"yes\":\"i\"}");
+    check_one("1.5: a\n1e6: b\n.inf: c\n-.Inf: d\n.nan: e\n0.1: f\n3.14159265358979: g\n1e-5: h\n"
+              "123456.7: i\n-0.0: j\n2.: l\n",
+              "{\"1.5\":\"a\",\"1e+06\":\"b\",\".inf\":\"c\",\"-.inf\":\"d\",\".nan\":\"e\","
+              "\"0.1\":\"f\",\"3.1415927\":\"g\",\"1e-05\":\"h\",\"123456.7\":\"i\",\"-0\":\"j\","
+              "\"2\":\"l\"}");
+    /* 1e300 is beyond float32. */
+    check_one("1e300: k\n", "{\".inf\":\"k\"}");
+    /* Keys that kubectl makes the same string are one key written twice. */
+    check_one_error("y: a\nOn: b\n", "duplicate key \"true\" at line 2");
+    check_one_error("1: a\n'1': b\n", "duplicate key \"1\" at line 2");
+    check_one_error("0x1: a\n1: b\n", "duplicate key \"1\" at line 2");
+    /* A key kubectl cannot convert stops the document. */
+    check_one_error("a: 1\n~: c\n", "line 2: a null mapping key `~`: kubectl cannot read it");
+    check_one_error("? \n: c\n", "line 1: a null mapping key: kubectl cannot read it");
+    check_one_error("n: &n null\n*n : c\n", "line 2: a null mapping key");
+    check_one_error("18446744073709551615: c\n", "is an integer above 2^63-1");
+    /* `<<` is a merge key only plain and untagged (or tagged `!` or !!merge). */
+    check_one("'<<': a\n", "{\"<<\":\"a\"}");
+    check_one("!!str <<: a\n", "{\"<<\":\"a\"}");
+    check_one("m: &m <<\n*m : a\n", "{\"m\":\"<<\",\"<<\":\"a\"}");
     check_one_error("? [a]\n: b\n", "line 1: mapping keys must be scalars");
     check_one_error("x: 1\n{a: 1}: b\n", "line 2: mapping keys must be scalars");
     check_one_error("a: &l [1]\n*l : b\n", "line 2: mapping key *l is not a scalar");
@@ -340,7 +373,7 @@ START_TEST(test_manifest_tags)
         {"v: !!str", "{\"v\":\"\"}"},
         {"v: !!int \"42\"", "{\"v\":42}"},
         {"v: !!int 0x10", "{\"v\":16}"},
-        {"v: !!float 1", "{\"v\":1.0}"},
+        {"v: !!float 1", "{\"v\":1}"},
         {"v: !!float \"2.5\"", "{\"v\":2.5}"},
         {"v: !!bool yes", "{\"v\":true}"},
         {"v: !!bool 'false'", "{\"v\":false}"},
@@ -349,7 +382,19 @@ START_TEST(test_manifest_tags)
         {"v: !<tag:yaml.org,2002:int> '7'", "{\"v\":7}"},
         {"v: ! 12", "{\"v\":\"12\"}"},
         {"v: !custom 12", "{\"v\":\"12\"}"},
-        {"v: !!binary aGk=", "{\"v\":\"aGk=\"}"},
+        /* go-yaml decodes !!binary (CR and LF skipped); a byte that is not
+         * UTF-8 becomes U+FFFD, as Go's JSON encoder writes it. */
+        {"v: !!binary aGk=", "{\"v\":\"hi\"}"},
+        {"v: !!binary |\n  aG9z\n  dFBJRA==\n", "{\"v\":\"hostPID\"}"},
+        {"v: !<tag:yaml.org,2002:binary> aG9zdElQQw==", "{\"v\":\"hostIPC\"}"},
+        {"v: !!binary /w==", "{\"v\":\"\\ufffd\"}"},
+        {"v: !!binary 4pyT/w==", "{\"v\":\"\\u2713\\ufffd\"}"},
+        {"v: !!binary ''", "{\"v\":\"\"}"},
+        {"v: !!merge <<", "{\"v\":\"<<\"}"},
+        {"v: <<", "{\"v\":\"<<\"}"},
+        {"v: !!float -3", "{\"v\":-3}"},
+        {"v: !<tag:yaml.org,2002:str> 12", "{\"v\":\"12\"}"},
+        {"v: !<!!int> 12", "{\"v\":\"12\"}"},
         {"v: !!seq [1]", "{\"v\":[1]}"},
     };
     static const struct {
@@ -361,6 +406,14 @@ START_TEST(test_manifest_tags)
         {"v: !!bool 1", "cannot decode !!int `1` as !!bool"},
         {"v: !!null x", "cannot decode !!str `x` as !!null"},
         {"v: !!float abc", "cannot decode !!str `abc` as !!float"},
+        {"v: !!float 18446744073709551615",
+         "cannot decode !!int `18446744073709551615` as !!float"},
+        {"v: !!int", "cannot decode !!null `` as !!int"},
+        {"v: !!binary aGk", "!!binary value `aGk` is not valid base64"},
+        {"v: !!binary 'aG k='", "is not valid base64"},
+        {"v: !!binary aGk=aGk=", "is not valid base64"},
+        {"v: !!binary a===", "is not valid base64"},
+        {"v: !!timestamp 2001-12-14", "the !!timestamp tag is not supported"},
     };
 
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -378,7 +431,7 @@ START_TEST(test_manifest_anchors_aliases)
     struct json_object *base = NULL;
     struct json_object *copy = NULL;
 
-    check_one("base: &b {x: 1, y: [2]}\n"
+    check_one("base: &b {x: 1, w: [2]}\n"
               "copy: *b\n"
               "list: &l [1, two]\n"
               "again: *l\n"
@@ -387,7 +440,7 @@ START_TEST(test_manifest_anchors_aliases)
               "*n : from-alias\n"
               "re: &n bye\n"
               "name3: *n\n",
-              "{\"base\":{\"x\":1,\"y\":[2]},\"copy\":{\"x\":1,\"y\":[2]},\"list\":[1,\"two\"],"
+              "{\"base\":{\"x\":1,\"w\":[2]},\"copy\":{\"x\":1,\"w\":[2]},\"list\":[1,\"two\"],"
               "\"again\":[1,\"two\"],\"name\":\"hello\",\"name2\":\"hello\","
               "\"hello\":\"from-alias\",\"re\":\"bye\",\"name3\":\"bye\"}");
     check_one_error("a: 1\nb: *nope\n", "line 2: undefined alias *nope");
@@ -402,6 +455,10 @@ START_TEST(test_manifest_anchors_aliases)
 }
 END_TEST
 
+/* go-yaml v2 replays a merged mapping into the one that holds the `<<`,
+ * where the `<<` is written: it replaces the keys written before it, keys
+ * written after it replace its values, and of a sequence of mappings the
+ * earlier win. */
 START_TEST(test_manifest_merge_keys)
 {
     check_one("defaults: &d {a: 1, b: 2}\n"
@@ -415,13 +472,152 @@ START_TEST(test_manifest_merge_keys)
               "  a: 0\n"
               "  <<: {a: 9, z: 26}\n"
               "four:\n"
-              "  \"<<\": literal\n",
+              "  \"<<\": literal\n"
+              "five:\n"
+              "  <<: *d\n"
+              "  <<: *o\n"
+              "six:\n"
+              "  a: 0\n"
+              "  <<: [{a: 7}, {a: 8, b: 8}]\n"
+              "  b: 5\n"
+              "seven:\n"
+              "  <<: {<<: *o, c: 40}\n",
               "{\"defaults\":{\"a\":1,\"b\":2},\"other\":{\"b\":3,\"c\":4},"
               "\"one\":{\"a\":1,\"b\":20},\"two\":{\"a\":1,\"b\":2,\"c\":4},"
-              "\"three\":{\"a\":0,\"z\":26},\"four\":{\"<<\":\"literal\"}}");
+              "\"three\":{\"a\":9,\"z\":26},\"four\":{\"<<\":\"literal\"},"
+              "\"five\":{\"a\":1,\"b\":3,\"c\":4},\"six\":{\"a\":7,\"b\":5},"
+              "\"seven\":{\"b\":3,\"c\":40}}");
+    /* Tagged merge keys merge too. */
+    check_one("a: {x: 0, !!merge <<: {x: 1}}\n", "{\"a\":{\"x\":1}}");
+    check_one("a: {x: 0, !<tag:yaml.org,2002:merge> <<: {x: 1}}\n", "{\"a\":{\"x\":1}}");
+    check_one("a: {x: 0, ! <<: {x: 1}}\n", "{\"a\":{\"x\":1}}");
+    check_one("a: {x: 0, !!merge '<<': {x: 1}}\n", "{\"a\":{\"x\":1}}");
     check_one_error("a:\n  <<: 5\n", "line 2: the value of a << merge key must be a mapping");
     check_one_error("a:\n  <<: [{x: 1}, 2]\n", "line 2: the value of a << merge key");
-    check_one_error("d: &d {a: 1}\ne:\n  <<: *d\n  <<: *d\n", "duplicate key \"<<\" at line 4");
+    check_one_error("l: &l [{x: 1}]\na:\n  <<: *l\n", "line 3: the value of a << merge key");
+    check_one_error("l: &l {x: 1}\na:\n  <<: [[*l]]\n", "line 3: the value of a << merge key");
+    check_one_error("a:\n  <<:\n", "line 2: the value of a << merge key");
+    /* A key written twice is still refused, a merge between or not. */
+    check_one_error("a:\n  x: 1\n  <<: {x: 2}\n  x: 3\n", "duplicate key \"x\" at line 4");
+    check_one_error("a:\n  <<: {x: 2}\n  x: 3\n  x: 4\n", "duplicate key \"x\" at line 4");
+    /* A typed key next to a merge may be read either way by kubectl. */
+    check_one_error("a: {<<: {x: 1}}\nb: {1: x, '1': y}\n", "cannot also have a mapping key");
+    check_one_error("b: {1: x}\na: {<<: {x: 1}}\n", "line 2: a document with a << merge key");
+}
+END_TEST
+
+/* Each of these made `hardpod audit` pass a Pod that kubectl creates
+ * privileged or with hostPID; each now reads as kubectl reads it. */
+START_TEST(test_manifest_kubectl_attacks)
+{
+    static const struct {
+        const char *yaml;
+        const char *json;
+    } cases[] = {
+        {"securityContext:\n  privileged: false\n  <<: {privileged: true}\n",
+         "{\"securityContext\":{\"privileged\":true}}"},
+        {"kind: ConfigMap\n<<: {kind: Pod}\n", "{\"kind\":\"Pod\"}"},
+        {"spec:\n  !!merge <<: {hostPID: true}\n", "{\"spec\":{\"hostPID\":true}}"},
+        {"spec:\n  !!binary aG9zdFBJRA==: true\n", "{\"spec\":{\"hostPID\":true}}"},
+        {"spec:\n  hostPID: !!binary dHJ1ZQ==\n", "{\"spec\":{\"hostPID\":\"true\"}}"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        check_one(cases[i].yaml, cases[i].json);
+    }
+}
+END_TEST
+
+/* kubectl's reader: a line that starts with `---` ends a document when the
+ * rest is blank or a comment and is then dropped (the first line of a stream
+ * is kept: there `---#: |` is a key); any other such line is an error. */
+START_TEST(test_manifest_separators_as_kubectl)
+{
+    struct hp_manifest m;
+    struct hp_error err = {0};
+    static const char *const bad[] = {
+        "a: 1\n--- {kind: Pod}\n", "a: 1\n----\n",       "a: 1\n--- !!map\n",
+        "a: 1\n---x: 1\n",         "a: 1\n--- |\n  x\n",
+    };
+
+    parse("kind: ConfigMap\ndata:\n  a: |\n---#: |\nkind: Pod\n", &m);
+    assert_len(&m, 2);
+    assert_doc_json(&m.docs[0], "{\"kind\":\"ConfigMap\",\"data\":{\"a\":\"\"}}");
+    assert_doc_json(&m.docs[1], "{\"kind\":\"Pod\"}");
+    ck_assert_uint_eq(m.docs[1].line, 5);
+    hp_manifest_cleanup(&m);
+
+    parse("a: 1\n--- # c\nb: 2\n---  \t\nc: 3\n---\xc2\xa0#x\nd: 4\n", &m);
+    assert_len(&m, 4);
+    assert_doc_json(&m.docs[3], "{\"d\":4}");
+    hp_manifest_cleanup(&m);
+
+    /* First in the stream, `---#: |` is a key with a block scalar. */
+    parse("---#: |\n  text\n", &m);
+    assert_len(&m, 1);
+    assert_doc_json(&m.docs[0], "{\"---#\":\"text\\n\"}");
+    hp_manifest_cleanup(&m);
+
+    /* A blank line before the first `---` makes a document of its own. */
+    parse("\n---#: |\nkind: Pod\n", &m);
+    assert_len(&m, 1);
+    assert_doc_json(&m.docs[0], "{\"kind\":\"Pod\"}");
+    hp_manifest_cleanup(&m);
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(hp_manifest_parse(bad[i], strlen(bad[i]), NULL, &m, &err) == HP_ERR_INVALID,
+                      "'%s': expected an error", bad[i]);
+        ck_assert_msg(strstr(err.msg, "line 2: a line that starts with `---`") != NULL,
+                      "'%s': got '%s'", bad[i], err.msg);
+        ck_assert_uint_eq(m.len, 0);
+    }
+
+    /* What follows a `...` is never read, its syntax included. */
+    parse("kind: ConfigMap\n...\nkind: Pod\nspec: {hostPID: true}\n", &m);
+    assert_len(&m, 1);
+    assert_doc_json(&m.docs[0], "{\"kind\":\"ConfigMap\"}");
+    hp_manifest_cleanup(&m);
+    parse("a: 1\n...\n]]]: [\n", &m);
+    assert_doc_json(&m.docs[0], "{\"a\":1}");
+    hp_manifest_cleanup(&m);
+    /* A lone `...` is a document go-yaml refuses. */
+    parse("a: 1\n---\n...\n", &m);
+    assert_len(&m, 2);
+    assert_doc_error(&m.docs[1], "did not find expected node content");
+    hp_manifest_cleanup(&m);
+}
+END_TEST
+
+/* go-yaml v2 ends a plain scalar at `?` inside [...] and {...}; libyaml
+ * keeps it, so such a document is refused, and so is `[a:]`, which
+ * go-yaml reads as "a:" and libyaml refuses. */
+START_TEST(test_manifest_flow_scalars)
+{
+    check_one_error("v: [a?b]\n", "line 1: plain scalar `a?b` holds a `?` inside [...] or {...}");
+    check_one_error("v: {a: b?}\n", "plain scalar `b?` holds a `?`");
+    check_one_error("v: [a:]\n", "line 1: found unexpected ':'");
+    /* The escape \/ is libyaml's, not go-yaml's, and \' go-yaml's only. */
+    check_one_error("a: 1\nv: \"x\\/y\"\n", "line 2: the escape \\/ in a double-quoted scalar");
+    check_one_error("v: \"é\\\\\\/\"\n", "the escape \\/");
+    check_one_error("v: \"a\\'b\"\n", "found unknown escape character");
+    check_one("v: \"a\\\\/b\"\nw: 'a\\/b'\nx: a\\/b\nz: \"ü/\"\n",
+              "{\"v\":\"a\\\\/b\",\"w\":\"a\\\\/b\",\"x\":\"a\\\\/b\",\"z\":\"ü/\"}");
+    check_one("v: a?b\nw: ['a?b', ?x]\n", "{\"v\":\"a?b\",\"w\":[\"a?b\",{\"x\":null}]}");
+}
+END_TEST
+
+/* Go's JSON encoder refuses NaN and infinities, so kubectl refuses the
+ * document; as keys they are text. */
+START_TEST(test_manifest_nan_values)
+{
+    static const char *const values[] = {".inf", ".Inf", "-.INF",       "+.inf",
+                                         ".nan", ".NaN", "!!float .nan"};
+    char yaml[64];
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        snprintf(yaml, sizeof(yaml), "v: %s\n", values[i]);
+        check_one_error(yaml, "is not a number JSON can hold: kubectl cannot read it");
+    }
+    check_one_error("&x .nan : 1\nv: *x\n", "line 2: `.nan` is not a number JSON can hold");
+    check_one("v: '.inf'\n", "{\"v\":\".inf\"}");
 }
 END_TEST
 
@@ -558,7 +754,7 @@ START_TEST(test_manifest_memory_limit)
     static const char *const docs[] = {
         "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - {name: c}\n",
         "- {}\n- {}\n- [x, y]\n- 'long string value with some text'\n- 1.5\n- true\n",
-        "a: &a {x: [1, 2, 3], y: z}\nb: *a\nc: {<<: *a, w: 1}\n",
+        "a: &a {x: [1, 2, 3], v: z}\nb: *a\nc: {<<: *a, w: 1}\n",
         "{\"items\": [{\"a\": 1}, {\"b\": [2, 3]}, null], \"kind\": \"List\"}",
     };
     for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
@@ -836,7 +1032,7 @@ START_TEST(test_manifest_positions)
 {
     struct hp_manifest_doc doc;
     const char *text = "# head\n"
-                       "base: &b {x: 'on', y: 0x10}\n"
+                       "base: &b {x: 'on', w: 0x10}\n"
                        "list:\n"
                        "  - off\n"
                        "  - *b\n"
@@ -852,15 +1048,24 @@ START_TEST(test_manifest_positions)
     assert_pos(hp_manifest_pos_get(root, 0), "base", 2, 7, 2, NULL, false);
     assert_pos(hp_manifest_pos_get(root, 1), "list", 4, 3, 3, NULL, false);
     assert_pos(hp_manifest_pos_get(base, 0), "base.x", 2, 14, 2, "on", false);
-    assert_pos(hp_manifest_pos_get(base, 1), "base.y", 2, 23, 2, "0x10", true);
+    assert_pos(hp_manifest_pos_get(base, 1), "base.w", 2, 23, 2, "0x10", true);
     /* The typed value is still what kubectl makes of it. */
-    ck_assert_int_eq(json_object_get_int(json_object_object_get(base, "y")), 16);
+    ck_assert_int_eq(json_object_get_int(json_object_object_get(base, "w")), 16);
     assert_pos(hp_manifest_pos_get(list, 0), "list[0]", 4, 5, 0, "off", true);
     assert_pos(hp_manifest_pos_get(list, 1), "list[1] (an alias)", 5, 5, 0, NULL, false);
     ck_assert_ptr_eq(hp_manifest_pos_get(list, 2), NULL);
-    /* Written keys first, merged keys last, where they were written. */
-    assert_pos(hp_manifest_pos_get(merged, 0), "merged.z", 8, 6, 8, "~", true);
-    assert_pos(hp_manifest_pos_get(merged, 1), "merged.x (merged)", 2, 14, 2, "on", false);
+    /* Merged keys come where the `<<` is, each at the place it was written. */
+    assert_pos(hp_manifest_pos_get(merged, 0), "merged.x (merged)", 2, 14, 2, "on", false);
+    assert_pos(hp_manifest_pos_get(merged, 2), "merged.z", 8, 6, 8, "~", true);
+    hp_manifest_doc_cleanup(&doc);
+
+    /* A key the merge replaces takes the merged position; one written after
+     * the merge takes its own, in the same place. */
+    ck_assert_int_eq(load_one("a: 0\n<<: {a: 1, b: 1, c: 1}\nb: 2\n", &doc), HP_OK);
+    ck_assert_str_eq(SHOW(doc.obj), "{\"a\":1,\"b\":2,\"c\":1}");
+    assert_pos(hp_manifest_pos_get(doc.obj, 0), "a (merged)", 2, 9, 2, "1", true);
+    assert_pos(hp_manifest_pos_get(doc.obj, 1), "b (written after)", 3, 4, 3, "2", true);
+    assert_pos(hp_manifest_pos_get(doc.obj, 2), "c (merged)", 2, 21, 2, "1", true);
     hp_manifest_doc_cleanup(&doc);
 
     /* Without positions there are none. */
@@ -1083,7 +1288,7 @@ START_TEST(test_manifest_json_inputs)
         {"{\n\t\"a\": 1,\n\t\"b\": [\n\t\t2.5\n\t]\n}\n", "{\"a\":1,\"b\":[2.5]}"},
         {"{\"s\":\"caf\\u00e9 a\\/b\"}", "{\"s\":\"caf\\u00e9 a/b\"}"},
         {"{\"n\":-12,\"f\":1.5e3,\"big\":18446744073709551615,\"e\":{},\"l\":[]}",
-         "{\"n\":-12,\"f\":1500.0,\"big\":18446744073709551615,\"e\":{},\"l\":[]}"},
+         "{\"n\":-12,\"f\":1500.0,\"big\":1.8446744073709552e19,\"e\":{},\"l\":[]}"},
         {"[1, \"two\", {\"three\": 3}]", "[1,\"two\",{\"three\":3}]"},
     };
     const char *list = "{\n"                                                /* 1 */
@@ -1153,7 +1358,7 @@ START_TEST(test_manifest_empty_input)
         "",
         "\n\n   \n",
         "---\n",
-        "---\n---\n...\n",
+        "--- # nothing\n---\n",
         "\xef\xbb\xbf",
         "--- # nothing\n...\n",
         "---\nnull\n",
@@ -1302,10 +1507,14 @@ static Suite *manifest_suite(void)
     tcase_add_test(tc, test_manifest_crlf);
     tcase_add_test(tc, test_manifest_malformed_middle_doc);
     tcase_add_test(tc, test_manifest_scalar_types);
-    tcase_add_test(tc, test_manifest_keys_are_text);
+    tcase_add_test(tc, test_manifest_keys_as_kubectl);
     tcase_add_test(tc, test_manifest_tags);
     tcase_add_test(tc, test_manifest_anchors_aliases);
     tcase_add_test(tc, test_manifest_merge_keys);
+    tcase_add_test(tc, test_manifest_kubectl_attacks);
+    tcase_add_test(tc, test_manifest_separators_as_kubectl);
+    tcase_add_test(tc, test_manifest_nan_values);
+    tcase_add_test(tc, test_manifest_flow_scalars);
     tcase_add_test(tc, test_manifest_alias_bomb_limited);
     tcase_add_test(tc, test_manifest_items_handed_over);
     tcase_add_test(tc, test_manifest_depth_bomb_limited);
