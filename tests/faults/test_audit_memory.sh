@@ -208,11 +208,11 @@ rss_under "10,000 documents under --max-memory 32Mi" 32
 FLAT_MIB=24
 python3 "$FAULTS_DIR/../../bench/gen_cluster.py" --pods 10000 --seed 7 >cluster-10k.json
 python3 "$FAULTS_DIR/../../bench/gen_cluster.py" --pods 50000 --seed 7 >cluster-50k.json
-STDIN=cluster-10k.json audit cluster-10k --format json -
+# --no-group: every resource listed, the largest report.
+STDIN=cluster-10k.json audit cluster-10k --no-group --format json -
 RSS_10K=$RSS_KIB
 check "a 10,000-pod cluster dump on stdin: exit 1 (some denied)" 1 "$RC"
-STDIN=cluster-50k.json audit cluster-50k --format json -
-STDIN=
+STDIN=cluster-50k.json audit cluster-50k --no-group --format json -
 check "a 50,000-pod cluster dump on stdin: exit 1 (some denied)" 1 "$RC"
 check "a 50,000-pod cluster dump: every pod reported" 50000 \
   "$(grep -c '"kind":"Pod"' "$E2E_TMP/cluster-50k.out")"
@@ -221,6 +221,13 @@ if ! sanitized; then
   at_most "50,000 pods take at most $FLAT_MIB MiB more than 10,000 ($((RSS_10K / 1024)) MiB)" \
     $((RSS_KIB / 1024)) $((RSS_10K / 1024 + FLAT_MIB)) " MiB"
 fi
+# Grouped by owner (the default): the indexes of the grouping come on top.
+STDIN=cluster-50k.json audit cluster-50k-grouped --format json -
+STDIN=
+check "a 50,000-pod cluster dump, grouped: exit 1 (some denied)" 1 "$RC"
+check "grouped: no pod is shown on its own (each has the findings of its owner)" 0 \
+  "$(grep -c '"kind":"Pod"' "$E2E_TMP/cluster-50k-grouped.out")"
+rss_under "a 50,000-pod cluster dump, grouped" 48
 rm -f cluster-10k.json cluster-50k.json
 
 finish
