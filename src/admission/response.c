@@ -188,7 +188,7 @@ static void put_unreadable_message(struct hp_buf *out, const struct adm_request 
                                    const char *profile)
 {
     struct hp_json_text t;
-    hp_json_text_init(&t, out, 1, ADM_MAX_MESSAGE);
+    hp_json_text_init(&t, out, 1, (size_t)ADM_MAX_MESSAGE);
     hp_buf_putc(out, '"');
     put_subject(&t, r);
     hp_json_text_puts(&t, " is refused by hardpod policy \"");
