@@ -83,6 +83,8 @@ enum hp_skip {
     HP_SKIP_SUBRESOURCE, /* a subresource other than ephemeralcontainers */
     HP_SKIP_UNCHANGED,   /* UPDATE whose pod spec equals oldObject's */
     HP_SKIP_NO_POD_SPEC, /* a kind without a pod spec */
+    HP_SKIP_UNREADABLE,  /* a kind hardpod cannot read on the pods resource: denied in
+                          * enforce mode, a "would deny" warning in audit mode */
 };
 const char *hp_skip_name(enum hp_skip s);
 
@@ -100,7 +102,8 @@ struct hp_admission_result {
     enum hp_mode mode; /* the mode in force for the namespace */
     enum hp_decision decision;
     enum hp_skip skip;
-    size_t n_deny;                      /* deny findings (in audit mode: would-deny) */
+    size_t n_deny;                      /* deny findings (in audit mode: would-deny); 1 for
+                                         * HP_SKIP_UNREADABLE */
     size_t n_warn;                      /* warn findings, exempt ones included */
     uint32_t checks_fired;              /* bit (1u << check) for every finding */
     const struct hp_findings *findings; /* the findings themselves */

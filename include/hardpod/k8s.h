@@ -30,6 +30,11 @@ enum hp_workload {
     HP_WORKLOAD_REPLICATIONCONTROLLER,
     HP_WORKLOAD_PODTEMPLATE,
     HP_WORKLOAD_CUSTOM, /* a pod spec found through a struct hp_k8s_kind */
+    /* The v1 EphemeralContainers object that the pods/ephemeralcontainers
+     * subresource takes on Kubernetes 1.16 to 1.21: metadata and a top-level
+     * ephemeralContainers list, and none of the pod's other fields. Its
+     * "pod spec" is the object itself, with the prefix "". */
+    HP_WORKLOAD_EPHEMERAL_CONTAINERS,
 };
 
 /* Where a pod spec sits inside an object. For built-in workloads the

@@ -145,6 +145,17 @@ static bool unchanged_custom(const struct adm_request *r, const struct hp_k8s_ki
     return true;
 }
 
+/* Whether the request was sent for a Pod: to the core pods resource (the
+ * object or its ephemeralcontainers subresource), or, when the review names
+ * no resource, to the ephemeralcontainers subresource. */
+static bool on_pods(const struct adm_request *r)
+{
+    if (r->resource != NULL) {
+        return r->res_group != NULL && r->res_group[0] == '\0' && strcmp(r->resource, "pods") == 0;
+    }
+    return r->sub_resource != NULL;
+}
+
 /* Runs the engine on request.object unless the request is one that is never
  * evaluated; res->skip says why not. */
 static enum hp_err evaluate(struct hp_admission *a, const struct hp_admission_ctx *ctx,
@@ -167,6 +178,11 @@ static enum hp_err evaluate(struct hp_admission *a, const struct hp_admission_ct
         return hp_error_set(err, HP_ERR_INVALID, "request.kind: group and version too long");
     }
     enum hp_workload w = hp_k8s_workload(api_version, r->kind);
+    if (on_pods(r) && w != HP_WORKLOAD_POD && w != HP_WORKLOAD_EPHEMERAL_CONTAINERS) {
+        /* Whatever arrives for a Pod must be read, or the Pod runs unchecked. */
+        res->skip = HP_SKIP_UNREADABLE;
+        return HP_OK;
+    }
     const struct hp_k8s_kind *custom = NULL;
     if (w == HP_WORKLOAD_NONE) {
         /* A custom resource is read when the config or the built-in entries
@@ -188,7 +204,8 @@ static enum hp_err evaluate(struct hp_admission *a, const struct hp_admission_ct
                                 r->kind);
         }
     }
-    if (r->op == ADM_OP_UPDATE &&
+    /* An EphemeralContainers object has no pod spec to compare: always judged. */
+    if (r->op == ADM_OP_UPDATE && w != HP_WORKLOAD_EPHEMERAL_CONTAINERS &&
         (custom != NULL ? unchanged_custom(r, custom) : unchanged(r, w, b))) {
         res->skip = HP_SKIP_UNCHANGED;
         return HP_OK;
@@ -216,6 +233,11 @@ static enum hp_err evaluate(struct hp_admission *a, const struct hp_admission_ct
 
 static void decide(struct hp_admission_result *res, const struct hp_findings *f)
 {
+    if (res->skip == HP_SKIP_UNREADABLE) {
+        res->n_deny = 1;
+        res->decision = res->mode == HP_MODE_ENFORCE ? HP_DECISION_DENIED : HP_DECISION_WARNED;
+        return;
+    }
     res->n_deny = f->n_deny;
     res->n_warn = f->n_warn;
     for (size_t i = 0; i < f->len; i++) {

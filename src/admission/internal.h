@@ -116,6 +116,8 @@ struct adm_request {
     const char *operation;
     enum adm_op op;
     const char *sub_resource; /* NULL when absent or empty */
+    const char *res_group;    /* request.resource.group; "" for the core group, NULL when absent */
+    const char *resource;     /* request.resource.resource ("pods"); NULL when absent */
     const char *ns;           /* "" when absent */
     const char *name;         /* request.name, else the object's metadata.name or generateName */
     bool name_generated;      /* name is metadata.generateName */

@@ -208,13 +208,36 @@ static enum hp_err decode_ns_user(struct json_object *req, const char **ns, cons
     return rc;
 }
 
-/* The optional fields: subResource, namespace, name, userInfo.username, dryRun. */
+/* The optional request.resource, which says where the object was sent (the
+ * kind alone does not: the pods resource takes other kinds on subresources). */
+static enum hp_err decode_resource(struct json_object *req, struct adm_request *r,
+                                   struct hp_error *err)
+{
+    struct json_object *gvr = NULL;
+    enum hp_err rc = get_object(req, "resource", "request.resource", false, &gvr, err);
+    if (rc == HP_OK && gvr != NULL) {
+        rc = get_string(gvr, "group", "request.resource.group", false, &r->res_group, NULL, err);
+        if (r->res_group == NULL) {
+            r->res_group = "";
+        }
+    }
+    if (rc == HP_OK && gvr != NULL) {
+        rc = get_string(gvr, "resource", "request.resource.resource", false, &r->resource, NULL,
+                        err);
+    }
+    return rc;
+}
+
+/* The optional fields: subResource, resource, namespace, name, userInfo.username, dryRun. */
 static enum hp_err decode_optional(struct json_object *req, struct adm_request *r,
                                    struct hp_error *err)
 {
     struct json_object *v;
     enum hp_err rc =
         get_string(req, "subResource", "request.subResource", false, &r->sub_resource, NULL, err);
+    if (rc == HP_OK) {
+        rc = decode_resource(req, r, err);
+    }
     if (rc == HP_OK) {
         rc = get_string(req, "name", "request.name", false, &r->name, NULL, err);
     }

@@ -48,6 +48,8 @@ const char *hp_skip_name(enum hp_skip s)
         return "unchanged";
     case HP_SKIP_NO_POD_SPEC:
         return "no-pod-spec";
+    case HP_SKIP_UNREADABLE:
+        return "unreadable";
     }
     return "unknown";
 }
@@ -161,6 +163,41 @@ static void put_message(struct hp_buf *out, const struct adm_request *r, const c
     hp_buf_putc(out, '"');
 }
 
+/* Why an object sent for a Pod that hardpod cannot read is refused. */
+static void put_unreadable(struct hp_json_text *t, const struct adm_request *r)
+{
+    hp_json_text_puts(t, "hardpod cannot read kind \"");
+    hp_json_text_put_capped(t, r->kind, 63);
+    hp_json_text_puts(t, "\" (");
+    if (r->group[0] != '\0') {
+        hp_json_text_put_capped(t, r->group, 63);
+        TEXT_LIT(t, "/");
+    }
+    hp_json_text_put_capped(t, r->version, 63);
+    TEXT_LIT(t, ") sent for pods");
+    if (r->sub_resource != NULL) {
+        TEXT_LIT(t, "/");
+        hp_json_text_put_capped(t, r->sub_resource, 63);
+    }
+    TEXT_LIT(t, ", so it cannot check the pod's containers: only a v1 Pod or EphemeralContainers "
+                "object is read there");
+}
+
+/* The status message of a refusal of an unreadable object. */
+static void put_unreadable_message(struct hp_buf *out, const struct adm_request *r,
+                                   const char *profile)
+{
+    struct hp_json_text t;
+    hp_json_text_init(&t, out, 1, (size_t)ADM_MAX_MESSAGE);
+    hp_buf_putc(out, '"');
+    put_subject(&t, r);
+    hp_json_text_puts(&t, " is refused by hardpod policy \"");
+    hp_json_text_put_capped(&t, profile, 63);
+    hp_json_text_puts(&t, "\": ");
+    put_unreadable(&t, r);
+    hp_buf_putc(out, '"');
+}
+
 /* Whether finding x becomes a warning in this mode. */
 static bool is_warning(const struct hp_finding *x, enum hp_mode mode)
 {
@@ -243,6 +280,14 @@ static void put_annotations(struct hp_buf *out, const struct hp_admission_result
                             const char *profile)
 {
     const struct hp_findings *f = res->findings;
+    if (res->skip == HP_SKIP_UNREADABLE) {
+        hp_buf_printf(out,
+                      ",\"auditAnnotations\":{\"decision\":\"%s\",\"mode\":\"%s\",\"profile\":",
+                      decision_label(res), hp_mode_name(res->mode));
+        hp_buf_put_json_string(out, profile, strlen(profile));
+        hp_buf_puts(out, ",\"unreadable\":\"kind\"}");
+        return;
+    }
     if (f == NULL || f->len == 0) {
         return;
     }
@@ -279,12 +324,23 @@ enum hp_err adm_response_encode(const struct adm_request *r, const struct hp_adm
     hp_buf_puts(out, "\",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":");
     hp_buf_put_json_string(out, r->uid, r->uid_len);
     hp_buf_puts(out, denied ? ",\"allowed\":false" : ",\"allowed\":true");
+    bool unreadable = res->skip == HP_SKIP_UNREADABLE;
     if (denied) {
         hp_buf_puts(out, ",\"status\":{\"code\":403,\"reason\":\"Forbidden\",\"message\":");
-        put_message(out, r, profile, res->findings);
+        if (unreadable) {
+            put_unreadable_message(out, r, profile);
+        } else {
+            put_message(out, r, profile, res->findings);
+        }
         hp_buf_putc(out, '}');
     }
-    if (res->findings != NULL) {
+    if (unreadable && !denied) {
+        struct hp_json_text t;
+        hp_json_text_init(&t, out, 1, HP_ADMISSION_MAX_WARNING - strlen("would deny: "));
+        hp_buf_puts(out, ",\"warnings\":[\"would deny: ");
+        put_unreadable(&t, r);
+        hp_buf_puts(out, "\"]");
+    } else if (res->findings != NULL) {
         put_warnings(out, res->findings, res->mode);
     }
     put_annotations(out, res, profile);

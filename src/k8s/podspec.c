@@ -32,6 +32,7 @@ static const struct kind_entry kinds[] = {
     {"DaemonSet", "extensions", HP_WORKLOAD_DAEMONSET},
     {"Job", "batch", HP_WORKLOAD_JOB},
     {"CronJob", "batch", HP_WORKLOAD_CRONJOB},
+    {"EphemeralContainers", "", HP_WORKLOAD_EPHEMERAL_CONTAINERS},
 };
 
 enum hp_workload hp_k8s_workload(const char *api_version, const char *kind)
@@ -129,6 +130,15 @@ enum hp_err hp_k8s_podspec_find(struct json_object *obj, enum hp_workload w, str
     size_t n;
     switch (w) {
     case HP_WORKLOAD_NONE:
+        return HP_OK;
+    case HP_WORKLOAD_EPHEMERAL_CONTAINERS:
+        /* The containers sit at the top of the object. */
+        if (!json_object_is_type(obj, json_type_object)) {
+            return hp_error_set(err, HP_ERR_INVALID, "object: expected a JSON object");
+        }
+        out->spec = obj;
+        out->prefix = "";
+        out->metadata_prefix = "metadata";
         return HP_OK;
     case HP_WORKLOAD_POD:
         keys = pod, n = 1;

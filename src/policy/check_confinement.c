@@ -28,14 +28,18 @@ static void profile_type(struct pol_eval *e, enum hp_check c, struct hp_obj_val 
         pol_names(e);
         who = e->who;
     }
-    pol_emit(e, c, ctr,
-             pol_path(e, "%s.securityContext.%s.type", ctr ? e->cpath : e->ps->prefix, field),
-             c == HP_CHECK_SECCOMP_PROFILE
-                 ? "securityContext: {seccompProfile: {type: RuntimeDefault}}"
-                 : "securityContext: {appArmorProfile: {type: RuntimeDefault}}",
-             "%s securityContext.%s.type must be RuntimeDefault or Localhost, not %s%.64s%s", who,
-             field, type != NULL ? "\"" : "", type != NULL ? type : "a missing or invalid value",
-             type != NULL ? "\"" : "");
+    /* Baseline's ban on Unconfined is a floor hardened never goes below. */
+    enum hp_action action =
+        c == HP_CHECK_SECCOMP_PROFILE ? pol_floor(e, c) : e->p->checks[c].action;
+    pol_emit_action(
+        e, c, action, ctr,
+        pol_path(e, "%s.securityContext.%s.type", ctr ? e->cpath : e->ps->prefix, field),
+        c == HP_CHECK_SECCOMP_PROFILE
+            ? "securityContext: {seccompProfile: {type: RuntimeDefault}}"
+            : "securityContext: {appArmorProfile: {type: RuntimeDefault}}",
+        "%s securityContext.%s.type must be RuntimeDefault or Localhost, not %s%.64s%s", who, field,
+        type != NULL ? "\"" : "", type != NULL ? type : "a missing or invalid value",
+        type != NULL ? "\"" : "");
 }
 
 /* Checks seLinuxOptions: type from the allowed list, no user or role. */
@@ -162,6 +166,9 @@ void pol_seccomp_profile_ctr(struct pol_eval *e)
         return;
     }
     if (v.state == HP_V_UNSET) {
+        /* Baseline requires no profile; hardened and restricted ask for one
+         * with the check's action. A profile that is set with a bad type is
+         * judged below, a deny at hardened too (pol_floor). */
         if (level != HP_LEVEL_BASELINE) {
             pol_emit(e, HP_CHECK_SECCOMP_PROFILE, true, pol_sc_path(e, "seccompProfile.type"),
                      "securityContext: {seccompProfile: {type: RuntimeDefault}} (pod or "

@@ -44,7 +44,17 @@ static void one_volume(struct pol_eval *e, struct json_object *vol, size_t i, bo
                      "use an emptyDir, configMap, secret or persistentVolumeClaim volume instead",
                      "volume \"%.63s\" must not use hostPath", name);
         }
-        if (restricted && !restricted_volume_ok(key)) {
+        if (restricted && strcmp(key, "gitRepo") == 0) {
+            /* The kubelet runs git on the node for it, hooks included: denied
+             * at hardened whatever the action (pol_floor). */
+            pol_emit_action(e, HP_CHECK_RESTRICTED_VOLUMES,
+                            pol_floor(e, HP_CHECK_RESTRICTED_VOLUMES), false,
+                            pol_path(e, "%s.volumes[%zu].%s", e->ps->prefix, i, key),
+                            "clone the repository in an init container into an emptyDir volume",
+                            "volume \"%.63s\" must not use gitRepo, which runs git on the node as "
+                            "root (CVE-2024-10220)",
+                            name);
+        } else if (restricted && !restricted_volume_ok(key)) {
             pol_emit(e, HP_CHECK_RESTRICTED_VOLUMES, false,
                      pol_path(e, "%s.volumes[%zu].%s", e->ps->prefix, i, key),
                      "use configMap, csi, downwardAPI, emptyDir, ephemeral, image, "

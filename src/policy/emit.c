@@ -31,8 +31,8 @@ void pol_names(struct pol_eval *e)
     if (e->names_ready || e->ctr == NULL) {
         return;
     }
-    snprintf(e->cpath, sizeof(e->cpath), "%s.%s[%zu]", e->ps->prefix, hp_k8s_list_name(e->list),
-             e->index);
+    snprintf(e->cpath, sizeof(e->cpath), "%s%s%s[%zu]", e->ps->prefix,
+             e->ps->prefix[0] != '\0' ? "." : "", hp_k8s_list_name(e->list), e->index);
     snprintf(e->who, sizeof(e->who), "%s \"%.63s%s\"", kinds[e->list], e->cname,
              strlen(e->cname) > 63 ? "..." : "");
     e->names_ready = true;

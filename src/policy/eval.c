@@ -105,9 +105,12 @@ static void pod_sc_not_object(struct pol_eval *e)
         if (k->pod_sc_field == NULL || !pol_on(e, (enum hp_check)c)) {
             continue;
         }
-        pol_emit(e, (enum hp_check)c, false,
-                 pol_path(e, "%s.securityContext.%s", e->ps->prefix, k->pod_sc_field),
-                 k->pod_sc_fix, "pod securityContext must be an object, got %s", what);
+        /* Baseline fails seccompProfile here too: a floor at hardened. */
+        enum hp_action action =
+            c == HP_CHECK_SECCOMP_PROFILE ? pol_floor(e, (enum hp_check)c) : e->p->checks[c].action;
+        pol_emit_action(e, (enum hp_check)c, action, false,
+                        pol_path(e, "%s.securityContext.%s", e->ps->prefix, k->pod_sc_field),
+                        k->pod_sc_fix, "pod securityContext must be an object, got %s", what);
     }
 }
 
@@ -168,16 +171,17 @@ static enum hp_err visit_list(struct pol_eval *e, enum hp_container_list list, s
         return HP_OK;
     }
     char what[64];
+    const char *dot = e->ps->prefix[0] != '\0' ? "." : "";
     if (!json_object_is_type(arr, json_type_array)) {
-        return hp_error_set(err, HP_ERR_INVALID, "%s.%s: expected array, got %s", e->ps->prefix,
-                            hp_k8s_list_name(list), hp_k8s_describe(arr, what, sizeof(what)));
+        return hp_error_set(err, HP_ERR_INVALID, "%s%s%s: expected array, got %s", e->ps->prefix,
+                            dot, hp_k8s_list_name(list), hp_k8s_describe(arr, what, sizeof(what)));
     }
     size_t n = json_object_array_length(arr);
     for (size_t i = 0; i < n; i++) {
         struct json_object *ctr = json_object_array_get_idx(arr, i);
         if (!json_object_is_type(ctr, json_type_object)) {
-            return hp_error_set(err, HP_ERR_INVALID, "%s.%s[%zu]: expected object, got %s",
-                                e->ps->prefix, hp_k8s_list_name(list), i,
+            return hp_error_set(err, HP_ERR_INVALID, "%s%s%s[%zu]: expected object, got %s",
+                                e->ps->prefix, dot, hp_k8s_list_name(list), i,
                                 hp_k8s_describe(ctr, what, sizeof(what)));
         }
         enter_container(e, list, i, ctr);
@@ -210,7 +214,16 @@ static enum hp_err eval_podspec(const struct hp_podspec *ps, void *arg, struct h
     e.ns = cx->ns;
     e.username = cx->in->username;
     e.now = cx->in->now;
-    hp_k8s_scan(ps->spec, pod_slots, sizeof(pod_slots) / sizeof(pod_slots[0]), &e.pf);
+    bool pod_known = ps->workload != HP_WORKLOAD_EPHEMERAL_CONTAINERS;
+    if (pod_known) {
+        hp_k8s_scan(ps->spec, pod_slots, sizeof(pod_slots) / sizeof(pod_slots[0]), &e.pf);
+    } else {
+        /* Only the ephemeral containers are known: the pod's fields and its
+         * securityContext stay unset, so what a container would inherit must
+         * be set in the container, and no pod-level part runs (the pod was
+         * judged when it was created, and these fields cannot change). */
+        e.pf.lists[HP_LIST_EPHEMERAL] = hp_k8s_field(ps->spec, "ephemeralContainers");
+    }
     const char *os_name = hp_k8s_string(hp_k8s_field(e.pf.os, "name"));
     e.windows = os_name != NULL && strcmp(os_name, "windows") == 0;
     struct hp_bool_val host_users = hp_k8s_bool(e.pf.host_users);
@@ -221,7 +234,9 @@ static enum hp_err eval_podspec(const struct hp_podspec *ps, void *arg, struct h
     hp_k8s_sc_scan(e.pod_sc, &e.podf);
     plan(&e);
 
-    pod_checks(&e);
+    if (pod_known) {
+        pod_checks(&e);
+    }
     for (int l = 0; l < HP_LIST_COUNT; l++) {
         enum hp_err rc = visit_list(&e, (enum hp_container_list)l, err);
         if (rc != HP_OK) {

@@ -92,6 +92,15 @@ static inline enum hp_level pol_level(const struct pol_eval *e, enum hp_check c)
     return e->p->checks[c].level;
 }
 
+/* The action of a finding that Pod Security Admission's baseline denies (or
+ * that reaches the node as surely): deny at the HARDENED level whatever the
+ * check's configured action, so that hardened is never weaker than
+ * psa-baseline; the configured action at the PSA levels. */
+static inline enum hp_action pol_floor(const struct pol_eval *e, enum hp_check c)
+{
+    return pol_level(e, c) == HP_LEVEL_HARDENED ? HP_ACTION_DENY : e->p->checks[c].action;
+}
+
 /* A boolean in the container securityContext; bad when the context itself is. */
 static inline struct hp_bool_val pol_sc_bool(const struct pol_eval *e, struct json_object *v)
 {
@@ -209,6 +218,25 @@ void pol_capabilities_ctr(struct pol_eval *e);
 
 /* check_resources.c */
 void pol_resources_ctr(struct pol_eval *e);
+
+/* A resource quantity as the API server reads it. */
+enum pol_quantity {
+    POL_QTY_UNSET,    /* absent or null */
+    POL_QTY_BAD,      /* not a quantity (the API server refuses it) */
+    POL_QTY_ZERO,     /* zero, "-0" and "0Mi" included */
+    POL_QTY_NEGATIVE, /* below zero */
+    POL_QTY_POSITIVE,
+};
+
+/* Classifies s[0..n) by resource.ParseQuantity's grammar: an optional sign,
+ * digits with an optional fraction, then "", n, u, m, k, M, G, T, P, E, Ki,
+ * Mi, Gi, Ti, Pi, Ei or e/E with a signed integer. Never POL_QTY_UNSET. */
+enum pol_quantity pol_quantity_parse(const char *s, size_t n);
+
+/* Classifies a JSON value as the API server decodes a Quantity: a string
+ * (white space around it trimmed) or a number's text; any other type is
+ * POL_QTY_BAD. v is borrowed and may be NULL. */
+enum pol_quantity pol_quantity_of(struct json_object *v);
 
 /* check_host.c */
 void pol_host_namespaces_pod(struct pol_eval *e);

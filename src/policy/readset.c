@@ -196,10 +196,13 @@ static const struct hp_read_member metadata_m[] = {
 };
 static const struct hp_read_node metadata = OBJ(metadata_m);
 
+/* ephemeralContainers: the EphemeralContainers object of Kubernetes 1.16 to
+ * 1.21 holds its containers at the top. */
 static const struct hp_read_member object_m[] = {
     {"spec", &spec, HP_MARK_SPEC},
     {"metadata", &metadata, 0},
     {"template", &podtemplate_template, 0},
+    {"ephemeralContainers", &containers, 0},
 };
 static const struct hp_read_node object = OBJ(object_m);
 
@@ -213,12 +216,19 @@ static const struct hp_read_member gvk_m[] = {
     {"version", &keep, 0},
 };
 static const struct hp_read_node gvk = OBJ(gvk_m);
+static const struct hp_read_member gvr_m[] = {
+    {"group", &keep, 0},
+    {"version", &keep, 0},
+    {"resource", &keep, 0},
+};
+static const struct hp_read_node gvr = OBJ(gvr_m);
 static const struct hp_read_member request_m[] = {
     {"uid", &keep, 0},
     {"kind", &gvk, 0},
     {"name", &keep, 0},
     {"dryRun", &keep, 0},
     {"object", &object, HP_MARK_OBJECT},
+    {"resource", &gvr, 0},
     {"userInfo", &user_info, 0},
     {"namespace", &keep, 0},
     {"oldObject", &object, HP_MARK_OLD_OBJECT},

@@ -19,7 +19,14 @@ _Static_assert(HP_CHECK_COUNT <= 32, "check bitmasks are 32 bits wide");
 #define WARN(level) {HP_ACTION_WARN, HP_LEVEL_##level}
 /* clang-format on */
 
-/* pod_order: pod-level findings come in this order (as they always have):
+/* At the HARDENED level, seccompProfile and restrictedVolumes keep hardened
+ * at least as strict as psa-baseline: a seccomp profile that is set to
+ * anything but RuntimeDefault or Localhost, and a gitRepo volume
+ * (CVE-2024-10220), are denied whenever the check is on (pol_floor); the
+ * rest of restricted's rule (no profile set, another volume type) takes the
+ * check's action, warn unless the config says deny.
+ *
+ * pod_order: pod-level findings come in this order (as they always have):
  * host namespaces, volumes, sysctls, the run-as ids, HostProcess, AppArmor,
  * seccomp, SELinux, the service account token. Container-level findings come
  * in table order. */
@@ -290,7 +297,7 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                          "The pod or every container must set seccompProfile.type to "
                          "RuntimeDefault or Localhost, so that system calls are filtered.",
                      .help = "Set securityContext.seccompProfile.type: RuntimeDefault in the pod."},
-            .hardened = WARN(RESTRICTED),
+            .hardened = WARN(HARDENED),
             .psa_restricted = DENY(RESTRICTED),
             .psa_baseline = DENY(BASELINE),
             .pod = pol_seccomp_profile_pod,
@@ -308,7 +315,7 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                          "allows: configMap, csi, downwardAPI, emptyDir, ephemeral, image, "
                          "persistentVolumeClaim, projected or secret.",
                      .help = "Replace the volume with one of the allowed types."},
-            .hardened = WARN(RESTRICTED),
+            .hardened = WARN(HARDENED),
             .psa_restricted = DENY(RESTRICTED),
             .psa_baseline = OFF,
             .pod = pol_volumes_pod,

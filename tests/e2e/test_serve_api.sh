@@ -220,6 +220,52 @@ check "metrics: privilegedPorts warn findings (ASP.NET x3 twice, v1beta1 once)" 
 check "metrics: duration histogram counts reviews and rejected requests" 16 \
   "$(metric 'hardpod_admission_duration_seconds_count')"
 
+# --- pods/ephemeralcontainers on Kubernetes 1.16 to 1.21, and unreadable kinds --
+# There the subresource takes an EphemeralContainers object (metadata and a
+# top-level ephemeralContainers list): its containers are evaluated. Any
+# other kind sent for pods is refused in enforce mode, never allowed unread.
+python3 - "$A/pod-ephemeral-privileged.json" "$E2E_TMP" <<'PY'
+import copy, json, sys
+d = json.load(open(sys.argv[1]))
+req = d["request"]
+req["subResource"] = "ephemeralcontainers"
+req["kind"] = req["requestKind"] = {"group": "", "version": "v1", "kind": "EphemeralContainers"}
+ctrs = req["object"]["spec"]["ephemeralContainers"]
+meta = {"name": "web", "namespace": "shop"}
+req["object"] = {"apiVersion": "v1", "kind": "EphemeralContainers", "metadata": meta,
+                 "ephemeralContainers": ctrs}
+req["oldObject"] = {"apiVersion": "v1", "kind": "EphemeralContainers", "metadata": meta,
+                    "ephemeralContainers": []}
+json.dump(d, open(sys.argv[2] + "/eph-privileged.json", "w"))
+good = copy.deepcopy(d)
+good["request"]["object"]["ephemeralContainers"][0]["securityContext"] = {
+    "runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001,
+    "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
+json.dump(good, open(sys.argv[2] + "/eph-good.json", "w"))
+other = copy.deepcopy(d)
+other["request"]["kind"] = {"group": "", "version": "v1", "kind": "Scale"}
+other["request"]["object"] = {"apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": meta}
+json.dump(other, open(sys.argv[2] + "/eph-unreadable.json", "w"))
+PY
+post "$E2E_TMP/eph-privileged.json"
+check "EphemeralContainers with a privileged container: denied" '[200, false]' \
+  "[$STATUS, $(get 'd["response"]["allowed"]')]"
+check_contains "EphemeralContainers: names the container at its path" \
+  "$(get 'd["response"]["status"]["message"]')" \
+  'privileged: ephemeral container \"debugger-x7k2p\" must not be privileged (ephemeralContainers[0].securityContext.privileged)'
+post "$E2E_TMP/eph-good.json"
+check "EphemeralContainers with a hardened container: allowed, no warning" '[200, true, null]' \
+  "[$STATUS, $(get 'd["response"]["allowed"]'), $(get 'd["response"].get("warnings")')]"
+post "$E2E_TMP/eph-unreadable.json"
+check "unreadable kind on pods/ephemeralcontainers: denied with 403" '[200, false, 403]' \
+  "[$STATUS, $(get 'd["response"]["allowed"]'), $(get 'd["response"]["status"]["code"]')]"
+check "unreadable kind: the message says what and where" \
+  '"Scale \"shop/web\" is refused by hardpod policy \"hardened\": hardpod cannot read kind \"Scale\" (v1) sent for pods/ephemeralcontainers, so it cannot check the pod'"'"'s containers: only a v1 Pod or EphemeralContainers object is read there"' \
+  "$(get 'd["response"]["status"]["message"]')"
+check "unreadable kind: audit annotation" '"denied"' \
+  "$(get 'd["response"]["auditAnnotations"]["decision"]')"
+
 # --- the plain metrics listener ----------------------------------------------
 plain() { curl -sS --max-time 10 -o "$E2E_TMP/pbody" -w '%{http_code}' "$@"; }
 check "plain listener: GET /metrics" 200 "$(plain "http://127.0.0.1:$PLAIN_PORT/metrics")"

@@ -13,6 +13,7 @@ import random
 
 KINDS = [
     ("Pod", ["v1"]),
+    ("EphemeralContainers", ["v1"]),
     ("Deployment", ["apps/v1", "apps/v1beta1", "apps/v1beta2", "extensions/v1beta1"]),
     ("ReplicaSet", ["apps/v1", "apps/v1beta2", "extensions/v1beta1"]),
     ("DaemonSet", ["apps/v1", "apps/v1beta2", "extensions/v1beta1"]),
@@ -210,11 +211,18 @@ class Gen:
 
     def quantity(self, good):
         return self.weighted([
-            (8, good),
+            (16, good),
             (1, ""),
-            (1, lambda: self.pick(1, 0.5, 512)),
+            (1, lambda: self.pick(1, 0.5, 512, 0, -1, -0.5, 0.0, 1e-3)),
             (1, None),
             (1, lambda: self.pick(True, [], {}, " ")),
+            # zero, negative and refused quantities, and valid odd spellings
+            (2, lambda: self.pick("0", "0m", "0Mi", "-0", "0.000", "-", ".", "Mi", "e-9", "-1",
+                                  "-100m", "-.5Gi")),
+            (2, lambda: self.pick("1KB", "128MB", "1K", "1mi", "1e", "1e+", "1 core", "0x10",
+                                  "Pi", "Ei", "e-10", "1..5", "1m5", "--1", "1e99999999999999999999")),
+            (2, lambda: self.pick("1e3", "1E+3", "1e-20", ".5", "5.", "1.G", "+1", "1.5Gi",
+                                  " 2Gi ", "\t100m\n", "\u00a01\u3000", "007", "1n", "1Ei")),
         ])
 
     def resources(self):
@@ -392,6 +400,18 @@ class Gen:
         api = self.r.choice(versions)
         pod = {"metadata": self.metadata(name), "spec": self.pod_spec()}
         obj = {"apiVersion": api, "kind": kind, "metadata": {"name": name, "namespace": "shop"}}
+        if kind == "EphemeralContainers":
+            # Kubernetes 1.16 to 1.21: only the ephemeral containers are
+            # known; pod fields beside them (unknown to the API) are not read.
+            obj["metadata"] = pod["metadata"]
+            spec = pod["spec"]
+            obj["ephemeralContainers"] = spec.get("ephemeralContainers", spec.get("containers"))
+            if self.chance(0.2):
+                obj["securityContext"] = spec.get("securityContext")
+                obj["hostPID"] = True
+            if self.chance(0.02):
+                obj["ephemeralContainers"] = self.wrong()
+            return obj
         if kind == "Pod":
             obj["metadata"] = pod["metadata"]
             obj["spec"] = pod["spec"]

@@ -10,6 +10,8 @@ shared state, so that it disagrees loudly with the C engine when either one
 drifts from the specification.
 """
 
+import re
+
 UNSET = object()  # the field is absent or JSON null
 BROKEN = object()  # the securityContext holding the field is not an object
 
@@ -110,10 +112,22 @@ RESTRICTED_VOLUMES = {
     "storageos",
 }
 APPARMOR_PREFIX = "container.apparmor.security.beta.kubernetes.io/"
+
+# Resource quantities (docs/policy.md, "Resource quantities").
+QUANTITY_FORM = re.compile(r"([+-]?)([0-9]*)(\.[0-9]*)?([eEinumkKMGTP]*[+-]?[0-9]*)")
+DECIMAL_SUFFIXES = {"": 0, "n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15,
+                    "E": 18}
+BINARY_SUFFIXES = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
+# Go's unicode.IsSpace: what the API server trims around a quantity string.
+GO_SPACE = " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007" \
+           "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+SIGNED_INT = re.compile(r"[+-]?[0-9]+")
 PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 HOOKS = ("postStart", "preStop")
 HANDLERS = ("httpGet", "tcpSocket")
 
+# The EphemeralContainers object: containers at the top, the pod unknown.
+EPHEMERAL = ((), None)
 # (kind, group) -> (path to the pod spec, path to the pod metadata)
 TEMPLATE = (("spec", "template", "spec"), ("spec", "template", "metadata"))
 LOCATIONS = {
@@ -149,6 +163,46 @@ def is_int64(v):
 
 def is_number(v):
     return (type(v) is int and INT64_MIN <= v <= INT64_MAX) or type(v) is float
+
+
+def quantity_text(s):
+    """'bad', 'zero', 'negative' or 'positive' for the text of a quantity."""
+    m = QUANTITY_FORM.fullmatch(s)
+    if s == "" or m is None:
+        return "bad"
+    sign, whole, frac, suffix = m.group(1), m.group(2), m.group(3) or "", m.group(4)
+    if suffix in DECIMAL_SUFFIXES:
+        base, exp = 10, DECIMAL_SUFFIXES[suffix]
+    elif suffix in BINARY_SUFFIXES:
+        base, exp = 2, BINARY_SUFFIXES[suffix]
+    elif len(suffix) > 1 and suffix[0] in "eE" and SIGNED_INT.fullmatch(suffix[1:]):
+        base, exp = 10, int(suffix[1:])
+        if not INT64_MIN <= exp <= INT64_MAX:
+            return "bad"
+        exp = (exp + 2**31) % 2**32 - 2**31  # kept in 32 bits
+    else:
+        return "bad"
+    digits = whole + frac[1:]
+    if digits == "":
+        # No digit at all: zero when small enough, else refused.
+        ok = exp >= -9 if base == 10 else exp <= 40
+        return "zero" if ok else "bad"
+    if digits.strip("0") == "":
+        return "zero"
+    return "negative" if sign == "-" else "positive"
+
+
+def quantity(v):
+    """'unset', 'bad', 'zero', 'negative' or 'positive' for a JSON value."""
+    if v is None:
+        return "unset"
+    if type(v) is bool:
+        return "bad"
+    if type(v) is int or type(v) is float:
+        return "positive" if v > 0 else "zero" if v == 0 else "negative"
+    if isinstance(v, str):
+        return quantity_text(v.strip(GO_SPACE))
+    return "bad"
 
 
 def one_of(v, allowed):
@@ -187,6 +241,8 @@ def locate(obj):
         group, version = "", api
         if version != "v1":
             return None
+    if (kind, group) == ("EphemeralContainers", ""):
+        return EPHEMERAL
     return LOCATIONS.get((kind, group))
 
 
@@ -229,7 +285,8 @@ class Eval:
                 if not isinstance(c, dict):
                     raise StructuralError("%s[%d]: expected object" % (kind, i))
                 name = c.get("name")
-                self.containers.append((kind, name, c, "%s.%s[%d]" % (prefix, kind, i)))
+                where = "%s.%s[%d]" % (prefix, kind, i) if prefix else "%s[%d]" % (kind, i)
+                self.containers.append((kind, name, c, where))
         self.windows = isinstance(spec.get("os"), dict) and spec["os"].get("name") == "windows"
         self.user_ns = spec.get("hostUsers") is False
 
@@ -255,7 +312,7 @@ class Eval:
 
     # --- inherited fields -------------------------------------------------
 
-    def inherited(self, check, field, bad, required, subpath=""):
+    def inherited(self, check, field, bad, required, subpath="", bad_action=None):
         """docs/policy.md's rules for a field a container inherits from the pod.
 
         bad(v) says whether a set value is forbidden. A forbidden pod value
@@ -265,12 +322,12 @@ class Eval:
         pv = get(self.pod_sc, field)
         pod_bad = pv is BROKEN or (pv is not UNSET and bad(pv))
         if pod_bad:
-            self.add(check, None, "%s.%s%s" % (self.psc, field, subpath))
+            self.add(check, None, "%s.%s%s" % (self.psc, field, subpath), bad_action)
         for name, c, path in self.ctrs():
             cv = get(sc_of(c), field)
             cpath = "%s.securityContext.%s%s" % (path, field, subpath)
             if cv is BROKEN or (cv is not UNSET and bad(cv)):
-                self.add(check, name, cpath)
+                self.add(check, name, cpath, bad_action)
             elif cv is UNSET and pv is UNSET and required:
                 self.add(check, name, cpath)
 
@@ -313,7 +370,10 @@ class Eval:
             # (a missing type is not one), but none is required.
             self.inherited("seccompProfile", "seccompProfile", bad_restricted, False, ".type")
             return
-        self.inherited("seccompProfile", "seccompProfile", bad_restricted, True, ".type")
+        # hardened: a profile that is set with a bad type is a deny, as at
+        # baseline, whatever the action; a missing one takes the action.
+        floor = "deny" if self.level == "hardened" else None
+        self.inherited("seccompProfile", "seccompProfile", bad_restricted, True, ".type", floor)
 
     # --- per-container fields ---------------------------------------------
 
@@ -389,7 +449,7 @@ class Eval:
                 sec = res.get(section) if isinstance(res, dict) else None
                 for what in ("cpu", "memory"):
                     v = sec.get(what) if isinstance(sec, dict) else None
-                    if not ((isinstance(v, str) and v != "") or is_number(v)):
+                    if quantity(v) != "positive":
                         self.add("resources", name, "%s.resources.%s.%s" % (path, section, what))
 
     def check_host_namespaces(self):
@@ -425,7 +485,10 @@ class Eval:
         for i, v in self.volumes("restrictedVolumes"):
             for key in sorted(v):
                 if key != "name" and key not in ALLOWED_VOLUMES and v[key] is not None:
-                    self.add("restrictedVolumes", None, "%s.volumes[%d].%s" % (self.prefix, i, key))
+                    # gitRepo is denied by hardened whatever the action.
+                    floor = "deny" if key == "gitRepo" and self.level == "hardened" else None
+                    self.add("restrictedVolumes", None, "%s.volumes[%d].%s" % (self.prefix, i, key),
+                             floor)
 
     def check_host_ports(self):
         for name, c, path in self.ctrs():
@@ -670,6 +733,11 @@ def evaluate(obj, profile="hardened"):
         return None, set()
     spec_path, meta_path = loc
     try:
+        if loc is EPHEMERAL:
+            # Only the ephemeral containers are known; no pod-level field is.
+            spec = {"ephemeralContainers": obj.get("ephemeralContainers")}
+            ev = Eval(spec, None, "", "metadata", profile)
+            return None, ev.run()
         spec = walk(obj, spec_path)
         meta = obj
         for key in meta_path:

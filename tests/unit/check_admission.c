@@ -56,6 +56,21 @@ static const char base_review[] =
     "below 1024 (\"SocketException (13): Permission denied\") "                                    \
     "(spec.containers[0].ports[0].containerPort)"
 #define VIOLATES "Pod \"shop/web\" violates hardpod policy \"hardened\": "
+#define UNREADABLE_CM                                                                              \
+    "hardpod policy \"hardened\": hardpod cannot read kind \"ConfigMap\" (v1) sent for pods, so "  \
+    "it cannot check the pod's containers: only a v1 Pod or EphemeralContainers object is read "   \
+    "there"
+#define EPH_OBJ(ctrs)                                                                              \
+    "{\"apiVersion\":\"v1\",\"kind\":\"EphemeralContainers\",\"metadata\":{\"name\":\"web\","      \
+    "\"namespace\":\"shop\"},\"ephemeralContainers\":" ctrs "}"
+#define EPH_PRIV                                                                                   \
+    "[{\"name\":\"debug\",\"image\":\"busybox\",\"securityContext\":{" SC_FIELDS                   \
+    ",\"privileged\":true}}]"
+#define EPH_GOOD "[{\"name\":\"debug\",\"image\":\"busybox\",\"securityContext\":" SC "}]"
+#define EPH_UPDATE(ctrs)                                                                           \
+    UPDATE AND "request.subResource=\"ephemeralcontainers\"" AND                                   \
+               "request.kind.kind=\"EphemeralContainers\"" AND "request.object=" EPH_OBJ(ctrs) AND \
+        "request.oldObject=" EPH_OBJ("[]")
 
 /* One handler with its config and output, reused across requests as a
  * server thread reuses it. */
@@ -210,6 +225,8 @@ struct acase {
 /* An Argo Rollout whose template is the Pod. */
 #define ROLLOUT                                                                                    \
     "request.kind={\"group\":\"argoproj.io\",\"version\":\"v1alpha1\",\"kind\":\"Rollout\"}" AND   \
+    "request.resource={\"group\":\"argoproj.io\",\"version\":\"v1alpha1\",\"resource\":"           \
+    "\"rollouts\"}" AND                                                                            \
     "request.object={\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":\"Rollout\",\"metadata\":"   \
     "{\"name\":\"web\",\"namespace\":\"shop\"},\"spec\":{\"template\":" POD "}}"
 #define RO_PRIV O "spec.template.spec.containers[0].securityContext.privileged=true"
@@ -218,8 +235,9 @@ struct acase {
     "must not be privileged (spec.template.spec.containers[0].securityContext.privileged)"
 /* The Pod as a custom resource whose spec is a pod spec. */
 #define WIDGET                                                                                     \
-    "request.kind={\"group\":\"example.com\",\"version\":\"v1\",\"kind\":\"Widget\"}" AND O        \
-    "apiVersion=\"example.com/v1\"" AND O "kind=\"Widget\""
+    "request.kind={\"group\":\"example.com\",\"version\":\"v1\",\"kind\":\"Widget\"}" AND          \
+    "request.resource={\"group\":\"example.com\",\"version\":\"v1\",\"resource\":\"widgets\"}" AND \
+        O "apiVersion=\"example.com/v1\"" AND O "kind=\"Widget\""
 #define AUDIT_NS "namespaceModes: [{namespace: \"sh*\", mode: audit}]\n"
 
 static const struct acase cases[] = {
@@ -274,7 +292,11 @@ static const struct acase cases[] = {
               "(metadata.annotations[\"container.apparmor.security.beta.kubernetes.io/app\"])",
      "", "denied"},
     {"kind without a pod spec", NULL,
-     "request.kind.kind=\"ConfigMap\"" AND O "kind=\"ConfigMap\"" AND PRIV, NULL,
+     "request.kind.kind=\"ConfigMap\"" AND O "kind=\"ConfigMap\"" AND PRIV AND
+     "request.resource.resource=\"configmaps\"",
+     NULL, HP_DECISION_ALLOWED, HP_SKIP_NO_POD_SPEC, NULL, "", NULL},
+    {"kind without a pod spec, no resource named", NULL,
+     "request.kind.kind=\"ConfigMap\"" AND O "kind=\"ConfigMap\"" AND "-request.resource", NULL,
      HP_DECISION_ALLOWED, HP_SKIP_NO_POD_SPEC, NULL, "", NULL},
     {"Rollout evaluated", NULL, ROLLOUT AND RO_PRIV, NULL, HP_DECISION_DENIED, HP_SKIP_NONE,
      RO_DENY_PRIV, "", "denied"},
@@ -293,6 +315,48 @@ static const struct acase cases[] = {
      "[spec]}]\n",
      WIDGET AND PRIV, NULL, HP_DECISION_DENIED, HP_SKIP_NONE,
      "Widget \"shop/web\" violates hardpod policy \"hardened\": " DENY_PRIV, "", "denied"},
+    /* Whatever hardpod cannot read on the pods resource is refused, never
+     * allowed as a kind without a pod spec. */
+    {"unreadable kind on pods denied", NULL,
+     "request.kind.kind=\"ConfigMap\"" AND O "kind=\"ConfigMap\"" AND PRIV, NULL,
+     HP_DECISION_DENIED, HP_SKIP_UNREADABLE, "ConfigMap \"shop/web\" is refused by " UNREADABLE_CM,
+     "", "denied"},
+    {"unreadable kind on pods in audit mode", "mode: audit\n",
+     "request.kind.kind=\"ConfigMap\"" AND O "kind=\"ConfigMap\"", NULL, HP_DECISION_WARNED,
+     HP_SKIP_UNREADABLE, NULL,
+     "would deny: hardpod cannot read kind \"ConfigMap\" (v1) sent for pods, so it cannot check "
+     "the pod's containers: only a v1 Pod or EphemeralContainers object is read there",
+     "would-deny"},
+    {"Pod of another group on pods denied", NULL, "request.kind.group=\"example.com\"", NULL,
+     HP_DECISION_DENIED, HP_SKIP_UNREADABLE,
+     "Pod \"shop/web\" is refused by hardpod policy \"hardened\": hardpod cannot read kind "
+     "\"Pod\" (example.com/v1) sent for pods, so it cannot check the pod's containers: only a v1 "
+     "Pod or EphemeralContainers object is read there",
+     "", "denied"},
+    {"unreadable kind on ephemeralcontainers without a resource", NULL,
+     UPDATE AND "-request.resource" AND "request.subResource=\"ephemeralcontainers\"" AND
+                "request.kind.kind=\"Scale\"",
+     "", HP_DECISION_DENIED, HP_SKIP_UNREADABLE,
+     "Scale \"shop/web\" is refused by hardpod policy \"hardened\": hardpod cannot read kind "
+     "\"Scale\" (v1) sent for pods/ephemeralcontainers, so it cannot check the pod's containers: "
+     "only a v1 Pod or EphemeralContainers object is read there",
+     "", "denied"},
+    /* Kubernetes 1.16 to 1.21: the subresource takes an EphemeralContainers
+     * object, whose containers are evaluated. */
+    {"EphemeralContainers evaluated", NULL, EPH_UPDATE(EPH_PRIV), NULL, HP_DECISION_DENIED,
+     HP_SKIP_NONE,
+     "EphemeralContainers \"shop/web\" violates hardpod policy \"hardened\": privileged: "
+     "ephemeral container \"debug\" must not be privileged "
+     "(ephemeralContainers[0].securityContext.privileged)",
+     "", "denied"},
+    {"EphemeralContainers hardened allowed", NULL, EPH_UPDATE(EPH_GOOD), NULL, HP_DECISION_ALLOWED,
+     HP_SKIP_NONE, NULL, "", NULL},
+    {"EphemeralContainers without a resource named", NULL,
+     EPH_UPDATE(EPH_PRIV) AND "-request.resource", NULL, HP_DECISION_DENIED, HP_SKIP_NONE,
+     "EphemeralContainers \"shop/web\" violates hardpod policy \"hardened\": privileged: "
+     "ephemeral container \"debug\" must not be privileged "
+     "(ephemeralContainers[0].securityContext.privileged)",
+     "", "denied"},
     {"generateName", NULL,
      PRIV AND "-request.name" AND "-" O "metadata.name" AND O "metadata.generateName=\"web-\"",
      NULL, HP_DECISION_DENIED, HP_SKIP_NONE,

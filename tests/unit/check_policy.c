@@ -13,9 +13,12 @@
 #include "policy/internal.h"
 #include "testutil.h"
 
+#include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define SC                                                                                         \
     "{\"allowPrivilegeEscalation\":false,\"privileged\":false,\"readOnlyRootFilesystem\":true,"    \
@@ -41,6 +44,8 @@ enum setup {
     SETUP_ALLOW_NET_BIND,
     SETUP_REQUIRE_MEMORY,
     SETUP_AUTOMOUNT_DENY,
+    SETUP_SECCOMP_DENY,
+    SETUP_RESTRICTED_VOLUMES_DENY,
 };
 
 struct pcase {
@@ -269,7 +274,7 @@ static const struct pcase cases[] = {
       "procMount|deny|app|" CSC ".procMount", "seLinuxOptions|deny|app|" CSC ".seLinuxOptions",
       "appArmorProfile|deny|app|" CSC ".appArmorProfile.type",
       "windowsHostProcess|deny|app|" CSC ".windowsOptions.hostProcess",
-      "seccompProfile|warn|app|" CSC ".seccompProfile.type"}},
+      "seccompProfile|deny|app|" CSC ".seccompProfile.type"}},
     /* A pod securityContext of the wrong type fails every check that reads it,
      * once at pod level; containers that inherit from it are not reported. */
     {"pod securityContext is a string",
@@ -281,7 +286,7 @@ static const struct pcase cases[] = {
       "seLinuxOptions|deny|-|" PSC ".seLinuxOptions",
       "appArmorProfile|deny|-|" PSC ".appArmorProfile.type",
       "windowsHostProcess|deny|-|" PSC ".windowsOptions.hostProcess",
-      "seccompProfile|warn|-|" PSC ".seccompProfile.type"}},
+      "seccompProfile|deny|-|" PSC ".seccompProfile.type"}},
     {"pod securityContext is a list, a container sets its own values",
      HP_PROFILE_HARDENED,
      SETUP_NONE,
@@ -291,7 +296,7 @@ static const struct pcase cases[] = {
       "seLinuxOptions|deny|-|" PSC ".seLinuxOptions",
       "appArmorProfile|deny|-|" PSC ".appArmorProfile.type",
       "windowsHostProcess|deny|-|" PSC ".windowsOptions.hostProcess",
-      "seccompProfile|warn|-|" PSC ".seccompProfile.type"}},
+      "seccompProfile|deny|-|" PSC ".seccompProfile.type"}},
     {"supplementalGroups above int64",
      HP_PROFILE_HARDENED,
      SETUP_NONE,
@@ -316,6 +321,34 @@ static const struct pcase cases[] = {
      SETUP_NONE,
      {I0 ".resources.limits.memory=\"\""},
      {"resources|deny|init|" I0 ".resources.limits.memory"}},
+    /* A zero limit is no limit to the kubelet; a negative or malformed
+     * quantity is refused by the API server: none of them passes. */
+    {"resources zero limits",
+     HP_PROFILE_HARDENED,
+     SETUP_NONE,
+     {C0 ".resources.limits={\"cpu\":\"0m\",\"memory\":0}"},
+     {"resources|deny|app|" C0 ".resources.limits.cpu",
+      "resources|deny|app|" C0 ".resources.limits.memory"}},
+    {"resources zero and negative requests",
+     HP_PROFILE_HARDENED,
+     SETUP_NONE,
+     {C0 ".resources.requests={\"cpu\":\"-100m\",\"memory\":\"0Mi\"}"},
+     {"resources|deny|app|" C0 ".resources.requests.cpu",
+      "resources|deny|app|" C0 ".resources.requests.memory"}},
+    {"resources malformed quantities",
+     HP_PROFILE_HARDENED,
+     SETUP_NONE,
+     {I0 ".resources.limits={\"cpu\":\"1 core\",\"memory\":\"128MB\"}",
+      C0 ".resources.requests.cpu=true"},
+     {"resources|deny|init|" I0 ".resources.limits.cpu",
+      "resources|deny|init|" I0 ".resources.limits.memory",
+      "resources|deny|app|" C0 ".resources.requests.cpu"}},
+    {"resources numbers and spaced strings",
+     HP_PROFILE_HARDENED,
+     SETUP_NONE,
+     {C0 ".resources.limits={\"cpu\":0.5,\"memory\":\" 1e9 \"}",
+      C0 ".resources.requests={\"cpu\":1,\"memory\":\"0.1Gi\"}"},
+     {NULL}},
     {"resources not required on ephemeral containers",
      HP_PROFILE_HARDENED,
      SETUP_NONE,
@@ -355,6 +388,30 @@ static const struct pcase cases[] = {
      SETUP_NONE,
      {"spec.volumes=[{\"name\":\"n\",\"nfs\":{\"server\":\"x\",\"path\":\"/\"}}]"},
      {"restrictedVolumes|warn|-|spec.volumes[0].nfs"}},
+    /* gitRepo runs git on the node (CVE-2024-10220): denied by hardened,
+     * though Pod Security Admission's baseline allows it. */
+    {"gitRepo volume denied",
+     HP_PROFILE_HARDENED,
+     SETUP_NONE,
+     {"spec.volumes=[{\"name\":\"g\",\"gitRepo\":{\"repository\":\"https://x\"}}]"},
+     {"restrictedVolumes|deny|-|spec.volumes[0].gitRepo"}},
+    {"restrictedVolumes deny denies every other type too",
+     HP_PROFILE_HARDENED,
+     SETUP_RESTRICTED_VOLUMES_DENY,
+     {"spec.volumes=[{\"name\":\"g\",\"gitRepo\":{\"repository\":\"https://x\"}},"
+      "{\"name\":\"n\",\"nfs\":{\"server\":\"x\",\"path\":\"/\"}}]"},
+     {"restrictedVolumes|deny|-|spec.volumes[0].gitRepo",
+      "restrictedVolumes|deny|-|spec.volumes[1].nfs"}},
+    {"gitRepo volume passes psa-baseline",
+     HP_PROFILE_PSA_BASELINE,
+     SETUP_NONE,
+     {"spec.volumes=[{\"name\":\"g\",\"gitRepo\":{\"repository\":\"https://x\"}}]"},
+     {NULL}},
+    {"gitRepo volume denied by psa-restricted",
+     HP_PROFILE_PSA_RESTRICTED,
+     SETUP_NONE,
+     {"spec.volumes=[{\"name\":\"g\",\"gitRepo\":{\"repository\":\"https://x\"}}]"},
+     {"restrictedVolumes|deny|-|spec.volumes[0].gitRepo"}},
     {"volume without a source is an emptyDir",
      HP_PROFILE_HARDENED,
      SETUP_NONE,
@@ -449,12 +506,29 @@ static const struct pcase cases[] = {
      HP_PROFILE_HARDENED,
      SETUP_NONE,
      {PSC ".seccompProfile.type=\"Unconfined\""},
-     {"seccompProfile|warn|-|" PSC ".seccompProfile.type"}},
+     {"seccompProfile|deny|-|" PSC ".seccompProfile.type"}},
     {"seccomp container Unconfined",
      HP_PROFILE_HARDENED,
      SETUP_NONE,
      {CSC ".seccompProfile={\"type\":\"Unconfined\"}"},
-     {"seccompProfile|warn|app|" CSC ".seccompProfile.type"}},
+     {"seccompProfile|deny|app|" CSC ".seccompProfile.type"}},
+    {"seccomp init container Unconfined, pod unset",
+     HP_PROFILE_HARDENED,
+     SETUP_NONE,
+     {"-" PSC ".seccompProfile", CSC ".seccompProfile={\"type\":\"RuntimeDefault\"}",
+      ISC ".seccompProfile={\"type\":\"Unconfined\"}"},
+     {"seccompProfile|deny|init|" ISC ".seccompProfile.type"}},
+    {"seccomp profile without a type",
+     HP_PROFILE_HARDENED,
+     SETUP_NONE,
+     {PSC ".seccompProfile={}"},
+     {"seccompProfile|deny|-|" PSC ".seccompProfile.type"}},
+    {"seccompProfile deny requires a profile too",
+     HP_PROFILE_HARDENED,
+     SETUP_SECCOMP_DENY,
+     {"-" PSC ".seccompProfile", ISC ".seccompProfile={\"type\":\"Unconfined\"}"},
+     {"seccompProfile|deny|app|" CSC ".seccompProfile.type",
+      "seccompProfile|deny|init|" ISC ".seccompProfile.type"}},
     /* privilegedPorts */
     {"containerPort 80",
      HP_PROFILE_HARDENED,
@@ -619,6 +693,12 @@ static void setup_policy(struct hp_policy *p, enum hp_profile profile, enum setu
         break;
     case SETUP_AUTOMOUNT_DENY:
         p->checks[HP_CHECK_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN].action = HP_ACTION_DENY;
+        break;
+    case SETUP_SECCOMP_DENY:
+        p->checks[HP_CHECK_SECCOMP_PROFILE].action = HP_ACTION_DENY;
+        break;
+    case SETUP_RESTRICTED_VOLUMES_DENY:
+        p->checks[HP_CHECK_RESTRICTED_VOLUMES].action = HP_ACTION_DENY;
         break;
     }
 }
@@ -1474,6 +1554,366 @@ END_TEST
  * (found by lookup), its SARIF text, a pod or container part; pod parts that
  * share a pod_order share their function, and rows that share a container
  * part are adjacent. */
+/* Quantities as resource.ParseQuantity reads them: what it accepts, what it
+ * refuses, and the sign of what it accepts. */
+START_TEST(test_policy_quantities)
+{
+    static const struct {
+        const char *text;
+        enum pol_quantity want;
+    } table[] = {
+        /* valid, positive */
+        {"1", POL_QTY_POSITIVE},
+        {"100m", POL_QTY_POSITIVE},
+        {"0.5", POL_QTY_POSITIVE},
+        {".5", POL_QTY_POSITIVE},
+        {"5.", POL_QTY_POSITIVE},
+        {"1.G", POL_QTY_POSITIVE},
+        {"+1", POL_QTY_POSITIVE},
+        {"1n", POL_QTY_POSITIVE},
+        {"1u", POL_QTY_POSITIVE},
+        {"1k", POL_QTY_POSITIVE},
+        {"1M", POL_QTY_POSITIVE},
+        {"1G", POL_QTY_POSITIVE},
+        {"1T", POL_QTY_POSITIVE},
+        {"1P", POL_QTY_POSITIVE},
+        {"1E", POL_QTY_POSITIVE},
+        {"128Ki", POL_QTY_POSITIVE},
+        {"128Mi", POL_QTY_POSITIVE},
+        {"1Gi", POL_QTY_POSITIVE},
+        {"1Ti", POL_QTY_POSITIVE},
+        {"1Pi", POL_QTY_POSITIVE},
+        {"1Ei", POL_QTY_POSITIVE},
+        {"1.5Gi", POL_QTY_POSITIVE},
+        {"1e3", POL_QTY_POSITIVE},
+        {"1E3", POL_QTY_POSITIVE},
+        {"1e+3", POL_QTY_POSITIVE},
+        {"1e-3", POL_QTY_POSITIVE},
+        {"1e-20", POL_QTY_POSITIVE}, /* rounded up to 1n, never to zero */
+        {"0.0000000001", POL_QTY_POSITIVE},
+        {"12345678901234567890123", POL_QTY_POSITIVE},
+        {"007", POL_QTY_POSITIVE},
+        /* zero: unset for the kubelet */
+        {"0", POL_QTY_ZERO},
+        {"0m", POL_QTY_ZERO},
+        {"0Mi", POL_QTY_ZERO},
+        {"-0", POL_QTY_ZERO},
+        {"+0.000", POL_QTY_ZERO},
+        {"0e5", POL_QTY_ZERO},
+        {"000", POL_QTY_ZERO},
+        {"-", POL_QTY_ZERO},  /* the API server reads a lone sign as 0 */
+        {".", POL_QTY_ZERO},  /* and a lone point */
+        {"Mi", POL_QTY_ZERO}, /* and a suffix without a number, up to Ti */
+        {"m", POL_QTY_ZERO},
+        {"e-9", POL_QTY_ZERO},
+        /* negative */
+        {"-1", POL_QTY_NEGATIVE},
+        {"-100m", POL_QTY_NEGATIVE},
+        {"-.5Gi", POL_QTY_NEGATIVE},
+        {"-1e-3", POL_QTY_NEGATIVE},
+        /* refused */
+        {"", POL_QTY_BAD},
+        {" 1", POL_QTY_BAD}, /* ParseQuantity itself does not trim */
+        {"1 ", POL_QTY_BAD},
+        {"1K", POL_QTY_BAD},
+        {"1KB", POL_QTY_BAD},
+        {"128MB", POL_QTY_BAD},
+        {"1mi", POL_QTY_BAD},
+        {"1e", POL_QTY_BAD},
+        {"1e+", POL_QTY_BAD},
+        {"1e1.5", POL_QTY_BAD},
+        {"1e99999999999999999999", POL_QTY_BAD}, /* exponent beyond int64 */
+        {"1m5", POL_QTY_BAD},
+        {"1Mi3", POL_QTY_BAD},
+        {"1..5", POL_QTY_BAD},
+        {"1.5.5", POL_QTY_BAD},
+        {"--1", POL_QTY_BAD},
+        {"+-1", POL_QTY_BAD},
+        {"0x10", POL_QTY_BAD},
+        {"1,5", POL_QTY_BAD},
+        {"abc", POL_QTY_BAD},
+        {"1 core", POL_QTY_BAD},
+        {"Pi", POL_QTY_BAD}, /* no number: the API server's decimal path refuses it */
+        {"-Ei", POL_QTY_BAD},
+        {"e-10", POL_QTY_BAD},
+        {"Infinity", POL_QTY_BAD},
+        {"NaN", POL_QTY_BAD},
+    };
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        enum pol_quantity got = pol_quantity_parse(table[i].text, strlen(table[i].text));
+        ck_assert_msg(got == table[i].want, "\"%s\": expected %d, got %d", table[i].text,
+                      table[i].want, got);
+    }
+    ck_assert_int_eq(pol_quantity_parse("1\0", 2), POL_QTY_BAD);
+}
+END_TEST
+
+/* JSON values as the API server decodes a Quantity: strings are trimmed,
+ * numbers are read from their text, other types are refused. */
+START_TEST(test_policy_quantity_json)
+{
+    static const struct {
+        const char *json;
+        enum pol_quantity want;
+    } table[] = {
+        {"[null]", POL_QTY_UNSET},
+        {"[\" 100m \"]", POL_QTY_POSITIVE},
+        {"[\"\\t1Gi\\n\"]", POL_QTY_POSITIVE},
+        {"[\"\\u00a01\\u3000\"]", POL_QTY_POSITIVE},
+        {"[\"  \"]", POL_QTY_BAD},
+        {"[\"\"]", POL_QTY_BAD},
+        {"[\"1\\u0000\"]", POL_QTY_BAD},
+        {"[1]", POL_QTY_POSITIVE},
+        {"[0.25]", POL_QTY_POSITIVE},
+        {"[1e-400]", POL_QTY_POSITIVE}, /* the text, not the double that underflows */
+        {"[1E+3]", POL_QTY_POSITIVE},
+        {"[18446744073709551616]", POL_QTY_POSITIVE},
+        {"[0]", POL_QTY_ZERO},
+        {"[-0.0]", POL_QTY_ZERO},
+        {"[-2]", POL_QTY_NEGATIVE},
+        {"[-0.5]", POL_QTY_NEGATIVE},
+        {"[true]", POL_QTY_BAD},
+        {"[{}]", POL_QTY_BAD},
+        {"[[]]", POL_QTY_BAD},
+    };
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        struct json_object *arr = tu_json(table[i].json);
+        enum pol_quantity got = pol_quantity_of(json_object_array_get_idx(arr, 0));
+        ck_assert_msg(got == table[i].want, "%s: expected %d, got %d", table[i].json, table[i].want,
+                      got);
+        json_object_put(arr);
+    }
+    ck_assert_int_eq(pol_quantity_of(NULL), POL_QTY_UNSET);
+}
+END_TEST
+
+/* The message of a resources finding names the field and the value. */
+START_TEST(test_policy_resource_messages)
+{
+    static const struct {
+        const char *patch;
+        const char *want[2];
+    } table[] = {
+        {C0 ".resources.limits.memory=\"128MB\"",
+         {"resources.limits.memory is not a quantity: \"128MB\"", "128Mi"}},
+        {C0 ".resources.limits.cpu=\"0\"",
+         {"resources.limits.cpu to a positive quantity, not \"0\"", "no limit"}},
+        {C0 ".resources.requests.memory=-1",
+         {"resources.requests.memory to a positive quantity, not -1", "negative"}},
+        {C0 ".resources.limits.cpu=false",
+         {"resources.limits.cpu is not a quantity: boolean false", NULL}},
+    };
+    struct hp_policy p;
+    hp_policy_init(&p, HP_PROFILE_HARDENED);
+    struct hp_findings f;
+    hp_findings_init(&f);
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        struct json_object *o = tu_json(base_pod);
+        pp_apply(o, table[i].patch);
+        struct hp_eval_input in = {.object = o};
+        ck_assert_int_eq(hp_policy_eval(&p, &in, &f, NULL), HP_OK);
+        ck_assert_msg(f.len == 1, "%s: expected one finding, got %zu", table[i].patch, f.len);
+        for (size_t k = 0; k < 2 && table[i].want[k] != NULL; k++) {
+            ck_assert_msg(strstr(f.items[0].detail, table[i].want[k]) != NULL,
+                          "%s: message \"%s\" lacks \"%s\"", table[i].patch, f.items[0].detail,
+                          table[i].want[k]);
+        }
+        ck_assert_str_eq(f.items[0].container, "app");
+        json_object_put(o);
+    }
+    hp_findings_cleanup(&f);
+    hp_policy_cleanup(&p);
+}
+END_TEST
+
+#define EPH_OBJ(ctrs)                                                                              \
+    "{\"apiVersion\":\"v1\",\"kind\":\"EphemeralContainers\",\"metadata\":{\"name\":\"web\","      \
+    "\"namespace\":\"shop\"},\"ephemeralContainers\":" ctrs "}"
+
+/* The EphemeralContainers object (pods/ephemeralcontainers, Kubernetes 1.16
+ * to 1.21): its containers are judged as ephemeral containers of an unknown
+ * pod, so what they would inherit must be set on them, and pod-level checks
+ * do not run (fields beside the list are not the pod's). */
+START_TEST(test_policy_ephemeral_containers_object)
+{
+#define ESC "ephemeralContainers[0].securityContext"
+    static const struct {
+        const char *obj;
+        enum hp_profile profile;
+        const char *want; /* rendered findings */
+    } table[] = {
+        {EPH_OBJ("[{\"name\":\"debug\",\"image\":\"busybox\"}]"), HP_PROFILE_HARDENED,
+         "allowPrivilegeEscalation|deny|debug|" ESC ".allowPrivilegeEscalation\n"
+         "capabilities|deny|debug|" ESC ".capabilities.drop\n"
+         "readOnlyRootFilesystem|deny|debug|" ESC ".readOnlyRootFilesystem\n"
+         "runAsGroup|deny|debug|" ESC ".runAsGroup\n"
+         "runAsNonRoot|deny|debug|" ESC ".runAsNonRoot\n"
+         "runAsUser|deny|debug|" ESC ".runAsUser\n"
+         "seccompProfile|warn|debug|" ESC ".seccompProfile.type"},
+        {EPH_OBJ("[{\"name\":\"debug\",\"securityContext\":{\"privileged\":true}}]"),
+         HP_PROFILE_PSA_BASELINE, "privileged|deny|debug|" ESC ".privileged"},
+        {EPH_OBJ("[{\"name\":\"debug\"}]"), HP_PROFILE_PSA_BASELINE, ""},
+        /* A whole hardened context passes; top-level pod fields are not read. */
+        {"{\"apiVersion\":\"v1\",\"kind\":\"EphemeralContainers\",\"hostPID\":true,"
+         "\"securityContext\":{\"runAsUser\":0},\"volumes\":[{\"name\":\"h\",\"hostPath\":{}}],"
+         "\"ephemeralContainers\":[{\"name\":\"debug\",\"securityContext\":{"
+         "\"allowPrivilegeEscalation\":false,\"readOnlyRootFilesystem\":true,\"runAsNonRoot\":true,"
+         "\"runAsUser\":10001,\"runAsGroup\":10001,\"capabilities\":{\"drop\":[\"ALL\"]},"
+         "\"seccompProfile\":{\"type\":\"RuntimeDefault\"}},\"resources\":{}}]}",
+         HP_PROFILE_HARDENED, ""},
+        {EPH_OBJ("[]"), HP_PROFILE_HARDENED, ""},
+    };
+#undef ESC
+    struct hp_findings f;
+    hp_findings_init(&f);
+    char got[4096];
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        struct hp_policy p;
+        hp_policy_init(&p, table[i].profile);
+        struct json_object *o = tu_json(table[i].obj);
+        struct hp_error err;
+        struct hp_eval_input in = {.object = o};
+        ck_assert_msg(hp_policy_eval(&p, &in, &f, &err) == HP_OK, "%zu: %s", i, err.msg);
+        ck_assert(f.has_podspec);
+        pp_render(&f, got, sizeof(got));
+        ck_assert_msg(strcmp(got, table[i].want) == 0, "%zu:\n--- expected\n%s\n--- got\n%s", i,
+                      table[i].want, got);
+        json_object_put(o);
+        hp_policy_cleanup(&p);
+    }
+    /* A list of the wrong type cannot be evaluated. */
+    struct hp_policy p;
+    hp_policy_init(&p, HP_PROFILE_HARDENED);
+    struct json_object *o = tu_json(EPH_OBJ("{}"));
+    struct hp_error err;
+    struct hp_eval_input in = {.object = o};
+    ck_assert_int_eq(hp_policy_eval(&p, &in, &f, &err), HP_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, "ephemeralContainers: expected array") == err.msg, "%s", err.msg);
+    json_object_put(o);
+    hp_policy_cleanup(&p);
+    hp_findings_cleanup(&f);
+}
+END_TEST
+
+/* The object a fixture holds: an AdmissionReview's request.object, a test
+ * case's "object", or the document itself. */
+static struct json_object *fixture_object(struct json_object *doc)
+{
+    struct json_object *req = NULL;
+    struct json_object *obj = NULL;
+    if (json_object_object_get_ex(doc, "request", &req) &&
+        json_object_object_get_ex(req, "object", &obj)) {
+        return obj;
+    }
+    if (json_object_object_get_ex(doc, "object", &obj)) {
+        return obj;
+    }
+    return doc;
+}
+
+struct coverage {
+    struct hp_policy hardened, baseline;
+    struct hp_findings hf, bf;
+    size_t objects, baseline_denials;
+};
+
+/* Every deny finding of psa-baseline on obj is a hardened deny finding of
+ * the same check at the same path. */
+static void cover_object(struct coverage *c, struct json_object *obj, const char *where)
+{
+    struct hp_eval_input in = {.object = obj, .now = 1700000000};
+    if (hp_policy_eval(&c->baseline, &in, &c->bf, NULL) != HP_OK || !c->bf.has_podspec ||
+        hp_policy_eval(&c->hardened, &in, &c->hf, NULL) != HP_OK) {
+        return;
+    }
+    c->objects++;
+    c->baseline_denials += hp_findings_denied(&c->bf);
+    char buf[8192];
+    for (size_t i = 0; i < c->bf.len; i++) {
+        const struct hp_finding *b = &c->bf.items[i];
+        bool found = b->action != HP_ACTION_DENY;
+        for (size_t j = 0; j < c->hf.len && !found; j++) {
+            const struct hp_finding *h = &c->hf.items[j];
+            found = h->check == b->check && h->action == HP_ACTION_DENY &&
+                    strcmp(h->path, b->path) == 0;
+        }
+        ck_assert_msg(found, "%s: psa-baseline denies %s at %s, hardened does not:\n%s", where,
+                      hp_check_name(b->check), b->path, pp_render(&c->hf, buf, sizeof(buf)));
+    }
+}
+
+static void cover_dir(struct coverage *c, const char *dir, int depth)
+{
+    DIR *d = opendir(dir);
+    ck_assert_msg(d != NULL, "cannot open %s", dir);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.') {
+            continue;
+        }
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            ck_assert(depth < 8);
+            cover_dir(c, path, depth + 1);
+            continue;
+        }
+        const char *dot = strrchr(de->d_name, '.');
+        if (dot == NULL ||
+            (strcmp(dot, ".json") != 0 && strcmp(dot, ".yaml") != 0 && strcmp(dot, ".yml") != 0)) {
+            continue;
+        }
+        size_t len;
+        char *data = tu_read_file(path, &len);
+        struct hp_manifest m;
+        if (hp_manifest_parse(data, len, NULL, &m, NULL) == HP_OK) {
+            for (size_t k = 0; k < m.len; k++) {
+                if (m.docs[k].obj != NULL) {
+                    cover_object(c, fixture_object(m.docs[k].obj), path);
+                }
+            }
+            hp_manifest_cleanup(&m);
+        }
+        free(data);
+    }
+    closedir(d);
+}
+
+/* hardened is never weaker than psa-baseline, over every object in the
+ * project's fixtures (bypasses, AdmissionReviews, manifests, oracle cases),
+ * each also as every base_pod case that psa-baseline denies. */
+START_TEST(test_policy_hardened_covers_baseline)
+{
+    static struct coverage c;
+    hp_policy_init(&c.hardened, HP_PROFILE_HARDENED);
+    hp_policy_init(&c.baseline, HP_PROFILE_PSA_BASELINE);
+    hp_findings_init(&c.hf);
+    hp_findings_init(&c.bf);
+    cover_dir(&c, tu_fixtures_dir(), 0);
+    size_t from_files = c.objects;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct json_object *o = tu_json(base_pod);
+        for (size_t k = 0; k < 8 && cases[i].patch[k] != NULL; k++) {
+            pp_apply(o, cases[i].patch[k]);
+        }
+        cover_object(&c, o, cases[i].name);
+        json_object_put(o);
+    }
+    ck_assert_msg(from_files > 50 && c.baseline_denials > 50,
+                  "only %zu fixture objects, %zu baseline denials", from_files, c.baseline_denials);
+    printf("hardened covers psa-baseline on %zu objects (%zu from fixtures, %zu denied)\n",
+           c.objects, from_files, c.baseline_denials);
+    hp_findings_cleanup(&c.hf);
+    hp_findings_cleanup(&c.bf);
+    hp_policy_cleanup(&c.hardened);
+    hp_policy_cleanup(&c.baseline);
+}
+END_TEST
+
 START_TEST(test_policy_registry_rows)
 {
     for (int c = 0; c < HP_CHECK_COUNT; c++) {
@@ -1536,6 +1976,11 @@ int main(void)
     tcase_add_test(tc, test_policy_names_round_trip);
     tcase_add_test(tc, test_policy_findings_order);
     tcase_add_test(tc, test_policy_registry_rows);
+    tcase_add_test(tc, test_policy_quantities);
+    tcase_add_test(tc, test_policy_quantity_json);
+    tcase_add_test(tc, test_policy_resource_messages);
+    tcase_add_test(tc, test_policy_ephemeral_containers_object);
+    tcase_add_test(tc, test_policy_hardened_covers_baseline);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

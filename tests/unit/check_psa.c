@@ -284,6 +284,98 @@ START_TEST(test_psa_hardened_profile)
 }
 END_TEST
 
+/* The first deny finding of want that got has not as a deny finding of the
+ * same check at the same path, or NULL. */
+static const struct hp_finding *missing_deny(const struct hp_findings *want,
+                                             const struct hp_findings *got, bool any_action,
+                                             int skip_check)
+{
+    for (size_t i = 0; i < want->len; i++) {
+        const struct hp_finding *w = &want->items[i];
+        if (w->action != HP_ACTION_DENY || (int)w->check == skip_check) {
+            continue;
+        }
+        bool found = false;
+        for (size_t j = 0; j < got->len && !found; j++) {
+            const struct hp_finding *g = &got->items[j];
+            found = g->check == w->check && strcmp(g->path, w->path) == 0 &&
+                    (any_action || g->action == HP_ACTION_DENY);
+        }
+        if (!found) {
+            return w;
+        }
+    }
+    return NULL;
+}
+
+/* hardened is never weaker than psa-baseline: on every fixture of both
+ * levels, each baseline denial is a hardened denial of the same check at the
+ * same path. psa-restricted is not a subset of hardened, by design
+ * (docs/policy.md, Profiles): hardened only warns about a missing seccomp
+ * profile and about volume types outside restricted's list (gitRepo aside);
+ * every restricted denial is still a hardened finding of the same check and
+ * path, a deny or a warning, except procMount in a user namespace (hardened
+ * keeps baseline's procMount rule, as documented). */
+START_TEST(test_psa_hardened_never_weaker)
+{
+    if (tu_corpus_dir() == NULL) {
+        printf("SKIP: hardened vs baseline: ../shared/corpus is absent\n");
+        return;
+    }
+    static const char *const levels[] = {"restricted", "baseline"};
+    static struct fixture fx[MAX_FIXTURES];
+    struct hp_policy hardened, baseline, restricted;
+    hp_policy_init(&hardened, HP_PROFILE_HARDENED);
+    hp_policy_init(&baseline, HP_PROFILE_PSA_BASELINE);
+    hp_policy_init(&restricted, HP_PROFILE_PSA_RESTRICTED);
+    struct hp_findings hf, bf, rf;
+    hp_findings_init(&hf);
+    hp_findings_init(&bf);
+    hp_findings_init(&rf);
+    char buf[8192];
+    size_t compared = 0;
+    size_t baseline_denials = 0;
+    for (size_t l = 0; l < 2; l++) {
+        size_t n = list_fixtures(levels[l], fx, MAX_FIXTURES);
+        for (size_t i = 0; i < n; i++) {
+            struct json_object *pod = load_pod(fx[i].path);
+            eval(&hardened, pod, &hf, fx[i].path);
+            eval(&baseline, pod, &bf, fx[i].path);
+            eval(&restricted, pod, &rf, fx[i].path);
+            baseline_denials += hp_findings_denied(&bf);
+            const struct hp_finding *m = missing_deny(&bf, &hf, false, -1);
+            ck_assert_msg(m == NULL, "%s: psa-baseline denies %s at %s, hardened does not:\n%s",
+                          fx[i].path, m ? hp_check_name(m->check) : "", m ? m->path : "",
+                          pp_render(&hf, buf, sizeof(buf)));
+            /* Restricted allows only the Default procMount even in a user
+             * namespace; hardened keeps baseline's rule there (documented). */
+            struct json_object *spec = NULL, *host_users = NULL;
+            json_object_object_get_ex(pod, "spec", &spec);
+            json_object_object_get_ex(spec, "hostUsers", &host_users);
+            bool user_ns = json_object_is_type(host_users, json_type_boolean) &&
+                           !json_object_get_boolean(host_users);
+            m = missing_deny(&rf, &hf, true, user_ns ? HP_CHECK_PROC_MOUNT : -1);
+            ck_assert_msg(m == NULL,
+                          "%s: psa-restricted denies %s at %s, hardened has nothing:\n%s",
+                          fx[i].path, m ? hp_check_name(m->check) : "", m ? m->path : "",
+                          pp_render(&hf, buf, sizeof(buf)));
+            compared++;
+            json_object_put(pod);
+        }
+    }
+    ck_assert_msg(compared > 100 && baseline_denials > 20, "only %zu fixtures, %zu denied",
+                  compared, baseline_denials);
+    printf("hardened covers psa-baseline on %zu fixtures (%zu baseline denials)\n", compared,
+           baseline_denials);
+    hp_findings_cleanup(&hf);
+    hp_findings_cleanup(&bf);
+    hp_findings_cleanup(&rf);
+    hp_policy_cleanup(&hardened);
+    hp_policy_cleanup(&baseline);
+    hp_policy_cleanup(&restricted);
+}
+END_TEST
+
 int main(void)
 {
     if (tu_corpus_dir() == NULL) {
@@ -297,6 +389,7 @@ int main(void)
     tcase_add_test(tc, test_psa_baseline_verdicts);
     tcase_add_test(tc, test_psa_workload_wrapping);
     tcase_add_test(tc, test_psa_hardened_profile);
+    tcase_add_test(tc, test_psa_hardened_never_weaker);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
