@@ -418,25 +418,30 @@ static void read_yaml(struct aud_ctx *cx, const char *file, struct aud_src *s)
     size_t line = 0;   /* lines consumed */
     size_t first = 0;  /* the document's first line, 0-based */
     bool skip = false; /* the document is too large: drop it up to the next one */
+    /* kubectl's reader has a line in its buffer: a separator then ends the
+     * document and is dropped. Into an empty buffer a separator is written
+     * as the first line (`---#: |` is then a key). */
+    bool held = false;
     char limit[160];
     bool over = false;
 
     while (!cx->report->stopped && aud_src_need(s, 3) > 0) {
         const unsigned char *p = s->p + s->pos;
-        if (starts_document(p, s->len - s->pos) && (doc.len > 0 || skip)) {
+        bool dropped = false;
+        if (starts_document(p, s->len - s->pos) && (held || skip)) {
             if (!skip) {
                 scan_yaml(cx, file, doc.data, doc.len, first);
             }
             doc.len = 0;
             first = line;
             skip = false;
-            /* kubectl's reader drops a separator that ends a document (it
-             * keeps only one that starts the stream, where `---#: |` is a
-             * key). The loader's splitter does the same after a line, so
-             * the new document starts with an empty one, counted before
-             * its first line. */
+            held = false;
+            /* The separator goes to the loader, whose splitter checks it
+             * and, after a line, drops it too: the new document starts with
+             * an empty line, counted before the separator's. */
             if (aud_text_append(&doc, &cx->budget, (const unsigned char *)"\n", 1, &over)) {
                 first = line - 1;
+                dropped = true;
             }
         }
         /* The rest of the line, block by block. */
@@ -463,6 +468,7 @@ static void read_yaml(struct aud_ctx *cx, const char *file, struct aud_src *s)
             }
             s->pos += n;
         }
+        held = held || !dropped;
         line++;
     }
     if (!skip && doc.len > 0 && !cx->report->stopped) {

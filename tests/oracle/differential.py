@@ -72,10 +72,26 @@ def fmt(f):
     return "%s|%s|%s|%s" % (check, action, "-" if container is None else container, path)
 
 
+def as_posted(v):
+    """The value kubectl would post for v: its JSON round trip writes an
+    integral float within int64 as an integer (80.0 as 80) and an integer
+    past int64 as a float (see docs/yaml.md). hardpod audit reads its input
+    as kubectl does; the policy is then judged on what kubectl would send."""
+    if isinstance(v, dict):
+        return {k: as_posted(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [as_posted(x) for x in v]
+    if isinstance(v, float) and v.is_integer() and -2**63 <= v < 2**63:
+        return int(v)
+    if isinstance(v, int) and not isinstance(v, bool) and not -2**63 <= v < 2**63:
+        return float(v)
+    return v
+
+
 def compare(label, profile, obj, got, save_dir, out):
     """Compares one object; returns (number of findings compared, disagreed)."""
     herr, hfind = got
-    oerr, ofind = oracle.evaluate(obj, profile)
+    oerr, ofind = oracle.evaluate(as_posted(obj), profile)
     if (herr is None) == (oerr is None) and hfind == ofind:
         return len(ofind), False
     os.makedirs(save_dir, exist_ok=True)
