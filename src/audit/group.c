@@ -227,22 +227,22 @@ void aud_group(struct aud_report *r)
 
 const char *aud_entry_grouping(const struct aud_entry *e, char *buf, size_t size)
 {
-    size_t n = 0;
-    buf[0] = '\0';
+    char owner[400] = "";
+    char covers[128] = "";
     if (e->owner_kind != NULL && e->owner_name != NULL) {
-        n += (size_t)snprintf(buf, size, "owned by %.64s %.253s", e->owner_kind, e->owner_name);
+        snprintf(owner, sizeof(owner), "owned by %.64s %.253s", e->owner_kind, e->owner_name);
     }
-    if (e->covers > 0 && n < size) {
-        size_t others = e->covers - e->covers_pods;
-        n += (size_t)snprintf(buf + n, size - n, "%scovers ", n > 0 ? "; " : "");
-        if (e->covers_pods > 0 && n < size) {
-            n += (size_t)snprintf(buf + n, size - n, "%zu pod%s", e->covers_pods,
-                                  e->covers_pods == 1 ? "" : "s");
-        }
-        if (others > 0 && n < size) {
-            snprintf(buf + n, size - n, "%s%zu other resource%s", e->covers_pods > 0 ? " and " : "",
-                     others, others == 1 ? "" : "s");
-        }
+    size_t pods = e->covers_pods;
+    size_t others = e->covers - pods;
+    if (pods > 0 && others > 0) {
+        snprintf(covers, sizeof(covers), "covers %zu pod%s and %zu other resource%s", pods,
+                 pods == 1 ? "" : "s", others, others == 1 ? "" : "s");
+    } else if (pods > 0) {
+        snprintf(covers, sizeof(covers), "covers %zu pod%s", pods, pods == 1 ? "" : "s");
+    } else if (others > 0) {
+        snprintf(covers, sizeof(covers), "covers %zu other resource%s", others,
+                 others == 1 ? "" : "s");
     }
+    snprintf(buf, size, "%s%s%s", owner, owner[0] != '\0' && covers[0] != '\0' ? "; " : "", covers);
     return buf;
 }
