@@ -1851,8 +1851,9 @@ static void cover_dir(struct coverage *c, const char *dir, int depth)
         if (de->d_name[0] == '.') {
             continue;
         }
-        char path[PATH_MAX];
-        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        char path[PATH_MAX + 256];
+        int n = snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        ck_assert_msg(n > 0 && (size_t)n < sizeof(path), "path too long under %s", dir);
         struct stat st;
         if (stat(path, &st) != 0) {
             continue;
