@@ -177,7 +177,13 @@ static void check_response(const struct hp_admission_result *res, const struct h
         }
         n_warnings = json_object_array_length(warnings);
     }
+    /* An unreadable object on the pods resource has no findings: it is
+     * refused, or in audit mode allowed with one "would deny" warning. */
+    bool unreadable = res->skip == HP_SKIP_UNREADABLE;
     size_t want_warnings = res->mode == HP_MODE_AUDIT ? res->findings->len : res->n_warn;
+    if (unreadable) {
+        want_warnings = denied ? 0 : 1;
+    }
     if (want_warnings > 64) {
         want_warnings = 64;
     }
@@ -194,10 +200,15 @@ static void check_response(const struct hp_admission_result *res, const struct h
         }
     }
     struct json_object *ann = get(resp, "auditAnnotations");
-    if ((ann != NULL) != (res->findings->len > 0)) {
+    if ((ann != NULL) != (res->findings->len > 0 || unreadable)) {
         violated("auditAnnotations present: %d, findings: %zu", ann != NULL, res->findings->len);
     }
-    if (ann != NULL) {
+    if (ann != NULL && unreadable) {
+        const char *what = get_string(ann, "unreadable");
+        if (what == NULL || strcmp(what, "kind") != 0) {
+            violated("auditAnnotations of an unreadable object lack unreadable: kind");
+        }
+    } else if (ann != NULL) {
         check_findings_annotation(ann, res->findings->len);
     }
     json_object_put(root);
