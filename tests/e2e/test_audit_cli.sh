@@ -369,6 +369,10 @@ expect_text "--only says it turned the check on" err \
 expect_rc "--profile none alone passes everything" 0 \
     "$HP_BIN" audit --profile none aspnet-template.yaml
 
+# The JUnit and PolicyReport checks use a file name with a control character and
+# a byte that is no UTF-8, which the container wrapper (tests/container) cannot
+# pass through podman: they run against the binary of every build, not the image.
+if [[ -z ${HP_IMAGE:-} ]]; then
 # --- JUnit ------------------------------------------------------------------------
 # Names with markup, quotes, control characters and a byte that is no UTF-8.
 odd="$tmp/odd<&\"'"$'\x01\xff'".yaml"
@@ -565,6 +569,10 @@ EOF
     fi
 else
     echo "note: kubectl or tests/kubectl/fakeapi.py missing; the kubectl check of the PolicyReport skipped"
+fi
+
+else
+    echo "note: JUnit and PolicyReport checks not run against the image (file names podman cannot pass)"
 fi
 
 # --- usage errors ---------------------------------------------------------------
