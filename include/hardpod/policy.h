@@ -16,6 +16,7 @@
 
 struct json_object;
 struct hp_k8s_kinds;
+struct hp_image_facts;
 
 /* Check ids. Their names (hp_check_name) are user-facing API: config keys,
  * metric labels and message prefixes. Never renumber or rename. Everything
@@ -160,6 +161,7 @@ struct hp_finding {
     const char *detail;        /* message without the exemption prefix */
     const char *exempt_reason; /* the exemption's reason; NULL when not exempt */
     const char *fix;           /* YAML to add, e.g. "securityContext: {privileged: false}" */
+    size_t line;               /* image findings: the Dockerfile line it concerns; 0 otherwise */
 };
 
 struct hp_arena_block;
@@ -208,6 +210,11 @@ struct hp_eval_input {
     const char *ns;             /* NULL: read metadata.namespace (for exemptions) */
     const char *username;       /* NULL: username exemptions do not apply */
     int64_t now;                /* unix seconds, for exemption expiry */
+    /* Optional: the facts of a container's image (audit --image-map), for
+     * the failures that only the two together show; NULL, or a NULL
+     * answer, when the image is not known. */
+    const struct hp_image_facts *(*image)(void *arg, const char *image);
+    void *image_arg;
 };
 
 /* Evaluates in against p and fills out (reset first). Every pod spec of the
@@ -222,6 +229,15 @@ struct hp_eval_input {
  * Thread-safe for distinct out. */
 enum hp_err hp_policy_eval(const struct hp_policy *p, const struct hp_eval_input *in,
                            struct hp_findings *out, struct hp_error *err);
+
+/* Judges an image's facts (hardpod/image.h) against p's checks and fills
+ * out (reset first): the user it runs as (runAsNonRoot, runAsUser,
+ * runAsGroup), the ports it listens on (privilegedPorts) and .NET
+ * diagnostics on a read-only root filesystem (dotnetDiagnostics). Each
+ * finding's path names the instruction or config field ("USER",
+ * "Config.User") and its line the Dockerfile line. Pure. */
+enum hp_err hp_policy_eval_image(const struct hp_policy *p, const struct hp_image_facts *img,
+                                 struct hp_findings *out, struct hp_error *err);
 
 /* True when out holds at least one DENY finding. */
 static inline bool hp_findings_denied(const struct hp_findings *f)
