@@ -33,8 +33,8 @@ struct hp_image_value {
 
 /* One EXPOSE port (Dockerfile) or Config.ExposedPorts key. */
 struct hp_image_port {
-    unsigned port;        /* 1..65535; 0 when unresolved */
-    char proto[8];        /* "tcp", "udp" or "sctp" */
+    unsigned port;               /* 1..65535; 0 when unresolved */
+    char proto[8];               /* "tcp", "udp" or "sctp" */
     struct hp_image_value value; /* the port as written ("80/tcp", "$PORT") */
 };
 
@@ -55,17 +55,17 @@ struct hp_image_base;
  * resolved keeps its variable name in `unresolved`. */
 struct hp_image_facts {
     enum hp_image_source source;
-    char *base;       /* owned; Dockerfile: the external image the final stage
-                       * starts from, after following `FROM stage` ("scratch"
-                       * for scratch); NULL for a config or when unresolved */
+    char *base;                     /* owned; Dockerfile: the external image the final stage
+                                     * starts from, after following `FROM stage` ("scratch"
+                                     * for scratch); NULL for a config or when unresolved */
     struct hp_image_value base_ref; /* the FROM of the final stage, as written
                                      * and resolved (its line is the FROM's) */
-    char *stage;      /* owned; the final stage's name (AS name); NULL */
-    size_t n_stages;  /* stages in the file (1 for a config) */
-    struct hp_image_value user; /* USER, or the base image's default user
-                                 * (from_base); text NULL when neither sets one
-                                 * (the image runs as root) */
-    struct hp_image_port *ports; /* owned; in the order exposed */
+    char *stage;                    /* owned; the final stage's name (AS name); NULL */
+    size_t n_stages;                /* stages in the file (1 for a config) */
+    struct hp_image_value user;     /* USER, or the base image's default user
+                                     * (from_base); text NULL when neither sets one
+                                     * (the image runs as root) */
+    struct hp_image_port *ports;    /* owned; in the order exposed */
     size_t n_ports;
     struct hp_image_env *env; /* owned; in the order first set, the base's
                                * environment first; a later ENV of the same
@@ -88,10 +88,10 @@ struct hp_image_arg {
 };
 
 struct hp_dockerfile_options {
-    const char *target;                   /* --target: the stage that counts; NULL: the last */
+    const char *target;                    /* --target: the stage that counts; NULL: the last */
     const struct hp_image_arg *build_args; /* borrowed */
     size_t n_build_args;
-    size_t max_bytes;                     /* 0: HP_DOCKERFILE_MAX_BYTES */
+    size_t max_bytes; /* 0: HP_DOCKERFILE_MAX_BYTES */
 };
 
 #define HP_DOCKERFILE_MAX_BYTES ((size_t)1024 * 1024)
@@ -103,8 +103,9 @@ struct hp_dockerfile_options {
  * defaults applied. Returns HP_ERR_INVALID with "line N: ..." for a file
  * BuildKit would refuse (no FROM, an unknown --target, a stage cycle), or
  * HP_ERR_LIMIT past max_bytes. opt may be NULL. Pure. */
-enum hp_err hp_dockerfile_parse(const char *data, size_t len, const struct hp_dockerfile_options *opt,
-                                struct hp_image_facts *out, struct hp_error *err);
+enum hp_err hp_dockerfile_parse(const char *data, size_t len,
+                                const struct hp_dockerfile_options *opt, struct hp_image_facts *out,
+                                struct hp_error *err);
 
 /* ---- image configs (config.c) ---- */
 
