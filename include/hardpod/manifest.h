@@ -190,6 +190,10 @@ struct hp_manifest_reader {
     void (*on_item)(void *arg, struct json_object *item, size_t line, struct json_object *root,
                     size_t root_line);
     void *on_item_arg;
+    /* Optional, set by the caller after init: record where every value was
+     * written (hp_manifest_pos_get, doc->root_pos), at the cost of a copy of
+     * each scalar's text, charged to the budget. */
+    bool positions;
     /* internal */
     const char *data; /* borrowed */
     const struct hp_manifest_limits *lim;
@@ -197,7 +201,6 @@ struct hp_manifest_reader {
     struct hp_manifest_chunk *chunks; /* owned */
     size_t n_chunks;
     size_t next;
-    bool positions;
     bool single; /* hp_manifest_load_one's reading of a file of settings */
     bool json;   /* kubectl would read the stream as JSON */
 };

@@ -25,6 +25,11 @@ struct aud_finding {
     const char *path;
     const char *message;
     const char *fix; /* may be NULL */
+    /* Where the field (or its nearest written parent) is in the file, when
+     * the input was read with positions (YAML), or the Dockerfile line of an
+     * image finding; 0 when unknown: the resource's line stands for it. */
+    size_t line;
+    size_t column;
 };
 
 /* What became of a document that was read. Evaluated resources pass, warn
@@ -159,6 +164,10 @@ const char *aud_entry_verdict(const struct aud_entry *e);
 
 /* "FILE:LINE" (or "FILE" for line 0); the caller frees it. */
 char *aud_entry_source(const struct aud_entry *e);
+/* Where finding f of entry e was written: "FILE:LINE:COLUMN", "FILE:LINE"
+ * (a Dockerfile line), or the entry's source when the field was not
+ * located; the caller frees it. */
+char *aud_finding_source(const struct aud_entry *e, const struct aud_finding *f);
 /* "Kind ns/name" for messages, written into buf. */
 const char *aud_entry_label(const struct aud_entry *e, char *buf, size_t size);
 

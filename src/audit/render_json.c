@@ -41,6 +41,20 @@ static void finding(struct aud_json *w, const struct aud_finding *f)
     member_string(w, "path", f->path);
     member_string(w, "message", f->message);
     member_string(w, "fix", f->fix);
+    /* Where the field (or its nearest written parent) is; null when the
+     * input was not read with positions (JSON). */
+    aud_json_key(w, "line");
+    if (f->line > 0) {
+        aud_json_int(w, (int64_t)f->line);
+    } else {
+        aud_json_string(w, NULL);
+    }
+    aud_json_key(w, "column");
+    if (f->column > 0) {
+        aud_json_int(w, (int64_t)f->column);
+    } else {
+        aud_json_string(w, NULL);
+    }
     aud_json_close(w);
 }
 

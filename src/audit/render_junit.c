@@ -99,7 +99,7 @@ static void counts_attrs(FILE *out, const struct counts *c)
 }
 
 /* One finding as text: "deny  check  container "x"  path\n  message\n  fix: ...". */
-static void finding_text(FILE *out, const struct aud_finding *f)
+static void finding_text(FILE *out, const struct aud_entry *e, const struct aud_finding *f)
 {
     fprintf(out, "%s  %s  ", hp_action_name(f->action), hp_check_name(f->check));
     if (f->container != NULL) {
@@ -110,6 +110,12 @@ static void finding_text(FILE *out, const struct aud_finding *f)
         fputs("pod  ", out);
     }
     xml_put(out, f->path, false);
+    if (f->line > 0) {
+        char *where = aud_finding_source(e, f);
+        fputs("  ", out);
+        xml_put(out, where, false);
+        free(where);
+    }
     fputs("\n", out);
     xml_put(out, f->message, false);
     if (f->fix != NULL) {
@@ -129,7 +135,7 @@ static void findings(FILE *out, const struct aud_entry *e, unsigned fail_on)
             attr(out, "type", hp_check_name(f->check));
             attr(out, "message", f->message);
             fputc('>', out);
-            finding_text(out, f);
+            finding_text(out, e, f);
             fputs("</failure>\n", out);
         } else {
             any_out = true;
@@ -142,7 +148,7 @@ static void findings(FILE *out, const struct aud_entry *e, unsigned fail_on)
     for (size_t i = 0; i < e->n_findings; i++) {
         const struct aud_finding *f = &e->findings[i];
         if (f->action != HP_ACTION_DENY) {
-            finding_text(out, f);
+            finding_text(out, e, f);
             fputc('\n', out);
         }
     }

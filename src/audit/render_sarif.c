@@ -128,7 +128,9 @@ static void artifact_uri(const char *file, struct hp_buf *b)
     }
 }
 
-static struct json_object *location(const struct aud_entry *e)
+/* f: the finding whose line and column are known, or NULL for the
+ * resource's line. */
+static struct json_object *location(const struct aud_entry *e, const struct aud_finding *f)
 {
     struct hp_buf uri;
     hp_buf_init(&uri, 0);
@@ -141,8 +143,12 @@ static struct json_object *location(const struct aud_entry *e)
     /* An error about a whole file (line 0) points at its first line, as SARIF
      * consumers expect a region. */
     struct json_object *region = json_object_new_object();
+    size_t line = f != NULL && f->line > 0 ? f->line : e->line;
     json_object_object_add(region, "startLine",
-                           json_object_new_int64(e->line > 0 ? (int64_t)e->line : 1));
+                           json_object_new_int64(line > 0 ? (int64_t)line : 1));
+    if (f != NULL && f->line > 0 && f->column > 0) {
+        json_object_object_add(region, "startColumn", json_object_new_int64((int64_t)f->column));
+    }
     json_object_object_add(phys, "region", region);
     struct json_object *loc = json_object_new_object();
     json_object_object_add(loc, "physicalLocation", phys);
@@ -175,14 +181,15 @@ static struct json_object *fingerprint(const struct aud_entry *e, const struct a
 }
 
 static struct json_object *result(const char *rule_id, int rule_index, const char *level,
-                                  const char *text, const struct aud_entry *e)
+                                  const char *text, const struct aud_entry *e,
+                                  const struct aud_finding *f)
 {
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "ruleId", json_object_new_string(rule_id));
     json_object_object_add(o, "ruleIndex", json_object_new_int(rule_index));
     json_object_object_add(o, "level", json_object_new_string(level));
     json_object_object_add(o, "message", text_object(text));
-    json_object_object_add(o, "locations", location(e));
+    json_object_object_add(o, "locations", location(e, f));
     return o;
 }
 
@@ -204,8 +211,8 @@ static struct json_object *finding_result(const struct aud_entry *e, const struc
         hp_buf_printf(&text, "; fix: %s", f->fix);
     }
     hp_buf_putc(&text, ')');
-    struct json_object *o =
-        result(hp_check_name(f->check), (int)f->check, level_name(f->action), hp_buf_str(&text), e);
+    struct json_object *o = result(hp_check_name(f->check), (int)f->check, level_name(f->action),
+                                   hp_buf_str(&text), e, f);
     json_object_object_add(o, "partialFingerprints", fingerprint(e, f));
     hp_buf_cleanup(&text);
     return o;
@@ -241,7 +248,7 @@ void aud_render_sarif(const struct aud_report *r, const struct hp_policy *p, FIL
     for (size_t i = 0; i < r->len; i++) {
         const struct aud_entry *e = &r->entries[i];
         if (e->error != NULL) {
-            put_result(&w, result(PARSE_ERROR_RULE, PARSE_ERROR_INDEX, "error", e->error, e));
+            put_result(&w, result(PARSE_ERROR_RULE, PARSE_ERROR_INDEX, "error", e->error, e, NULL));
             continue;
         }
         if (!aud_entry_shown(r, e)) {
@@ -255,7 +262,7 @@ void aud_render_sarif(const struct aud_report *r, const struct hp_policy *p, FIL
             hp_buf_printf(&text, "%s: %s", aud_entry_label(e, label, sizeof(label)),
                           aud_entry_reason(e, reason, sizeof(reason)));
             put_result(&w, result(NOT_EVALUATED_RULE, NOT_EVALUATED_INDEX, "warning",
-                                  hp_buf_str(&text), e));
+                                  hp_buf_str(&text), e, NULL));
             hp_buf_cleanup(&text);
         }
         for (size_t j = 0; j < e->n_findings; j++) {

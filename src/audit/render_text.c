@@ -44,7 +44,7 @@ static void put_colored(const struct text *t, const char *color, const char *wor
     }
 }
 
-static void finding(const struct text *t, const struct aud_finding *f)
+static void finding(const struct text *t, const struct aud_entry *e, const struct aud_finding *f)
 {
     bool deny = f->action == HP_ACTION_DENY;
     fputs("  ", t->out);
@@ -59,6 +59,12 @@ static void finding(const struct text *t, const struct aud_finding *f)
     }
     fputs("  ", t->out);
     put_safe(t->out, f->path);
+    if (f->line > 0) {
+        char *where = aud_finding_source(e, f);
+        fputs("  ", t->out);
+        put_safe(t->out, where);
+        free(where);
+    }
     fputs("\n        ", t->out);
     put_safe(t->out, f->message);
     fputc('\n', t->out);
@@ -106,7 +112,7 @@ static void resource(const struct text *t, const struct aud_entry *e)
     }
     fputc('\n', t->out);
     for (size_t i = 0; i < e->n_findings; i++) {
-        finding(t, &e->findings[i]);
+        finding(t, e, &e->findings[i]);
     }
 }
 

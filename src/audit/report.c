@@ -217,9 +217,10 @@ static const char *keep(struct aud_report *r, const char *s, bool *ok)
     return copy;
 }
 
-/* The shared array of f's findings; NULL with *ok false when it does not fit. */
+/* The shared array of f's findings, each located in obj (a tree read with
+ * positions, or not); NULL with *ok false when it does not fit. */
 static const struct aud_finding *intern_findings(struct aud_report *r, const struct hp_findings *f,
-                                                 bool *ok)
+                                                 struct json_object *obj, bool *ok)
 {
     struct aud_store *st = r->store;
     if (f->len == 0 || !*ok) {
@@ -238,6 +239,13 @@ static const struct aud_finding *intern_findings(struct aud_report *r, const str
         dst->path = intern(r, src->path != NULL ? src->path : "", ok);
         dst->message = intern(r, src->message != NULL ? src->message : "", ok);
         dst->fix = intern(r, src->fix, ok);
+        if (src->line > 0) {
+            dst->line = src->line;
+        } else if (obj != NULL &&
+                   !aud_locate(obj, dst->path != NULL ? dst->path : "", &dst->line, &dst->column)) {
+            dst->line = 0;
+            dst->column = 0;
+        }
         g->hash = hash_bytes(g->hash, dst, sizeof(*dst));
     }
     const struct aud_finding *out = NULL;
@@ -420,7 +428,7 @@ void aud_report_resource(struct aud_report *r, const char *file, size_t line,
         .owner_kind = intern(r, owner_kind, &ok),
         .owner_name = intern(r, owner_name, &ok),
         .owner_uid = intern(r, owner_uid, &ok),
-        .findings = intern_findings(r, f, &ok),
+        .findings = intern_findings(r, f, obj, &ok),
         .n_findings = f->len,
         .n_deny = f->n_deny,
         .n_warn = f->n_warn,
@@ -533,6 +541,21 @@ const char *aud_entry_label(const struct aud_entry *e, char *buf, size_t size)
              e->ns != NULL ? e->ns : "", e->ns != NULL ? "/" : "",
              e->name != NULL ? e->name : "(unnamed)");
     return buf;
+}
+
+char *aud_finding_source(const struct aud_entry *e, const struct aud_finding *f)
+{
+    if (f->line == 0) {
+        return aud_entry_source(e);
+    }
+    size_t size = strlen(e->file) + 48;
+    char *s = hp_xmalloc(size);
+    if (f->column > 0) {
+        snprintf(s, size, "%s:%zu:%zu", e->file, f->line, f->column);
+    } else {
+        snprintf(s, size, "%s:%zu", e->file, f->line);
+    }
+    return s;
 }
 
 char *aud_entry_source(const struct aud_entry *e)

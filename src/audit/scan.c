@@ -381,6 +381,8 @@ static void scan_yaml(struct aud_ctx *cx, const char *file, const char *data, si
     hp_manifest_reader_set_first_line(&r, line0);
     r.on_item = on_item;
     r.on_item_arg = &c;
+    /* Positions let each finding point at its field's line and column. */
+    r.positions = true;
     /* One tree at a time: each is freed before the next is loaded, and the
      * items of a list go one by one. */
     while (!cx->report->stopped && hp_manifest_reader_next(&r, &doc)) {

@@ -213,8 +213,13 @@ START_TEST(test_audit_template_denied)
     ck_assert(!json_object_get_boolean(jget(res, "allowed")));
     struct json_object *f = find_check(res, "readOnlyRootFilesystem");
     ck_assert_ptr_nonnull(f);
-    static const char *const keys[] = {"check", "action", "container", "path", "message", "fix"};
-    assert_keys(f, keys, 6);
+    static const char *const keys[] = {"check",   "action", "container", "path",
+                                       "message", "fix",    "line",      "column"};
+    assert_keys(f, keys, 8);
+    /* The field is missing: the finding points at its nearest written
+     * parent, the container's element (`- name: webapp`). */
+    ck_assert_int_eq(jint(f, "line"), 21);
+    ck_assert_int_eq(jint(f, "column"), 9);
     ck_assert_str_eq(jstr(f, "action"), "deny");
     ck_assert_str_eq(jstr(f, "container"), "webapp");
     ck_assert_str_eq(jstr(f, "path"),
@@ -677,7 +682,10 @@ START_TEST(test_audit_sarif)
             saw_finding = true;
             ck_assert_str_eq(jstr(res, "level"), "error");
             ck_assert_str_eq(uri, "aspnet-template.yaml");
-            ck_assert_int_eq(line, 4);
+            /* At the container (the field is missing), not the resource's
+             * line 4. */
+            ck_assert_int_eq(line, 21);
+            ck_assert_int_eq(jint(jget(loc, "region"), "startColumn"), 9);
             const char *msg = jstr(jget(res, "message"), "text");
             ck_assert_msg(strstr(msg, "containers[0].securityContext.readOnlyRootFilesystem") &&
                               strstr(msg, "\"webapp\"") && strstr(msg, "fix: "),
@@ -693,6 +701,61 @@ START_TEST(test_audit_sarif)
     }
     ck_assert(saw_finding && saw_parse_error);
     json_object_put(sarif);
+}
+END_TEST
+
+/* The finding of check at path in the resource named name, or NULL. */
+static struct json_object *finding_at(struct json_object *report, const char *name,
+                                      const char *path)
+{
+    struct json_object *resources = jget(report, "resources");
+    for (size_t i = 0; i < jlen(resources); i++) {
+        struct json_object *res = jidx(resources, i);
+        if (strcmp(jstr(res, "name"), name) != 0) {
+            continue;
+        }
+        struct json_object *fs = jget(res, "findings");
+        for (size_t j = 0; j < jlen(fs); j++) {
+            if (strcmp(jstr(jidx(fs, j), "path"), path) == 0) {
+                return jidx(fs, j);
+            }
+        }
+    }
+    return NULL;
+}
+
+static void assert_at(struct json_object *report, const char *name, const char *path, int64_t line,
+                      int64_t column)
+{
+    struct json_object *f = finding_at(report, name, path);
+    ck_assert_msg(f != NULL, "no finding at %s in %s", path, name);
+    if (line == 0) {
+        ck_assert(json_object_get_type(jget(f, "line")) == json_type_null);
+        ck_assert(json_object_get_type(jget(f, "column")) == json_type_null);
+        return;
+    }
+    ck_assert_msg(jint(f, "line") == line && jint(f, "column") == column,
+                  "%s in %s: at %lld:%lld, expected %lld:%lld", path, name,
+                  (long long)jint(f, "line"), (long long)jint(f, "column"), (long long)line,
+                  (long long)column);
+}
+
+/* Each finding points at its field's line and column, or at its nearest
+ * written parent; in a list's item and in an AdmissionReview's object too.
+ * A JSON input has no positions: null, and the resource's line stands. */
+START_TEST(test_audit_locations)
+{
+    enter_fixtures();
+    char *paths[] = {"../locate/located.yaml", "../locate/located.json"};
+    int code;
+    struct json_object *report = audit_json(paths, 2, &code);
+    ck_assert_int_eq(code, 1);
+    assert_at(report, "in-list", "spec.containers[0].securityContext.privileged", 13, 9);
+    assert_at(report, "in-list", "spec.containers[0].resources.limits.cpu", 10, 7);
+    assert_at(report, "reviewed", "spec.hostPID", 28, 7);
+    assert_at(report, "reviewed", "spec.containers[0].resources.limits.cpu", 30, 9);
+    assert_at(report, "json", "spec.containers[0].securityContext.privileged", 0, 0);
+    json_object_put(report);
 }
 END_TEST
 
@@ -715,7 +778,7 @@ START_TEST(test_audit_text)
     assert_contains(text, "WARN  Deployment shop/worker  (multi-doc.yaml:11)\n");
     assert_contains(text, "DENY  Pod shop/debug  (multi-doc.yaml:53)\n");
     assert_contains(text, "\n  deny  privileged  container \"shell\"  "
-                          "spec.containers[0].securityContext.privileged\n");
+                          "spec.containers[0].securityContext.privileged  multi-doc.yaml:63:9\n");
     assert_contains(text, "\n        fix: securityContext: {privileged: false}\n");
     assert_contains(text, "\nERROR malformed.yaml:20: ");
     assert_contains(text, "\n6 resources: 1 denied, 1 warned, 1 errors, 0 passed, 4 skipped, 0 "
@@ -1457,7 +1520,8 @@ START_TEST(test_audit_junit)
                          "Widget, which holds containers at spec.template.spec.containers\"/>\n");
     assert_contains(xml, "      <failure type=\"privileged\" message=\"container &quot;shell&quot; "
                          "must not be privileged\">deny  privileged  container "
-                         "\"shell\"  spec.containers[0].securityContext.privileged\n");
+                         "\"shell\"  spec.containers[0].securityContext.privileged  "
+                         "multi-doc.yaml:63:9\n");
     assert_contains(xml, "<testcase classname=\"malformed.yaml\" name=\"malformed.yaml:20\">\n"
                          "      <error type=\"parseError\" message=\"");
     assert_contains(xml, "<system-out>warn  seccompProfile  container \"app\"");
@@ -1701,6 +1765,7 @@ static Suite *audit_suite(void)
     tcase_add_test(tc, test_audit_stream_lines);
     tcase_add_test(tc, test_audit_sarif);
     tcase_add_test(tc, test_audit_text);
+    tcase_add_test(tc, test_audit_locations);
     tcase_add_test(tc, test_audit_directory_walk);
     tcase_add_test(tc, test_audit_symlink_loop);
     tcase_add_test(tc, test_audit_now_expires_exemptions);
