@@ -187,9 +187,15 @@ rules = run["tool"]["driver"]["rules"]
 assert len(rules) == 24, len(rules)
 uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
 assert uris == {"aspnet-template.yaml", "malformed.yaml"}, uris
+regions = set()
 for r in run["results"]:
     assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
-    assert r["locations"][0]["physicalLocation"]["region"]["startLine"] > 0
+    region = r["locations"][0]["physicalLocation"]["region"]
+    assert region["startLine"] > 0
+    if r["ruleId"] == "readOnlyRootFilesystem":
+        regions.add((region["startLine"], region.get("startColumn")))
+# The missing field points at its container's element, `- name: webapp`.
+assert regions == {(21, 9)}, regions
 EOF
 then
     pass "sarif structure"
