@@ -457,7 +457,8 @@ static void read_yaml(struct aud_ctx *cx, const char *file, struct aud_src *s)
                 if (over) {
                     aud_report_error(cx->report, file, first + 1,
                                      "a YAML document larger than the limit of %zu bytes; "
-                                     "skipped up to the next ---",
+                                     "skipped up to the next --- (a cluster dump is read "
+                                     "item by item at any size as JSON: kubectl get -o json)",
                                      doc.max);
                 } else {
                     aud_report_error(
