@@ -279,4 +279,13 @@ void hp_k8s_effective(const struct hp_sc_fields *pod, const struct hp_sc_fields 
  * "number 1.5", "object", ... Writes into buf (always NUL-terminated). */
 const char *hp_k8s_describe(struct json_object *v, char *buf, size_t size);
 
+/* Longest part of a user's string that a message quotes, in bytes. */
+#define HP_K8S_QUOTE_MAX 48
+
+/* s[0..n) (valid UTF-8) as a message quotes it: in double quotes, cut to
+ * HP_K8S_QUOTE_MAX bytes at the start of a character and marked "...",
+ * control characters shown as '?'. Writes into buf (always NUL-terminated)
+ * and returns it. */
+const char *hp_k8s_quote(const char *s, size_t n, char *buf, size_t size);
+
 #endif

@@ -17,36 +17,15 @@
 static const char v1[] = "admission.k8s.io/v1";
 static const char v1beta1[] = "admission.k8s.io/v1beta1";
 
-/* Longest string value quoted in a message, in bytes. */
-#define QUOTE_MAX 48
-
-/* A value for messages: a string quoted, cut to QUOTE_MAX bytes on a UTF-8
- * boundary, control characters shown as '?'; other types as hp_k8s_describe
- * names them. Always NUL-terminated. */
+/* A value for messages: a string quoted as hp_k8s_quote does; other types
+ * as hp_k8s_describe names them. Always NUL-terminated. */
 static const char *describe(struct json_object *v, char *buf, size_t size)
 {
     if (!json_object_is_type(v, json_type_string)) {
         return hp_k8s_describe(v, buf, size);
     }
-    const char *s = json_object_get_string(v);
-    size_t n = (size_t)json_object_get_string_len(v);
-    size_t keep = n;
-    if (keep > QUOTE_MAX) {
-        keep = QUOTE_MAX;
-        /* The parser validated the UTF-8, so backing over continuation bytes
-         * lands on the start of a character. */
-        while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80) {
-            keep--;
-        }
-    }
-    char text[QUOTE_MAX + 1];
-    for (size_t i = 0; i < keep; i++) {
-        unsigned char c = (unsigned char)s[i];
-        text[i] = c < 0x20 || c == 0x7F ? '?' : (char)c;
-    }
-    text[keep] = '\0';
-    snprintf(buf, size, "\"%s%s\"", text, keep < n ? "..." : "");
-    return buf;
+    return hp_k8s_quote(json_object_get_string(v), (size_t)json_object_get_string_len(v), buf,
+                        size);
 }
 
 /* The member key of obj: false when absent; *out is NULL for JSON null. */
@@ -59,7 +38,7 @@ static bool member(struct json_object *obj, const char *key, struct json_object 
 static enum hp_err missing_or_type(const char *path, struct json_object *v, bool present,
                                    const char *want, struct hp_error *err)
 {
-    char what[QUOTE_MAX + 32];
+    char what[HP_K8S_QUOTE_MAX + 32];
     if (!present) {
         return hp_error_set(err, HP_ERR_INVALID, "%s: missing", path);
     }
@@ -114,7 +93,7 @@ static enum hp_err get_object(struct json_object *obj, const char *key, const ch
 static enum hp_err decode_envelope(struct json_object *root, struct adm_request *r,
                                    struct hp_error *err)
 {
-    char what[QUOTE_MAX + 32];
+    char what[HP_K8S_QUOTE_MAX + 32];
     struct json_object *v;
     if (!member(root, "apiVersion", &v)) {
         return hp_error_set(err, HP_ERR_INVALID, "apiVersion: missing");
@@ -185,7 +164,7 @@ static enum hp_err decode_operation(struct json_object *req, struct adm_request 
     if (!present) {
         return hp_error_set(err, HP_ERR_INVALID, "request.operation: missing");
     }
-    char what[QUOTE_MAX + 32];
+    char what[HP_K8S_QUOTE_MAX + 32];
     return hp_error_set(err, HP_ERR_INVALID,
                         "request.operation: expected one of CREATE, UPDATE, DELETE, CONNECT, "
                         "got %s",
@@ -283,7 +262,7 @@ static void resolve_name(struct adm_request *r)
 enum hp_err adm_request_decode(struct json_object *root, struct adm_request *r,
                                struct hp_error *err)
 {
-    char what[QUOTE_MAX + 32];
+    char what[HP_K8S_QUOTE_MAX + 32];
     struct json_object *req = NULL;
     size_t uid_len = 0;
     enum hp_err rc = HP_OK;

@@ -56,6 +56,26 @@ enum hp_workload hp_k8s_workload(const char *api_version, const char *kind)
     return HP_WORKLOAD_NONE;
 }
 
+const char *hp_k8s_quote(const char *s, size_t n, char *buf, size_t size)
+{
+    size_t keep = n;
+    if (keep > HP_K8S_QUOTE_MAX) {
+        keep = HP_K8S_QUOTE_MAX;
+        /* Back over continuation bytes to the start of a character. */
+        while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80) {
+            keep--;
+        }
+    }
+    char text[HP_K8S_QUOTE_MAX + 1];
+    for (size_t i = 0; i < keep; i++) {
+        unsigned char c = (unsigned char)s[i];
+        text[i] = c < 0x20 || c == 0x7F ? '?' : (char)c;
+    }
+    text[keep] = '\0';
+    snprintf(buf, size, "\"%s%s\"", text, keep < n ? "..." : "");
+    return buf;
+}
+
 const char *hp_k8s_describe(struct json_object *v, char *buf, size_t size)
 {
     switch (json_object_get_type(v)) {
@@ -72,9 +92,10 @@ const char *hp_k8s_describe(struct json_object *v, char *buf, size_t size)
         snprintf(buf, size, "integer %s", json_object_to_json_string(v));
         break;
     case json_type_string: {
-        const char *s = json_object_get_string(v);
-        int len = json_object_get_string_len(v);
-        snprintf(buf, size, "string \"%.*s%s\"", len > 32 ? 32 : len, s, len > 32 ? "..." : "");
+        char quoted[HP_K8S_QUOTE_MAX + 8];
+        snprintf(buf, size, "string %s",
+                 hp_k8s_quote(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+                              quoted, sizeof(quoted)));
         break;
     }
     case json_type_array:

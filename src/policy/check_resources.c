@@ -207,20 +207,8 @@ static const char *quote(struct json_object *v, char *buf, size_t size)
         }
         return hp_k8s_describe(v, buf, size);
     }
-    const char *s = json_object_get_string(v);
-    size_t n = (size_t)json_object_get_string_len(v);
-    char text[44];
-    size_t keep = n > 40 ? 40 : n;
-    while (keep < n && keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80) {
-        keep--;
-    }
-    for (size_t i = 0; i < keep; i++) {
-        unsigned char c = (unsigned char)s[i];
-        text[i] = c < 0x20 || c == 0x7F ? '?' : (char)c;
-    }
-    text[keep] = '\0';
-    snprintf(buf, size, "\"%s%s\"", text, keep < n ? "..." : "");
-    return buf;
+    return hp_k8s_quote(json_object_get_string(v), (size_t)json_object_get_string_len(v), buf,
+                        size);
 }
 
 void pol_resources_ctr(struct pol_eval *e)
