@@ -45,6 +45,39 @@ check_contains() {
   esac
 }
 
+# run CMD...: runs the command with stdout and stderr captured in $out and
+# $err and the exit status in $rc.
+run() {
+  "$@" >"$E2E_TMP/out" 2>"$E2E_TMP/err"
+  rc=$?
+  out=$(cat "$E2E_TMP/out")
+  err=$(cat "$E2E_TMP/err")
+}
+
+# expect_rc NAME WANT CMD...: the command exits with WANT (run sets $out, $err).
+expect_rc() {
+  local name=$1 want=$2
+  shift 2
+  run "$@"
+  if [[ $rc -eq $want ]]; then
+    pass "$name"
+  else
+    fail "$name" "expected exit $want, got $rc: $*" "stderr: $err" "stdout: ${out:0:600}"
+  fi
+}
+
+# expect_text NAME WHERE NEEDLE: the last run's $out or $err (WHERE) contains NEEDLE.
+expect_text() {
+  local name=$1 where=$2 needle=$3
+  local text=$out
+  [[ $where == err ]] && text=$err
+  if [[ $text == *"$needle"* ]]; then
+    pass "$name"
+  else
+    fail "$name" "expected std$where to contain: $needle" "got: ${text:0:600}"
+  fi
+}
+
 finish() {
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]

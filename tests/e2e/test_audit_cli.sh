@@ -18,62 +18,13 @@ if ! command -v python3 >/dev/null 2>&1; then
     echo "skip: python3 is needed to validate the JSON output"
     exit 77
 fi
-FIXTURES="${HP_FIXTURES_DIR:?HP_FIXTURES_DIR is not set}/manifests"
+: "${HP_FIXTURES_DIR:?HP_FIXTURES_DIR is not set}"
 CORPUS="${HP_CORPUS_DIR:-}"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+tmp=$E2E_TMP
+FIXTURES=$HP_FIXTURES_DIR/manifests
 cd "$FIXTURES" || exit 1
-
-passed=0
-failed=0
-
-pass() {
-    passed=$((passed + 1))
-    echo "ok   $1"
-}
-
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL $1"
-    shift
-    for line in "$@"; do
-        echo "     $line"
-    done
-}
-
-# run NAME: runs the rest of the arguments with stdout and stderr captured in
-# $out and $err and the exit status in $rc.
-run() {
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-}
-
-# expect_rc NAME WANT CMD...: the command exits with WANT.
-expect_rc() {
-    local name=$1 want=$2
-    shift 2
-    run "$@"
-    if [[ $rc -eq $want ]]; then
-        pass "$name"
-    else
-        fail "$name" "expected exit $want, got $rc: $*" "stderr: $err" "stdout: ${out:0:400}"
-    fi
-}
-
-# expect_text NAME WHERE NEEDLE: $out or $err (WHERE) contains NEEDLE.
-expect_text() {
-    local name=$1 where=$2 needle=$3
-    local text=$out
-    [[ $where == err ]] && text=$err
-    if [[ $text == *"$needle"* ]]; then
-        pass "$name"
-    else
-        fail "$name" "expected std$where to contain: $needle" "got: ${text:0:600}"
-    fi
-}
 
 # expect_true NAME CMD...: the command succeeds (a test of the last output).
 expect_true() {
@@ -674,5 +625,4 @@ else
     echo "note: corpus not found (HP_CORPUS_DIR); corpus checks skipped"
 fi
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish

@@ -20,60 +20,12 @@ if ! command -v python3 >/dev/null 2>&1; then
     echo "skip: python3 is needed to read the JSON output"
     exit 77
 fi
-FIXTURES="${HP_FIXTURES_DIR:?HP_FIXTURES_DIR is not set}/crd"
+: "${HP_FIXTURES_DIR:?HP_FIXTURES_DIR is not set}"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+tmp=$E2E_TMP
+FIXTURES=$HP_FIXTURES_DIR/crd
 cd "$FIXTURES" || exit 1
-
-passed=0
-failed=0
-
-pass() {
-    passed=$((passed + 1))
-    echo "ok   $1"
-}
-
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL $1"
-    shift
-    for line in "$@"; do
-        echo "     $line"
-    done
-}
-
-# run CMD...: stdout and stderr in $out and $err, the exit status in $rc.
-run() {
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-}
-
-# expect NAME WANT_RC CMD...: the command exits with WANT_RC.
-expect() {
-    local name=$1 want=$2
-    shift 2
-    run "$@"
-    if [[ $rc -eq $want ]]; then
-        pass "$name"
-    else
-        fail "$name" "expected exit $want, got $rc: $*" "stderr: $err" "stdout: ${out:0:600}"
-    fi
-}
-
-# expect_text NAME WHERE NEEDLE: $out or $err (WHERE) contains NEEDLE.
-expect_text() {
-    local name=$1 where=$2 needle=$3
-    local text=$out
-    [[ $where == err ]] && text=$err
-    if [[ $text == *"$needle"* ]]; then
-        pass "$name"
-    else
-        fail "$name" "expected std$where to contain: $needle" "got: ${text:0:600}"
-    fi
-}
 
 # expect_same NAME WANT GOT
 expect_same() {
@@ -104,10 +56,10 @@ kinds=(
 )
 for k in "${kinds[@]}"; do
     read -r stem prefix <<<"$k"
-    expect "$stem: a hardened template passes (exit 0)" 0 \
+    expect_rc "$stem: a hardened template passes (exit 0)" 0 \
         "$HP_BIN" audit --format json "$stem-pass.yaml"
     expect_same "$stem: no finding" "" "$(findings <"$tmp/out")"
-    expect "$stem: hostPID and a privileged container are denied (exit 1)" 1 \
+    expect_rc "$stem: hostPID and a privileged container are denied (exit 1)" 1 \
         "$HP_BIN" audit --format json "$stem-fail.yaml"
     expect_same "$stem: the findings name the real paths" \
         "hostNamespaces $prefix.hostPID
@@ -115,17 +67,17 @@ privileged $prefix.containers[0].securityContext.privileged" "$(findings <"$tmp/
 done
 
 # The text report and SARIF name the same paths.
-expect "text report of an AnalysisTemplate (exit 1)" 1 "$HP_BIN" audit analysistemplate-fail.yaml
+expect_rc "text report of an AnalysisTemplate (exit 1)" 1 "$HP_BIN" audit analysistemplate-fail.yaml
 expect_text "text report names the job's container" out \
     'spec.metrics[2].provider.job.spec.template.spec.containers[0].securityContext.privileged'
-expect "SARIF report of an Experiment (exit 1)" 1 "$HP_BIN" audit --format sarif experiment-fail.yaml
+expect_rc "SARIF report of an Experiment (exit 1)" 1 "$HP_BIN" audit --format sarif experiment-fail.yaml
 expect_text "SARIF names the path inside the template list" out \
     'spec.templates[1].template.spec.containers[0].securityContext.privileged'
 
 # Every fixture in one stream on stdin: nine denials, the rest pass.
 cat ./*-pass.yaml ./*-fail.yaml rollout-workloadref.yaml |
     sed 's/^apiVersion:/---\napiVersion:/' >"$tmp/all.yaml"
-expect "all custom kinds on stdin (exit 1)" 1 "$HP_BIN" audit --format json - <"$tmp/all.yaml"
+expect_rc "all custom kinds on stdin (exit 1)" 1 "$HP_BIN" audit --format json - <"$tmp/all.yaml"
 got=$(python3 -c 'import json, sys
 r = json.load(sys.stdin)
 print(sum(1 for x in r["resources"] if not x["allowed"]), len(r["resources"]), len(r["errors"]))' \
@@ -134,10 +86,10 @@ expect_same "stdin: 9 of 19 resources denied, no error" "9 19 0" "$got"
 
 # A Rollout that takes its template from a workloadRef holds none: nothing to
 # find; one with neither is an error, never a pass.
-expect "Rollout with a workloadRef (exit 0)" 0 "$HP_BIN" audit --format json rollout-workloadref.yaml
+expect_rc "Rollout with a workloadRef (exit 0)" 0 "$HP_BIN" audit --format json rollout-workloadref.yaml
 expect_same "Rollout with a workloadRef: no finding" "" "$(findings <"$tmp/out")"
 sed '/workloadRef:/,/scaleDown:/d' rollout-workloadref.yaml >"$tmp/rollout-neither.yaml"
-expect "Rollout with neither template nor workloadRef (exit 2)" 2 \
+expect_rc "Rollout with neither template nor workloadRef (exit 2)" 2 \
     "$HP_BIN" audit "$tmp/rollout-neither.yaml"
 expect_text "the error says what is missing" out \
     "spec.template: missing (and spec.workloadRef is not set)"
@@ -167,7 +119,7 @@ customKinds:
     kind: Pipeline
     podTemplates: ["spec.stages[*].podTemplate?"]
 EOF
-expect "config kind with a list path is evaluated (exit 1)" 1 \
+expect_rc "config kind with a list path is evaluated (exit 1)" 1 \
     "$HP_BIN" audit --config "$tmp/hardpod.yaml" --format json "$tmp/pipeline.yaml"
 expect_same "config kind: the finding names the list element" \
     "hostNamespaces spec.stages[1].podTemplate.spec.hostNetwork" "$(findings <"$tmp/out")"
@@ -184,15 +136,14 @@ for c in "${bad_cases[@]}"; do
     IFS='|' read -r name line want <<<"$c"
     printf 'customKinds:\n  - group: ci.example.com\n    kind: Pipeline\n    %s\n' "$line" \
         >"$tmp/bad.yaml"
-    expect "bad entry, $name: refused (exit 2)" 2 \
+    expect_rc "bad entry, $name: refused (exit 2)" 2 \
         "$HP_BIN" audit --config "$tmp/bad.yaml" "$tmp/pipeline.yaml"
     expect_text "bad entry, $name: the message" err "$tmp/bad.yaml:$want"
 done
 printf 'customKinds:\n  - group: apps\n    kind: Deployment\n    podSpecs: [spec]\n' \
     >"$tmp/bad.yaml"
-expect "an entry for a built-in group is refused (exit 2)" 2 \
+expect_rc "an entry for a built-in group is refused (exit 2)" 2 \
     "$HP_BIN" audit --config "$tmp/bad.yaml" "$tmp/pipeline.yaml"
 expect_text "the message says why" err "$tmp/bad.yaml:2: customKinds[0].group: \"apps\" is a built-in group"
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish
