@@ -1829,17 +1829,10 @@ static void cover_object(struct coverage *c, struct json_object *obj, const char
     c->objects++;
     c->baseline_denials += hp_findings_denied(&c->bf);
     char buf[8192];
-    for (size_t i = 0; i < c->bf.len; i++) {
-        const struct hp_finding *b = &c->bf.items[i];
-        bool found = b->action != HP_ACTION_DENY;
-        for (size_t j = 0; j < c->hf.len && !found; j++) {
-            const struct hp_finding *h = &c->hf.items[j];
-            found = h->check == b->check && h->action == HP_ACTION_DENY &&
-                    strcmp(h->path, b->path) == 0;
-        }
-        ck_assert_msg(found, "%s: psa-baseline denies %s at %s, hardened does not:\n%s", where,
-                      hp_check_name(b->check), b->path, pp_render(&c->hf, buf, sizeof(buf)));
-    }
+    const struct hp_finding *m = pp_missing_deny(&c->bf, &c->hf, false, -1);
+    ck_assert_msg(m == NULL, "%s: psa-baseline denies %s at %s, hardened does not:\n%s", where,
+                  m ? hp_check_name(m->check) : "", m ? m->path : "",
+                  pp_render(&c->hf, buf, sizeof(buf)));
 }
 
 static void cover_dir(struct coverage *c, const char *dir, int depth)

@@ -284,30 +284,6 @@ START_TEST(test_psa_hardened_profile)
 }
 END_TEST
 
-/* The first deny finding of want that got has not as a deny finding of the
- * same check at the same path, or NULL. */
-static const struct hp_finding *missing_deny(const struct hp_findings *want,
-                                             const struct hp_findings *got, bool any_action,
-                                             int skip_check)
-{
-    for (size_t i = 0; i < want->len; i++) {
-        const struct hp_finding *w = &want->items[i];
-        if (w->action != HP_ACTION_DENY || (int)w->check == skip_check) {
-            continue;
-        }
-        bool found = false;
-        for (size_t j = 0; j < got->len && !found; j++) {
-            const struct hp_finding *g = &got->items[j];
-            found = g->check == w->check && strcmp(g->path, w->path) == 0 &&
-                    (any_action || g->action == HP_ACTION_DENY);
-        }
-        if (!found) {
-            return w;
-        }
-    }
-    return NULL;
-}
-
 /* hardened is never weaker than psa-baseline: on every fixture of both
  * levels, each baseline denial is a hardened denial of the same check at the
  * same path. psa-restricted is not a subset of hardened, by design
@@ -343,7 +319,7 @@ START_TEST(test_psa_hardened_never_weaker)
             eval(&baseline, pod, &bf, fx[i].path);
             eval(&restricted, pod, &rf, fx[i].path);
             baseline_denials += hp_findings_denied(&bf);
-            const struct hp_finding *m = missing_deny(&bf, &hf, false, -1);
+            const struct hp_finding *m = pp_missing_deny(&bf, &hf, false, -1);
             ck_assert_msg(m == NULL, "%s: psa-baseline denies %s at %s, hardened does not:\n%s",
                           fx[i].path, m ? hp_check_name(m->check) : "", m ? m->path : "",
                           pp_render(&hf, buf, sizeof(buf)));
@@ -354,7 +330,7 @@ START_TEST(test_psa_hardened_never_weaker)
             json_object_object_get_ex(spec, "hostUsers", &host_users);
             bool user_ns = json_object_is_type(host_users, json_type_boolean) &&
                            !json_object_get_boolean(host_users);
-            m = missing_deny(&rf, &hf, true, user_ns ? HP_CHECK_PROC_MOUNT : -1);
+            m = pp_missing_deny(&rf, &hf, true, user_ns ? HP_CHECK_PROC_MOUNT : -1);
             ck_assert_msg(m == NULL,
                           "%s: psa-restricted denies %s at %s, hardened has nothing:\n%s",
                           fx[i].path, m ? hp_check_name(m->check) : "", m ? m->path : "",

@@ -152,3 +152,25 @@ struct json_object *pp_pod_with_containers(size_t n, const char *prefix, int dig
     json_object_object_add(pod, "spec", spec);
     return pod;
 }
+
+const struct hp_finding *pp_missing_deny(const struct hp_findings *want,
+                                         const struct hp_findings *got, bool any_action,
+                                         int skip_check)
+{
+    for (size_t i = 0; i < want->len; i++) {
+        const struct hp_finding *w = &want->items[i];
+        if (w->action != HP_ACTION_DENY || (int)w->check == skip_check) {
+            continue;
+        }
+        bool found = false;
+        for (size_t j = 0; j < got->len && !found; j++) {
+            const struct hp_finding *g = &got->items[j];
+            found = g->check == w->check && strcmp(g->path, w->path) == 0 &&
+                    (any_action || g->action == HP_ACTION_DENY);
+        }
+        if (!found) {
+            return w;
+        }
+    }
+    return NULL;
+}

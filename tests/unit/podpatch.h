@@ -22,4 +22,12 @@ struct json_object *pp_pod_with_containers(size_t n, const char *prefix, int dig
  * into buf, for comparison and for printing in failure messages. */
 const char *pp_render(const struct hp_findings *f, char *buf, size_t size);
 
+/* The first deny finding of want that got lacks (the same check at the same
+ * path: a deny, or any action when any_action), skipping check skip_check
+ * (-1: none); NULL when got has them all. How "one profile is never weaker
+ * than another" is tested. */
+const struct hp_finding *pp_missing_deny(const struct hp_findings *want,
+                                         const struct hp_findings *got, bool any_action,
+                                         int skip_check);
+
 #endif
