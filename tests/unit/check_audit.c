@@ -36,6 +36,7 @@ struct run {
     int64_t now;
     size_t max_file_bytes;
     size_t max_memory; /* 0: the default */
+    unsigned fail_on;  /* HP_AUDIT_FAIL_* bits; 0: the default */
 };
 
 /* Runs the audit and returns its output (caller frees) and exit code. */
@@ -46,6 +47,7 @@ static char *audit(const struct run *r, char **paths, size_t n, int *code)
     struct hp_audit_options o = {
         .policy = r->policy != NULL ? r->policy : &hardened,
         .format = r->format,
+        .fail_on = r->fail_on,
         .color = r->color,
         .now = r->now != 0 ? r->now : NOW,
         .max_file_bytes = r->max_file_bytes,
@@ -62,6 +64,14 @@ static char *audit(const struct run *r, char **paths, size_t n, int *code)
     ck_assert_int_eq(fclose(f), 0);
     hp_policy_cleanup(&hardened);
     return buf;
+}
+
+/* Runs an audit with the hardened profile and fail_on. */
+static char *audit_fail_on(enum hp_audit_format format, unsigned fail_on, char **paths, size_t n,
+                           int *code)
+{
+    struct run r = {.format = format, .fail_on = fail_on};
+    return audit(&r, paths, n, code);
 }
 
 /* Runs a JSON audit with the hardened profile and parses the report. */
@@ -1453,49 +1463,16 @@ START_TEST(test_audit_fail_on_exit_codes)
         {HP_AUDIT_FAIL_WARN | HP_AUDIT_FAIL_NOT_EVALUATED, "warn-only.yaml", 1},
     };
     enter_fixtures();
-    struct hp_policy hardened;
-    hp_policy_init(&hardened, HP_PROFILE_HARDENED);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct hp_audit_options o = {
-            .policy = &hardened,
-            .format = HP_AUDIT_JSON,
-            .fail_on = cases[i].fail_on,
-            .now = NOW,
-            .limits = hp_manifest_default_limits,
-        };
         char *paths[] = {(char *)cases[i].path};
-        FILE *out = fopen("/dev/null", "w");
-        ck_assert_ptr_nonnull(out);
-        int code = hp_audit_run(&o, paths, 1, out);
-        fclose(out);
+        int code;
+        free(audit_fail_on(HP_AUDIT_JSON, cases[i].fail_on, paths, 1, &code));
         ck_assert_msg(code == cases[i].code, "--fail-on %#x %s: expected exit %d, got %d",
                       cases[i].fail_on, cases[i].path, cases[i].code, code);
     }
-    hp_policy_cleanup(&hardened);
 }
 END_TEST
 
-static char *audit_fail_on(enum hp_audit_format format, unsigned fail_on, char **paths, size_t n,
-                           int *code)
-{
-    struct hp_policy hardened;
-    hp_policy_init(&hardened, HP_PROFILE_HARDENED);
-    struct hp_audit_options o = {
-        .policy = &hardened,
-        .format = format,
-        .fail_on = fail_on,
-        .now = NOW,
-        .limits = hp_manifest_default_limits,
-    };
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    ck_assert_ptr_nonnull(f);
-    *code = hp_audit_run(&o, paths, n, f);
-    ck_assert_int_eq(fclose(f), 0);
-    hp_policy_cleanup(&hardened);
-    return buf;
-}
 
 /* JUnit: a testsuite per file with its counts, skipped and not-evaluated
  * testcases, failures per deny finding, warnings per --fail-on; control
