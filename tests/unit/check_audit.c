@@ -1473,7 +1473,6 @@ START_TEST(test_audit_fail_on_exit_codes)
 }
 END_TEST
 
-
 /* JUnit: a testsuite per file with its counts, skipped and not-evaluated
  * testcases, failures per deny finding, warnings per --fail-on; control
  * characters and markup from the inputs never reach the XML raw. */
