@@ -224,9 +224,9 @@ static bool has(struct json_object *obj, const char *key)
 static enum hp_err read_image(struct json_object *img, const char *prefix,
                               struct hp_image_facts *out, struct hp_error *err)
 {
-    char desc[96];
     const char *at = prefix[0] != '\0' ? prefix : "image config";
     if (!json_object_is_type(img, json_type_object)) {
+        char desc[96];
         return hp_error_set(err, HP_ERR_INVALID, "%s: expected an object, got %s", at,
                             hp_k8s_describe(img, desc, sizeof(desc)));
     }
