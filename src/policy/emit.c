@@ -125,7 +125,7 @@ static void emit_v(struct pol_eval *e, enum hp_check c, enum hp_action action, b
      * a multi-byte character: drop such fragments rather than emit them. */
     size_t msg_len = hp_utf8_repair(msg);
     const struct hp_exemption *x = find_exemption(e, c, ctr);
-    /* The strings copied below: path, container name and message. */
+    /* The strings copied below: path, container name, message and an owned fix. */
     size_t need = strnlen(path, 511) + 1 + (ctr ? strlen(e->cname) + 1 : 0) + msg_len + 1 +
                   (x != NULL ? strlen("exempt: : ") + strlen(x->reason) : 0) +
                   (copy_fix ? strnlen(fix, 511) + 1 : 0);
