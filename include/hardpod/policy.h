@@ -211,8 +211,12 @@ struct hp_eval_input {
     const char *username;       /* NULL: username exemptions do not apply */
     int64_t now;                /* unix seconds, for exemption expiry */
     /* Optional: the facts of a container's image (audit --image-map), for
-     * the failures that only the two together show; NULL, or a NULL
-     * answer, when the image is not known. */
+     * the failures that only the two together show (runAsNonRoot against
+     * the image's user; privilegedPorts and dotnetDiagnostics against its
+     * environment); NULL, or a NULL answer, when the image is not known.
+     * Called with image_arg and the container's image, once per container
+     * that names one, on the calling thread; the answer is borrowed for
+     * the call to hp_policy_eval. */
     const struct hp_image_facts *(*image)(void *arg, const char *image);
     void *image_arg;
 };
@@ -233,9 +237,15 @@ enum hp_err hp_policy_eval(const struct hp_policy *p, const struct hp_eval_input
 /* Judges an image's facts (hardpod/image.h) against p's checks and fills
  * out (reset first): the user it runs as (runAsNonRoot, runAsUser,
  * runAsGroup), the ports it listens on (privilegedPorts) and .NET
- * diagnostics on a read-only root filesystem (dotnetDiagnostics). Each
- * finding's path names the instruction or config field ("USER",
- * "Config.User") and its line the Dockerfile line. Pure. */
+ * diagnostics on a read-only root filesystem (dotnetDiagnostics), each with
+ * the check's configured action (off: no finding). Each finding's path
+ * names the instruction or config field ("USER", "EXPOSE 80",
+ * "ENV ASPNETCORE_URLS", "FROM" for a base image's default, "Config.User",
+ * "Config.Env[ASPNETCORE_URLS]"), its line the Dockerfile line (0 for a
+ * config), and its container is NULL. Exemptions do not apply: an image
+ * alone has no namespace, user or deployed name to match them against.
+ * HP_ERR_INTERNAL only when p or img is NULL. Pure; thread-safe for
+ * distinct out. */
 enum hp_err hp_policy_eval_image(const struct hp_policy *p, const struct hp_image_facts *img,
                                  struct hp_findings *out, struct hp_error *err);
 

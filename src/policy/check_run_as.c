@@ -108,6 +108,11 @@ void pol_run_as_non_root_ctr(struct pol_eval *e)
 {
     struct hp_bool_val v = e->eff.run_as_non_root;
     if (v.from_pod || (v.state == HP_V_OK && v.value)) {
+        if (e->img != NULL) {
+            /* Set as required: whether the kubelet can verify it depends
+             * on the image's user. */
+            pol_image_run_as_ctr(e);
+        }
         return;
     }
     char why[160];

@@ -85,8 +85,7 @@ static long url_port(const char *s, size_t n)
     return -1;
 }
 
-/* The first port below 1024 in a ';'-separated list of URLs or ports. */
-static long low_port(const char *value, bool urls)
+long pol_kestrel_low_port(const char *value, bool urls)
 {
     const char *p = value;
     while (*p != '\0') {
@@ -110,7 +109,7 @@ static void port_env(struct pol_eval *e, const char *name, const char *value, si
         strcmp(name, "ASPNETCORE_HTTPS_PORTS") != 0) {
         return;
     }
-    long port = low_port(value, urls);
+    long port = pol_kestrel_low_port(value, urls);
     if (port < 0) {
         return;
     }
@@ -140,22 +139,30 @@ static bool tmp_writable(struct json_object *mounts)
     return false;
 }
 
-static void dotnet(struct pol_eval *e, bool dotnet_env, bool diag_off)
+/* With the image's facts (e->img), the image may make the container .NET
+ * and its environment may turn diagnostics off, where the container's own
+ * env does not set the same name (diag_set). */
+static void dotnet(struct pol_eval *e, bool dotnet_env, bool diag_off, const bool diag_set[2])
 {
     const char *image = e->image != NULL ? e->image : "";
     bool dotnet_image = strncmp(image, "mcr.microsoft.com/dotnet/", 25) == 0;
+    bool dotnet_facts = e->img != NULL && pol_image_is_dotnet(e->img);
+    diag_off = diag_off || (e->img != NULL && pol_image_diagnostics_off(e->img, diag_set));
     struct hp_bool_val ro = hp_k8s_bool(e->scf.read_only_root_filesystem);
-    if (!(dotnet_image || dotnet_env) || !(ro.state == HP_V_OK && ro.value) || diag_off ||
-        tmp_writable(e->cf.volume_mounts)) {
+    if (!(dotnet_image || dotnet_env || dotnet_facts) || !(ro.state == HP_V_OK && ro.value) ||
+        diag_off || tmp_writable(e->cf.volume_mounts)) {
         return;
     }
     pol_emit(e, HP_CHECK_DOTNET_DIAGNOSTICS, true, pol_path(e, "%s.env", e->cpath),
              "env: [{name: DOTNET_EnableDiagnostics, value: \"0\"}] (or mount an emptyDir "
              "volume at /tmp)",
-             "%s looks like .NET and has a read-only root filesystem: without "
+             "%s %s and has a read-only root filesystem: without "
              "DOTNET_EnableDiagnostics=0 or a writable /tmp it fails with \"Failed to create "
              "CoreCLR, HRESULT: 0x80004005\"",
-             e->who);
+             e->who,
+             dotnet_facts && !dotnet_image && !dotnet_env
+                 ? "runs a .NET image (its image sets no DOTNET_EnableDiagnostics=0)"
+                 : "looks like .NET");
 }
 
 /* Both checks in one walk over the container's env: privilegedPorts'
@@ -181,6 +188,8 @@ void pol_runtime_ctr(struct pol_eval *e)
     }
     bool dotnet_env = false;
     bool diag_off = false;
+    bool diag_set[2] = {false, false};
+    struct pol_env_entry kestrel[POL_KESTREL_COUNT] = {{false, NULL}};
     struct json_object *env = e->cf.env;
     n = json_object_is_type(env, json_type_array) ? json_object_array_length(env) : 0;
     for (size_t i = 0; i < n; i++) {
@@ -195,16 +204,25 @@ void pol_runtime_ctr(struct pol_eval *e)
         }
         dotnet_env =
             dotnet_env || strncmp(name, "DOTNET_", 7) == 0 || strncmp(name, "ASPNETCORE_", 11) == 0;
-        if (value != NULL && strcmp(value, "0") == 0 &&
-            (strcmp(name, "DOTNET_EnableDiagnostics") == 0 ||
-             strcmp(name, "COMPlus_EnableDiagnostics") == 0)) {
-            diag_off = true;
+        bool diag_dotnet = strcmp(name, "DOTNET_EnableDiagnostics") == 0;
+        bool diag_complus = !diag_dotnet && strcmp(name, "COMPlus_EnableDiagnostics") == 0;
+        if (diag_dotnet || diag_complus) {
+            diag_set[diag_complus] = true;
+            diag_off = diag_off || (value != NULL && strcmp(value, "0") == 0);
+        }
+        for (int k = 0; e->img != NULL && k < POL_KESTREL_COUNT; k++) {
+            if (strcmp(name, pol_kestrel_names[k]) == 0) {
+                kestrel[k] = (struct pol_env_entry){true, value};
+            }
         }
         if (ports_on && value != NULL) {
             port_env(e, name, value, i);
         }
     }
+    if (ports_on && e->img != NULL) {
+        pol_image_ports_ctr(e, kestrel);
+    }
     if (pol_on(e, HP_CHECK_DOTNET_DIAGNOSTICS)) {
-        dotnet(e, dotnet_env, diag_off);
+        dotnet(e, dotnet_env, diag_off, diag_set);
     }
 }

@@ -116,7 +116,7 @@ static const struct hp_exemption *find_exemption(const struct pol_eval *e, enum 
 }
 
 static void emit_v(struct pol_eval *e, enum hp_check c, enum hp_action action, bool ctr,
-                   const char *path, const char *fix, const char *fmt, va_list ap)
+                   const char *path, const char *fix, bool copy_fix, const char *fmt, va_list ap)
 {
     char msg[768];
     pol_names(e);
@@ -125,21 +125,28 @@ static void emit_v(struct pol_eval *e, enum hp_check c, enum hp_action action, b
      * a multi-byte character: drop such fragments rather than emit them. */
     size_t msg_len = hp_utf8_repair(msg);
     const struct hp_exemption *x = find_exemption(e, c, ctr);
-    /* The strings copied below: path, container name and message. */
+    /* The strings copied below: path, container name, message and an owned fix. */
     size_t need = strnlen(path, 511) + 1 + (ctr ? strlen(e->cname) + 1 : 0) + msg_len + 1 +
-                  (x != NULL ? strlen("exempt: : ") + strlen(x->reason) : 0);
+                  (x != NULL ? strlen("exempt: : ") + strlen(x->reason) : 0) +
+                  (copy_fix ? strnlen(fix, 511) + 1 : 0);
     if (!pol_findings_room(e->out, need)) {
         pol_findings_drop(e->out, x != NULL ? HP_ACTION_WARN : action);
         return;
     }
     char *where = pol_findings_strndup(e->out, path, strnlen(path, 511));
     hp_utf8_repair(where);
+    if (copy_fix) {
+        char *owned = pol_findings_strndup(e->out, fix, strnlen(fix, 511));
+        hp_utf8_repair(owned);
+        fix = owned;
+    }
     struct hp_finding f = {
         .check = c,
         .action = action,
         .container = ctr ? pol_findings_strndup(e->out, e->cname, strlen(e->cname)) : NULL,
         .path = where,
         .fix = fix,
+        .line = e->line,
     };
     if (x != NULL) {
         f.exempt = true;
@@ -159,7 +166,7 @@ void pol_emit(struct pol_eval *e, enum hp_check c, bool ctr, const char *path, c
 {
     va_list ap;
     va_start(ap, fmt);
-    emit_v(e, c, e->p->checks[c].action, ctr, path, fix, fmt, ap);
+    emit_v(e, c, e->p->checks[c].action, ctr, path, fix, false, fmt, ap);
     va_end(ap);
 }
 
@@ -168,6 +175,15 @@ void pol_emit_action(struct pol_eval *e, enum hp_check c, enum hp_action action,
 {
     va_list ap;
     va_start(ap, fmt);
-    emit_v(e, c, action, ctr, path, fix, fmt, ap);
+    emit_v(e, c, action, ctr, path, fix, false, fmt, ap);
+    va_end(ap);
+}
+
+void pol_emit_owned(struct pol_eval *e, enum hp_check c, enum hp_action action, bool ctr,
+                    const char *path, const char *fix, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    emit_v(e, c, action, ctr, path, fix, true, fmt, ap);
     va_end(ap);
 }

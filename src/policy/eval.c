@@ -4,8 +4,9 @@
  * built-in workload, any number for a custom kind); for each, runs the
  * pod-level parts of the registry's checks once, then visits every init,
  * regular and ephemeral container once, resolving its effective security
- * settings before running the container-level parts on it. Exemptions are applied as findings are
- * recorded (emit.c).
+ * settings (and, when the caller knows them, its image's facts) before
+ * running the container-level parts on it. Exemptions are applied as
+ * findings are recorded (emit.c).
  */
 #include "internal.h"
 
@@ -57,6 +58,10 @@ static void enter_container(struct pol_eval *e, enum hp_container_list list, siz
     const char *name = hp_k8s_string(e->cf.name);
     e->cname = name != NULL ? name : "";
     e->image = hp_k8s_string(e->cf.image);
+    e->img = NULL;
+    if (e->in->image != NULL && e->image != NULL) {
+        e->img = e->in->image(e->in->image_arg, e->image);
+    }
     struct json_object *sc = e->cf.security_context;
     e->sc_bad = sc != NULL && !json_object_is_type(sc, json_type_object);
     e->sc = e->sc_bad ? NULL : sc;
@@ -213,6 +218,7 @@ static enum hp_err eval_podspec(const struct hp_podspec *ps, void *arg, struct h
     e.ps = ps;
     e.ns = cx->ns;
     e.username = cx->in->username;
+    e.in = cx->in;
     e.now = cx->in->now;
     bool pod_known = ps->workload != HP_WORKLOAD_EPHEMERAL_CONTAINERS;
     if (pod_known) {

@@ -73,6 +73,13 @@ struct pol_eval {
     struct hp_sc_fields scf; /* its fields */
     bool sc_bad;             /* securityContext present but not an object */
     struct hp_effective eff;
+    /* The facts of the container's image when the caller knows them
+     * (hp_eval_input.image), else NULL; borrowed for the evaluation. */
+    const struct hp_image_facts *img;
+    const struct hp_eval_input *in;
+    /* Image findings: the Dockerfile line recorded in the next finding
+     * (hp_finding.line); 0 for manifests. */
+    size_t line;
     /* Formatted only when a finding needs them (see pol_names). */
     bool names_ready;
     char cpath[HP_K8S_PREFIX_MAX + 48]; /* e.g. "spec.template.spec.containers[1]" */
@@ -157,12 +164,19 @@ const char *pol_path(struct pol_eval *e, const char *fmt, ...)
 const char *pol_sc_path(struct pol_eval *e, const char *field);
 
 /* Records a finding with the check's configured action. ctr: container-level
- * (names e->cname). The message is printf-formatted; path and fix are copied. */
+ * (names e->cname). The message is printf-formatted; path is copied, fix is
+ * kept as given (a static string; see pol_emit_owned). */
 void pol_emit(struct pol_eval *e, enum hp_check c, bool ctr, const char *path, const char *fix,
               const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* The same with an explicit action (used for advisory warnings of deny checks). */
 void pol_emit_action(struct pol_eval *e, enum hp_check c, enum hp_action action, bool ctr,
                      const char *path, const char *fix, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+/* The same with a fix that is copied into the findings (a formatted one),
+ * for fixes that quote a value. */
+void pol_emit_owned(struct pol_eval *e, enum hp_check c, enum hp_action action, bool ctr,
+                    const char *path, const char *fix, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
 
 /* Describes why a field is bad: the parent is not an object, or the field
@@ -259,6 +273,52 @@ void pol_seccomp_profile_ctr(struct pol_eval *e);
 
 /* check_runtime.c: privilegedPorts and dotnetDiagnostics in one walk */
 void pol_runtime_ctr(struct pol_eval *e);
+
+/* The first port below 1024 that a Kestrel setting names: value is a
+ * ';'-separated list of URLs (ASPNETCORE_URLS: "http://+:80;https://[::]:443",
+ * a URL without a port meaning 80 or 443) when urls, else of ports
+ * (ASPNETCORE_HTTP_PORTS, ASPNETCORE_HTTPS_PORTS). -1 when there is none. */
+long pol_kestrel_low_port(const char *value, bool urls);
+
+/* check_image.c: an image's facts alone (hp_policy_eval_image), and the
+ * failures that a container and its image's facts (e->img) give together. */
+
+/* Kestrel's listen settings, in the order Kestrel reads them: a non-empty
+ * ASPNETCORE_URLS replaces the two port lists. */
+enum pol_kestrel_var {
+    POL_KESTREL_URLS,
+    POL_KESTREL_HTTP_PORTS,
+    POL_KESTREL_HTTPS_PORTS,
+    POL_KESTREL_COUNT
+};
+extern const char *const pol_kestrel_names[POL_KESTREL_COUNT];
+
+/* A container's own env entry for one variable (the last of that name). */
+struct pol_env_entry {
+    bool set;          /* the container sets the name (value or valueFrom) */
+    const char *value; /* the literal value, or NULL (valueFrom: unknown) */
+};
+
+/* The runAsNonRoot failure the kubelet reports for the container's image
+ * (runAsNonRoot true, no runAsUser, an image user that is root, unset or a
+ * name). Called by pol_run_as_non_root_ctr when e->img is set. */
+void pol_image_run_as_ctr(struct pol_eval *e);
+
+/* True when the image is a .NET one: the base image table says so, or its
+ * environment has DOTNET_VERSION, ASPNET_VERSION or
+ * DOTNET_RUNNING_IN_CONTAINER. */
+bool pol_image_is_dotnet(const struct hp_image_facts *img);
+
+/* True when the image's environment turns .NET diagnostics off
+ * (DOTNET_EnableDiagnostics=0 or COMPlus_EnableDiagnostics=0), counting only
+ * the names the container does not set itself (ctr_sets[0]: the DOTNET_
+ * name, ctr_sets[1]: the COMPlus_ name). */
+bool pol_image_diagnostics_off(const struct hp_image_facts *img, const bool ctr_sets[2]);
+
+/* The privilegedPorts failure of a container that runs as non-root while
+ * its image's environment, where the container's own env (kestrel) does not
+ * override it, makes Kestrel listen below 1024. */
+void pol_image_ports_ctr(struct pol_eval *e, const struct pol_env_entry kestrel[POL_KESTREL_COUNT]);
 
 /* check_service_account.c */
 void pol_automount_service_account_token_pod(struct pol_eval *e);
