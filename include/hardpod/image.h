@@ -33,7 +33,9 @@ struct hp_image_value {
 
 /* One EXPOSE port (Dockerfile) or Config.ExposedPorts key. */
 struct hp_image_port {
-    unsigned port;               /* 1..65535; 0 when unresolved */
+    unsigned port;               /* 1..65535; 0 when unresolved; the lowest of a range */
+    unsigned port_last;          /* EXPOSE 8000-8010: the range's last port (> port);
+                                  * 0 for a single port */
     char proto[8];               /* "tcp", "udp" or "sctp" */
     struct hp_image_value value; /* the port as written ("80/tcp", "$PORT") */
 };
@@ -64,7 +66,8 @@ struct hp_image_facts {
     size_t n_stages;                /* stages in the file (1 for a config) */
     struct hp_image_value user;     /* USER, or the base image's default user
                                      * (from_base); text NULL when neither sets one
-                                     * (the image runs as root) */
+                                     * (the image runs as root); "" when USER
+                                     * expands to nothing (root too) */
     struct hp_image_port *ports;    /* owned; in the order exposed */
     size_t n_ports;
     struct hp_image_env *env; /* owned; in the order first set, the base's
