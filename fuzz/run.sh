@@ -6,7 +6,7 @@
 # out-of-memory or sanitizer report; the input is saved under
 # build/fuzz/crashes/<harness>/ and the log under build/fuzz/logs/.
 #   fuzz/run.sh [--time SECONDS] [--jobs N] [--no-install] [HARNESS...]
-# HARNESS is admission, config, manifest or utf8 (default: all).
+# HARNESS is admission, config, dockerfile, manifest or utf8 (default: all).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,7 +31,7 @@ done
 [[ $time_s =~ ^[0-9]+$ && $time_s -gt 0 ]] || { echo "fuzz/run.sh: --time must be a positive number" >&2; exit 2; }
 [[ $jobs =~ ^[0-9]+$ && $jobs -gt 0 ]] || { echo "fuzz/run.sh: --jobs must be a positive number" >&2; exit 2; }
 
-harnesses=(admission config manifest utf8)
+harnesses=(admission config dockerfile manifest utf8)
 if [ ${#only[@]} -gt 0 ]; then
   for h in "${only[@]}"; do
     [[ " ${harnesses[*]} " == *" $h "* ]] || { echo "fuzz/run.sh: unknown harness $h (${harnesses[*]})" >&2; exit 2; }
@@ -99,9 +99,11 @@ fi
 if [ -d "$shared" ]; then
   mapfile -t reviews < <(files "$shared/admissionreview" -name '*.json')
   mapfile -t yamls < <(files "$shared/psa" -name '*.yaml'; files "$shared/dotnet/manifests")
+  mapfile -t dockerfiles < <(files "$shared/dotnet/dockerfiles")
   seed admission "${reviews[@]}"
   seed manifest "${reviews[@]}" "${yamls[@]}"
-  echo "seeds: $(cd "$shared" && pwd) (${#reviews[@]} reviews, ${#yamls[@]} manifests)"
+  seed dockerfile "${dockerfiles[@]}"
+  echo "seeds: $(cd "$shared" && pwd) (${#reviews[@]} reviews, ${#yamls[@]} manifests, ${#dockerfiles[@]} Dockerfiles)"
 else
   echo "seeds: the conformance corpus ($shared) is absent; skipped"
 fi
@@ -109,7 +111,7 @@ fi
 # ---- run ----------------------------------------------------------------------
 max_len() {
   case $1 in
-    admission | manifest) echo 65536 ;;
+    admission | manifest | dockerfile) echo 65536 ;;
     config) echo 16384 ;;
     *) echo 4096 ;;
   esac
@@ -122,8 +124,12 @@ for h in "${harnesses[@]}"; do
   log=$out/logs/$h.log
   args=(-max_len="$(max_len "$h")" -timeout=10 -rss_limit_mb=2048 -max_total_time="$time_s"
     -print_final_stats=1 -artifact_prefix="$out/crashes/$h/")
-  # Byte-level UTF-8 gains nothing from Kubernetes words.
-  [ "$h" != utf8 ] && args+=(-dict="$root/fuzz/kubernetes.dict")
+  # Byte-level UTF-8 gains nothing from Kubernetes words; Dockerfiles have their own.
+  case $h in
+    utf8) ;;
+    dockerfile) args+=(-dict="$root/fuzz/dockerfile.dict") ;;
+    *) args+=(-dict="$root/fuzz/kubernetes.dict") ;;
+  esac
   [ "$jobs" -gt 1 ] && args+=(-fork="$jobs")
   echo "fuzz $h: ${time_s}s, log $log"
   start=$out/logs/.start-$h

@@ -13,6 +13,7 @@
 #include "hardpod/admission.h"
 #include "hardpod/buf.h"
 #include "hardpod/config.h"
+#include "hardpod/image.h"
 #include "hardpod/json_text.h"
 #include "hardpod/manifest.h"
 #include "hardpod/utf8.h"
@@ -595,6 +596,121 @@ const char *hp_fuzz_utf8(const uint8_t *data, size_t size)
     return valid ? "valid" : "invalid";
 }
 
+/* ---- Dockerfiles ---------------------------------------------------------- */
+
+static void check_value(const struct hp_image_value *v, const char *what, bool may_be_unset)
+{
+    if (v->text != NULL && v->unresolved != NULL) {
+        violated("dockerfile: %s has both a text and an unresolved variable", what);
+    }
+    if (v->text == NULL && v->unresolved == NULL && !may_be_unset) {
+        violated("dockerfile: %s has neither a text nor an unresolved variable", what);
+    }
+    if (v->unresolved != NULL && v->unresolved[0] == '\0') {
+        violated("dockerfile: %s is unresolved without a variable name", what);
+    }
+    if (!v->from_base && (v->text != NULL || v->unresolved != NULL) &&
+        (v->written == NULL || v->line == 0)) {
+        violated("dockerfile: %s set by the file without its text or line", what);
+    }
+}
+
+static void check_facts(const struct hp_image_facts *f)
+{
+    if (f->source != HP_IMAGE_DOCKERFILE || f->n_stages == 0) {
+        violated("dockerfile: source %d, %zu stages", (int)f->source, f->n_stages);
+    }
+    check_value(&f->base_ref, "the FROM", false);
+    if (f->base != NULL && f->base[0] == '\0') {
+        violated("dockerfile: an empty base");
+    }
+    if (f->base_info != hp_image_base_lookup(f->base)) {
+        violated("dockerfile: base_info is not the table's entry for %s", f->base);
+    }
+    check_value(&f->user, "USER", true);
+    for (size_t i = 0; i < f->n_ports; i++) {
+        const struct hp_image_port *p = &f->ports[i];
+        check_value(&p->value, "an EXPOSE port", false);
+        bool ok = strcmp(p->proto, "tcp") == 0 || strcmp(p->proto, "udp") == 0 ||
+                  strcmp(p->proto, "sctp") == 0;
+        if (p->value.text == NULL ? p->port != 0 || p->port_last != 0
+                                  : p->port < 1 || p->port > 65535 ||
+                                        (p->port_last != 0 &&
+                                         (p->port_last <= p->port || p->port_last > 65535))) {
+            ok = false;
+        }
+        if (!ok) {
+            violated("dockerfile: port %u-%u/%s (%s)", p->port, p->port_last, p->proto,
+                     p->value.written);
+        }
+        for (size_t j = 0; j < i && p->value.text != NULL; j++) {
+            const struct hp_image_port *q = &f->ports[j];
+            if (q->value.text != NULL && q->port == p->port && q->port_last == p->port_last &&
+                strcmp(q->proto, p->proto) == 0) {
+                violated("dockerfile: port %u/%s listed twice", p->port, p->proto);
+            }
+        }
+    }
+    bool file_seen = false;
+    for (size_t i = 0; i < f->n_env; i++) {
+        const struct hp_image_env *e = &f->env[i];
+        if (e->name == NULL || e->name[0] == '\0') {
+            violated("dockerfile: an environment variable without a name");
+        }
+        check_value(&e->value, e->name, false);
+        if (e->value.from_base && file_seen) {
+            violated("dockerfile: %s from the base image after the file's", e->name);
+        }
+        file_seen = file_seen || !e->value.from_base;
+        if (hp_image_facts_env(f, e->name) != e) {
+            violated("dockerfile: %s set twice", e->name);
+        }
+    }
+}
+
+const char *hp_fuzz_dockerfile(const uint8_t *data, size_t size)
+{
+    struct hp_image_facts f;
+    struct hp_error err;
+    hp_image_facts_init(&f);
+    enum hp_err rc = hp_dockerfile_parse((const char *)data, size, NULL, &f, &err);
+    if (rc != HP_OK) {
+        if (f.base != NULL || f.n_env != 0 || f.n_ports != 0 || f.user.text != NULL) {
+            violated("dockerfile: facts left after an error: %s", err.msg);
+        }
+        return kind_of_err(rc, &err, "dockerfile");
+    }
+    check_facts(&f);
+
+    /* The same file with its final stage named as --target gives the same
+     * facts; with a build argument it still parses. */
+    char *stage = f.stage != NULL ? hp_xstrdup(f.stage) : NULL;
+    size_t n_ports = f.n_ports, n_env = f.n_env;
+    hp_image_facts_cleanup(&f);
+    struct hp_image_arg arg = {.name = "APP_UID", .value = "0"};
+    struct hp_dockerfile_options o = {.target = stage};
+    hp_image_facts_init(&f);
+    rc = hp_dockerfile_parse((const char *)data, size, &o, &f, &err);
+    if (rc != HP_OK || f.n_ports != n_ports || f.n_env != n_env) {
+        violated("dockerfile: --target %s gives %d (%s), %zu ports, %zu env; without it %zu, %zu",
+                 stage != NULL ? stage : "(none)", (int)rc, err.msg, f.n_ports, f.n_env,
+                 n_ports, n_env);
+    }
+    hp_image_facts_cleanup(&f);
+    o.build_args = &arg;
+    o.n_build_args = 1;
+    hp_image_facts_init(&f);
+    rc = hp_dockerfile_parse((const char *)data, size, &o, &f, &err);
+    if (rc == HP_OK) {
+        check_facts(&f);
+    } else {
+        kind_of_err(rc, &err, "dockerfile with a build argument");
+    }
+    hp_image_facts_cleanup(&f);
+    free(stage);
+    return "ok";
+}
+
 hp_fuzz_target hp_fuzz_target_get(const char *name)
 {
     static const struct {
@@ -603,6 +719,7 @@ hp_fuzz_target hp_fuzz_target_get(const char *name)
     } targets[] = {
         {"admission", hp_fuzz_admission},
         {"config", hp_fuzz_config},
+        {"dockerfile", hp_fuzz_dockerfile},
         {"manifest", hp_fuzz_manifest},
         {"utf8", hp_fuzz_utf8},
     };

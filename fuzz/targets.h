@@ -35,6 +35,13 @@ const char *hp_fuzz_manifest(const uint8_t *data, size_t size);
  * "valid" or "invalid". */
 const char *hp_fuzz_utf8(const uint8_t *data, size_t size);
 
+/* A Dockerfile through hp_dockerfile_parse, with no option and with the
+ * final stage named as --target and a build argument: "ok", "invalid" or
+ * "limit". The facts must hold together: ports in 1..65535 or unresolved,
+ * a value either resolved or naming its variable, the base image's
+ * environment first. */
+const char *hp_fuzz_dockerfile(const uint8_t *data, size_t size);
+
 /* The targets by name, for the replay test; NULL for an unknown name. */
 typedef const char *(*hp_fuzz_target)(const uint8_t *data, size_t size);
 hp_fuzz_target hp_fuzz_target_get(const char *name);

@@ -6,7 +6,8 @@
  * documents, alias bombs), must run without a crash or a broken property and
  * give the kind of result its name states: NAME.KIND.EXT, where KIND is what
  * the target returns (admission: allowed, denied, warned, invalid, limit;
- * config: ok, invalid, limit; manifest: clean, denied, error, limit;
+ * config: ok, invalid, limit; dockerfile: ok, invalid, limit;
+ * manifest: clean, denied, error, limit;
  * utf8: valid, invalid).
  */
 /* tests/CMakeLists.txt builds each check_*.c on its own: the harnesses' code
@@ -22,11 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const harnesses[] = {"admission", "config", "manifest", "utf8"};
+static const char *const harnesses[] = {"admission", "config", "dockerfile", "manifest", "utf8"};
 #define N_HARNESSES (sizeof(harnesses) / sizeof(harnesses[0]))
 
 static const char *const kinds[N_HARNESSES][6] = {
     {"allowed", "denied", "warned", "invalid", "limit", NULL},
+    {"ok", "invalid", "limit", NULL},
     {"ok", "invalid", "limit", NULL},
     {"clean", "denied", "error", "limit", NULL},
     {"valid", "invalid", NULL},
