@@ -633,10 +633,10 @@ static void check_facts(const struct hp_image_facts *f)
         check_value(&p->value, "an EXPOSE port", false);
         bool ok = strcmp(p->proto, "tcp") == 0 || strcmp(p->proto, "udp") == 0 ||
                   strcmp(p->proto, "sctp") == 0;
-        if (p->value.text == NULL ? p->port != 0 || p->port_last != 0
-                                  : p->port < 1 || p->port > 65535 ||
-                                        (p->port_last != 0 &&
-                                         (p->port_last <= p->port || p->port_last > 65535))) {
+        if (p->value.text == NULL
+                ? p->port != 0 || p->port_last != 0
+                : p->port < 1 || p->port > 65535 ||
+                      (p->port_last != 0 && (p->port_last <= p->port || p->port_last > 65535))) {
             ok = false;
         }
         if (!ok) {
@@ -693,8 +693,8 @@ const char *hp_fuzz_dockerfile(const uint8_t *data, size_t size)
     rc = hp_dockerfile_parse((const char *)data, size, &o, &f, &err);
     if (rc != HP_OK || f.n_ports != n_ports || f.n_env != n_env) {
         violated("dockerfile: --target %s gives %d (%s), %zu ports, %zu env; without it %zu, %zu",
-                 stage != NULL ? stage : "(none)", (int)rc, err.msg, f.n_ports, f.n_env,
-                 n_ports, n_env);
+                 stage != NULL ? stage : "(none)", (int)rc, err.msg, f.n_ports, f.n_env, n_ports,
+                 n_env);
     }
     hp_image_facts_cleanup(&f);
     o.build_args = &arg;
