@@ -270,6 +270,11 @@ static const struct parse_case cases[] = {
      "!1:line 1: no build stage in current context"},
     {"unknown instruction", "FROM scratch\nFOO bar\n", NULL, NULL,
      "!1:line 2: unknown instruction: FOO"},
+    {"ENV without a value in a stage not built", "FROM alpine AS a\nENV A\nFROM scratch\n", NULL,
+     NULL, "!1:line 2: ENV must have two arguments"},
+    {"ARG with a blank name", "FROM scratch\nARG =1\n", NULL, NULL,
+     "!1:line 2: ARG names can not be blank"},
+    {"ENV with a flag", "FROM scratch\nENV --x A=1\n", NULL, NULL, "!1:line 2: unknown flag: --x"},
     {"JSON array of numbers", "FROM scratch\nCMD [1, 2]\n", NULL, NULL,
      "!1:line 2: when using JSON array syntax"},
 };
