@@ -651,17 +651,27 @@ static void check_facts(const struct hp_image_facts *f)
             }
         }
     }
-    bool file_seen = false;
+    /* The base image's variables come first, in the table's order (a later
+     * ENV replaces one in place); the file's follow. */
+    size_t k = 0;
+    for (const char *p = f->base_info != NULL ? f->base_info->env : NULL; p != NULL && *p != '\0';
+         k++) {
+        size_t l = strcspn(p, "=");
+        if (k >= f->n_env || strncmp(f->env[k].name, p, l) != 0 || f->env[k].name[l] != '\0') {
+            violated("dockerfile: the base image's variable %zu is not %.*s", k, (int)l, p);
+        }
+        p = strchr(p, '\n');
+        p = p != NULL ? p + 1 : NULL;
+    }
     for (size_t i = 0; i < f->n_env; i++) {
         const struct hp_image_env *e = &f->env[i];
         if (e->name == NULL || e->name[0] == '\0') {
             violated("dockerfile: an environment variable without a name");
         }
         check_value(&e->value, e->name, false);
-        if (e->value.from_base && file_seen) {
-            violated("dockerfile: %s from the base image after the file's", e->name);
+        if (e->value.from_base && i >= k) {
+            violated("dockerfile: %s marked as the base image's after the file's", e->name);
         }
-        file_seen = file_seen || !e->value.from_base;
         if (hp_image_facts_env(f, e->name) != e) {
             violated("dockerfile: %s set twice", e->name);
         }

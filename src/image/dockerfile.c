@@ -351,10 +351,14 @@ static bool port_range(const char *s, size_t n, long *lo, long *hi, const char *
     size_t sl = dash != NULL ? (size_t)(dash - s) : n;
     long v[2] = {0, 0};
     for (int k = 0; k < 2; k++) {
+        if (k == 1 && dash == NULL) {
+            v[1] = v[0];
+            break;
+        }
         const char *p = k == 0 ? s : dash + 1;
         size_t l = k == 0 ? sl : n - sl - 1;
-        if (k == 1 && (dash == NULL || (l == sl && memcmp(s, p, l) == 0))) {
-            v[1] = v[0];
+        if (k == 1 && l == sl && memcmp(s, p, l) == 0) {
+            v[1] = v[0]; /* "80-80" is one port */
             break;
         }
         size_t i = 0;

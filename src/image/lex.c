@@ -5,7 +5,7 @@
  * the ${VAR:-word} family, and word splitting after substitution. A variable
  * whose value hardpod cannot know stops the word as unresolved: nothing is
  * guessed. Pattern modifiers (${VAR#p}, ${VAR%p}, ${VAR/p/r}) are not
- * evaluated: a set variable under one is reported unresolved.
+ * evaluated on a set variable: its value is reported unresolved.
  */
 #include "internal.h"
 
@@ -186,6 +186,9 @@ static enum img_var_state lookup(struct lexer *L, const char *name, size_t len, 
 {
     *v = "";
     *vlen = 0;
+    if (len == 0) {
+        return IMG_VAR_UNSET; /* "${/a/b}": BuildKit looks up "", never set */
+    }
     return L->lx->lookup(L->lx->ctx, name, len, v, vlen);
 }
 
@@ -327,6 +330,11 @@ static enum img_lex_rc replace(struct lexer *L, struct hp_buf *out, const char *
         enum img_var_state st = lookup(L, name, len, &v, &vlen);
         if (st == IMG_VAR_UNSET && L->lx->skip_unset) {
             rc = literal(L, out, name, len, all ? "//" : "/", &pat, "/", &rep);
+        } else if (st == IMG_VAR_UNSET) {
+            /* On the empty value only a pattern that matches nothing (empty,
+             * or only stars) matches, and gives the replacement. */
+            bool empty_match = strspn(hp_buf_str(&pat), "*") == pat.len;
+            rc = empty_match ? put(L, out, hp_buf_str(&rep), rep.len) : IMG_LEX_OK;
         } else {
             rc = unresolved(L, name, len);
         }
