@@ -288,24 +288,26 @@ static enum hp_err do_env(struct img_parser *P, const struct img_instr *in,
     }
     /* Every name and value is substituted before any is set. */
     for (size_t i = 0; i < n && e == HP_OK; i++) {
-        char *key;
+        char *key = NULL;
         char unres[IMG_LEX_NAME_MAX + 1];
         if (kv[i].key[0] == '\0') {
             e = img_fail(P, in->line, HP_ERR_INVALID, "ENV names can not be blank");
             break;
         }
         e = expand(P, in->line, &P->vars, kv[i].key, strlen(kv[i].key), &key, unres, NULL);
-        if (e == HP_OK && key == NULL) {
+        if (e != HP_OK) {
+            break;
+        }
+        if (key == NULL) {
             e = img_fail(P, in->line, HP_ERR_INVALID,
                          "ENV %s: the name depends on %s, which has no known value, so hardpod "
                          "cannot tell which variable this sets",
                          kv[i].key, unres);
+            break;
         }
-        if (e == HP_OK && key[0] == '\0') {
+        if (key[0] == '\0') {
             free(key);
             e = img_fail(P, in->line, HP_ERR_INVALID, "ENV names can not be blank");
-        }
-        if (e != HP_OK) {
             break;
         }
         free(kv[i].key);
@@ -862,9 +864,11 @@ static enum hp_err run_chain(struct img_parser *P, size_t target, struct hp_imag
 {
     size_t chain[IMG_MAX_STAGES];
     size_t n = 0;
-    for (ptrdiff_t i = (ptrdiff_t)target; i >= 0; i = P->stages[i].parent) {
+    ptrdiff_t i = (ptrdiff_t)target;
+    do {
         chain[n++] = (size_t)i;
-    }
+        i = P->stages[i].parent;
+    } while (i >= 0 && n < IMG_MAX_STAGES);
     const struct img_stage *root = &P->stages[chain[n - 1]];
     enum hp_err e = start_base(P, root, f);
     for (size_t k = n; k-- > 0 && e == HP_OK;) {

@@ -531,7 +531,7 @@ static enum hp_err heredoc_of(struct img_parser *P, size_t line, const char *w, 
     while (i < n && isdigit((unsigned char)w[i])) {
         i++;
     }
-    if (n - i < 2 || w[i] != '<' || w[i + 1] != '<') {
+    if (i + 2 > n || w[i] != '<' || w[i + 1] != '<') {
         return HP_OK;
     }
     i += 2;
