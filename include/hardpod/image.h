@@ -104,8 +104,12 @@ struct hp_dockerfile_options {
  * multi-stage builds, ARG/ENV substitution) and fills out (initialised by
  * the caller) with the final stage's facts, with the base image table's
  * defaults applied. Returns HP_ERR_INVALID with "line N: ..." for a file
- * BuildKit would refuse (no FROM, an unknown --target, a stage cycle), or
- * HP_ERR_LIMIT past max_bytes. opt may be NULL. Pure. */
+ * BuildKit would refuse (no FROM, an unknown instruction, a bad
+ * substitution or port; an unknown --target, without a line), or
+ * HP_ERR_LIMIT past max_bytes or another cap (docs/images.md lists them).
+ * On error out is left empty. opt may be NULL. Pure; its transient memory
+ * stays under about 24 MB whatever the input (substitution output is
+ * capped at 16 MiB). */
 enum hp_err hp_dockerfile_parse(const char *data, size_t len,
                                 const struct hp_dockerfile_options *opt, struct hp_image_facts *out,
                                 struct hp_error *err);
