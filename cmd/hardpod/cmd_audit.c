@@ -29,6 +29,11 @@ enum {
     OPT_COLOR,
     OPT_MAX_MEMORY,
     OPT_NOW,
+    OPT_DOCKERFILE,
+    OPT_IMAGE_CONFIG,
+    OPT_IMAGE_MAP,
+    OPT_TARGET,
+    OPT_BUILD_ARG,
 };
 
 /* --max-memory bounds: enough for small inputs, and far past any machine. */
@@ -46,6 +51,11 @@ static const struct option long_options[] = {
     {"color", required_argument, NULL, OPT_COLOR},
     {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
     {"now", required_argument, NULL, OPT_NOW},
+    {"dockerfile", required_argument, NULL, OPT_DOCKERFILE},
+    {"image-config", required_argument, NULL, OPT_IMAGE_CONFIG},
+    {"image-map", required_argument, NULL, OPT_IMAGE_MAP},
+    {"target", required_argument, NULL, OPT_TARGET},
+    {"build-arg", required_argument, NULL, OPT_BUILD_ARG},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -63,7 +73,39 @@ struct audit_args {
     bool help;
     char **paths;
     size_t n_paths;
+    /* The repeatable flags; each array has room for argc values. */
+    const char **dockerfiles;
+    size_t n_dockerfiles;
+    const char **image_configs;
+    size_t n_image_configs;
+    struct hp_audit_image_map *image_map;
+    size_t n_image_map;
+    const char *target;
+    struct hp_image_arg *build_args;
+    size_t n_build_args;
 };
+
+static void args_cleanup(struct audit_args *a)
+{
+    free(a->dockerfiles);
+    free(a->image_configs);
+    free(a->image_map);
+    free(a->build_args);
+}
+
+/* Splits "NAME=VALUE" at its first '=' into *name (a copy kept in argv: the
+ * '=' is overwritten) and *value; false when there is no '=' or no NAME. */
+static bool split_pair(char *s, const char **name, const char **value)
+{
+    char *eq = strchr(s, '=');
+    if (eq == NULL || eq == s) {
+        return false;
+    }
+    *eq = '\0';
+    *name = s;
+    *value = eq + 1;
+    return true;
+}
 
 static void print_checks(FILE *out)
 {
@@ -122,7 +164,23 @@ static void print_help(FILE *out)
           "                       buffers, parse trees (YAML aliases expanded), findings\n"
           "                       and the report; an input that does not fit is an error\n"
           "                       (exit 2). A number, or one with a Ki, Mi or Gi suffix\n"
-          "  -h, --help           show this help\n\n"
+          "  -h, --help           show this help\n"
+          "\nimages (docs/images.md):\n"
+          "  Dockerfiles found in PATH by name (Dockerfile, Containerfile, Dockerfile.*,\n"
+          "  *.Dockerfile) are audited too: the final stage's user, ports and .NET\n"
+          "  settings, read as BuildKit builds them, with no registry access.\n"
+          "  --dockerfile FILE    audit FILE as a Dockerfile, whatever its name\n"
+          "  --image-config FILE  audit a built image: the JSON of `podman image inspect`,\n"
+          "                       `docker image inspect` or an OCI image config\n"
+          "  --image-map IMAGE=FILE\n"
+          "                       containers whose image is IMAGE (exactly, or a glob such\n"
+          "                       as 'registry/app:*') run the image FILE describes (a\n"
+          "                       Dockerfile or an image config): findings that only the\n"
+          "                       two together show, such as runAsNonRoot without\n"
+          "                       runAsUser on an image whose user is a name\n"
+          "  --target STAGE       the Dockerfile stage that is built (default: the last)\n"
+          "  --build-arg NAME=VALUE\n"
+          "                       a build argument, as docker build --build-arg sets it\n\n"
           "checks:\n",
           out);
     print_checks(out);
@@ -146,6 +204,11 @@ static int parse_args(int argc, char **argv, struct audit_args *a)
 {
     opterr = 0;
     optind = 0;
+    size_t room = (size_t)argc + 1;
+    a->dockerfiles = hp_xcalloc(room, sizeof(*a->dockerfiles));
+    a->image_configs = hp_xcalloc(room, sizeof(*a->image_configs));
+    a->image_map = hp_xcalloc(room, sizeof(*a->image_map));
+    a->build_args = hp_xcalloc(room, sizeof(*a->build_args));
     for (;;) {
         int c = getopt_long(argc, argv, ":h", long_options, NULL);
         if (c == -1) {
@@ -179,6 +242,31 @@ static int parse_args(int argc, char **argv, struct audit_args *a)
         case OPT_NOW:
             a->now = optarg;
             break;
+        case OPT_DOCKERFILE:
+            a->dockerfiles[a->n_dockerfiles++] = optarg;
+            break;
+        case OPT_IMAGE_CONFIG:
+            a->image_configs[a->n_image_configs++] = optarg;
+            break;
+        case OPT_IMAGE_MAP: {
+            struct hp_audit_image_map *m = &a->image_map[a->n_image_map];
+            if (!split_pair(optarg, &m->image, &m->path) || m->path[0] == '\0') {
+                return hp_cmd_usage_error("audit", "--image-map: '%s' is not IMAGE=PATH", optarg);
+            }
+            a->n_image_map++;
+            break;
+        }
+        case OPT_TARGET:
+            a->target = optarg;
+            break;
+        case OPT_BUILD_ARG: {
+            struct hp_image_arg *b = &a->build_args[a->n_build_args];
+            if (!split_pair(optarg, &b->name, &b->value)) {
+                return hp_cmd_usage_error("audit", "--build-arg: '%s' is not NAME=VALUE", optarg);
+            }
+            a->n_build_args++;
+            break;
+        }
         case 'h':
             a->help = true;
             break;
@@ -293,6 +381,15 @@ static int set_options(const struct audit_args *a, struct hp_audit_options *o)
             return hp_cmd_usage_error("audit", "--now: %s", err.msg);
         }
     }
+    o->dockerfiles = a->dockerfiles;
+    o->n_dockerfiles = a->n_dockerfiles;
+    o->image_configs = a->image_configs;
+    o->n_image_configs = a->n_image_configs;
+    o->image_map = a->image_map;
+    o->n_image_map = a->n_image_map;
+    o->target = a->target;
+    o->build_args = a->build_args;
+    o->n_build_args = a->n_build_args;
     o->limits = hp_manifest_default_limits;
     o->max_file_bytes = 0;
     if (a->max_memory != NULL) {
@@ -327,7 +424,7 @@ int hp_cmd_audit(int argc, char **argv)
     if (rc >= 0) {
         goto out;
     }
-    if (a.n_paths == 0) {
+    if (a.n_paths == 0 && a.n_dockerfiles == 0 && a.n_image_configs == 0) {
         rc = hp_cmd_usage_error("audit", "no PATH given (use - for stdin)");
         goto out;
     }
@@ -340,5 +437,6 @@ int hp_cmd_audit(int argc, char **argv)
     rc = hp_audit_run(&o, a.paths, a.n_paths, stdout);
 out:
     hp_config_cleanup(&cfg);
+    args_cleanup(&a);
     return rc;
 }

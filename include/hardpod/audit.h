@@ -9,6 +9,7 @@
 #ifndef HARDPOD_AUDIT_H
 #define HARDPOD_AUDIT_H
 
+#include "hardpod/image.h"
 #include "hardpod/manifest.h"
 #include "hardpod/policy.h"
 
@@ -34,6 +35,14 @@ enum {
     HP_AUDIT_FAIL_NEVER = 1u << 3,
 };
 
+/* --image-map IMAGE=PATH: the containers whose image is IMAGE (exactly, or
+ * as a glob) run the image that the Dockerfile or image config at PATH
+ * describes. */
+struct hp_audit_image_map {
+    const char *image;
+    const char *path;
+};
+
 struct hp_audit_options {
     const struct hp_policy *policy; /* borrowed */
     const char *profile_name;       /* for messages and SARIF; borrowed */
@@ -51,6 +60,17 @@ struct hp_audit_options {
      * audited, the engine's findings and the report are charged to it before
      * they are allocated. */
     struct hp_manifest_limits limits;
+    /* The image side (docs/images.md). Dockerfiles found by name in the
+     * paths are audited too; these name more, all borrowed. */
+    const char *const *dockerfiles; /* --dockerfile: read as Dockerfiles whatever their name */
+    size_t n_dockerfiles;
+    const char *const *image_configs; /* --image-config: `podman image inspect` output */
+    size_t n_image_configs;
+    const struct hp_audit_image_map *image_map; /* --image-map */
+    size_t n_image_map;
+    const char *target; /* --target: the Dockerfile stage that counts; NULL: the last */
+    const struct hp_image_arg *build_args; /* --build-arg */
+    size_t n_build_args;
 };
 
 /* Audits every path ("-" is stdin; directories are walked recursively for

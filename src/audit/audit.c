@@ -108,8 +108,15 @@ int hp_audit_run(const struct hp_audit_options *o, char *const *paths, size_t n_
     aud_report_init(&report);
     aud_ctx_init(cx, o, &report);
 
+    aud_images_load(cx);
     for (size_t i = 0; i < n_paths && !report.stopped; i++) {
         aud_input(cx, paths[i]);
+    }
+    for (size_t i = 0; i < o->n_dockerfiles && !report.stopped; i++) {
+        aud_dockerfile(cx, o->dockerfiles[i]);
+    }
+    for (size_t i = 0; i < o->n_image_configs && !report.stopped; i++) {
+        aud_image_config(cx, o->image_configs[i]);
     }
 
     if (!o->no_group) {
@@ -137,6 +144,7 @@ int hp_audit_run(const struct hp_audit_options *o, char *const *paths, size_t n_
     }
     int code = aud_report_fail_code(&report, o->fail_on);
     aud_report_cleanup(&report);
+    aud_images_cleanup(cx);
     aud_ctx_cleanup(cx);
     free(cx);
     return code;

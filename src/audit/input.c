@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Reading the inputs of an audit: stdin, files named on the command line
- * (whatever their extension) and directory trees (only *.yaml, *.yml and
- * *.json, in byte order of their names, symlinked directories followed but
- * never twice on one path, so a symlink loop ends). An input is read block by
- * block and handed on as it is read, so it may be of any size; the block
- * buffer and every copy the readers keep are charged to the run's memory
- * budget before they are allocated.
+ * (whatever their extension; a Dockerfile by its name) and directory trees
+ * (only *.yaml, *.yml, *.json and Dockerfiles, in byte order of their names, symlinked directories
+ * followed but never twice on one path, so a symlink loop ends). An input is read block by block
+ * and handed on as it is read, so it may be of any size; the block buffer and every copy the
+ * readers keep are charged to the run's memory budget before they are allocated.
  */
 #include "internal.h"
 
@@ -278,6 +277,8 @@ static void walk_entry(struct aud_ctx *cx, const char *path, const char *name, s
         w->depth--;
     } else if (S_ISREG(st.st_mode) && has_manifest_ext(name)) {
         read_file(cx, path, path);
+    } else if (S_ISREG(st.st_mode) && aud_is_dockerfile_name(name)) {
+        aud_dockerfile(cx, path);
     }
 }
 
@@ -307,7 +308,11 @@ void aud_input(struct aud_ctx *cx, const char *path)
         return;
     }
     if (!S_ISDIR(st.st_mode)) {
-        read_file(cx, path, path);
+        if (aud_is_dockerfile_name(path)) {
+            aud_dockerfile(cx, path);
+        } else {
+            read_file(cx, path, path);
+        }
         return;
     }
     struct walk *w = hp_xcalloc(1, sizeof(*w));

@@ -66,6 +66,8 @@ struct aud_entry {
     size_t top;
     size_t covers;
     size_t covers_pods;
+    bool image;             /* a Dockerfile or an image config, not a Kubernetes object */
+    const char *image_from; /* a Dockerfile's base image (after FROM stage), when known */
 };
 
 /* The report's storage (report.c): an arena of interned strings and arrays of
@@ -84,6 +86,7 @@ struct aud_report {
     size_t n_skipped;                  /* AUD_SKIPPED resources */
     size_t n_not_evaluated;            /* AUD_NOT_EVALUATED resources */
     size_t n_objects;                  /* resources with apiVersion and kind */
+    size_t n_images;                   /* Dockerfiles and image configs */
     struct hp_manifest_budget *budget; /* borrowed; may be NULL (no limit) */
     size_t charged;                    /* what the entries and the storage hold of the budget */
     struct aud_store *store;           /* owned */
@@ -108,6 +111,11 @@ struct aud_ctx {
      * evaluates it (obj borrowed for the call). */
     void (*on_object)(void *arg, const char *file, size_t line, struct json_object *obj);
     void *on_object_arg;
+    /* --image-map (images.c): the facts of each mapped image, and the
+     * engine's way to them (NULL without a map). */
+    struct aud_image *images;
+    size_t n_images;
+    const struct hp_image_facts *(*image_lookup)(void *arg, const char *image);
 };
 
 /* Sets up cx for a run of o that fills report (initialised by the caller):
@@ -176,6 +184,24 @@ const char *aud_entry_label(const struct aud_entry *e, char *buf, size_t size);
  * written parent when the field is missing. False when root has no
  * positions or not even the path's first step exists. */
 bool aud_locate(struct json_object *root, const char *path, size_t *line, size_t *column);
+
+/* ---- images (images.c) ---- */
+
+struct aud_image;
+struct hp_image_facts;
+/* Whether a file's name makes it a Dockerfile: Dockerfile, Containerfile,
+ * Dockerfile.* and Containerfile.* (not *.dockerignore), *.Dockerfile,
+ * *.dockerfile, *.Containerfile. */
+bool aud_is_dockerfile_name(const char *name);
+/* Audits one Dockerfile, or one image config, as a report entry. */
+void aud_dockerfile(struct aud_ctx *cx, const char *path);
+void aud_image_config(struct aud_ctx *cx, const char *path);
+/* Reads the images of --image-map (errors go to the report). */
+void aud_images_load(struct aud_ctx *cx);
+void aud_images_cleanup(struct aud_ctx *cx);
+/* Appends the entry of an image judged into f (report.c). */
+void aud_report_image(struct aud_report *r, const char *file, const struct hp_image_facts *img,
+                      const struct hp_findings *f);
 
 /* ---- reading (input.c, scan.c, json_stream.c) ---- */
 

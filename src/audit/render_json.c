@@ -84,6 +84,9 @@ static void resource(struct aud_json *w, const struct aud_entry *e)
     member_string(w, "reason",
                   e->status != AUD_EVALUATED ? aud_entry_reason(e, reason, sizeof(reason)) : NULL);
     member_string(w, "containersPath", e->containers_at);
+    if (e->image) {
+        member_string(w, "from", e->image_from);
+    }
     if (e->owner_kind != NULL && e->owner_name != NULL) {
         aud_json_key(w, "owner");
         aud_json_open(w, '{');
@@ -138,6 +141,7 @@ void aud_render_json(const struct aud_report *r, FILE *out)
     member_count(&w, "skipped", r->n_skipped);
     member_count(&w, "notEvaluated", r->n_not_evaluated);
     member_count(&w, "kubernetesObjects", r->n_objects);
+    member_count(&w, "images", r->n_images);
     member_count(&w, "groupedUnderOwner", r->n_folded);
     aud_json_close(&w);
 

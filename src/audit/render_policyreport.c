@@ -51,10 +51,11 @@ static const char *report_ns(const struct aud_entry *e)
     return "default";
 }
 
-/* Whether the entry is in the PolicyReport output at all. */
+/* Whether the entry is in the PolicyReport output at all: a Dockerfile or
+ * an image config is no cluster resource that a report could name. */
 static bool reported(const struct aud_entry *e)
 {
-    return e->error != NULL || e->status != AUD_SKIPPED;
+    return !e->image && (e->error != NULL || e->status != AUD_SKIPPED);
 }
 
 /* An entry of the output, with the namespace of its report. */

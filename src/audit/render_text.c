@@ -156,8 +156,11 @@ void aud_render_text(const struct aud_report *r, const char *profile, bool color
     } else if (r->group_failed) {
         fputs("not grouped by owner: the grouping did not fit in --max-memory\n", out);
     }
+    if (r->n_images > 0) {
+        fprintf(out, "%zu of them Dockerfiles or image configs\n", r->n_images);
+    }
     /* A CI job pointed at the wrong directory should not read as clean. */
-    if (r->n_objects == 0 && !r->stopped) {
+    if (r->n_objects == 0 && r->n_images == 0 && !r->stopped) {
         fputs("no Kubernetes object (apiVersion and kind) in the input\n", out);
     }
 }

@@ -463,6 +463,45 @@ void aud_report_resource(struct aud_report *r, const char *file, size_t line,
     }
 }
 
+void aud_report_image(struct aud_report *r, const char *file, const struct hp_image_facts *img,
+                      const struct hp_findings *f)
+{
+    bool ok = true;
+    if (r->stopped) {
+        return;
+    }
+    bool dockerfile = img->source == HP_IMAGE_DOCKERFILE;
+    struct aud_entry e = {
+        .file = intern(r, file, &ok),
+        .line = dockerfile ? img->base_ref.line : 0,
+        .kind = dockerfile ? "Dockerfile" : "ImageConfig",
+        .name = keep(r, img->stage, &ok),
+        .image = true,
+        .image_from = keep(r, img->base, &ok),
+        .findings = intern_findings(r, f, NULL, &ok),
+        .n_findings = f->len,
+        .n_deny = f->n_deny,
+        .n_warn = f->n_warn,
+        .top = SIZE_MAX,
+        .status = AUD_EVALUATED,
+    };
+    struct aud_entry *slot = ok ? append(r, true) : NULL;
+    if (slot == NULL) {
+        stop(r, file, e.line, "the report of an image");
+        return;
+    }
+    *slot = e;
+    r->n_resources++;
+    r->n_images++;
+    if (e.n_deny > 0) {
+        r->n_denied++;
+    } else if (e.n_warn > 0) {
+        r->n_warned++;
+    } else {
+        r->n_passed++;
+    }
+}
+
 unsigned aud_fail_on(unsigned fail_on)
 {
     return fail_on != 0 ? fail_on : HP_AUDIT_FAIL_DENY;
@@ -537,6 +576,13 @@ const char *aud_entry_reason(const struct aud_entry *e, char *buf, size_t size)
 
 const char *aud_entry_label(const struct aud_entry *e, char *buf, size_t size)
 {
+    if (e->image) {
+        /* "Dockerfile, stage final (FROM mcr.microsoft.com/dotnet/aspnet:8.0)" */
+        snprintf(buf, size, "%s%s%.64s%s%.200s%s", e->kind, e->name != NULL ? ", stage " : "",
+                 e->name != NULL ? e->name : "", e->image_from != NULL ? " (FROM " : "",
+                 e->image_from != NULL ? e->image_from : "", e->image_from != NULL ? ")" : "");
+        return buf;
+    }
     snprintf(buf, size, "%s %s%s%s", e->kind != NULL ? e->kind : "(no kind)",
              e->ns != NULL ? e->ns : "", e->ns != NULL ? "/" : "",
              e->name != NULL ? e->name : "(unnamed)");

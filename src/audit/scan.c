@@ -89,6 +89,8 @@ static void audit_object(struct aud_ctx *cx, const char *file, size_t line, stru
         .ns = ns,
         .username = username,
         .now = cx->o->now,
+        .image = cx->image_lookup,
+        .image_arg = cx,
     };
     struct hp_error err;
     hp_error_clear(&err);
