@@ -25,6 +25,21 @@ struct aud_image {
     bool ok; /* read and understood */
 };
 
+/* Whether base[0..n) is `Dockerfile` or `Containerfile`, alone or after a
+ * prefix that ends in '.', '_' or '-'. */
+static bool ends_in_dockerfile(const char *base, size_t n)
+{
+    static const char *const names[] = {"Dockerfile", "Containerfile"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        size_t k = strlen(names[i]);
+        if (n >= k && memcmp(base + n - k, names[i], k) == 0 &&
+            (n == k || strchr("._-", base[n - k - 1]) != NULL)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool aud_is_dockerfile_name(const char *name)
 {
     const char *base = strrchr(name, '/');
@@ -35,19 +50,16 @@ bool aud_is_dockerfile_name(const char *name)
     if (n >= sizeof(ignore) - 1 && strcmp(base + n - (sizeof(ignore) - 1), ignore) == 0) {
         return false;
     }
-    static const char *const exact[] = {"Dockerfile", "Containerfile"};
-    for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
-        size_t k = strlen(exact[i]);
-        /* "Dockerfile", or "Dockerfile.<anything>" */
-        if (strncmp(base, exact[i], k) == 0 &&
-            (base[k] == '\0' || (base[k] == '.' && base[k + 1]))) {
-            return true;
-        }
+    static const char lower[] = ".dockerfile";
+    if (n > sizeof(lower) - 1 && strcmp(base + n - (sizeof(lower) - 1), lower) == 0) {
+        return true;
     }
-    static const char *const suffix[] = {".Dockerfile", ".dockerfile", ".Containerfile"};
-    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
-        size_t k = strlen(suffix[i]);
-        if (n > k && strcmp(base + n - k, suffix[i]) == 0) {
+    if (ends_in_dockerfile(base, n)) {
+        return true;
+    }
+    /* "Dockerfile.prod", "api.Dockerfile.chiseled": a suffix after the name. */
+    for (const char *dot = strchr(base, '.'); dot != NULL; dot = strchr(dot + 1, '.')) {
+        if (dot[1] != '\0' && ends_in_dockerfile(base, (size_t)(dot - base))) {
             return true;
         }
     }

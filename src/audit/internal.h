@@ -189,9 +189,10 @@ bool aud_locate(struct json_object *root, const char *path, size_t *line, size_t
 
 struct aud_image;
 struct hp_image_facts;
-/* Whether a file's name makes it a Dockerfile: Dockerfile, Containerfile,
- * Dockerfile.* and Containerfile.* (not *.dockerignore), *.Dockerfile,
- * *.dockerfile, *.Containerfile. */
+/* Whether a file's name makes it a Dockerfile: `Dockerfile` or
+ * `Containerfile`, alone or after a prefix ending in '.', '_' or '-'
+ * (`api.Dockerfile`, `prod-Dockerfile`), each with any `.suffix`
+ * (`Dockerfile.prod`), or `*.dockerfile`; never `*.dockerignore`. */
 bool aud_is_dockerfile_name(const char *name);
 /* Audits one Dockerfile, or one image config, as a report entry. */
 void aud_dockerfile(struct aud_ctx *cx, const char *path);

@@ -107,7 +107,7 @@ static void finding_text(FILE *out, const struct aud_entry *e, const struct aud_
         xml_put(out, f->container, false);
         fputs("\"  ", out);
     } else {
-        fputs("pod  ", out);
+        fputs(e->image ? "image  " : "pod  ", out);
     }
     xml_put(out, f->path, false);
     if (f->line > 0) {

@@ -55,7 +55,7 @@ static void finding(const struct text *t, const struct aud_entry *e, const struc
         put_safe(t->out, f->container);
         fputc('"', t->out);
     } else {
-        fputs("pod", t->out);
+        fputs(e->image ? "image" : "pod", t->out);
     }
     fputs("  ", t->out);
     put_safe(t->out, f->path);
