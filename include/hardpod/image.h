@@ -98,6 +98,9 @@ struct hp_dockerfile_options {
 };
 
 #define HP_DOCKERFILE_MAX_BYTES ((size_t)1024 * 1024)
+/* What hp_dockerfile_parse may allocate while it runs, whatever the input:
+ * the charge a caller with a memory budget makes for the call. */
+#define HP_DOCKERFILE_MAX_MEMORY ((size_t)24 * 1024 * 1024)
 
 /* Reads data[0..len) as BuildKit's Dockerfile frontend does (parser
  * directives, escape character, line continuations, comments, heredocs,

@@ -13,6 +13,7 @@
 #include "hardpod/image.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fnmatch.h>
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -22,8 +23,81 @@
 struct aud_image {
     const char *pattern; /* borrowed from the options */
     struct hp_image_facts facts;
-    bool ok; /* read and understood */
+    size_t charged; /* what the facts hold of the budget */
+    bool ok;        /* read and understood */
 };
+
+/* An upper bound of what json-c takes for the tree of data[0..len), from
+ * counts that each overestimate: every ':' a member, every ',' an element
+ * and a scalar, every pair of quotes a string. */
+static size_t json_tree_cost(const char *data, size_t len)
+{
+    struct aud_json_counts c = {.string_bytes = len, .scalars = 1};
+    bool in_string = false;
+    size_t quotes = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = data[i];
+        if (in_string) {
+            if (ch == '\\') {
+                i++;
+            } else if (ch == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        switch (ch) {
+        case '"':
+            in_string = true;
+            quotes++;
+            break;
+        case '{':
+            c.objects++;
+            break;
+        case '[':
+            c.arrays++;
+            c.elements++;
+            break;
+        case ':':
+            c.members++;
+            c.scalars++;
+            break;
+        case ',':
+            c.elements++;
+            c.scalars++;
+            break;
+        default:
+            break;
+        }
+    }
+    c.strings = quotes;
+    return aud_json_cost(&c);
+}
+
+static size_t str_cost(const char *s)
+{
+    return s != NULL ? hp_manifest_budget_malloc_cost(strlen(s) + 1) : 0;
+}
+
+static size_t value_cost(const struct hp_image_value *v)
+{
+    return str_cost(v->text) + str_cost(v->written) + str_cost(v->unresolved);
+}
+
+/* What the facts hold on the heap. */
+static size_t facts_cost(const struct hp_image_facts *f)
+{
+    size_t n = str_cost(f->base) + str_cost(f->stage) + value_cost(&f->base_ref) +
+               value_cost(&f->user) +
+               hp_manifest_budget_malloc_cost(f->n_ports * sizeof(*f->ports)) +
+               hp_manifest_budget_malloc_cost(f->n_env * sizeof(*f->env));
+    for (size_t i = 0; i < f->n_ports; i++) {
+        n += value_cost(&f->ports[i].value);
+    }
+    for (size_t i = 0; i < f->n_env; i++) {
+        n += str_cost(f->env[i].name) + value_cost(&f->env[i].value);
+    }
+    return n;
+}
 
 /* Whether base[0..n) is `Dockerfile` or `Containerfile`, alone or after a
  * prefix that ends in '.', '_' or '-'. */
@@ -157,21 +231,47 @@ static bool load_facts(struct aud_ctx *cx, const char *path, bool dockerfile,
             .build_args = cx->o->build_args,
             .n_build_args = cx->o->n_build_args,
         };
-        rc = hp_dockerfile_parse(data, len, &opt, f, &err);
-    } else {
-        struct json_tokener *tok = json_tokener_new_ex(64);
-        struct json_object *root = tok != NULL ? json_tokener_parse_ex(tok, data, (int)len) : NULL;
-        if (root == NULL || (size_t)tok->char_offset != len) {
-            rc = hp_error_set(&err, HP_ERR_INVALID, "not an image config: %s",
-                              tok != NULL && root == NULL
-                                  ? json_tokener_error_desc(json_tokener_get_error(tok))
-                                  : "more than one JSON value");
+        /* The parser's transient memory has a ceiling, not a budget: the
+         * ceiling is charged for the call. */
+        char limit[160];
+        if (!hp_manifest_budget_charge(&cx->budget, HP_DOCKERFILE_MAX_MEMORY)) {
+            rc = hp_error_set(&err, HP_ERR_LIMIT,
+                              "cannot read: reading a Dockerfile takes up to 24 MiB, which does "
+                              "not fit in %s",
+                              hp_manifest_budget_describe(&cx->budget, limit, sizeof(limit)));
         } else {
-            rc = hp_image_config_decode(root, f, &err);
+            rc = hp_dockerfile_parse(data, len, &opt, f, &err);
+            hp_manifest_budget_release(&cx->budget, HP_DOCKERFILE_MAX_MEMORY);
         }
-        json_object_put(root);
-        if (tok != NULL) {
-            json_tokener_free(tok);
+    } else {
+        /* The tree is charged at a bound of its cost before it is built. */
+        size_t cost = json_tree_cost(data, len);
+        char limit[160];
+        if (len > INT32_MAX || !hp_manifest_budget_charge(&cx->budget, cost)) {
+            rc = hp_error_set(&err, HP_ERR_LIMIT,
+                              "cannot read: the image config's tree does not fit in %s",
+                              hp_manifest_budget_describe(&cx->budget, limit, sizeof(limit)));
+        } else {
+            struct json_tokener *tok = json_tokener_new_ex(64);
+            struct json_object *root =
+                tok != NULL ? json_tokener_parse_ex(tok, data, (int)len) : NULL;
+            size_t end = tok != NULL ? (size_t)tok->char_offset : 0;
+            while (end < len && strchr(" \t\r\n", data[end]) != NULL) {
+                end++;
+            }
+            if (root == NULL || end != len) {
+                rc = hp_error_set(&err, HP_ERR_INVALID, "not an image config: %s",
+                                  tok != NULL && root == NULL
+                                      ? json_tokener_error_desc(json_tokener_get_error(tok))
+                                      : "more than one JSON value");
+            } else {
+                rc = hp_image_config_decode(root, f, &err);
+            }
+            json_object_put(root);
+            if (tok != NULL) {
+                json_tokener_free(tok);
+            }
+            hp_manifest_budget_release(&cx->budget, cost);
         }
     }
     release(cx, data, charged);
@@ -252,6 +352,20 @@ void aud_images_load(struct aud_ctx *cx)
             dockerfile = f != NULL && !looks_json(head, n);
         }
         im->ok = load_facts(cx, path, dockerfile, &im->facts);
+        /* The facts stay for the run: charged, or dropped when they do not
+         * fit (the error says so; containers of that image then get no
+         * combined findings, and the run exits 2). */
+        if (im->ok) {
+            size_t cost = facts_cost(&im->facts);
+            char limit[160];
+            if (hp_manifest_budget_charge(&cx->budget, cost)) {
+                im->charged = cost;
+            } else {
+                aud_report_error(cx->report, path, 0, "cannot keep the image's facts: %s",
+                                 hp_manifest_budget_describe(&cx->budget, limit, sizeof(limit)));
+                im->ok = false;
+            }
+        }
     }
     cx->image_lookup = find_image;
 }
@@ -260,6 +374,7 @@ void aud_images_cleanup(struct aud_ctx *cx)
 {
     for (size_t i = 0; i < cx->n_images; i++) {
         hp_image_facts_cleanup(&cx->images[i].facts);
+        hp_manifest_budget_release(&cx->budget, cx->images[i].charged);
     }
     free(cx->images);
     cx->images = NULL;

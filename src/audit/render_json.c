@@ -141,8 +141,8 @@ void aud_render_json(const struct aud_report *r, FILE *out)
     member_count(&w, "skipped", r->n_skipped);
     member_count(&w, "notEvaluated", r->n_not_evaluated);
     member_count(&w, "kubernetesObjects", r->n_objects);
-    member_count(&w, "images", r->n_images);
     member_count(&w, "groupedUnderOwner", r->n_folded);
+    member_count(&w, "images", r->n_images);
     aud_json_close(&w);
 
     aud_json_key(&w, "resources");

@@ -138,11 +138,17 @@ static void assert_summary(struct json_object *report, int64_t resources, int64_
                            int64_t warned, int64_t errors)
 {
     struct json_object *s = jget(report, "summary");
-    static const char *const keys[] = {
-        "resources",        "denied",  "warned",       "errors",
-        "passed",           "skipped", "notEvaluated", "kubernetesObjects",
-        "groupedUnderOwner"};
-    assert_keys(s, keys, 9);
+    static const char *const keys[] = {"resources",
+                                       "denied",
+                                       "warned",
+                                       "errors",
+                                       "passed",
+                                       "skipped",
+                                       "notEvaluated",
+                                       "kubernetesObjects",
+                                       "groupedUnderOwner",
+                                       "images"};
+    assert_keys(s, keys, 10);
     int64_t got[] = {jint(s, "resources"), jint(s, "denied"), jint(s, "warned"), jint(s, "errors")};
     int64_t want[] = {resources, denied, warned, errors};
     for (size_t i = 0; i < 4; i++) {
