@@ -87,19 +87,31 @@ enum hp_exemption_kind {
     HP_EXEMPT_NAMESPACE, /* every finding of objects in a matching namespace */
     HP_EXEMPT_USERNAME,  /* every finding of requests by a matching user (server only) */
     HP_EXEMPT_IMAGE,     /* findings of `checks` on containers whose image matches */
+    HP_EXEMPT_WORKLOAD,  /* findings of `checks` on the workloads that kinds and names
+                          * select in namespaces (see hp_policy_eval) */
 };
 
 /* One exemption. Patterns are shell globs (fnmatch without flags). */
 struct hp_exemption {
     enum hp_exemption_kind kind;
-    char *pattern;       /* owned: namespace, username or image glob */
-    uint32_t checks;     /* HP_EXEMPT_IMAGE: bit (1u << check) per exempted check */
-    char **namespaces;   /* owned; HP_EXEMPT_IMAGE only: namespace globs that limit it */
-    size_t n_namespaces; /* 0 = every namespace */
-    char *reason;        /* owned; mandatory */
-    int64_t expires;     /* unix seconds after which it stops applying; 0 = never */
-    size_t line;         /* config line, for messages */
+    char *pattern;       /* owned: namespace, username or image glob; NULL for a workload */
+    uint32_t checks;     /* IMAGE and WORKLOAD: bit (1u << check) per exempted check */
+    char **namespaces;   /* owned; IMAGE and WORKLOAD: namespace globs that limit it */
+    size_t n_namespaces; /* 0 = every namespace (IMAGE only: WORKLOAD needs one) */
+    char **kinds;        /* owned; WORKLOAD: kinds, matched exactly ("Deployment") */
+    size_t n_kinds;
+    char **names; /* owned; WORKLOAD: globs of object names */
+    size_t n_names;
+    char *reason;    /* owned; mandatory */
+    int64_t expires; /* unix seconds after which it stops applying; 0 = never */
+    size_t line;     /* config line, for messages */
 };
+
+/* True when x has an expiry and now is past it: it no longer applies. */
+static inline bool hp_exemption_expired(const struct hp_exemption *x, int64_t now)
+{
+    return x->expires != 0 && now > x->expires;
+}
 
 #define HP_POLICY_MAX_ALLOW_ADD 64
 
@@ -226,7 +238,17 @@ struct hp_eval_input {
  * paths of a custom kind reach (p->kinds, then the built-in entries), with
  * findings at their real paths. Objects of kinds without a pod spec, and
  * custom resources that hold none, give no findings (out->has_podspec
- * false). Returns HP_ERR_INVALID
+ * false).
+ *
+ * A workload exemption applies in its namespaces (in->ns, else
+ * metadata.namespace) to an object whose own kind and metadata.name it
+ * names, or whose controlling owner (the metadata.ownerReferences entry with
+ * controller: true) it names by kind and name. An owner that is a ReplicaSet
+ * whose name ends in "-" and a pod-template-hash (1 to 10 characters of
+ * "bcdfghjklmnpqrstvwxz2456789") also stands for the Deployment named by the
+ * rest; a Job whose name ends in "-" and 1 to 19 digits (the CronJob
+ * controller's minutes since the epoch) also stands for that CronJob. No
+ * label or annotation is read for exemptions. Returns HP_ERR_INVALID
  * with the JSON path when the object's structure cannot be walked (a pod spec,
  * container list or container that is not an object/array); type errors in
  * individual fields are findings, never errors, so that bad input fails closed.

@@ -27,18 +27,28 @@ static const char *const option_names[OPT_COUNT] = {"action", "minUID", "minGID"
                                                     "require"};
 
 enum exemption_key {
-    EX_NAMESPACE,
+    EX_NAMESPACE, /* the selectors, exactly one per entry: */
     EX_USERNAME,
     EX_IMAGE,
-    EX_CHECKS,
+    EX_KINDS,
+    EX_CHECKS, /* the rest */
     EX_NAMESPACES,
+    EX_NAMES,
     EX_REASON,
     EX_EXPIRES,
     EX_COUNT,
 };
 
-static const char *const exemption_names[EX_COUNT] = {"namespace",  "username", "image",  "checks",
-                                                      "namespaces", "reason",   "expires"};
+static const char *const exemption_names[EX_COUNT] = {"namespace", "username", "image",
+                                                      "kinds",     "checks",   "namespaces",
+                                                      "names",     "reason",   "expires"};
+
+/* The built-in kinds, for "did you mean" when a kind differs only in case. */
+static const char *const builtin_kinds[] = {
+    "Pod",         "Deployment", "ReplicaSet", "StatefulSet",
+    "DaemonSet",   "Job",        "CronJob",    "ReplicationController",
+    "PodTemplate",
+};
 
 static const struct {
     const char *name;
@@ -334,8 +344,62 @@ static enum hp_err get_check_mask(struct cfg_ctx *cx, const struct cfg_node *nod
     return rc;
 }
 
-static enum hp_err get_namespaces(struct cfg_ctx *cx, const struct cfg_node *node, const char *path,
-                                  struct hp_exemption *e)
+/* Why pattern is not a glob fnmatch reads as written, or NULL: an
+ * unclosed bracket expression matches only a literal '[', which no
+ * Kubernetes name holds, and a trailing backslash escapes nothing. */
+static const char *glob_problem(const char *pattern)
+{
+    for (const char *p = pattern; *p != '\0'; p++) {
+        if (*p == '\\') {
+            if (p[1] == '\0') {
+                return "a trailing \\ escapes nothing";
+            }
+            p++;
+        } else if (*p == '[') {
+            const char *q = p + 1;
+            q += *q == '!' || *q == '^';
+            q += *q == ']'; /* a ']' first in the set is a member */
+            while (*q != '\0' && *q != ']') {
+                if (q[0] == '[' && q[1] == ':') {
+                    const char *end = strstr(q + 2, ":]");
+                    q = end != NULL ? end + 1 : q;
+                }
+                q++;
+            }
+            if (*q == '\0') {
+                return "a [ without its closing ]";
+            }
+            p = q;
+        }
+    }
+    return NULL;
+}
+
+/* Vets one item of a list of globs before its glob syntax is. */
+typedef enum hp_err (*glob_check_fn)(struct cfg_ctx *cx, const struct cfg_node *item,
+                                     const char *path, const char *s);
+
+/* A non-empty string that check (when not NULL) accepts and that is a
+ * well-formed glob. */
+static enum hp_err get_glob(struct cfg_ctx *cx, const struct cfg_node *node, const char *path,
+                            glob_check_fn check, const char **out)
+{
+    enum hp_err rc = cfg_get_string(cx, node, path, true, out);
+    if (rc == HP_OK && check != NULL) {
+        rc = check(cx, node, path, *out);
+    }
+    const char *why = rc == HP_OK ? glob_problem(*out) : NULL;
+    if (why != NULL) {
+        char got[256];
+        cfg_describe(node, got, sizeof(got));
+        rc = cfg_fail(cx, node->line, path, "invalid glob %s: %s", got, why);
+    }
+    return rc;
+}
+
+/* A non-empty list of globs into a new array (*out, *n_out). */
+static enum hp_err get_globs(struct cfg_ctx *cx, const struct cfg_node *node, const char *path,
+                             const char *if_empty, glob_check_fn check, char ***out, size_t *n_out)
 {
     size_t n = 0;
     enum hp_err rc = cfg_get_list(cx, node, path, &n);
@@ -344,25 +408,76 @@ static enum hp_err get_namespaces(struct cfg_ctx *cx, const struct cfg_node *nod
     }
     if (n == 0) {
         /* An empty list reads as "nowhere" but would mean "everywhere". */
-        rc = cfg_fail(cx, node->line, path,
-                      "expected a non-empty list (leave namespaces out to exempt the "
-                      "image in every namespace)");
+        rc = cfg_fail(cx, node->line, path, "expected a non-empty list (%s)", if_empty);
         goto out;
     }
-    e->namespaces = hp_xcalloc(n, sizeof(*e->namespaces));
+    *out = hp_xcalloc(n, sizeof(**out));
     for (size_t i = 0; i < n; i++) {
         char ipath[CFG_PATH_MAX];
         struct cfg_node item;
         const char *s = NULL;
         hp_manifest_path_index(ipath, sizeof(ipath), path, i);
         cfg_item(node, i, &item);
-        if ((rc = cfg_get_string(cx, &item, ipath, true, &s)) != HP_OK) {
+        if ((rc = get_glob(cx, &item, ipath, check, &s)) != HP_OK) {
             goto out;
         }
-        e->namespaces[e->n_namespaces++] = hp_xstrdup(s);
+        (*out)[(*n_out)++] = hp_xstrdup(s);
     }
 out:
     return rc;
+}
+
+/* Object names hold no '/': "shop/legacy" is a namespace and a name. */
+static enum hp_err check_name(struct cfg_ctx *cx, const struct cfg_node *item, const char *path,
+                              const char *s)
+{
+    if (strchr(s, '/') == NULL) {
+        return HP_OK;
+    }
+    char got[256];
+    cfg_describe(item, got, sizeof(got));
+    return cfg_fail(cx, item->line, path,
+                    "invalid name %s: object names hold no / (put the namespace in namespaces)",
+                    got);
+}
+
+/* A kind is a Kubernetes kind as written in an object's `kind`: letters and
+ * digits, matched exactly. Any such kind is accepted (custom kinds too),
+ * but one that differs from a built-in kind only in case is a typo that
+ * would never match. */
+static enum hp_err check_kind(struct cfg_ctx *cx, const struct cfg_node *item, const char *path,
+                              const char *s)
+{
+    char got[256];
+    cfg_describe(item, got, sizeof(got));
+    bool ok = (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z');
+    for (const char *p = s; ok && *p != '\0'; p++) {
+        ok = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9');
+    }
+    if (!ok) {
+        return cfg_fail(cx, item->line, path,
+                        "invalid kind %s (expected a kind as objects write it, such as "
+                        "Deployment: letters and digits, no group or version)",
+                        got);
+    }
+    for (size_t i = 0; i < sizeof(builtin_kinds) / sizeof(builtin_kinds[0]); i++) {
+        if (strcasecmp(s, builtin_kinds[i]) == 0 && strcmp(s, builtin_kinds[i]) != 0) {
+            return cfg_fail(cx, item->line, path,
+                            "unknown kind %s (kinds are case-sensitive: did you mean %s?)", got,
+                            builtin_kinds[i]);
+        }
+    }
+    return HP_OK;
+}
+
+static enum hp_err get_namespaces(struct cfg_ctx *cx, const struct cfg_node *node, const char *path,
+                                  struct hp_exemption *e)
+{
+    return get_globs(cx, node, path,
+                     e->kind == HP_EXEMPT_IMAGE
+                         ? "leave namespaces out to exempt the image in every namespace"
+                         : "a workload exemption applies only in the namespaces it names",
+                     NULL, &e->namespaces, &e->n_namespaces);
 }
 
 static enum hp_err get_expires(struct cfg_ctx *cx, const struct cfg_node *node, const char *path,
@@ -392,26 +507,71 @@ static enum hp_err get_selector(struct cfg_ctx *cx, const struct cfg_node *node,
                                 const struct cfg_node *v, struct hp_exemption *e, int *which)
 {
     int found = -1;
-    for (int k = EX_NAMESPACE; k <= EX_IMAGE; k++) {
+    for (int k = EX_NAMESPACE; k <= EX_KINDS; k++) {
         if (!cfg_has(&v[k])) {
             continue;
         }
         if (found >= 0) {
             return cfg_fail(cx, v[k].line, path,
-                            "expected exactly one of namespace, username, image, got both "
-                            "%s and %s",
+                            "expected exactly one of namespace, username, image, kinds, got "
+                            "both %s and %s",
                             exemption_names[found], exemption_names[k]);
         }
         found = k;
     }
-    if (found < 0) {
-        return cfg_fail(cx, node->line, path, "expected exactly one of namespace, username, image");
+    if (found < 0 && cfg_has(&v[EX_NAMES])) {
+        return cfg_fail(cx, v[EX_NAMES].line, path,
+                        "names needs kinds (the kinds of the workloads it names, such as "
+                        "[Deployment])");
     }
-    e->kind = found == EX_NAMESPACE  ? HP_EXEMPT_NAMESPACE
-              : found == EX_USERNAME ? HP_EXEMPT_USERNAME
-                                     : HP_EXEMPT_IMAGE;
+    if (found < 0) {
+        return cfg_fail(cx, node->line, path,
+                        "expected exactly one of namespace, username, image, kinds");
+    }
+    static const enum hp_exemption_kind kinds[] = {HP_EXEMPT_NAMESPACE, HP_EXEMPT_USERNAME,
+                                                   HP_EXEMPT_IMAGE, HP_EXEMPT_WORKLOAD};
+    e->kind = kinds[found];
     *which = found;
     return HP_OK;
+}
+
+/* What a workload exemption needs besides kinds: names and namespaces;
+ * checks are optional (absent: every check). */
+static enum hp_err parse_workload(struct cfg_ctx *cx, const struct cfg_node *node, const char *path,
+                                  const struct cfg_node *v, struct hp_exemption *e)
+{
+    char kpath[CFG_PATH_MAX];
+    enum hp_err rc = HP_OK;
+    hp_manifest_path_key(kpath, sizeof(kpath), path, exemption_names[EX_KINDS]);
+    if ((rc = get_globs(cx, &v[EX_KINDS], kpath, "the kinds it exempts, such as [Deployment]",
+                        check_kind, &e->kinds, &e->n_kinds)) != HP_OK) {
+        goto out;
+    }
+    if (!cfg_has(&v[EX_NAMES]) || !cfg_has(&v[EX_NAMESPACES])) {
+        rc = cfg_fail(cx, node->line, path,
+                      !cfg_has(&v[EX_NAMES])
+                          ? "a workload exemption needs names (globs of the names it exempts; "
+                            "\"*\" for every one)"
+                          : "a workload exemption needs namespaces (the namespaces it applies "
+                            "in: names are unique only within one)");
+        goto out;
+    }
+    hp_manifest_path_key(kpath, sizeof(kpath), path, exemption_names[EX_NAMES]);
+    if ((rc = get_globs(cx, &v[EX_NAMES], kpath, "the names it exempts; \"*\" for every one",
+                        check_name, &e->names, &e->n_names)) != HP_OK) {
+        goto out;
+    }
+    hp_manifest_path_key(kpath, sizeof(kpath), path, exemption_names[EX_NAMESPACES]);
+    if ((rc = get_namespaces(cx, &v[EX_NAMESPACES], kpath, e)) != HP_OK) {
+        goto out;
+    }
+    e->checks = (1u << HP_CHECK_COUNT) - 1;
+    hp_manifest_path_key(kpath, sizeof(kpath), path, exemption_names[EX_CHECKS]);
+    if (cfg_has(&v[EX_CHECKS])) {
+        rc = get_check_mask(cx, &v[EX_CHECKS], kpath, &e->checks);
+    }
+out:
+    return rc;
 }
 
 static enum hp_err parse_exemption(struct cfg_ctx *cx, const struct cfg_node *node,
@@ -432,20 +592,32 @@ static enum hp_err parse_exemption(struct cfg_ctx *cx, const struct cfg_node *no
         (rc = get_selector(cx, node, path, v, e, &sel)) != HP_OK) {
         goto out;
     }
-    hp_manifest_path_key(kpath, sizeof(kpath), path, exemption_names[sel]);
-    if ((rc = cfg_get_string(cx, &v[sel], kpath, true, &s)) != HP_OK) {
+    if (cfg_has(&v[EX_NAMES]) && e->kind != HP_EXEMPT_WORKLOAD) {
+        hp_manifest_path_key(kpath, sizeof(kpath), path, exemption_names[EX_NAMES]);
+        rc = cfg_fail(cx, v[EX_NAMES].line, kpath,
+                      "names applies only to workload exemptions (with kinds)");
         goto out;
     }
-    e->pattern = hp_xstrdup(s);
     for (int k = EX_CHECKS; k <= EX_NAMESPACES; k++) {
         hp_manifest_path_key(kpath, sizeof(kpath), path, exemption_names[k]);
-        if (e->kind != HP_EXEMPT_IMAGE && cfg_has(&v[k])) {
+        if ((e->kind == HP_EXEMPT_NAMESPACE || e->kind == HP_EXEMPT_USERNAME) && cfg_has(&v[k])) {
             rc = cfg_fail(cx, v[k].line, kpath,
-                          "%s applies only to image exemptions (a namespace or username "
-                          "exemption covers every check)",
+                          "%s applies only to image and workload exemptions (a namespace or "
+                          "username exemption covers every check)",
                           exemption_names[k]);
             goto out;
         }
+    }
+    if (e->kind == HP_EXEMPT_WORKLOAD) {
+        if ((rc = parse_workload(cx, node, path, v, e)) != HP_OK) {
+            goto out;
+        }
+    } else {
+        hp_manifest_path_key(kpath, sizeof(kpath), path, exemption_names[sel]);
+        if ((rc = cfg_get_string(cx, &v[sel], kpath, true, &s)) != HP_OK) {
+            goto out;
+        }
+        e->pattern = hp_xstrdup(s);
     }
     if (e->kind == HP_EXEMPT_IMAGE) {
         if (!cfg_has(&v[EX_CHECKS])) {

@@ -78,12 +78,23 @@ static bool glob(const char *pattern, const char *s)
     return s != NULL && fnmatch(pattern, s, 0) == 0;
 }
 
+/* Whether ns is in x's namespaces (none listed: every namespace). */
+static bool in_namespaces(const struct hp_exemption *x, const char *ns)
+{
+    for (size_t j = 0; j < x->n_namespaces; j++) {
+        if (glob(x->namespaces[j], ns)) {
+            return true;
+        }
+    }
+    return x->n_namespaces == 0;
+}
+
 static const struct hp_exemption *find_exemption(const struct pol_eval *e, enum hp_check c,
                                                  bool ctr)
 {
     for (size_t i = 0; i < e->p->n_exemptions; i++) {
         const struct hp_exemption *x = &e->p->exemptions[i];
-        if (x->expires != 0 && e->now > x->expires) {
+        if (hp_exemption_expired(x, e->now)) {
             continue;
         }
         switch (x->kind) {
@@ -97,19 +108,20 @@ static const struct hp_exemption *find_exemption(const struct pol_eval *e, enum 
                 return x;
             }
             break;
-        case HP_EXEMPT_IMAGE: {
-            if (!ctr || (x->checks & (1u << c)) == 0 || !glob(x->pattern, e->image)) {
-                break;
-            }
-            bool ns_ok = x->n_namespaces == 0;
-            for (size_t j = 0; !ns_ok && j < x->n_namespaces; j++) {
-                ns_ok = glob(x->namespaces[j], e->ns);
-            }
-            if (ns_ok) {
+        case HP_EXEMPT_IMAGE:
+            if (ctr && (x->checks & (1u << c)) != 0 && glob(x->pattern, e->image) &&
+                in_namespaces(x, e->ns)) {
                 return x;
             }
             break;
-        }
+        case HP_EXEMPT_WORKLOAD:
+            /* Never without a namespace: names are unique only within one. */
+            if ((x->checks & (1u << c)) != 0 && e->ns != NULL && e->ns[0] != '\0' &&
+                x->n_namespaces > 0 && in_namespaces(x, e->ns) && e->wl != NULL &&
+                pol_workload_match(e->wl, x)) {
+                return x;
+            }
+            break;
         }
     }
     return NULL;

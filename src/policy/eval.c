@@ -204,6 +204,7 @@ struct eval_ctx {
     const struct hp_eval_input *in;
     struct hp_findings *out;
     const char *ns;
+    const struct pol_workload *wl;
 };
 
 /* Evaluates one pod spec, adding to the findings of the earlier ones. */
@@ -217,6 +218,7 @@ static enum hp_err eval_podspec(const struct hp_podspec *ps, void *arg, struct h
     e.out = cx->out;
     e.ps = ps;
     e.ns = cx->ns;
+    e.wl = cx->wl;
     e.username = cx->in->username;
     e.in = cx->in;
     e.now = cx->in->now;
@@ -271,6 +273,15 @@ enum hp_err hp_policy_eval(const struct hp_policy *p, const struct hp_eval_input
         .out = out,
         .ns = in->ns ? in->ns : hp_k8s_string(hp_k8s_field(top[2], "namespace")),
     };
+    /* Who the object is matters only to workload exemptions. */
+    struct pol_workload wl;
+    for (size_t i = 0; i < p->n_exemptions; i++) {
+        if (p->exemptions[i].kind == HP_EXEMPT_WORKLOAD) {
+            pol_workload_init(&wl, kind, top[2]);
+            cx.wl = &wl;
+            break;
+        }
+    }
     enum hp_err rc = HP_OK;
     enum hp_workload w = hp_k8s_workload(api_version, kind);
     if (w != HP_WORKLOAD_NONE) {

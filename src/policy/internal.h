@@ -46,8 +46,31 @@ struct pol_ctr_fields {
     struct json_object *volume_mounts;
 };
 
+/* Longest object name Kubernetes allows (a DNS subdomain). */
+#define POL_NAME_MAX 253
+
+/* Who an object is, for workload exemptions: up to three (kind, name) pairs,
+ * its own, its controlling owner's and the workload that owner's name
+ * stands for (a ReplicaSet's Deployment, a Job's CronJob). Strings are
+ * borrowed from the object, but for the derived name, held in derived. */
+struct pol_workload {
+    size_t n;
+    const char *kinds[3];
+    const char *names[3];
+    char derived[POL_NAME_MAX + 1];
+};
+
+/* Fills w from the object's kind (may be NULL) and metadata (may be NULL or
+ * of any type: what cannot be read names nothing). Pure; never fails. */
+void pol_workload_init(struct pol_workload *w, const char *kind, struct json_object *metadata);
+
+/* True when the workload exemption x names one of w's pairs (namespace,
+ * checks and expiry are the caller's to test). */
+bool pol_workload_match(const struct pol_workload *w, const struct hp_exemption *x);
+
 struct pol_eval {
     const struct hp_policy *p;
+    const struct pol_workload *wl; /* NULL: no workload exemption in p */
     struct hp_findings *out;
     const struct hp_podspec *ps;
     const char *ns;

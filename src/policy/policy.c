@@ -83,6 +83,14 @@ void hp_policy_cleanup(struct hp_policy *p)
             free(e->namespaces[j]);
         }
         free(e->namespaces);
+        for (size_t j = 0; j < e->n_kinds; j++) {
+            free(e->kinds[j]);
+        }
+        free(e->kinds);
+        for (size_t j = 0; j < e->n_names; j++) {
+            free(e->names[j]);
+        }
+        free(e->names);
     }
     free(p->exemptions);
     hp_k8s_kinds_free(p->kinds);

@@ -188,11 +188,23 @@ static const struct hp_read_member podtemplate_template_m[] = {
 };
 static const struct hp_read_node podtemplate_template = OBJ(podtemplate_template_m);
 
-/* The decoder names the object by metadata.name or generateName. */
+/* Workload exemptions (workload.c) read each owner reference's kind, name
+ * and controller flag. */
+static const struct hp_read_member owner_ref_m[] = {
+    {"kind", &keep, 0},
+    {"name", &keep, 0},
+    {"controller", &keep, 0},
+};
+static const struct hp_read_node owner_ref = OBJ(owner_ref_m);
+static const struct hp_read_node owner_refs = {.kind = HP_READ_ARRAY, .elem = &owner_ref};
+
+/* The decoder names the object by metadata.name or generateName; workload
+ * exemptions match metadata.name and the controlling owner reference. */
 static const struct hp_read_member metadata_m[] = {
     {"name", &keep, 0},
     {"annotations", &annotations, 0},
     {"generateName", &keep, 0},
+    {"ownerReferences", &owner_refs, 0},
 };
 static const struct hp_read_node metadata = OBJ(metadata_m);
 

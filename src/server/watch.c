@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #include "hardpod/obs.h"
+#include "hardpod/time.h"
 
 #include <sys/stat.h>
 #include <time.h>
@@ -94,6 +95,31 @@ static void client_ca_reload(const struct hp_server_options *o, const char *why)
     }
 }
 
+/* Logs each exemption of the config just loaded that has already expired,
+ * once per load (start-up and every reload): it no longer applies, which
+ * whoever keeps the config should hear of rather than find out from a
+ * denial. */
+static void log_expired(const struct hp_server_options *o)
+{
+    struct srv_config *c = srv_config_get();
+    const struct hp_policy *p = &c->config.policy;
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < p->n_exemptions; i++) {
+        const struct hp_exemption *x = &p->exemptions[i];
+        if (!hp_exemption_expired(x, now)) {
+            continue;
+        }
+        char expires[HP_TIME_TEXT_MAX];
+        hp_time_format(x->expires, expires, sizeof(expires));
+        hp_log(HP_LOG_WARN, "exemption expired; it no longer applies",
+               (struct hp_log_field[]){HP_LOG_S("path", o->config_path),
+                                       HP_LOG_I("line", (int64_t)x->line),
+                                       HP_LOG_S("reason", x->reason), HP_LOG_S("expires", expires)},
+               4);
+    }
+    srv_config_put(c);
+}
+
 static bool config_reload(const struct hp_server_options *o, const char *why)
 {
     struct hp_error err;
@@ -111,6 +137,7 @@ static bool config_reload(const struct hp_server_options *o, const char *why)
                                    HP_LOG_S("path", o->config_path)},
            4);
     srv_config_put(c);
+    log_expired(o);
     return true;
 }
 
@@ -124,6 +151,7 @@ enum hp_err srv_watch_start(struct srv_watch *w, const struct hp_server_options 
     if (rc != HP_OK) {
         return rc;
     }
+    log_expired(o);
     struct hp_tls_pair pair;
     rc = srv_certs_load(o->tls_cert, o->tls_key, (int64_t)time(NULL), &pair, err);
     if (rc != HP_OK) {

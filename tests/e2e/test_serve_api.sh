@@ -414,6 +414,37 @@ post "$A/hardened-deployment.json"
 check "config: a hardened Deployment is still allowed" true "$(get 'd["response"]["allowed"]')"
 stop_server
 
+# --- a workload exemption: a Deployment covers the Pods of its ReplicaSets -----------
+cat >"$E2E_TMP/workload.yaml" <<'EOF'
+exemptions:
+  - kinds: [Deployment]
+    names: [legacy]
+    namespaces: [shop]
+    checks: [runAsNonRoot, runAsUser, runAsGroup]
+    reason: "legacy runs as root until its image is rebuilt"
+EOF
+start_server "${TLS[@]}" --config "$E2E_TMP/workload.yaml" || exit 1
+W=$A/pod-replicaset-owned.json
+post "$W"
+check "workload exemption: a Pod of ReplicaSet legacy-<hash> in shop is allowed" true \
+  "$(get 'd["response"]["allowed"]')"
+check "workload exemption: its findings stay visible as exempt: <reason>: warnings" \
+  '["runAsNonRoot", "runAsUser", "runAsGroup"]' \
+  "$(get '[w.split(": ")[2] for w in d["response"]["warnings"] if w.startswith("exempt: legacy runs as root until its image is rebuilt: ")]')"
+sed 's/"shop"/"ops"/g' "$W" >"$E2E_TMP/wl-ops.json"
+post "$E2E_TMP/wl-ops.json"
+check "workload exemption: the same Pod in another namespace is denied" false \
+  "$(get 'd["response"]["allowed"]')"
+sed 's/"name": "legacy-5d8f7c9b4"/"name": "legacy-api"/' "$W" >"$E2E_TMP/wl-nohash.json"
+post "$E2E_TMP/wl-nohash.json"
+check "workload exemption: an owner whose suffix is no pod-template-hash: denied" false \
+  "$(get 'd["response"]["allowed"]')"
+sed 's/"controller": true/"controller": false/' "$W" >"$E2E_TMP/wl-noctl.json"
+post "$E2E_TMP/wl-noctl.json"
+check "workload exemption: an owner reference without controller: true: denied" false \
+  "$(get 'd["response"]["allowed"]')"
+stop_server
+
 # --- --profile psa-restricted -----------------------------------------------------
 start_server "${TLS[@]}" --profile psa-restricted || exit 1
 check "psa-restricted: the listening log line names the profile" 1 \

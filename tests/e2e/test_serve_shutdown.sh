@@ -196,6 +196,37 @@ check "/readyz stays 200 after a rejected reload" '{"status":"ready"}' "$(hp_cur
 stop_server
 check "SIGHUP server: exit 0" 0 "$?"
 
+# --- an expired exemption is logged once per load of the config --------------------------
+cat >"$CFG" <<'EOF'
+exemptions:
+  - namespace: "kube-*"
+    reason: "system components"
+  - kinds: [Deployment]
+    names: [legacy]
+    namespaces: [shop]
+    reason: "legacy runs as root"
+    expires: "2020-01-31"
+  - image: "mcr.microsoft.com/dotnet/*"
+    checks: [readOnlyRootFilesystem]
+    reason: ".NET writes to /tmp"
+    expires: "2999-12-31"
+EOF
+start_server "${TLS[@]}" --shutdown-delay 0 --config "$CFG" --watch-interval 0 || exit 1
+expired_line="\"path\":\"$CFG\",\"line\":4,\"reason\":\"legacy runs as root\",\"expires\":\"2020-01-31T23:59:59Z\""
+check "start-up: the expired exemption is logged once, with its line and reason" "1 1" \
+  "$(log_count "exemption expired; it no longer applies") $(log_lines "exemption expired; it no longer applies" | grep -cF "$expired_line")"
+kill -HUP "$SERVER_PID"
+wait_until 5 loaded 1
+check "SIGHUP: logged once more for the new load, and only it" 2 \
+  "$(log_lines "exemption expired; it no longer applies" | grep -cF "$expired_line")"
+printf 'exemptions: 3\n' >>"$CFG"
+kill -HUP "$SERVER_PID"
+wait_until 5 rejected
+check "SIGHUP with a broken config: nothing loaded, nothing more logged" 2 \
+  "$(log_count "exemption expired; it no longer applies")"
+stop_server
+check "expired-exemption server: exit 0" 0 "$?"
+
 # --- the watcher picks up a rewritten config file ----------------------------------------
 printf 'mode: enforce\n' >"$CFG"
 start_server "${TLS[@]}" --shutdown-delay 0 --config "$CFG" --watch-interval 1 || exit 1

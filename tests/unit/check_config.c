@@ -188,6 +188,32 @@ static void verify_exempt_image(const struct hp_config *c)
     assert_str("exemptions[0].reason", "shared", c->policy.exemptions[0].reason);
 }
 
+static void verify_exempt_workload(const struct hp_config *c)
+{
+    ck_assert_uint_eq(c->policy.n_exemptions, 2);
+    const struct hp_exemption *e = &c->policy.exemptions[0];
+    ck_assert_int_eq(e->kind, HP_EXEMPT_WORKLOAD);
+    ck_assert_ptr_null(e->pattern);
+    ck_assert_uint_eq(e->n_kinds, 2);
+    assert_str("kinds[0]", "Deployment", e->kinds[0]);
+    assert_str("kinds[1]", "Rollout", e->kinds[1]);
+    ck_assert_uint_eq(e->n_names, 2);
+    assert_str("names[0]", "legacy", e->names[0]);
+    assert_str("names[1]", "batch-[a-c]*", e->names[1]);
+    ck_assert_uint_eq(e->n_namespaces, 1);
+    assert_str("namespaces[0]", "shop", e->namespaces[0]);
+    /* No checks: every check. */
+    ck_assert_uint_eq(e->checks, (1u << HP_CHECK_COUNT) - 1);
+    assert_str("reason", "legacy app, being rebuilt", e->reason);
+    ck_assert_int_eq(e->expires, 1801439999);
+    ck_assert_uint_eq(e->line, 2);
+    e = &c->policy.exemptions[1];
+    ck_assert_int_eq(e->kind, HP_EXEMPT_WORKLOAD);
+    ck_assert_uint_eq(e->checks, 1u << HP_CHECK_RUN_AS_NON_ROOT);
+    assert_str("[1].kinds[0]", "CronJob", e->kinds[0]);
+    ck_assert_uint_eq(e->line, 8);
+}
+
 static void verify_json(const struct hp_config *c)
 {
     ck_assert_int_eq(c->policy.profile, HP_PROFILE_PSA_RESTRICTED);
@@ -285,6 +311,14 @@ static const struct valid_case {
      "    namespaces: [shop, \"team-*\"]\n    reason: *why\n"
      "    expires: \"2027-01-31T12:00:00+02:00\"\n",
      verify_exempt_image},
+    {"workload exemption",
+     "exemptions:\n  - kinds: [Deployment, Rollout]\n    names: [legacy, \"batch-[a-c]*\"]\n"
+     "    namespaces: [shop]\n    reason: legacy app, being rebuilt\n"
+     "    expires: 2027-01-31\n"
+     "  # a CronJob, one check\n"
+     "  - {kinds: [CronJob], names: [backup], namespaces: [\"ops-*\"], checks: [runAsNonRoot],\n"
+     "     reason: r}\n",
+     verify_exempt_workload},
     {"JSON",
      "{\n  \"profile\": \"psa-restricted\", \"mode\": \"audit\",\n"
      "  \"checks\": {\"runAsUser\": {\"action\": \"warn\", \"minUID\": 1000}},\n"
@@ -435,10 +469,10 @@ static const struct error_case {
     {"exemption with two selectors",
      "exemptions:\n  - {namespace: a, reason: r}\n  - namespace: legacy\n    image: nginx\n"
      "    reason: r\n",
-     SRC ":4: exemptions[1]: expected exactly one of namespace, username, image, got both "
-         "namespace and image"},
+     SRC ":4: exemptions[1]: expected exactly one of namespace, username, image, kinds, got "
+         "both namespace and image"},
     {"exemption without selector", "exemptions:\n  - reason: why\n",
-     SRC ":2: exemptions[0]: expected exactly one of namespace, username, image"},
+     SRC ":2: exemptions[0]: expected exactly one of namespace, username, image, kinds"},
     {"exemption not a mapping", "exemptions:\n  - kube-system\n",
      SRC ":2: exemptions[0]: expected a mapping, got \"kube-system\""},
     {"exemption empty pattern", "exemptions:\n  - {namespace: \"\", reason: r}\n",
@@ -459,15 +493,83 @@ static const struct error_case {
          "the image in every namespace)"},
     {"checks on a namespace exemption",
      "exemptions:\n  - namespace: a\n    reason: r\n    checks: [privileged]\n",
-     SRC ":4: exemptions[0].checks: checks applies only to image exemptions (a namespace or "
-         "username exemption covers every check)"},
+     SRC ":4: exemptions[0].checks: checks applies only to image and workload exemptions (a "
+         "namespace or username exemption covers every check)"},
     {"namespaces on a username exemption",
      "exemptions:\n  - username: bob\n    reason: r\n    namespaces: [a]\n",
-     SRC ":4: exemptions[0].namespaces: namespaces applies only to image exemptions (a "
-         "namespace or username exemption covers every check)"},
+     SRC ":4: exemptions[0].namespaces: namespaces applies only to image and workload "
+         "exemptions (a namespace or username exemption covers every check)"},
     {"unknown exemption key", "exemptions:\n  - namespace: a\n    reason: r\n    until: x\n",
      SRC ":4: exemptions[0].until: unknown key (expected one of: namespace, username, image, "
-         "checks, namespaces, reason, expires)"},
+         "kinds, checks, namespaces, names, reason, expires)"},
+    {"names without kinds", "exemptions:\n  - names: [legacy]\n    reason: r\n",
+     SRC ":2: exemptions[0]: names needs kinds (the kinds of the workloads it names, such as "
+         "[Deployment])"},
+    {"names on a namespace exemption",
+     "exemptions:\n  - namespace: shop\n    names: [legacy]\n    reason: r\n",
+     SRC ":3: exemptions[0].names: names applies only to workload exemptions (with kinds)"},
+    {"kinds and image", "exemptions:\n  - image: nginx\n    kinds: [Pod]\n    reason: r\n",
+     SRC ":3: exemptions[0]: expected exactly one of namespace, username, image, kinds, got both "
+         "image and kinds"},
+    {"kinds not a list",
+     "exemptions:\n  - {kinds: Deployment, names: [a], namespaces: [b], reason: r}\n",
+     SRC ":2: exemptions[0].kinds: expected a list, got \"Deployment\""},
+    {"kinds of a mapping",
+     "exemptions:\n  - kinds:\n      - {kind: Deployment}\n    names: [a]\n"
+     "    namespaces: [b]\n    reason: r\n",
+     SRC ":3: exemptions[0].kinds[0]: expected a string, got a mapping"},
+    {"kinds empty", "exemptions:\n  - {kinds: [], names: [a], namespaces: [b], reason: r}\n",
+     SRC ":2: exemptions[0].kinds: expected a non-empty list (the kinds it exempts, such as "
+         "[Deployment])"},
+    {"kind with a group",
+     "exemptions:\n  - kinds: [Pod, apps/Deployment]\n    names: [a]\n    namespaces: [b]\n"
+     "    reason: r\n",
+     SRC ":2: exemptions[0].kinds[1]: invalid kind \"apps/Deployment\" (expected a kind as "
+         "objects write it, such as Deployment: letters and digits, no group or version)"},
+    {"kind in the wrong case",
+     "exemptions:\n  - kinds: [deployment]\n    names: [a]\n    namespaces: [b]\n"
+     "    reason: r\n",
+     SRC ":2: exemptions[0].kinds[0]: unknown kind \"deployment\" (kinds are case-sensitive: "
+         "did you mean Deployment?)"},
+    {"kinds without names",
+     "exemptions:\n  - kinds: [Deployment]\n    namespaces: [shop]\n    reason: r\n",
+     SRC ":2: exemptions[0]: a workload exemption needs names (globs of the names it exempts; "
+         "\"*\" for every one)"},
+    {"kinds without namespaces",
+     "exemptions:\n  - kinds: [Deployment]\n    names: [legacy]\n    reason: r\n",
+     SRC ":2: exemptions[0]: a workload exemption needs namespaces (the namespaces it applies "
+         "in: names are unique only within one)"},
+    {"names empty", "exemptions:\n  - {kinds: [Pod], names: [], namespaces: [b], reason: r}\n",
+     SRC ":2: exemptions[0].names: expected a non-empty list (the names it exempts; \"*\" for "
+         "every one)"},
+    {"workload namespaces empty",
+     "exemptions:\n  - {kinds: [Pod], names: [a], namespaces: [], reason: r}\n",
+     SRC ":2: exemptions[0].namespaces: expected a non-empty list (a workload exemption applies "
+         "only in the namespaces it names)"},
+    {"name with a namespace",
+     "exemptions:\n  - kinds: [Deployment]\n    names: [shop/legacy]\n    namespaces: [shop]\n"
+     "    reason: r\n",
+     SRC ":3: exemptions[0].names[0]: invalid name \"shop/legacy\": object names hold no / (put "
+         "the namespace in namespaces)"},
+    {"name an empty string",
+     "exemptions:\n  - {kinds: [Pod], names: [a, \"\"], namespaces: [b], reason: r}\n",
+     SRC ":2: exemptions[0].names[1]: expected a non-empty string"},
+    {"name an unclosed bracket",
+     "exemptions:\n  - kinds: [Pod]\n    names: [\"web-[0-9\"]\n    namespaces: [b]\n"
+     "    reason: r\n",
+     SRC ":3: exemptions[0].names[0]: invalid glob \"web-[0-9\": a [ without its closing ]"},
+    {"namespace glob with a trailing backslash",
+     "exemptions:\n  - kinds: [Pod]\n    names: [a]\n    namespaces: ['shop\\']\n"
+     "    reason: r\n",
+     SRC ":4: exemptions[0].namespaces[0]: invalid glob \"shop\\\\\": a trailing \\ escapes "
+         "nothing"},
+    {"workload checks unknown",
+     "exemptions:\n  - kinds: [Pod]\n    names: [a]\n    namespaces: [b]\n"
+     "    checks: [privilegd]\n    reason: r\n",
+     SRC ":5: exemptions[0].checks[0]: unknown check id \"privilegd\" (did you mean "
+         "privileged?)"},
+    {"workload without reason", "exemptions:\n  - {kinds: [Pod], names: [a], namespaces: [b]}\n",
+     SRC ":2: exemptions[0]: missing reason (every exemption needs one)"},
     {"bad expires", "exemptions:\n  - namespace: a\n    reason: r\n    expires: 2027-02-29\n",
      SRC ":4: exemptions[0].expires: invalid time \"2027-02-29\": day out of range for the month "
          "(expected YYYY-MM-DD or RFC 3339 such as 2027-01-31T12:00:00Z)"},
@@ -819,7 +921,7 @@ START_TEST(test_config_example_fixture)
     assert_str("allowAdd[0]", "NET_BIND_SERVICE", c.policy.allow_add[0]);
     ck_assert_uint_eq(c.policy.resources_require,
                       HP_RES_REQUESTS_CPU | HP_RES_REQUESTS_MEMORY | HP_RES_LIMITS_MEMORY);
-    ck_assert_uint_eq(c.policy.n_exemptions, 3);
+    ck_assert_uint_eq(c.policy.n_exemptions, 4);
     ck_assert_int_eq(c.policy.exemptions[0].kind, HP_EXEMPT_NAMESPACE);
     ck_assert_int_eq(c.policy.exemptions[1].kind, HP_EXEMPT_USERNAME);
     ck_assert_int_eq(c.policy.exemptions[1].expires, 1801439999);
@@ -827,6 +929,12 @@ START_TEST(test_config_example_fixture)
     ck_assert_int_eq(img->kind, HP_EXEMPT_IMAGE);
     ck_assert_uint_eq(img->n_namespaces, 2);
     ck_assert_int_eq(img->expires, 1814371200); /* 2027-06-30T16:00:00Z */
+    const struct hp_exemption *wl = &c.policy.exemptions[3];
+    ck_assert_int_eq(wl->kind, HP_EXEMPT_WORKLOAD);
+    ck_assert_uint_eq(wl->n_kinds, 2);
+    ck_assert_uint_eq(wl->n_names, 2);
+    ck_assert_uint_eq(wl->n_namespaces, 1);
+    ck_assert_uint_eq(wl->checks, (1u << HP_CHECK_RUN_AS_NON_ROOT) | (1u << HP_CHECK_RUN_AS_USER));
     ck_assert_ptr_nonnull(c.policy.kinds);
     ck_assert_uint_eq(c.policy.kinds->n, 1);
     const struct hp_k8s_kind *k = &c.policy.kinds->items[0];

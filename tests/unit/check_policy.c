@@ -1339,6 +1339,431 @@ START_TEST(test_policy_exemptions)
 }
 END_TEST
 
+/* Workload exemptions: (kind, name) of the object, of its controlling
+ * owner, and of the Deployment or CronJob a generated owner name stands for. */
+#define ALL_CHECKS 0u
+#define RORF (1u << HP_CHECK_READ_ONLY_ROOT_FILESYSTEM)
+#define OWNER(kind, name, controller)                                                              \
+    "metadata.ownerReferences=[{\"apiVersion\":\"apps/v1\",\"kind\":\"" kind "\",\"name\":\"" name \
+    "\",\"uid\":\"u\"" controller "}]"
+#define CTRL ",\"controller\":true"
+
+static const struct wl_case {
+    const char *name;
+    const char *kind;       /* the object's kind (a Pod wrapped when not Pod) */
+    const char *patch[3];   /* applied to the Pod's metadata before wrapping */
+    const char *ns;         /* in.ns; NULL: metadata.namespace ("shop") */
+    const char *kinds[3];   /* the exemption's */
+    const char *names[2];   /* the exemption's */
+    const char *namespace_; /* the exemption's one namespace glob */
+    uint32_t checks;        /* ALL_CHECKS: absent in the config */
+    int64_t expires;
+    int exempt; /* how many of the two findings are exempt */
+} wl_cases[] = {
+    {"Pod by its own name",
+     "Pod",
+     {"metadata.name=\"legacy-pod\""},
+     NULL,
+     {"Pod"},
+     {"legacy-*"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     2},
+    {"Pod by its own name, another kind listed",
+     "Pod",
+     {"metadata.name=\"legacy-pod\""},
+     NULL,
+     {"Deployment"},
+     {"legacy-*"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     0},
+    {"Pod of a ReplicaSet: the Deployment by the hash",
+     "Pod",
+     {"metadata.name=\"legacy-7d4b9c8f5-x2x9z\"", OWNER("ReplicaSet", "legacy-7d4b9c8f5", CTRL)},
+     NULL,
+     {"Deployment"},
+     {"legacy"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     2},
+    {"Pod of a ReplicaSet: the ReplicaSet itself",
+     "Pod",
+     {OWNER("ReplicaSet", "legacy-7d4b9c8f5", CTRL)},
+     NULL,
+     {"ReplicaSet"},
+     {"legacy-*"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     2},
+    {"a hash of one character",
+     "Pod",
+     {OWNER("ReplicaSet", "legacy-b", CTRL)},
+     NULL,
+     {"Deployment"},
+     {"legacy"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     2},
+    {"a dash that is not a hash",
+     "Pod",
+     {OWNER("ReplicaSet", "legacy-api", CTRL)},
+     NULL,
+     {"Deployment"},
+     {"legacy"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     0},
+    {"a dashed Deployment name with its hash",
+     "Pod",
+     {OWNER("ReplicaSet", "web-api-5c6d7f8b9", CTRL)},
+     NULL,
+     {"Deployment"},
+     {"web"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     0},
+    {"a dashed Deployment name, named whole",
+     "Pod",
+     {OWNER("ReplicaSet", "web-api-5c6d7f8b9", CTRL)},
+     NULL,
+     {"Deployment"},
+     {"web-api"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     2},
+    {"a suffix longer than a hash",
+     "Pod",
+     {OWNER("ReplicaSet", "legacy-7d4b9c8f5bb", CTRL)},
+     NULL,
+     {"Deployment"},
+     {"legacy"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     0},
+    {"a suffix with a vowel",
+     "Pod",
+     {OWNER("ReplicaSet", "legacy-7d4b9a8f5", CTRL)},
+     NULL,
+     {"Deployment"},
+     {"legacy"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     0},
+    {"a ReplicaSet named only by a hash",
+     "Pod",
+     {OWNER("ReplicaSet", "-7d4b9c8f5", CTRL)},
+     NULL,
+     {"Deployment"},
+     {"*"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     0},
+    {"a StatefulSet's hash-like suffix stands for no Deployment",
+     "Pod",
+     {OWNER("StatefulSet", "legacy-7d4b9c8f5", CTRL)},
+     NULL,
+     {"Deployment"},
+     {"legacy"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     0},
+    {"Pod of a Job of a CronJob",
+     "Pod",
+     {OWNER("Job", "backup-28930212", CTRL)},
+     NULL,
+     {"CronJob"},
+     {"backup"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     2},
+    {"Pod of a Job not named by a CronJob",
+     "Pod",
+     {OWNER("Job", "backup-manual", CTRL)},
+     NULL,
+     {"CronJob"},
+     {"backup"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     0},
+    {"Job of a CronJob",
+     "Job",
+     {"metadata.name=\"backup-28930212\"", OWNER("CronJob", "backup", CTRL)},
+     NULL,
+     {"CronJob"},
+     {"backup"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     2},
+    {"a Job's digits stand for no Deployment",
+     "Pod",
+     {OWNER("Job", "backup-28930212", CTRL)},
+     NULL,
+     {"Deployment"},
+     {"backup"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     0},
+    {"a Deployment by its own name",
+     "Deployment",
+     {"metadata.name=\"legacy\""},
+     NULL,
+     {"Deployment", "CronJob"},
+     {"other", "legacy"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     2},
+    {"a Deployment under an exemption for Pods",
+     "Deployment",
+     {"metadata.name=\"legacy\""},
+     NULL,
+     {"Pod"},
+     {"legacy"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     0},
+    {"a ReplicaSet of the Deployment",
+     "ReplicaSet",
+     {"metadata.name=\"legacy-7d4b9c8f5\"", OWNER("Deployment", "legacy", CTRL)},
+     NULL,
+     {"Deployment"},
+     {"legacy"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     2},
+    {"a custom kind by its own name",
+     "Rollout",
+     {"metadata.name=\"legacy\""},
+     NULL,
+     {"Rollout"},
+     {"legacy"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     2},
+    {"another namespace",
+     "Pod",
+     {OWNER("ReplicaSet", "legacy-7d4b9c8f5", CTRL)},
+     NULL,
+     {"Deployment"},
+     {"legacy"},
+     "shop-2",
+     ALL_CHECKS,
+     0,
+     0},
+    {"a namespace glob",
+     "Pod",
+     {OWNER("ReplicaSet", "legacy-7d4b9c8f5", CTRL)},
+     NULL,
+     {"Deployment"},
+     {"legacy"},
+     "sh*",
+     ALL_CHECKS,
+     0,
+     2},
+    {"the request's namespace over the object's",
+     "Pod",
+     {OWNER("ReplicaSet", "legacy-7d4b9c8f5", CTRL)},
+     "ops",
+     {"Deployment"},
+     {"legacy"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     0},
+    {"no namespace at all",
+     "Pod",
+     {"-metadata.namespace", OWNER("ReplicaSet", "legacy-7d4b9c8f5", CTRL)},
+     NULL,
+     {"Deployment"},
+     {"legacy"},
+     "*",
+     ALL_CHECKS,
+     0,
+     0},
+    {"checks limit it",
+     "Pod",
+     {OWNER("ReplicaSet", "legacy-7d4b9c8f5", CTRL)},
+     NULL,
+     {"Deployment"},
+     {"legacy"},
+     "shop",
+     RORF,
+     0,
+     1},
+    {"expired",
+     "Pod",
+     {OWNER("ReplicaSet", "legacy-7d4b9c8f5", CTRL)},
+     NULL,
+     {"Deployment"},
+     {"legacy"},
+     "shop",
+     ALL_CHECKS,
+     1699999999,
+     0},
+    {"expires later",
+     "Pod",
+     {OWNER("ReplicaSet", "legacy-7d4b9c8f5", CTRL)},
+     NULL,
+     {"Deployment"},
+     {"legacy"},
+     "shop",
+     ALL_CHECKS,
+     1700000000,
+     2},
+    {"an owner reference without controller",
+     "Pod",
+     {OWNER("ReplicaSet", "legacy-7d4b9c8f5", "")},
+     NULL,
+     {"Deployment", "ReplicaSet"},
+     {"legacy*"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     0},
+    {"an owner reference with controller false",
+     "Pod",
+     {OWNER("ReplicaSet", "legacy-7d4b9c8f5", ",\"controller\":false")},
+     NULL,
+     {"Deployment", "ReplicaSet"},
+     {"legacy*"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     0},
+    {"an owner reference with controller \"true\"",
+     "Pod",
+     {OWNER("ReplicaSet", "legacy-7d4b9c8f5", ",\"controller\":\"true\"")},
+     NULL,
+     {"Deployment", "ReplicaSet"},
+     {"legacy*"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     0},
+    {"only the controller among owners",
+     "Pod",
+     {"metadata.ownerReferences=[{\"kind\":\"ReplicaSet\",\"name\":\"legacy-7d4b9c8f5\"},"
+      "{\"kind\":\"ReplicaSet\",\"name\":\"other-7d4b9c8f5\",\"controller\":true}]"},
+     NULL,
+     {"Deployment"},
+     {"legacy"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     0},
+    {"owner references of the wrong types",
+     "Pod",
+     {"metadata.ownerReferences=[null,7,{\"kind\":1,\"name\":\"legacy\",\"controller\":true}]"},
+     NULL,
+     {"Deployment"},
+     {"*"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     0},
+    {"labels and annotations never exempt",
+     "Pod",
+     {"metadata.labels={\"hardpod.dev/exempt\":\"true\",\"app\":\"legacy\"}",
+      "metadata.annotations={\"hardpod.dev/exempt\":\"legacy\",\"hardpod.dev/exemption\":"
+      "\"legacy\"}"},
+     NULL,
+     {"Deployment", "Pod"},
+     {"legacy"},
+     "shop",
+     ALL_CHECKS,
+     0,
+     0},
+};
+
+static char **str_list(const char *const *items, size_t max, size_t *n)
+{
+    char **out = calloc(max, sizeof(char *));
+    *n = 0;
+    for (size_t i = 0; i < max && items[i] != NULL; i++) {
+        out[(*n)++] = strdup(items[i]);
+    }
+    return out;
+}
+
+START_TEST(test_policy_workload_exemptions)
+{
+    const struct wl_case *tc = &wl_cases[_i];
+    struct hp_policy p;
+    hp_policy_init(&p, HP_PROFILE_HARDENED);
+    p.exemptions = calloc(1, sizeof(*p.exemptions));
+    p.n_exemptions = 1;
+    struct hp_exemption *x = &p.exemptions[0];
+    x->kind = HP_EXEMPT_WORKLOAD;
+    x->kinds = str_list(tc->kinds, 3, &x->n_kinds);
+    x->names = str_list(tc->names, 2, &x->n_names);
+    const char *const ns[] = {tc->namespace_};
+    x->namespaces = str_list(ns, 1, &x->n_namespaces);
+    x->checks = tc->checks != ALL_CHECKS ? tc->checks : (1u << HP_CHECK_COUNT) - 1;
+    x->reason = strdup("legacy app");
+    x->expires = tc->expires;
+
+    struct json_object *o = tu_json(base_pod);
+    pp_apply(o, CSC ".readOnlyRootFilesystem=false");
+    pp_apply(o, CSC ".allowPrivilegeEscalation=true");
+    for (size_t i = 0; i < 3 && tc->patch[i] != NULL; i++) {
+        pp_apply(o, tc->patch[i]);
+    }
+    if (strcmp(tc->kind, "Pod") != 0) {
+        struct json_object *w = pp_wrap(o,
+                                        strcmp(tc->kind, "Job") == 0       ? "batch/v1"
+                                        : strcmp(tc->kind, "Rollout") == 0 ? "argoproj.io/v1alpha1"
+                                                                           : "apps/v1",
+                                        tc->kind);
+        json_object_put(o);
+        o = w;
+    }
+    struct hp_findings f;
+    hp_findings_init(&f);
+    struct hp_eval_input in = {.object = o, .ns = tc->ns, .now = 1700000000};
+    ck_assert_int_eq(hp_policy_eval(&p, &in, &f, NULL), HP_OK);
+    ck_assert_msg(f.len == 2, "%s: expected 2 findings, got %zu", tc->name, f.len);
+    int exempt = 0;
+    for (size_t i = 0; i < f.len; i++) {
+        if (f.items[i].exempt) {
+            exempt++;
+            ck_assert_int_eq(f.items[i].action, HP_ACTION_WARN);
+            ck_assert_msg(strncmp(f.items[i].message, "exempt: legacy app: ", 20) == 0,
+                          "%s: message: %s", tc->name, f.items[i].message);
+            /* checks limit it to readOnlyRootFilesystem */
+            ck_assert(tc->checks == ALL_CHECKS ||
+                      f.items[i].check == HP_CHECK_READ_ONLY_ROOT_FILESYSTEM);
+        }
+    }
+    ck_assert_msg(exempt == tc->exempt, "%s: expected %d exempt findings, got %d", tc->name,
+                  tc->exempt, exempt);
+    ck_assert_msg(hp_findings_denied(&f) == (tc->exempt < 2), "%s: denied=%d", tc->name,
+                  hp_findings_denied(&f));
+    hp_findings_cleanup(&f);
+    json_object_put(o);
+    hp_policy_cleanup(&p);
+}
+END_TEST
+
 START_TEST(test_policy_messages_name_container_and_fix)
 {
     struct hp_policy p;
@@ -1963,6 +2388,8 @@ int main(void)
     tcase_add_test(tc, test_policy_unknown_version_is_evaluated);
     tcase_add_test(tc, test_policy_structural_errors);
     tcase_add_test(tc, test_policy_exemptions);
+    tcase_add_loop_test(tc, test_policy_workload_exemptions, 0,
+                        (int)(sizeof(wl_cases) / sizeof(wl_cases[0])));
     tcase_add_test(tc, test_policy_messages_name_container_and_fix);
     tcase_add_test(tc, test_policy_many_findings);
     tcase_add_test(tc, test_policy_findings_max_bytes);

@@ -553,8 +553,14 @@ START_TEST(test_pruned_path_answers_like_full_parse)
     }
     size_t pruned_bodies = 0;
 
+    /* A workload exemption reads owner references: pod-replicaset-owned.json
+     * is exempt only if the pruned body keeps them. */
+    static const char policy[] = "exemptions:\n  - kinds: [Deployment]\n    names: [legacy]\n"
+                                 "    namespaces: [shop]\n    checks: [runAsNonRoot, runAsUser]\n"
+                                 "    reason: r\n";
     struct hp_config config;
     hp_config_init(&config);
+    ck_assert_int_eq(hp_config_parse(policy, strlen(policy), "policy", NULL, &config, NULL), HP_OK);
     struct hp_admission_ctx ctx = {&config, "hardened", 1700000000};
     struct hp_admission fast, full;
     hp_admission_init(&fast);
