@@ -161,10 +161,10 @@ static bool read_whole(struct aud_ctx *cx, const char *path, size_t max, char **
             break;
         }
         if (!aud_text_append(&t, &cx->budget, block, got, &over)) {
-            char limit[160];
             if (over) {
                 aud_report_error(cx->report, path, 0, "larger than the limit of %zu bytes", max);
             } else {
+                char limit[160];
                 aud_report_error(cx->report, path, 0, "cannot read: %zu bytes do not fit in %s",
                                  t.len + got,
                                  hp_manifest_budget_describe(&cx->budget, limit, sizeof(limit)));
@@ -233,8 +233,8 @@ static bool load_facts(struct aud_ctx *cx, const char *path, bool dockerfile,
         };
         /* The parser's transient memory has a ceiling, not a budget: the
          * ceiling is charged for the call. */
-        char limit[160];
         if (!hp_manifest_budget_charge(&cx->budget, HP_DOCKERFILE_MAX_MEMORY)) {
+            char limit[160];
             rc = hp_error_set(&err, HP_ERR_LIMIT,
                               "cannot read: reading a Dockerfile takes up to 24 MiB, which does "
                               "not fit in %s",
@@ -246,8 +246,8 @@ static bool load_facts(struct aud_ctx *cx, const char *path, bool dockerfile,
     } else {
         /* The tree is charged at a bound of its cost before it is built. */
         size_t cost = json_tree_cost(data, len);
-        char limit[160];
         if (len > INT32_MAX || !hp_manifest_budget_charge(&cx->budget, cost)) {
+            char limit[160];
             rc = hp_error_set(&err, HP_ERR_LIMIT,
                               "cannot read: the image config's tree does not fit in %s",
                               hp_manifest_budget_describe(&cx->budget, limit, sizeof(limit)));
@@ -357,10 +357,10 @@ void aud_images_load(struct aud_ctx *cx)
          * combined findings, and the run exits 2). */
         if (im->ok) {
             size_t cost = facts_cost(&im->facts);
-            char limit[160];
             if (hp_manifest_budget_charge(&cx->budget, cost)) {
                 im->charged = cost;
             } else {
+                char limit[160];
                 aud_report_error(cx->report, path, 0, "cannot keep the image's facts: %s",
                                  hp_manifest_budget_describe(&cx->budget, limit, sizeof(limit)));
                 im->ok = false;
