@@ -103,6 +103,9 @@ static void audit_object(struct aud_ctx *cx, const char *file, size_t line, stru
         return;
     }
     aud_report_resource(cx->report, file, line, obj, ns, &cx->findings);
+    if (cx->o->format == HP_AUDIT_PATCH) {
+        aud_patch_entry(cx, obj);
+    }
 }
 
 /* What a review the decoder refused means to an audit: without a request it
