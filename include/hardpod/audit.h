@@ -3,8 +3,8 @@
  * `hardpod audit`: runs the policy engine over manifests on disk or stdin
  * (YAML streams, JSON objects, Lists, AdmissionReviews) and reports the
  * findings as text, JSON, SARIF 2.1.0, JUnit XML or wgpolicyk8s.io
- * PolicyReports, or turns them into patches that fix what they can. Reading and rendering live here; the judgement is the
- * engine's.
+ * PolicyReports, or turns them into patches that fix what they can. Reading and rendering live
+ * here; the judgement is the engine's.
  */
 #ifndef HARDPOD_AUDIT_H
 #define HARDPOD_AUDIT_H

@@ -304,10 +304,14 @@ void aud_json_bool(struct aud_json *w, bool v);
 /* A json-c value (borrowed; NULL: null), printed at the current depth. */
 void aud_json_value(struct aud_json *w, struct json_object *v);
 
+/* Runs the engine on in into cx->findings, with its storage held to what
+ * is left of the budget (scan.c); findings that did not fit are an error. */
+enum hp_err aud_eval(struct aud_ctx *cx, const struct hp_eval_input *in, struct hp_error *err);
 /* --format patch: works out the patch of the report's last entry, the
- * resource obj (borrowed) whose findings it holds, and keeps it in the
- * entry (see patch.c); the report stops when it does not fit. */
-void aud_patch_entry(struct aud_ctx *cx, struct json_object *obj);
+ * resource that in (borrowed) evaluated, and keeps it in the entry (see
+ * patch.c); the report stops when it does not fit. The patched copy of the
+ * resource is evaluated again, which overwrites cx->findings. */
+void aud_patch_entry(struct aud_ctx *cx, const struct hp_eval_input *in);
 /* The length of the character at s[0..n) when a YAML comment can carry
  * it, else 0 (control characters, what YAML reads as a line break, bytes
  * that are not UTF-8). */

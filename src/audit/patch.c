@@ -29,6 +29,7 @@ struct plan {
     struct hp_podspec ps;
     struct hp_buf notes;
     size_t n_patched;
+    bool *patched; /* per finding of the entry: a rule patched it */
 };
 
 /* (apiVersion, kind) pairs whose schema kustomize has: their containers,
@@ -39,11 +40,16 @@ static bool kustomize_knows(const char *api_version, const char *kind)
         const char *api_version;
         const char *kind;
     } known[] = {
-        {"v1", "Pod"},           {"v1", "ReplicationController"},
-        {"v1", "PodTemplate"},   {"apps/v1", "Deployment"},
-        {"apps/v1", "StatefulSet"}, {"apps/v1", "DaemonSet"},
-        {"apps/v1", "ReplicaSet"},  {"batch/v1", "Job"},
-        {"batch/v1", "CronJob"},    {"batch/v1beta1", "CronJob"},
+        {"v1", "Pod"},
+        {"v1", "ReplicationController"},
+        {"v1", "PodTemplate"},
+        {"apps/v1", "Deployment"},
+        {"apps/v1", "StatefulSet"},
+        {"apps/v1", "DaemonSet"},
+        {"apps/v1", "ReplicaSet"},
+        {"batch/v1", "Job"},
+        {"batch/v1", "CronJob"},
+        {"batch/v1beta1", "CronJob"},
     };
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
         if (strcmp(known[i].api_version, api_version) == 0 && strcmp(known[i].kind, kind) == 0) {
@@ -84,7 +90,7 @@ static void note_text(struct hp_buf *b, const char *s)
 /* One comment line about finding f: "CHECK PATH: why". */
 static void note(struct plan *p, const struct aud_finding *f, const char *why)
 {
-    hp_buf_puts(&p->notes, "#   not patched: ");
+    hp_buf_puts(&p->notes, f != NULL ? "#   not patched: " : "#   no patch: ");
     if (f != NULL) {
         note_text(&p->notes, hp_check_name(f->check));
         hp_buf_putc(&p->notes, ' ');
@@ -189,8 +195,7 @@ static struct json_object *copy_scalar(struct json_object *v)
 {
     switch (json_object_get_type(v)) {
     case json_type_string:
-        return json_object_new_string_len(json_object_get_string(v),
-                                          json_object_get_string_len(v));
+        return json_object_new_string_len(json_object_get_string(v), json_object_get_string_len(v));
     case json_type_int:
         return json_object_new_int64(json_object_get_int64(v));
     case json_type_boolean:
@@ -284,8 +289,7 @@ static char *kestrel_moved(const char *value, bool urls, long *from)
     while (ok) {
         size_t n = strcspn(p, urls ? ";" : ";,");
         char part[512];
-        snprintf(part, sizeof(part), "%.*s", (int)(n < sizeof(part) - 1 ? n : sizeof(part) - 1),
-                 p);
+        snprintf(part, sizeof(part), "%.*s", (int)(n < sizeof(part) - 1 ? n : sizeof(part) - 1), p);
         long port = hp_policy_kestrel_low_port(part, urls);
         if (port < 0) {
             hp_buf_append(&b, p, n);
@@ -462,8 +466,8 @@ static const char *set_leaf(struct json_object *pn, struct json_object *on, cons
     }
     const char *key = dot != NULL ? dot + 1 : rest;
     struct json_object *old = hp_k8s_field(on, key);
-    if (old != NULL && (json_object_is_type(old, json_type_object) ||
-                        json_object_is_type(old, json_type_array)) &&
+    if (old != NULL &&
+        (json_object_is_type(old, json_type_object) || json_object_is_type(old, json_type_array)) &&
         v != NULL) {
         json_object_put(v);
         return "the field has the wrong type: correct it by hand";
@@ -473,8 +477,8 @@ static const char *set_leaf(struct json_object *pn, struct json_object *on, cons
 }
 
 /* Applies rule r of finding f at w; NULL when patched, else why not. */
-static const char *apply(struct plan *p, const struct aud_finding *f,
-                         const struct hp_patch_rule *r, const struct where *w)
+static const char *apply(struct plan *p, const struct aud_finding *f, const struct hp_patch_rule *r,
+                         const struct where *w)
 {
     struct json_object *pod_patch = node_at(p->root, p->ps.prefix);
     struct json_object *pn = pod_patch;
@@ -604,33 +608,34 @@ static const char *apply(struct plan *p, const struct aud_finding *f,
     return "no patch rule";
 }
 
-static void one_finding(struct plan *p, const struct aud_finding *f)
+static bool one_finding(struct plan *p, const struct aud_finding *f)
 {
     const struct hp_check_info *info = hp_check_info_get(f->check);
     if (f->exempt) {
         note(p, f, "exempted by the policy");
-        return;
+        return false;
     }
     if (info != NULL && info->no_patch != NULL) {
         note(p, f, info->no_patch);
-        return;
+        return false;
     }
     struct where w = {.level = AT_POD};
     if (!locate(p, f->path, &w)) {
         note(p, f, "the field is outside the pod spec");
-        return;
+        return false;
     }
     const struct hp_patch_rule *r = rule_for(f->check, w.rest);
     if (r == NULL) {
         note(p, f, "no patch for this field (it has the wrong type, or holds no value to set)");
-        return;
+        return false;
     }
     const char *why = apply(p, f, r, &w);
     if (why != NULL) {
         note(p, f, why);
-    } else {
-        p->n_patched++;
+        return false;
     }
+    p->n_patched++;
+    return true;
 }
 
 /* ---- writing the patch as YAML ---- */
@@ -818,10 +823,10 @@ static void prune(struct json_object *o)
                 }
             }
         }
-        bool empty = (json_object_is_type(val, json_type_object) &&
-                      json_object_object_length(val) == 0) ||
-                     (json_object_is_type(val, json_type_array) && merged_by_name(key) &&
-                      json_object_array_length(val) == 0);
+        bool empty =
+            (json_object_is_type(val, json_type_object) && json_object_object_length(val) == 0) ||
+            (json_object_is_type(val, json_type_array) && merged_by_name(key) &&
+             json_object_array_length(val) == 0);
         if (empty && n_drop < sizeof(drop) / sizeof(drop[0])) {
             drop[n_drop++] = key;
         }
@@ -864,7 +869,249 @@ static void keep_plan(struct aud_ctx *cx, struct aud_entry *e, struct plan *p)
     hp_buf_cleanup(&spec);
 }
 
-void aud_patch_entry(struct aud_ctx *cx, struct json_object *obj)
+/* ---- checking the patch: the patched object evaluated again ---- */
+
+/* A copy of a tree without its positions (json-c's own copy refuses
+ * values that carry them). */
+static int copy_node(struct json_object *src, struct json_object *parent, const char *key,
+                     size_t index, struct json_object **dst)
+{
+    (void)parent, (void)key, (void)index;
+    switch (json_object_get_type(src)) {
+    case json_type_object:
+        *dst = json_object_new_object();
+        break;
+    case json_type_array:
+        *dst = json_object_new_array_ext((int)json_object_array_length(src));
+        break;
+    default:
+        *dst = copy_scalar(src);
+        break;
+    }
+    if (*dst == NULL) {
+        hp_oom();
+    }
+    return 2; /* and no userdata: the positions stay with the original */
+}
+
+static void count(struct json_object *v, struct aud_json_counts *c)
+{
+    switch (json_object_get_type(v)) {
+    case json_type_object: {
+        c->objects++;
+        json_object_object_foreach(v, key, val)
+        {
+            c->members++;
+            c->strings++;
+            c->string_bytes += strlen(key);
+            count(val, c);
+        }
+        break;
+    }
+    case json_type_array:
+        c->arrays++;
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            c->elements++;
+            count(json_object_array_get_idx(v, i), c);
+        }
+        break;
+    case json_type_string:
+        c->strings++;
+        c->string_bytes += (size_t)json_object_get_string_len(v);
+        break;
+    default:
+        c->scalars++;
+        break;
+    }
+}
+
+/* The patch's value as it lands in the object: a placeholder stands for
+ * the positive quantity the user will write, lists lose removed entries. */
+static struct json_object *landed(struct json_object *v)
+{
+    if (json_object_is_type(v, json_type_string) &&
+        strncmp(json_object_get_string(v), "<set: ", 6) == 0) {
+        return json_object_new_string("1");
+    }
+    if (json_object_is_type(v, json_type_array)) {
+        struct json_object *a = json_object_new_array();
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            struct json_object *item = json_object_array_get_idx(v, i);
+            if (item != NULL) {
+                json_object_array_add(a, landed(item));
+            }
+        }
+        return a;
+    }
+    if (json_object_is_type(v, json_type_object)) {
+        struct json_object *o = json_object_new_object();
+        json_object_object_foreach(v, key, val)
+        {
+            put(o, key, landed(val));
+        }
+        return o;
+    }
+    return v != NULL ? copy_scalar(v) : NULL;
+}
+
+/* A strategic merge of patch into dst, as kustomize does it for the kinds
+ * it knows: objects merge, null removes, the container lists and env merge
+ * by name, any other list is replaced. */
+static void merge(struct json_object *dst, struct json_object *patch)
+{
+    json_object_object_foreach(patch, key, pv)
+    {
+        struct json_object *dv = NULL;
+        json_object_object_get_ex(dst, key, &dv);
+        if (pv == NULL || (json_object_is_type(pv, json_type_array) && !merged_by_name(key) &&
+                           live_items(pv) == 0)) {
+            json_object_object_del(dst, key);
+        } else if (json_object_is_type(pv, json_type_object)) {
+            if (!json_object_is_type(dv, json_type_object)) {
+                dv = json_object_new_object();
+                put(dst, key, dv);
+            }
+            merge(dv, pv);
+        } else if (json_object_is_type(pv, json_type_array) && merged_by_name(key)) {
+            if (!json_object_is_type(dv, json_type_array)) {
+                dv = json_object_new_array();
+                put(dst, key, dv);
+            }
+            for (size_t i = 0; i < json_object_array_length(pv); i++) {
+                struct json_object *item = json_object_array_get_idx(pv, i);
+                const char *name = hp_k8s_string(hp_k8s_field(item, "name"));
+                struct json_object *to = NULL;
+                for (size_t j = 0; name != NULL && j < json_object_array_length(dv); j++) {
+                    struct json_object *d = json_object_array_get_idx(dv, j);
+                    const char *dn = hp_k8s_string(hp_k8s_field(d, "name"));
+                    to = dn != NULL && strcmp(dn, name) == 0 ? d : to;
+                }
+                if (json_object_is_type(to, json_type_object)) {
+                    merge(to, item);
+                } else {
+                    json_object_array_add(dv, landed(item));
+                }
+            }
+        } else {
+            put(dst, key, landed(pv));
+        }
+    }
+}
+
+/* A finding of a patched object's evaluation, kept across evaluations. */
+struct seen {
+    enum hp_check check;
+    char *path;
+    char *container;
+};
+
+static bool has(const struct aud_entry *e, const struct hp_finding *f)
+{
+    for (size_t i = 0; i < e->n_findings; i++) {
+        if (e->findings[i].check == f->check && strcmp(e->findings[i].path, f->path) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Evaluates the resource with the patch applied. Findings that a rule
+ * patched and that are still there are listed (a rule that does not do
+ * what it says); findings that only the patched object has (a read-only
+ * root filesystem makes a .NET container need its diagnostics off) are
+ * patched in turn, or listed. Three rounds at most. */
+static void verify(struct plan *p, const struct aud_entry *e, const struct hp_eval_input *in)
+{
+    struct aud_json_counts c = {0};
+    count(p->obj, &c);
+    size_t cost = aud_json_cost(&c);
+    if (!hp_manifest_budget_charge(&p->cx->budget, cost)) {
+        review(p, "the patched resource was not evaluated again: it does not fit in --max-memory");
+        return;
+    }
+    struct seen added[16];
+    size_t n_added = 0;
+    for (int round = 0; round < 3; round++) {
+        struct json_object *copy = NULL;
+        if (json_object_deep_copy(p->obj, &copy, copy_node) != 0) {
+            hp_oom();
+        }
+        merge(copy, p->root);
+        struct hp_eval_input again = *in;
+        again.object = copy;
+        struct hp_error err;
+        hp_error_clear(&err);
+        bool more = false;
+        if (aud_eval(p->cx, &again, &err) != HP_OK) {
+            review(p, "the patched resource cannot be evaluated again");
+            json_object_put(copy);
+            break;
+        }
+        const struct hp_findings *f = &p->cx->findings;
+        for (size_t i = 0; i < f->len; i++) {
+            const struct hp_finding *x = &f->items[i];
+            bool known = has(e, x);
+            for (size_t j = 0; !known && j < n_added; j++) {
+                known = added[j].check == x->check && strcmp(added[j].path, x->path) == 0;
+            }
+            if (known) {
+                continue;
+            }
+            if (n_added == sizeof(added) / sizeof(added[0])) {
+                break;
+            }
+            struct seen *s = &added[n_added++];
+            s->check = x->check;
+            s->path = hp_xstrdup(x->path);
+            s->container = x->container != NULL ? hp_xstrdup(x->container) : NULL;
+            struct aud_finding af = {
+                .check = x->check,
+                .path = s->path,
+                .container = s->container,
+                .exempt = x->exempt,
+            };
+            size_t notes = p->notes.len;
+            if (one_finding(p, &af)) {
+                p->n_patched--; /* counted as the findings of the entry only */
+                char what[600];
+                snprintf(what, sizeof(what), "also set %.64s %.400s: it appears once patched",
+                         hp_check_name(x->check), x->path);
+                review(p, what);
+                more = true;
+            } else if (p->notes.len > notes) {
+                /* one_finding said why it is not patched; say when it appears. */
+                p->notes.len = notes;
+                p->notes.data[notes] = '\0';
+                note(p, &af, "appears once patched, and no patch fixes it");
+            }
+        }
+        json_object_put(copy);
+        if (!more) {
+            break;
+        }
+    }
+    /* What was patched and is still there. */
+    const struct hp_findings *f = &p->cx->findings;
+    for (size_t i = 0; i < f->len; i++) {
+        bool listed = false;
+        for (size_t j = 0; j < e->n_findings && !listed; j++) {
+            const struct aud_finding *o = &e->findings[j];
+            listed = p->patched[j] && o->check == f->items[i].check &&
+                     strcmp(o->path, f->items[i].path) == 0;
+        }
+        if (listed) {
+            struct aud_finding af = {.check = f->items[i].check, .path = f->items[i].path};
+            note(p, &af, "still there once patched");
+        }
+    }
+    for (size_t j = 0; j < n_added; j++) {
+        free(added[j].path);
+        free(added[j].container);
+    }
+    hp_manifest_budget_release(&p->cx->budget, cost);
+}
+
+void aud_patch_entry(struct aud_ctx *cx, const struct hp_eval_input *in)
 {
     struct aud_report *r = cx->report;
     if (r->stopped || r->len == 0) {
@@ -874,6 +1121,7 @@ void aud_patch_entry(struct aud_ctx *cx, struct json_object *obj)
     if (e->error != NULL || e->status != AUD_EVALUATED || e->n_findings == 0) {
         return;
     }
+    struct json_object *obj = in->object;
     struct plan p = {.cx = cx, .obj = obj};
     hp_buf_init(&p.notes, 0);
     const char *api_version = e->api_version != NULL ? e->api_version : "";
@@ -897,15 +1145,23 @@ void aud_patch_entry(struct aud_ctx *cx, struct json_object *obj)
         note(&p, NULL, "hardpod cannot find its pod spec");
     } else {
         p.root = json_object_new_object();
+        p.patched = hp_xcalloc(e->n_findings, sizeof(*p.patched));
         for (size_t i = 0; i < e->n_findings; i++) {
-            one_finding(&p, &e->findings[i]);
+            p.patched[i] = one_finding(&p, &e->findings[i]);
+        }
+        if (p.n_patched > 0) {
+            verify(&p, e, in);
         }
         prune(p.root);
     }
-    if (p.n_patched < e->n_findings && p.notes.len == 0) {
-        note(&p, NULL, "some findings could not be patched");
+    if (p.root == NULL) {
+        /* The resource has no patch: each finding is listed all the same. */
+        for (size_t i = 0; i < e->n_findings; i++) {
+            note(&p, &e->findings[i], "no patch for this resource (above)");
+        }
     }
     keep_plan(cx, e, &p);
+    free(p.patched);
     json_object_put(p.root);
     hp_buf_cleanup(&p.notes);
 }

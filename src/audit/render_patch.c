@@ -42,8 +42,8 @@ static void put_value(FILE *out, const char *s)
         plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
                 *p == '-' || *p == '.' || *p == '/';
     }
-    static const char *const reserved[] = {"y", "n", "yes", "no", "on", "off", "true", "false",
-                                           "null"};
+    static const char *const reserved[] = {"y",   "n",    "yes",   "no",  "on",
+                                           "off", "true", "false", "null"};
     for (size_t i = 0; plain && i < sizeof(reserved) / sizeof(reserved[0]); i++) {
         plain = strcmp(s, reserved[i]) != 0;
     }
