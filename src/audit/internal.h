@@ -9,6 +9,7 @@
 #define AUD_INTERNAL_H
 
 #include "hardpod/audit.h"
+#include "hardpod/buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -316,6 +317,10 @@ void aud_patch_entry(struct aud_ctx *cx, const struct hp_eval_input *in);
  * it, else 0 (control characters, what YAML reads as a line break, bytes
  * that are not UTF-8). */
 size_t aud_comment_char(const char *s, size_t n);
+/* Appends s as a YAML scalar that reads back as the same string: plain
+ * when that is safe, else double-quoted with every character YAML cannot
+ * carry, or would read as a line break, escaped. */
+void aud_yaml_string(struct hp_buf *b, const char *s);
 /* Keeps the patch strings in entry e (copied into the report's storage);
  * false when they do not fit. */
 bool aud_report_set_patch(struct aud_report *r, struct aud_entry *e, const char *meta,

@@ -640,8 +640,10 @@ static bool one_finding(struct plan *p, const struct aud_finding *f)
 
 /* ---- writing the patch as YAML ---- */
 
+static void put_string(struct hp_buf *b, const char *s, size_t n);
+
 /* A plain scalar YAML reads back as the same string. */
-static bool plain_ok(const char *s, bool key)
+static bool plain_ok(const char *s)
 {
     static const char *const reserved[] = {"y",   "n",    "yes",   "no",  "on",
                                            "off", "true", "false", "null"};
@@ -650,8 +652,7 @@ static bool plain_ok(const char *s, bool key)
     }
     for (const char *q = s; *q != '\0'; q++) {
         bool ok = (*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') ||
-                  (*q >= '0' && *q <= '9') || *q == '_' || *q == '-' || *q == '.' ||
-                  (key && *q == '/');
+                  (*q >= '0' && *q <= '9') || *q == '_' || *q == '-' || *q == '.' || *q == '/';
         if (!ok) {
             return false;
         }
@@ -698,9 +699,14 @@ static void put_quoted(struct hp_buf *b, const char *s, size_t n)
     hp_buf_putc(b, '"');
 }
 
-static void put_string(struct hp_buf *b, const char *s, size_t n, bool key)
+void aud_yaml_string(struct hp_buf *b, const char *s)
 {
-    if (strlen(s) == n && plain_ok(s, key)) {
+    put_string(b, s, strlen(s));
+}
+
+static void put_string(struct hp_buf *b, const char *s, size_t n)
+{
+    if (strlen(s) == n && plain_ok(s)) {
         hp_buf_append(b, s, n);
     } else {
         put_quoted(b, s, n);
@@ -714,7 +720,7 @@ static void put_scalar(struct hp_buf *b, struct json_object *v)
         hp_buf_puts(b, "null");
         break;
     case json_type_string:
-        put_string(b, json_object_get_string(v), (size_t)json_object_get_string_len(v), false);
+        put_string(b, json_object_get_string(v), (size_t)json_object_get_string_len(v));
         break;
     case json_type_boolean:
         hp_buf_puts(b, json_object_get_boolean(v) ? "true" : "false");
@@ -790,7 +796,7 @@ static void emit_map(struct hp_buf *b, struct json_object *o, size_t ind, bool f
             indent(b, ind);
         }
         first_done = false;
-        put_string(b, key, strlen(key), true);
+        put_string(b, key, strlen(key));
         hp_buf_putc(b, ':');
         emit_value(b, val, ind);
     }
@@ -848,7 +854,7 @@ static void keep_plan(struct aud_ctx *cx, struct aud_entry *e, struct plan *p)
             if (strcmp(key, "metadata") == 0) {
                 emit_map(&meta, val, 2, false);
             } else {
-                put_string(&spec, key, strlen(key), true);
+                put_string(&spec, key, strlen(key));
                 hp_buf_putc(&spec, ':');
                 emit_value(&spec, val, 0);
             }

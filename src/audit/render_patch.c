@@ -33,35 +33,14 @@ static void comment_text(FILE *out, const char *s)
     }
 }
 
-/* A string of the target or the patch's metadata: identities of objects
- * that the API server accepted are plain; anything else is quoted. */
+/* A string of the target or the patch's metadata, as YAML. */
 static void put_value(FILE *out, const char *s)
 {
-    bool plain = s[0] != '\0' && strchr("-.0123456789", s[0]) == NULL;
-    for (const char *p = s; plain && *p != '\0'; p++) {
-        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                *p == '-' || *p == '.' || *p == '/';
-    }
-    static const char *const reserved[] = {"y",   "n",    "yes",   "no",  "on",
-                                           "off", "true", "false", "null"};
-    for (size_t i = 0; plain && i < sizeof(reserved) / sizeof(reserved[0]); i++) {
-        plain = strcmp(s, reserved[i]) != 0;
-    }
-    if (plain) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p == '"' || *p == '\\') {
-            fprintf(out, "\\%c", *p);
-        } else if (*p < 0x20 || *p >= 0x7f) {
-            fprintf(out, "\\x%02x", *p);
-        } else {
-            fputc(*p, out);
-        }
-    }
-    fputc('"', out);
+    struct hp_buf b;
+    hp_buf_init(&b, 0);
+    aud_yaml_string(&b, s);
+    fputs(hp_buf_str(&b), out);
+    hp_buf_cleanup(&b);
 }
 
 /* Writes text with each line indented by n spaces. */
@@ -84,7 +63,11 @@ static void target(FILE *out, const struct aud_entry *e)
     const char *slash = strchr(av, '/');
     fputs("- target:\n", out);
     if (slash != NULL) {
-        fprintf(out, "    group: %.*s\n", (int)(slash - av), av);
+        char group[256];
+        snprintf(group, sizeof(group), "%.*s", (int)(slash - av), av);
+        fputs("    group: ", out);
+        put_value(out, group);
+        fputc('\n', out);
     }
     fputs("    version: ", out);
     put_value(out, slash != NULL ? slash + 1 : av);
