@@ -7,6 +7,8 @@ COMPONENT is the generated kustomization (placeholders already replaced),
 BASE.yaml and PATCHED.yaml what `kubectl kustomize` built without and with
 it, BEFORE.json and AFTER.json `hardpod audit --format json --no-group` of
 the two. Checks that:
+- no rule failed to fix its finding (hardpod's own check says "still there
+  once patched");
 - every finding after the patch is one the component lists as not patched
   (a "#   not patched: CHECK PATH: ..." comment under its resource), and
   every finding listed so is still there;
@@ -74,6 +76,9 @@ def main():
     comp = yaml.safe_load(comp_text)
     if comp.get("kind") != "Component":
         problems.append("the output is not a kustomize Component")
+    for line in comp_text.splitlines():
+        if "still there once patched" in line:
+            problems.append("a rule did not fix its finding: " + line)
     patches = {}
     for entry in comp.get("patches") or []:
         body = yaml.safe_load(entry["patch"])
