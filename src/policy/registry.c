@@ -106,8 +106,8 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                                     "its privileges.",
                      .help = "Set securityContext.allowPrivilegeEscalation: false on every "
                              "container.",
-                     .patch = {{"securityContext.allowPrivilegeEscalation",
-                                HP_PATCH_SET, "false"}}},
+                     .patch = {{"securityContext.allowPrivilegeEscalation", HP_PATCH_SET,
+                                "false"}}},
             .hardened = DENY(HARDENED),
             .psa_restricted = DENY(RESTRICTED),
             .psa_baseline = OFF,
