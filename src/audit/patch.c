@@ -420,21 +420,30 @@ static struct json_object *container_patch(struct plan *p, const struct aud_find
     return c;
 }
 
-/* The index at the end of "a.b[N]"; the list path's length in *n. */
-static bool last_index(const char *rest, size_t *n, size_t *index)
+/* The index at the end of rest[0..len), "a.b[N]"; the list path's length
+ * in *n. */
+static bool last_index_of(const char *rest, size_t len, size_t *n, size_t *index)
 {
-    const char *br = strrchr(rest, '[');
+    const char *br = NULL;
+    for (size_t i = 0; i < len; i++) {
+        br = rest[i] == '[' ? rest + i : br;
+    }
     char *end = NULL;
-    if (br == NULL) {
+    if (br == NULL || br[1] < '0' || br[1] > '9') {
         return false;
     }
     unsigned long long i = strtoull(br + 1, &end, 10);
-    if (end == br + 1 || strcmp(end, "]") != 0) {
+    if (end != rest + len - 1 || *end != ']') {
         return false;
     }
     *n = (size_t)(br - rest);
     *index = (size_t)i;
     return true;
+}
+
+static bool last_index(const char *rest, size_t *n, size_t *index)
+{
+    return last_index_of(rest, strlen(rest), n, index);
 }
 
 /* The node of a dotted path below root, created. */
@@ -575,9 +584,11 @@ static const char *apply(struct plan *p, const struct aud_finding *f, const stru
         return set_env(pn, on, name, eq != NULL ? eq + 1 : "");
     }
     case HP_PATCH_KESTREL: {
+        size_t n_list;
         size_t index;
         struct json_object *env = hp_k8s_field(on, "env");
-        if (w->level != AT_CONTAINER || sscanf(w->rest, "env[%zu].value", &index) != 1 ||
+        if (w->level != AT_CONTAINER || strncmp(w->rest, "env[", 4) != 0 ||
+            !last_index_of(w->rest, strlen(w->rest) - strlen(".value"), &n_list, &index) ||
             !json_object_is_type(env, json_type_array) || index >= json_object_array_length(env)) {
             return "hardpod cannot find the env entry";
         }
@@ -790,12 +801,13 @@ static void emit_value(struct hp_buf *b, struct json_object *v, size_t ind)
 /* first_done: the first key goes on the current line (after "- "). */
 static void emit_map(struct hp_buf *b, struct json_object *o, size_t ind, bool first_done)
 {
+    bool inline_key = first_done;
     json_object_object_foreach(o, key, val)
     {
-        if (!first_done) {
+        if (!inline_key) {
             indent(b, ind);
         }
-        first_done = false;
+        inline_key = false;
         put_string(b, key, strlen(key));
         hp_buf_putc(b, ':');
         emit_value(b, val, ind);
