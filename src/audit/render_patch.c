@@ -164,6 +164,17 @@ void aud_render_patch(const struct aud_report *r, const char *profile, FILE *out
         header(out, e);
         if (e->patch_notes != NULL) {
             fputs(e->patch_notes, out);
+        } else if (e->patch_spec == NULL) {
+            /* No patch was worked out: a Dockerfile or an image config,
+             * which no kustomize patch targets. Each finding is listed. */
+            fputs("#   no patch: not a Kubernetes object; fix the image (its Dockerfile)\n", out);
+            for (size_t k = 0; k < e->n_findings; k++) {
+                fputs("#   not patched: ", out);
+                comment_text(out, hp_check_name(e->findings[k].check));
+                fputc(' ', out);
+                comment_text(out, e->findings[k].path);
+                fputs(": no patch for this input (above)\n", out);
+            }
         }
         if (e->patch_spec != NULL) {
             target(out, e);
