@@ -148,9 +148,13 @@ static void print_help(FILE *out)
           "                       check that the profile or config leaves off runs with\n"
           "                       action deny (so --profile none --only CHECK runs it)\n"
           "  --format FORMAT      text (the default), json, sarif (SARIF 2.1.0, for code\n"
-          "                       scanning), junit (JUnit XML, for CI test reports) or\n"
+          "                       scanning), junit (JUnit XML, for CI test reports),\n"
           "                       policyreport (wgpolicyk8s.io/v1alpha2 PolicyReports in a\n"
-          "                       v1 List, for kubectl apply)\n"
+          "                       v1 List, for kubectl apply) or patch (a kustomize\n"
+          "                       Component of strategic-merge patches that set the fields\n"
+          "                       the findings ask for; requests and limits are \"<set: ...>\"\n"
+          "                       placeholders to replace; what no patch fixes is listed in\n"
+          "                       comments)\n"
           "  --fail-on WHAT       what makes the exit status 1: deny (the default), warn\n"
           "                       (warnings too) or never, optionally with not-evaluated\n"
           "                       (resources hardpod cannot read), e.g. deny,not-evaluated.\n"
@@ -355,7 +359,8 @@ static int set_options(const struct audit_args *a, struct hp_audit_options *o)
     o->no_group = a->no_group;
     if (a->format != NULL && !hp_audit_format_lookup(a->format, &o->format)) {
         return hp_cmd_usage_error(
-            "audit", "unknown format '%s' (text, json, sarif, junit, policyreport)", a->format);
+            "audit", "unknown format '%s' (text, json, sarif, junit, policyreport, patch)",
+            a->format);
     }
     if (a->fail_on != NULL) {
         struct hp_error err;

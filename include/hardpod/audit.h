@@ -3,8 +3,8 @@
  * `hardpod audit`: runs the policy engine over manifests on disk or stdin
  * (YAML streams, JSON objects, Lists, AdmissionReviews) and reports the
  * findings as text, JSON, SARIF 2.1.0, JUnit XML or wgpolicyk8s.io
- * PolicyReports. Reading and rendering live here; the judgement is the
- * engine's.
+ * PolicyReports, or turns them into patches that fix what they can. Reading and rendering live
+ * here; the judgement is the engine's.
  */
 #ifndef HARDPOD_AUDIT_H
 #define HARDPOD_AUDIT_H
@@ -23,6 +23,7 @@ enum hp_audit_format {
     HP_AUDIT_SARIF,
     HP_AUDIT_JUNIT,
     HP_AUDIT_POLICYREPORT,
+    HP_AUDIT_PATCH, /* a kustomize Component of strategic-merge patches */
 };
 
 /* What makes the run exit 1 (--fail-on). A threshold, DENY (the default) or

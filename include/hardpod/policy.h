@@ -140,6 +140,35 @@ void hp_policy_cleanup(struct hp_policy *p);
 /* The most config options a check takes besides `action`. */
 #define HP_CHECK_MAX_OPTIONS 4
 
+/* How `hardpod audit --format patch` turns a finding into a strategic-merge
+ * patch: what it does at the field the finding's path names. */
+enum hp_patch_op {
+    HP_PATCH_NONE,        /* no patch: value says why, for the output */
+    HP_PATCH_SET,         /* set the field to value, a JSON literal ("true", "\"Default\"") */
+    HP_PATCH_UID,         /* set the field to 10001, or to the policy's minUID when higher */
+    HP_PATCH_GID,         /* the same with minGID */
+    HP_PATCH_PLACEHOLDER, /* set the field to value, a string the API server refuses */
+    HP_PATCH_DELETE,      /* remove the field */
+    HP_PATCH_LIST_ADD,    /* the list (replaced whole by a strategic merge) keeps its
+                           * entries, its spellings of value in another case removed,
+                           * and gains value */
+    HP_PATCH_LIST_REMOVE, /* the list entry at the path's last index is removed */
+    HP_PATCH_ANNOTATION,  /* the annotation the path names is set to value */
+    HP_PATCH_ENV,         /* the container's env sets value, "NAME=VALUE" */
+    HP_PATCH_KESTREL,     /* the Kestrel setting at env[i] moves port 80 to 8080 and 443
+                           * to 8443 (any other port below 1024: no patch) */
+};
+
+/* One rule: at is the end of a finding's path below the container, the pod
+ * spec or the pod's metadata, "[*]" standing for any index; the first rule
+ * whose at matches the whole rest of the path applies. */
+struct hp_patch_rule {
+    const char *at; /* NULL: unused */
+    enum hp_patch_op op;
+    const char *value;
+};
+#define HP_CHECK_MAX_PATCH_RULES 6
+
 /* What the registry of checks says about one check, for the modules that
  * name, configure or report it. Every string is static. */
 struct hp_check_info {
@@ -148,6 +177,10 @@ struct hp_check_info {
     const char *title;                         /* SARIF shortDescription */
     const char *description;                   /* SARIF fullDescription: one sentence */
     const char *help;                          /* SARIF help: how to fix it */
+    /* --format patch: the rules for this check's findings, or no_patch, why
+     * none of them can be a patch. Every check has one or the other. */
+    struct hp_patch_rule patch[HP_CHECK_MAX_PATCH_RULES];
+    const char *no_patch;
 };
 
 /* The registry's row for c (borrowed, static); NULL for an unknown id. */
@@ -270,6 +303,13 @@ enum hp_err hp_policy_eval(const struct hp_policy *p, const struct hp_eval_input
  * distinct out. */
 enum hp_err hp_policy_eval_image(const struct hp_policy *p, const struct hp_image_facts *img,
                                  struct hp_findings *out, struct hp_error *err);
+
+/* The first port below 1024 that one of Kestrel's listen settings names,
+ * as the privilegedPorts check reads it: value is a ';'-separated list of
+ * URLs when urls (ASPNETCORE_URLS; a URL without a port means 80 or 443),
+ * else of ports (ASPNETCORE_HTTP_PORTS, ASPNETCORE_HTTPS_PORTS). -1 when
+ * there is none. */
+long hp_policy_kestrel_low_port(const char *value, bool urls);
 
 /* True when out holds at least one DENY finding. */
 static inline bool hp_findings_denied(const struct hp_findings *f)

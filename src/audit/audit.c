@@ -15,6 +15,7 @@ static const char *const format_names[] = {
     [HP_AUDIT_SARIF] = "sarif",
     [HP_AUDIT_JUNIT] = "junit",
     [HP_AUDIT_POLICYREPORT] = "policyreport",
+    [HP_AUDIT_PATCH] = "patch",
 };
 
 bool hp_audit_format_lookup(const char *name, enum hp_audit_format *out)
@@ -136,6 +137,9 @@ int hp_audit_run(const struct hp_audit_options *o, char *const *paths, size_t n_
         break;
     case HP_AUDIT_POLICYREPORT:
         aud_render_policyreport(&report, o->policy, o->fail_on, o->now, out);
+        break;
+    case HP_AUDIT_PATCH:
+        aud_render_patch(&report, profile, out);
         break;
     case HP_AUDIT_TEXT:
     default:

@@ -9,6 +9,7 @@
 #define AUD_INTERNAL_H
 
 #include "hardpod/audit.h"
+#include "hardpod/buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,6 +26,7 @@ struct aud_finding {
     const char *path;
     const char *message;
     const char *fix; /* may be NULL */
+    bool exempt;     /* downgraded to a warning by an exemption */
     /* Where the field (or its nearest written parent) is in the file, when
      * the input was read with positions (YAML), or the Dockerfile line of an
      * image finding; 0 when unknown: the resource's line stands for it. */
@@ -68,6 +70,14 @@ struct aud_entry {
     size_t covers_pods;
     bool image;             /* a Dockerfile or an image config, not a Kubernetes object */
     const char *image_from; /* a Dockerfile's base image (after FROM stage), when known */
+    /* --format patch (patch.c): the patch's YAML below metadata (its
+     * fields besides name and namespace, indented by 2) and beside it (the
+     * spec), NULL when no finding could be patched; and one comment line
+     * per finding that is not patched, and per thing to review. */
+    const char *patch_meta;
+    const char *patch_spec;
+    const char *patch_notes;
+    size_t n_patched;
 };
 
 /* The report's storage (report.c): an arena of interned strings and arrays of
@@ -322,6 +332,27 @@ void aud_json_bool(struct aud_json *w, bool v);
 /* A json-c value (borrowed; NULL: null), printed at the current depth. */
 void aud_json_value(struct aud_json *w, struct json_object *v);
 
+/* Runs the engine on in into cx->findings, with its storage held to what
+ * is left of the budget (scan.c); findings that did not fit are an error. */
+enum hp_err aud_eval(struct aud_ctx *cx, const struct hp_eval_input *in, struct hp_error *err);
+/* --format patch: works out the patch of the report's last entry, the
+ * resource that in (borrowed) evaluated, and keeps it in the entry (see
+ * patch.c); the report stops when it does not fit. The patched copy of the
+ * resource is evaluated again, which overwrites cx->findings. */
+void aud_patch_entry(struct aud_ctx *cx, const struct hp_eval_input *in);
+/* The length of the character at s[0..n) when a YAML comment can carry
+ * it, else 0 (control characters, what YAML reads as a line break, bytes
+ * that are not UTF-8). */
+size_t aud_comment_char(const char *s, size_t n);
+/* Appends s as a YAML scalar that reads back as the same string: plain
+ * when that is safe, else double-quoted with every character YAML cannot
+ * carry, or would read as a line break, escaped. */
+void aud_yaml_string(struct hp_buf *b, const char *s);
+/* Keeps the patch strings in entry e (copied into the report's storage);
+ * false when they do not fit. */
+bool aud_report_set_patch(struct aud_report *r, struct aud_entry *e, const char *meta,
+                          const char *spec, const char *notes, size_t n_patched);
+
 /* Renderers. They only read the report, and print it as they go; profile is
  * the name for the summary. */
 void aud_render_text(const struct aud_report *r, const char *profile, bool color, FILE *out);
@@ -336,6 +367,8 @@ void aud_render_junit(const struct aud_report *r, const char *profile, unsigned 
  * server stores objects up to 1.5 MiB, and `kubectl apply` doubles an
  * object with its last-applied annotation. */
 #define AUD_POLICYREPORT_MAX_BYTES ((size_t)512 * 1024)
+/* A kustomize Component whose patches set the fields the findings ask for. */
+void aud_render_patch(const struct aud_report *r, const char *profile, FILE *out);
 void aud_render_policyreport(const struct aud_report *r, const struct hp_policy *p,
                              unsigned fail_on, int64_t now, FILE *out);
 

@@ -239,6 +239,7 @@ static const struct aud_finding *intern_findings(struct aud_report *r, const str
         dst->path = intern(r, src->path != NULL ? src->path : "", ok);
         dst->message = intern(r, src->message != NULL ? src->message : "", ok);
         dst->fix = intern(r, src->fix, ok);
+        dst->exempt = src->exempt;
         if (src->line > 0) {
             dst->line = src->line;
         } else if (obj != NULL &&
@@ -500,6 +501,22 @@ void aud_report_image(struct aud_report *r, const char *file, const struct hp_im
     } else {
         r->n_passed++;
     }
+}
+
+bool aud_report_set_patch(struct aud_report *r, struct aud_entry *e, const char *meta,
+                          const char *spec, const char *notes, size_t n_patched)
+{
+    bool ok = true;
+    /* The pods of one workload have the same patch: kept once. */
+    e->patch_meta = intern(r, meta, &ok);
+    e->patch_spec = intern(r, spec, &ok);
+    e->patch_notes = intern(r, notes, &ok);
+    e->n_patched = n_patched;
+    if (!ok) {
+        e->patch_meta = e->patch_spec = e->patch_notes = NULL;
+        stop(r, e->file, e->line, "the patch of a resource");
+    }
+    return ok;
 }
 
 unsigned aud_fail_on(unsigned fail_on)

@@ -37,7 +37,7 @@ static const char *object_label(struct json_object *obj, const char *ns, char *b
  * budget (its own earlier charge included), and charges what it then holds.
  * Findings that did not fit make the object an error: the verdict is known,
  * but the report could not show why. */
-static enum hp_err eval(struct aud_ctx *cx, const struct hp_eval_input *in, struct hp_error *err)
+enum hp_err aud_eval(struct aud_ctx *cx, const struct hp_eval_input *in, struct hp_error *err)
 {
     struct hp_manifest_budget *b = &cx->budget;
     hp_manifest_budget_release(b, cx->findings_charged);
@@ -97,7 +97,7 @@ static void audit_object(struct aud_ctx *cx, const char *file, size_t line, stru
     if (cx->on_object != NULL) {
         cx->on_object(cx->on_object_arg, file, line, obj);
     }
-    enum hp_err rc = eval(cx, &in, &err);
+    enum hp_err rc = aud_eval(cx, &in, &err);
     if (rc != HP_OK) {
         char label[400];
         aud_report_error(cx->report, file, line, "%s: cannot be evaluated: %s",
@@ -105,6 +105,9 @@ static void audit_object(struct aud_ctx *cx, const char *file, size_t line, stru
         return;
     }
     aud_report_resource(cx->report, file, line, obj, ns, &cx->findings);
+    if (cx->o->format == HP_AUDIT_PATCH) {
+        aud_patch_entry(cx, &in);
+    }
 }
 
 /* What a review the decoder refused means to an audit: without a request it

@@ -96,3 +96,8 @@ void hp_policy_cleanup(struct hp_policy *p)
     hp_k8s_kinds_free(p->kinds);
     memset(p, 0, sizeof(*p));
 }
+
+long hp_policy_kestrel_low_port(const char *value, bool urls)
+{
+    return pol_kestrel_low_port(value, urls);
+}

@@ -39,7 +39,10 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                          "Every container must set securityContext.runAsNonRoot to true, in the "
                          "container or the pod, so that the kubelet refuses to start it as root.",
                      .help = "Set securityContext.runAsNonRoot: true and build the image with a "
-                             "numeric non-root USER."},
+                             "numeric non-root USER.",
+                     .patch = {{"securityContext.runAsNonRoot", HP_PATCH_SET, "true"},
+                               /* with the image's user (--image-map): a numeric UID */
+                               {"securityContext.runAsUser", HP_PATCH_UID, NULL}}},
             .hardened = DENY(HARDENED),
             .psa_restricted = DENY(RESTRICTED),
             .psa_baseline = OFF,
@@ -57,7 +60,8 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                      .title = "Containers must run with a non-root user ID",
                      .description = "The effective runAsUser of every container must be a numeric "
                                     "user ID of at least the policy's minimum, never 0 (root).",
-                     .help = "Set securityContext.runAsUser to a non-root ID such as 10001."},
+                     .help = "Set securityContext.runAsUser to a non-root ID such as 10001.",
+                     .patch = {{"securityContext.runAsUser", HP_PATCH_UID, NULL}}},
             .hardened = DENY(HARDENED),
             .psa_restricted = DENY(RESTRICTED),
             .psa_baseline = OFF,
@@ -70,14 +74,19 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
         },
     [HP_CHECK_RUN_AS_GROUP] =
         {
-            .info =
-                {.name = "runAsGroup",
-                 .options = {"minGID"},
-                 .title = "Containers must run with a non-root group ID",
-                 .description = "The effective runAsGroup, the fsGroup and the supplementalGroups "
-                                "must not use the root group 0.",
-                 .help =
-                     "Set securityContext.runAsGroup and fsGroup to a non-root ID such as 10001."},
+            .info = {.name = "runAsGroup",
+                     .options = {"minGID"},
+                     .title = "Containers must run with a non-root group ID",
+                     .description =
+                         "The effective runAsGroup, the fsGroup and the supplementalGroups "
+                         "must not use the root group 0.",
+                     .help = "Set securityContext.runAsGroup and fsGroup to a non-root ID such as "
+                             "10001.",
+                     .patch = {{"securityContext.runAsGroup", HP_PATCH_GID, NULL},
+                               {"securityContext.fsGroup", HP_PATCH_GID, NULL},
+                               {"securityContext.supplementalGroups[*]", HP_PATCH_LIST_REMOVE,
+                                NULL},
+                               {"securityContext.supplementalGroups", HP_PATCH_DELETE, NULL}}},
             .hardened = DENY(HARDENED),
             .psa_restricted = OFF,
             .psa_baseline = OFF,
@@ -89,13 +98,16 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
         },
     [HP_CHECK_ALLOW_PRIVILEGE_ESCALATION] =
         {
-            .info =
-                {.name = "allowPrivilegeEscalation",
-                 .title = "Privilege escalation must be disabled",
-                 .description =
-                     "Every container must set securityContext.allowPrivilegeEscalation to false, "
-                     "so that setuid binaries and file capabilities cannot raise its privileges.",
-                 .help = "Set securityContext.allowPrivilegeEscalation: false on every container."},
+            .info = {.name = "allowPrivilegeEscalation",
+                     .title = "Privilege escalation must be disabled",
+                     .description = "Every container must set "
+                                    "securityContext.allowPrivilegeEscalation to false, "
+                                    "so that setuid binaries and file capabilities cannot raise "
+                                    "its privileges.",
+                     .help = "Set securityContext.allowPrivilegeEscalation: false on every "
+                             "container.",
+                     .patch = {{"securityContext.allowPrivilegeEscalation", HP_PATCH_SET,
+                                "false"}}},
             .hardened = DENY(HARDENED),
             .psa_restricted = DENY(RESTRICTED),
             .psa_baseline = OFF,
@@ -108,7 +120,8 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                      .title = "Containers must not be privileged",
                      .description = "No container may run privileged, which grants every "
                                     "capability and access to the node's devices.",
-                     .help = "Remove securityContext.privileged or set it to false."},
+                     .help = "Remove securityContext.privileged or set it to false.",
+                     .patch = {{"securityContext.privileged", HP_PATCH_SET, "false"}}},
             .hardened = DENY(BASELINE),
             .psa_restricted = DENY(BASELINE),
             .psa_baseline = DENY(BASELINE),
@@ -122,7 +135,10 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                      .description = "Every container must drop ALL Linux capabilities and add back "
                                     "only those the policy allows.",
                      .help = "Set securityContext.capabilities.drop: [ALL] and add only the "
-                             "capabilities that the application needs and the policy permits."},
+                             "capabilities that the application needs and the policy permits.",
+                     .patch = {{"securityContext.capabilities.drop", HP_PATCH_LIST_ADD, "ALL"},
+                               {"securityContext.capabilities.add[*]", HP_PATCH_LIST_REMOVE, NULL},
+                               {"securityContext.capabilities.add", HP_PATCH_DELETE, NULL}}},
             .hardened = DENY(HARDENED),
             .psa_restricted = DENY(RESTRICTED),
             .psa_baseline = DENY(BASELINE),
@@ -136,7 +152,8 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                          "Every container must set securityContext.readOnlyRootFilesystem to true, "
                          "so that an attacker cannot change the image's files at run time.",
                      .help = "Set securityContext.readOnlyRootFilesystem: true and mount an "
-                             "emptyDir volume where the application writes (for example /tmp)."},
+                             "emptyDir volume where the application writes (for example /tmp).",
+                     .patch = {{"securityContext.readOnlyRootFilesystem", HP_PATCH_SET, "true"}}},
             .hardened = DENY(HARDENED),
             .psa_restricted = OFF,
             .psa_baseline = OFF,
@@ -150,7 +167,14 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                      .description =
                          "Every container must declare the CPU and memory requests and limits that "
                          "the policy requires, so that one workload cannot starve the node.",
-                     .help = "Set resources.requests and resources.limits for cpu and memory."},
+                     .help = "Set resources.requests and resources.limits for cpu and memory.",
+                     .patch = {{"resources.requests.cpu", HP_PATCH_PLACEHOLDER,
+                                "<set: cpu request>"},
+                               {"resources.requests.memory", HP_PATCH_PLACEHOLDER,
+                                "<set: memory request>"},
+                               {"resources.limits.cpu", HP_PATCH_PLACEHOLDER, "<set: cpu limit>"},
+                               {"resources.limits.memory", HP_PATCH_PLACEHOLDER,
+                                "<set: memory limit>"}}},
             .hardened = DENY(HARDENED),
             .psa_restricted = OFF,
             .psa_baseline = OFF,
@@ -162,7 +186,9 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                      .title = "Host namespaces must not be shared",
                      .description = "The pod must not set hostNetwork, hostPID or hostIPC, which "
                                     "share the node's network, process or IPC namespace with it.",
-                     .help = "Remove hostNetwork, hostPID and hostIPC, or set them to false."},
+                     .help = "Remove hostNetwork, hostPID and hostIPC, or set them to false.",
+                     .no_patch = "the pod uses the node's network, processes or IPC by design: "
+                                 "turning that off is a change of design, not of settings"},
             .hardened = DENY(BASELINE),
             .psa_restricted = DENY(BASELINE),
             .psa_baseline = DENY(BASELINE),
@@ -171,13 +197,15 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
         },
     [HP_CHECK_HOST_PATH_VOLUMES] =
         {
-            .info =
-                {.name = "hostPathVolumes",
-                 .title = "hostPath volumes are forbidden",
-                 .description = "The pod must not mount hostPath volumes, which expose the node's "
-                                "filesystem to its containers.",
-                 .help =
-                     "Use an emptyDir, configMap, secret or persistentVolumeClaim volume instead."},
+            .info = {.name = "hostPathVolumes",
+                     .title = "hostPath volumes are forbidden",
+                     .description =
+                         "The pod must not mount hostPath volumes, which expose the node's "
+                         "filesystem to its containers.",
+                     .help = "Use an emptyDir, configMap, secret or persistentVolumeClaim volume "
+                             "instead.",
+                     .no_patch = "a hostPath volume holds data of the node: which volume replaces "
+                                 "it is a choice of design"},
             .hardened = DENY(BASELINE),
             .psa_restricted = DENY(BASELINE),
             .psa_baseline = DENY(BASELINE),
@@ -190,7 +218,8 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                      .title = "Host ports are forbidden",
                      .description = "Containers must not use hostPort, which exposes them directly "
                                     "on the node's network interfaces.",
-                     .help = "Remove hostPort and expose the port through a Service."},
+                     .help = "Remove hostPort and expose the port through a Service.",
+                     .no_patch = "removing hostPort needs a Service to reach the port instead"},
             .hardened = DENY(BASELINE),
             .psa_restricted = DENY(BASELINE),
             .psa_baseline = DENY(BASELINE),
@@ -202,7 +231,8 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                      .title = "The default /proc mount must be used",
                      .description = "Containers must not set securityContext.procMount to anything "
                                     "but Default, which would unmask sensitive parts of /proc.",
-                     .help = "Remove securityContext.procMount or set it to Default."},
+                     .help = "Remove securityContext.procMount or set it to Default.",
+                     .patch = {{"securityContext.procMount", HP_PATCH_SET, "\"Default\""}}},
             .hardened = DENY(BASELINE),
             .psa_restricted = DENY(RESTRICTED),
             .psa_baseline = DENY(BASELINE),
@@ -215,7 +245,10 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                      .title = "Only safe sysctls are allowed",
                      .description = "The pod may set only the sysctls that Pod Security Admission "
                                     "considers safe, because the others affect the whole node.",
-                     .help = "Remove the unsafe entries from securityContext.sysctls."},
+                     .help = "Remove the unsafe entries from securityContext.sysctls.",
+                     .no_patch =
+                         "the pod asks for the sysctl: removing it, or choosing a safe one, "
+                         "is a choice of design"},
             .hardened = DENY(BASELINE),
             .psa_restricted = DENY(BASELINE),
             .psa_baseline = DENY(BASELINE),
@@ -231,7 +264,11 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                      .description =
                          "seLinuxOptions may set only the container_t, container_init_t, "
                          "container_kvm_t or container_engine_t type, and never a user or role.",
-                     .help = "Remove seLinuxOptions, or set only an allowed type."},
+                     .help = "Remove seLinuxOptions, or set only an allowed type.",
+                     .patch = {{"securityContext.seLinuxOptions.type", HP_PATCH_SET,
+                                "\"container_t\""},
+                               {"securityContext.seLinuxOptions.user", HP_PATCH_DELETE, NULL},
+                               {"securityContext.seLinuxOptions.role", HP_PATCH_DELETE, NULL}}},
             .hardened = DENY(BASELINE),
             .psa_restricted = DENY(BASELINE),
             .psa_baseline = DENY(BASELINE),
@@ -248,7 +285,10 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                      .description = "The AppArmor profile, as a field or an annotation, must be "
                                     "RuntimeDefault or a Localhost profile, never Unconfined.",
                      .help = "Set securityContext.appArmorProfile.type: RuntimeDefault, or remove "
-                             "the override."},
+                             "the override.",
+                     .patch = {{"securityContext.appArmorProfile.type", HP_PATCH_SET,
+                                "\"RuntimeDefault\""},
+                               {"annotations[*]", HP_PATCH_ANNOTATION, "runtime/default"}}},
             .hardened = DENY(BASELINE),
             .psa_restricted = DENY(BASELINE),
             .psa_baseline = DENY(BASELINE),
@@ -266,7 +306,9 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                          "The pod and its containers must not set windowsOptions.hostProcess to "
                          "true, which runs them as processes on the Windows node.",
                      .help = "Remove securityContext.windowsOptions.hostProcess or set it to "
-                             "false."},
+                             "false.",
+                     .patch = {{"securityContext.windowsOptions.hostProcess", HP_PATCH_SET,
+                                "false"}}},
             .hardened = DENY(BASELINE),
             .psa_restricted = DENY(BASELINE),
             .psa_baseline = DENY(BASELINE),
@@ -283,7 +325,9 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                      .description =
                          "Probes and lifecycle hooks must not set httpGet.host or tcpSocket.host, "
                          "which would make the kubelet connect to other hosts on the pod's behalf.",
-                     .help = "Remove the host field so that the kubelet targets the pod's own IP."},
+                     .help = "Remove the host field so that the kubelet targets the pod's own IP.",
+                     .no_patch = "the probe or hook asks another host on purpose: "
+                                 "which endpoint of the pod answers instead is a choice of design"},
             .hardened = DENY(BASELINE),
             .psa_restricted = DENY(BASELINE),
             .psa_baseline = DENY(BASELINE),
@@ -296,7 +340,9 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                      .description =
                          "The pod or every container must set seccompProfile.type to "
                          "RuntimeDefault or Localhost, so that system calls are filtered.",
-                     .help = "Set securityContext.seccompProfile.type: RuntimeDefault in the pod."},
+                     .help = "Set securityContext.seccompProfile.type: RuntimeDefault in the pod.",
+                     .patch = {{"securityContext.seccompProfile.type", HP_PATCH_SET,
+                                "\"RuntimeDefault\""}}},
             .hardened = WARN(HARDENED),
             .psa_restricted = DENY(RESTRICTED),
             .psa_baseline = DENY(BASELINE),
@@ -314,7 +360,9 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                          "Volumes must be of a type that Pod Security Admission's restricted level "
                          "allows: configMap, csi, downwardAPI, emptyDir, ephemeral, image, "
                          "persistentVolumeClaim, projected or secret.",
-                     .help = "Replace the volume with one of the allowed types."},
+                     .help = "Replace the volume with one of the allowed types.",
+                     .no_patch =
+                         "which allowed volume type replaces this one is a choice of design"},
             .hardened = WARN(HARDENED),
             .psa_restricted = DENY(RESTRICTED),
             .psa_baseline = OFF,
@@ -330,7 +378,14 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                                     "\"SocketException (13): Permission denied\" in .NET.",
                      .help = "Listen on 8080 or 8443 (for ASP.NET Core, "
                              "ASPNETCORE_HTTP_PORTS=8080) and let the Service map port 80 or 443 "
-                             "to it."},
+                             "to it.",
+                     .patch = {{"env[*].value", HP_PATCH_KESTREL, NULL},
+                               {"ports[*].containerPort", HP_PATCH_NONE,
+                                "a declared port is also the Service's targetPort and the probes' "
+                                "port: move the app to 8080 and change them together"},
+                               {"env", HP_PATCH_NONE,
+                                "the image sets the port: set it in the Dockerfile (ENV), or in "
+                                "env"}}},
             .hardened = WARN(HARDENED),
             .psa_restricted = OFF,
             .psa_baseline = OFF,
@@ -344,7 +399,8 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                                     "\"Failed to create CoreCLR, HRESULT: 0x80004005\" unless "
                                     "diagnostics are disabled or /tmp is writable.",
                      .help = "Set the environment variable DOTNET_EnableDiagnostics=0, or mount an "
-                             "emptyDir volume at /tmp."},
+                             "emptyDir volume at /tmp.",
+                     .patch = {{"env", HP_PATCH_ENV, "DOTNET_EnableDiagnostics=0"}}},
             .hardened = WARN(HARDENED),
             .psa_restricted = OFF,
             .psa_baseline = OFF,
@@ -358,7 +414,8 @@ const struct pol_check pol_checks[HP_CHECK_COUNT] = {
                          "The pod should set automountServiceAccountToken to false, so that a "
                          "compromised container holds no Kubernetes API credentials.",
                      .help = "Set automountServiceAccountToken: false, and mount a projected token "
-                             "explicitly if the application calls the Kubernetes API."},
+                             "explicitly if the application calls the Kubernetes API.",
+                     .patch = {{"automountServiceAccountToken", HP_PATCH_SET, "false"}}},
             .hardened = OFF,
             .psa_restricted = OFF,
             .psa_baseline = OFF,
