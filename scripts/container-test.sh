@@ -344,6 +344,43 @@ check "SIGTERM: exit code 0" 0 "$(podman inspect --format '{{.State.ExitCode}}' 
 echo "   stopped in $(($(date +%s) - t0)) s"
 podman rm -f -t 0 "$CID" >/dev/null 2>&1 && CID=""
 
+# --- 10b. the image audits itself, and a root image ------------------------------------------
+# `hardpod audit --image-config` on what `podman image inspect` prints, live: the project's own
+# image passes; a root image built here fails, alone and under a workload that sets
+# runAsNonRoot without runAsUser (the kubelet's "image will run as root").
+step "hardpod audit on podman image inspect output (the image itself, a root image)"
+IA=$WORK/image-audit
+mkdir -p "$IA"
+podman image inspect "$IMAGE" >"$IA/own.json"
+printf 'FROM %s\nEXPOSE 80\n' "$BASE_IMAGE" >"$IA/Containerfile.root"
+if podman build -q --network none -t localhost/hardpod-root-probe:latest -f "$IA/Containerfile.root" \
+    "$IA" >"$IA/build.log" 2>&1; then
+  podman image inspect localhost/hardpod-root-probe:latest >"$IA/root.json"
+  podman rmi -f localhost/hardpod-root-probe:latest >/dev/null 2>&1 || true
+fi
+cp "$ROOT/tests/fixtures/images/combined/api.yaml" "$IA/api.yaml"
+chmod -R a+rX "$IA"
+# audit_in ARGS...: hardpod audit in the image, with $IA mounted read-only; sets RC and OUT.
+audit_in() {
+  RC=0
+  OUT=$(timeout 60 podman run --rm --network none --user 65532:65532 --read-only --cap-drop=ALL \
+    -v "$IA:$IA:ro" "$IMAGE" audit --color never "$@" 2>&1) || RC=$?
+}
+audit_in --image-config "$IA/own.json"
+check "the image's own config passes (exit 0)" 0 "$RC"
+audit_in --only runAsNonRoot --image-map "shop/api:*=$IA/own.json" "$IA/api.yaml"
+check "runAsNonRoot without runAsUser on the image's own user passes (exit 0)" 0 "$RC"
+if [ -s "$IA/root.json" ]; then
+  audit_in --image-config "$IA/root.json"
+  check "a root image's config is denied (exit 1)" 1 "$RC"
+  check_contains "  its user is root" "$OUT" "deny  runAsNonRoot  image  Config.User"
+  audit_in --only runAsNonRoot --image-map "shop/api:*=$IA/root.json" "$IA/api.yaml"
+  check "runAsNonRoot without runAsUser on a root image is denied (exit 1)" 1 "$RC"
+  check_contains "  with the kubelet's message" "$OUT" "container has runAsNonRoot and image will run as root"
+else
+  fail "build a root image from $BASE_IMAGE" "$(tail -5 "$IA/build.log")"
+fi
+
 # --- 11. the end-to-end suite against the image ------------------------------------------------
 # Every tests/e2e script runs with HP_BIN=tests/container/hardpod-podman, so
 # each `hardpod ...` it starts runs in the image as uid 65532, read-only,
