@@ -157,7 +157,8 @@ static void bench_file(const char *path, int calls)
     s.tok = json_tokener_new_ex(HP_ADMISSION_MAX_DEPTH);
     json_tokener_set_flags(s.tok, JSON_TOKENER_STRICT);
     hp_config_init(&s.config);
-    s.ctx = (struct hp_admission_ctx){&s.config, "hardened", 1700000000};
+    s.ctx = (struct hp_admission_ctx){
+        .config = &s.config, .profile_name = "hardened", .now = 1700000000};
     hp_admission_init(&s.a);
     hp_findings_init(&s.findings);
     hp_buf_init(&s.out, 0);

@@ -223,7 +223,7 @@ const char *hp_fuzz_admission(const uint8_t *data, size_t size)
         hp_admission_init(&adm_full);
         adm_ready = true;
     }
-    struct hp_admission_ctx ctx = {&adm_config, NULL, FUZZ_NOW};
+    struct hp_admission_ctx ctx = {.config = &adm_config, .profile_name = NULL, .now = FUZZ_NOW};
     struct hp_admission_result res;
     struct hp_error err;
     struct hp_buf out;
@@ -299,7 +299,7 @@ static void check_config_defaults(const struct hp_config *c)
 static void check_config_use(const struct hp_config *c)
 {
     struct hp_admission a;
-    struct hp_admission_ctx ctx = {c, NULL, FUZZ_NOW};
+    struct hp_admission_ctx ctx = {.config = c, .profile_name = NULL, .now = FUZZ_NOW};
     struct hp_admission_result res;
     struct hp_error err;
     struct hp_buf out;

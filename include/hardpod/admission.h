@@ -49,8 +49,14 @@ struct hp_admission {
     struct json_object *root; /* owned; the last parsed request body, kept until the next
                                * request or cleanup because hp_admission_result borrows from it */
     struct hp_findings findings;
-    struct hp_admission_body body; /* scratch of hp_admission_handle */
+    struct hp_findings warn_findings; /* the hardpod.dev/warn profile's, capped at
+                                       * HP_ADMISSION_WARN_FINDINGS_BYTES */
+    struct hp_admission_body body;    /* scratch of hp_admission_handle */
 };
+
+/* Heap the findings of a hardpod.dev/warn profile may take: they only become
+ * warnings, of which a response shows HP_ADMISSION_MAX_WARNINGS at most. */
+#define HP_ADMISSION_WARN_FINDINGS_BYTES (256u * 1024u)
 
 void hp_admission_init(struct hp_admission *a);
 void hp_admission_cleanup(struct hp_admission *a);
@@ -85,6 +91,8 @@ enum hp_skip {
     HP_SKIP_NO_POD_SPEC, /* a kind without a pod spec */
     HP_SKIP_UNREADABLE,  /* a kind hardpod cannot read on the pods resource: denied in
                           * enforce mode, a "would deny" warning in audit mode */
+    HP_SKIP_BAD_LABEL,   /* the namespace's hardpod.dev label is not a profile
+                          * (hp_admission_ctx.bad_label): denied in any mode */
 };
 const char *hp_skip_name(enum hp_skip s);
 
@@ -102,18 +110,36 @@ struct hp_admission_result {
     enum hp_mode mode; /* the mode in force for the namespace */
     enum hp_decision decision;
     enum hp_skip skip;
-    size_t n_deny;                      /* deny findings (in audit mode: would-deny); 1 for
-                                         * HP_SKIP_UNREADABLE */
-    size_t n_warn;                      /* warn findings, exempt ones included */
-    uint32_t checks_fired;              /* bit (1u << check) for every finding */
-    const struct hp_findings *findings; /* the findings themselves */
+    size_t n_deny;                           /* deny findings (in audit mode: would-deny); 1 for
+                                              * HP_SKIP_UNREADABLE */
+    size_t n_warn;                           /* warn findings, exempt ones included */
+    uint32_t checks_fired;                   /* bit (1u << check) for every finding */
+    const struct hp_findings *findings;      /* the findings themselves */
+    const char *profile;                     /* the profile judged against (static or the ctx's) */
+    const char *warn_profile;                /* hardpod.dev/warn's profile; NULL when none */
+    const struct hp_findings *warn_findings; /* its findings; NULL when none */
+    const char *bad_label;                   /* ctx->bad_label; NULL when none */
 };
 
-/* Everything a request needs besides its body. Borrowed for the call. */
+/* Everything a request needs besides its body. Borrowed for the call.
+ *
+ * A namespace's hardpod.dev labels reach hardpod through the webhook's path
+ * (the API server picks the webhook by namespaceSelector): the caller turns
+ * the path into the last four fields. Zeroed, they change nothing. */
 struct hp_admission_ctx {
-    const struct hp_config *config;
-    const char *profile_name; /* named in deny messages: violates hardpod policy "hardened" */
-    int64_t now;              /* unix seconds, for exemption expiry */
+    const struct hp_config *config; /* the policy judged against, and the mode for the
+                                     * namespace unless mode is set */
+    const char *profile_name;       /* named in deny messages: violates hardpod policy
+                                     * "hardened"; NULL: config's profile */
+    int64_t now;                    /* unix seconds, for exemption expiry */
+    const enum hp_mode *mode;       /* hardpod.dev/enforce: replaces the config's mode (and
+                                     * namespaceModes) for this request; NULL: the config's */
+    const struct hp_policy *warn;   /* hardpod.dev/warn: a second policy whose findings
+                                     * become warnings when the request is allowed; NULL */
+    const char *warn_name;          /* its profile's name, for the warnings */
+    const char *bad_label;          /* a label whose value is not a profile
+                                     * ("hardpod.dev/enforce"): every object that would be
+                                     * evaluated is denied, naming it; NULL: none */
 };
 
 /* Handles one request body body[0..len) (not NUL-terminated) and writes the

@@ -29,6 +29,8 @@ void hp_admission_init(struct hp_admission *a)
      * message. */
     json_tokener_set_flags(a->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
     hp_findings_init(&a->findings);
+    hp_findings_init(&a->warn_findings);
+    hp_findings_set_max_bytes(&a->warn_findings, HP_ADMISSION_WARN_FINDINGS_BYTES);
     hp_admission_body_init(&a->body);
 }
 
@@ -37,6 +39,7 @@ void hp_admission_clear(struct hp_admission *a)
     json_object_put(a->root);
     a->root = NULL;
     hp_findings_reset(&a->findings);
+    hp_findings_reset(&a->warn_findings);
 }
 
 void hp_admission_cleanup(struct hp_admission *a)
@@ -48,6 +51,7 @@ void hp_admission_cleanup(struct hp_admission *a)
         a->tok = NULL;
     }
     hp_findings_cleanup(&a->findings);
+    hp_findings_cleanup(&a->warn_findings);
     hp_admission_body_cleanup(&a->body);
 }
 
@@ -210,6 +214,13 @@ static enum hp_err evaluate(struct hp_admission *a, const struct hp_admission_ct
         res->skip = HP_SKIP_UNCHANGED;
         return HP_OK;
     }
+    if (ctx->bad_label != NULL) {
+        /* No profile was chosen: nothing is judged, everything is refused
+         * (metadata-only updates above still pass, so that nothing gets
+         * stuck on its finalizers). */
+        res->skip = HP_SKIP_BAD_LABEL;
+        return HP_OK;
+    }
     struct hp_eval_input in = {
         .object = r->object,
         .api_version = api_version,
@@ -221,6 +232,10 @@ static enum hp_err evaluate(struct hp_admission *a, const struct hp_admission_ct
     struct hp_error eval_err;
     hp_error_clear(&eval_err);
     enum hp_err rc = hp_policy_eval(&ctx->config->policy, &in, &a->findings, &eval_err);
+    if (rc == HP_OK && ctx->warn != NULL) {
+        rc = hp_policy_eval(ctx->warn, &in, &a->warn_findings, &eval_err);
+        res->warn_findings = &a->warn_findings;
+    }
     if (rc != HP_OK) {
         /* The engine names paths inside the object. */
         return hp_error_set(err, rc, "request.object.%s", eval_err.msg);
@@ -238,6 +253,13 @@ static void decide(struct hp_admission_result *res, const struct hp_findings *f)
         res->decision = res->mode == HP_MODE_ENFORCE ? HP_DECISION_DENIED : HP_DECISION_WARNED;
         return;
     }
+    if (res->skip == HP_SKIP_BAD_LABEL) {
+        res->n_deny = 1;
+        res->decision = HP_DECISION_DENIED;
+        return;
+    }
+    const struct hp_findings *wf = res->warn_findings;
+    bool warn_profile_found = wf != NULL && wf->len + wf->n_dropped > 0;
     res->n_deny = f->n_deny;
     res->n_warn = f->n_warn;
     for (size_t i = 0; i < f->len; i++) {
@@ -245,7 +267,7 @@ static void decide(struct hp_admission_result *res, const struct hp_findings *f)
     }
     if (res->mode == HP_MODE_ENFORCE && f->n_deny > 0) {
         res->decision = HP_DECISION_DENIED;
-    } else if (f->len > 0) {
+    } else if (f->len > 0 || warn_profile_found) {
         res->decision = HP_DECISION_WARNED;
     } else {
         res->decision = HP_DECISION_ALLOWED;
@@ -264,6 +286,7 @@ static enum hp_err handle(struct hp_admission *a, const struct hp_admission_ctx 
         json_object_put(a->root);
         a->root = NULL;
         hp_findings_reset(&a->findings);
+        hp_findings_reset(&a->warn_findings);
         hp_buf_reset(out);
         *res = (struct hp_admission_result){.uid = "",
                                             .kind = "",
@@ -305,6 +328,9 @@ enum hp_err hp_admission_handle_body(struct hp_admission *a, const struct hp_adm
     json_object_put(a->root);
     a->root = NULL;
     hp_findings_reset(&a->findings);
+    hp_findings_reset(&a->warn_findings);
+    const char *profile = ctx->profile_name != NULL ? ctx->profile_name
+                                                    : hp_profile_name(ctx->config->policy.profile);
     *res = (struct hp_admission_result){
         .uid = "",
         .kind = "",
@@ -313,6 +339,9 @@ enum hp_err hp_admission_handle_body(struct hp_admission *a, const struct hp_adm
         .operation = "",
         .username = "",
         .findings = &a->findings,
+        .profile = profile,
+        .warn_profile = ctx->warn != NULL ? ctx->warn_name : NULL,
+        .bad_label = ctx->bad_label,
     };
     enum hp_err rc = adm_json_parse(a, b->text.data, b->text.len, &a->root, err);
     if (rc == HP_OK) {
@@ -329,18 +358,18 @@ enum hp_err hp_admission_handle_body(struct hp_admission *a, const struct hp_adm
     res->username = r.username != NULL ? r.username : "";
     res->v1beta1 = r.v1beta1;
     res->dry_run = r.dry_run;
-    res->mode = hp_config_mode_for(ctx->config, r.ns);
+    res->mode = ctx->mode != NULL ? *ctx->mode : hp_config_mode_for(ctx->config, r.ns);
     rc = evaluate(a, ctx, b, &r, res, err);
     if (rc != HP_OK) {
         goto out;
     }
     decide(res, &a->findings);
-    const char *profile = ctx->profile_name != NULL ? ctx->profile_name
-                                                    : hp_profile_name(ctx->config->policy.profile);
     rc = adm_response_encode(&r, res, profile, out, err);
 out:
     if (rc != HP_OK) {
         hp_findings_reset(&a->findings);
+        hp_findings_reset(&a->warn_findings);
+        res->warn_findings = NULL;
         hp_buf_reset(out);
     }
     return rc;

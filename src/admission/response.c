@@ -50,14 +50,17 @@ const char *hp_skip_name(enum hp_skip s)
         return "no-pod-spec";
     case HP_SKIP_UNREADABLE:
         return "unreadable";
+    case HP_SKIP_BAD_LABEL:
+        return "bad-label";
     }
     return "unknown";
 }
 
 /* One finding as a warning or message item:
- * [would deny: ][exempt: <reason>: ]<check>: <detail> (<path>). */
+ * [<who>][would deny: ][exempt: <reason>: ]<check>: <detail> (<path>). */
 struct item {
-    const char *lead;   /* "would deny: " or NULL */
+    const char *who;    /* the hardpod.dev/warn profile's name, or NULL */
+    const char *lead;   /* "would deny: " or NULL (after who: " would deny: " or " warns: ") */
     const char *reason; /* the exemption's reason, or NULL */
     const char *check;
     const char *detail;
@@ -81,6 +84,9 @@ static size_t item_len(const struct item *it, bool bound)
 {
     size_t (*len)(const char *) = bound ? len_bound : hp_json_text_len;
     size_t n = len(it->check) + 2 + len(it->detail) + 2 + len(it->path) + 1;
+    if (it->who != NULL) {
+        n += len(it->who);
+    }
     if (it->lead != NULL) {
         n += strlen(it->lead);
     }
@@ -92,6 +98,9 @@ static size_t item_len(const struct item *it, bool bound)
 
 static void put_item(struct hp_json_text *t, const struct item *it)
 {
+    if (it->who != NULL) {
+        hp_json_text_puts(t, it->who);
+    }
     if (it->lead != NULL) {
         hp_json_text_raw(t, it->lead, strlen(it->lead));
     }
@@ -198,6 +207,26 @@ static void put_unreadable_message(struct hp_buf *out, const struct adm_request 
     hp_buf_putc(out, '"');
 }
 
+/* The status message of a refusal for a namespace label that names no
+ * profile. */
+static void put_bad_label_message(struct hp_buf *out, const struct adm_request *r,
+                                  const char *label)
+{
+    struct hp_json_text t;
+    hp_json_text_init(&t, out, 1, (size_t)ADM_MAX_MESSAGE);
+    hp_buf_putc(out, '"');
+    put_subject(&t, r);
+    hp_json_text_puts(&t, " is refused by hardpod: the label ");
+    hp_json_text_put_capped(&t, label, 63);
+    hp_json_text_puts(&t, " of namespace \"");
+    hp_json_text_put_capped(&t, r->ns, 63);
+    hp_json_text_puts(&t,
+                      "\" is not a hardpod profile offered in this cluster (hardpod's profiles: "
+                      "hardened, psa-restricted, psa-baseline, none); every Pod and workload "
+                      "there is refused until the label is corrected or removed");
+    hp_buf_putc(out, '"');
+}
+
 /* Whether finding x becomes a warning in this mode. */
 static bool is_warning(const struct hp_finding *x, enum hp_mode mode)
 {
@@ -206,37 +235,86 @@ static bool is_warning(const struct hp_finding *x, enum hp_mode mode)
 
 /* One warning: at most HP_ADMISSION_MAX_WARNING decoded bytes, cut on a
  * character boundary and ending with "..." when longer. */
-static void put_warning(struct hp_buf *out, const struct hp_finding *x, enum hp_mode mode)
+static void put_warning_item(struct hp_buf *out, const struct item *it)
 {
-    struct item it = item_of(x, mode == HP_MODE_AUDIT && x->action == HP_ACTION_DENY);
-    bool cut = item_len(&it, false) > HP_ADMISSION_MAX_WARNING;
+    bool cut = item_len(it, false) > HP_ADMISSION_MAX_WARNING;
     struct hp_json_text t;
     hp_json_text_init(&t, out, 1, HP_ADMISSION_MAX_WARNING - (cut ? 3 : 0));
     hp_buf_putc(out, '"');
-    put_item(&t, &it);
+    put_item(&t, it);
     hp_buf_puts(out, cut ? "...\"" : "\"");
 }
 
-static void put_warnings(struct hp_buf *out, const struct hp_findings *f, enum hp_mode mode)
+static void put_warning(struct hp_buf *out, const struct hp_finding *x, enum hp_mode mode)
 {
+    struct item it = item_of(x, mode == HP_MODE_AUDIT && x->action == HP_ACTION_DENY);
+    put_warning_item(out, &it);
+}
+
+/* Whether the enforced findings f already hold a finding of x's check at
+ * x's path: the warn profile's copy of it would only repeat it. */
+static bool reported(const struct hp_findings *f, const struct hp_finding *x)
+{
+    for (size_t i = 0; i < f->len; i++) {
+        if (f->items[i].check == x->check && strcmp(f->items[i].path, x->path) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The warnings: the enforced profile's, then (when the request is allowed,
+ * as Pod Security Admission does) the hardpod.dev/warn profile's findings
+ * that the first did not report, all within ADM_MAX_WARNINGS. */
+static void put_warnings(struct hp_buf *out, const struct hp_admission_result *res, bool denied)
+{
+    const struct hp_findings *f = res->findings;
+    const struct hp_findings *wf = denied ? NULL : res->warn_findings;
     size_t total = 0;
     for (size_t i = 0; i < f->len; i++) {
-        total += is_warning(&f->items[i], mode);
+        total += is_warning(&f->items[i], res->mode);
     }
-    if (total == 0) {
+    size_t extra = wf != NULL ? wf->len + wf->n_dropped : 0;
+    if (total + extra == 0) {
         return;
     }
     size_t shown = total <= ADM_MAX_WARNINGS ? total : ADM_MAX_WARNINGS - 1;
     size_t k = 0;
     hp_buf_puts(out, ",\"warnings\":[");
     for (size_t i = 0; i < f->len && k < shown; i++) {
-        if (is_warning(&f->items[i], mode)) {
+        if (is_warning(&f->items[i], res->mode)) {
             hp_buf_puts(out, k++ > 0 ? "," : "");
-            put_warning(out, &f->items[i], mode);
+            put_warning(out, &f->items[i], res->mode);
         }
     }
     if (shown < total) {
-        hp_buf_printf(out, ",\"... and %zu more findings\"", total - shown);
+        hp_buf_printf(out, "%s\"... and %zu more findings\"", k > 0 ? "," : "", total - shown);
+        k++;
+        wf = NULL; /* no room left */
+        extra = 0;
+    }
+    /* One slot stays free for the count of what does not fit. */
+    size_t i = 0;
+    for (; wf != NULL && i < wf->len && k < ADM_MAX_WARNINGS - 1; i++) {
+        const struct hp_finding *x = &wf->items[i];
+        if (reported(f, x)) {
+            extra--;
+            continue;
+        }
+        struct item it = item_of(x, false);
+        it.who = res->warn_profile;
+        it.lead = x->action == HP_ACTION_DENY ? " would deny: " : " warns: ";
+        hp_buf_puts(out, k++ > 0 ? "," : "");
+        put_warning_item(out, &it);
+        extra--;
+    }
+    if (wf != NULL && extra > 0) {
+        /* The rest is not compared with the enforced findings: "at most". */
+        hp_buf_printf(out, "%s\"... and at most %zu more findings under ", k > 0 ? "," : "", extra);
+        struct hp_json_text t;
+        hp_json_text_init(&t, out, 1, 64);
+        hp_json_text_puts(&t, res->warn_profile);
+        hp_buf_putc(out, '"');
     }
     hp_buf_putc(out, ']');
 }
@@ -276,10 +354,32 @@ static const char *decision_label(const struct hp_admission_result *res)
     return hp_decision_name(res->decision);
 }
 
+/* The hardpod.dev/warn profile's verdict: ,"warnProfile":..,"warnDecision":.. */
+static void put_warn_annotations(struct hp_buf *out, const struct hp_admission_result *res)
+{
+    const struct hp_findings *wf = res->warn_findings;
+    if (res->warn_profile == NULL || wf == NULL) {
+        return;
+    }
+    hp_buf_puts(out, ",\"warnProfile\":");
+    hp_buf_put_json_string(out, res->warn_profile, strlen(res->warn_profile));
+    hp_buf_printf(out, ",\"warnDecision\":\"%s\"",
+                  wf->n_deny > 0                ? "would-deny"
+                  : wf->len + wf->n_dropped > 0 ? "warned"
+                                                : "allowed");
+}
+
 static void put_annotations(struct hp_buf *out, const struct hp_admission_result *res,
                             const char *profile)
 {
     const struct hp_findings *f = res->findings;
+    const struct hp_findings *wf = res->warn_findings;
+    if (res->skip == HP_SKIP_BAD_LABEL) {
+        hp_buf_puts(out, ",\"auditAnnotations\":{\"decision\":\"denied\",\"badLabel\":");
+        hp_buf_put_json_string(out, res->bad_label, strlen(res->bad_label));
+        hp_buf_putc(out, '}');
+        return;
+    }
     if (res->skip == HP_SKIP_UNREADABLE) {
         hp_buf_printf(out,
                       ",\"auditAnnotations\":{\"decision\":\"%s\",\"mode\":\"%s\",\"profile\":",
@@ -288,12 +388,18 @@ static void put_annotations(struct hp_buf *out, const struct hp_admission_result
         hp_buf_puts(out, ",\"unreadable\":\"kind\"}");
         return;
     }
-    if (f == NULL || f->len == 0) {
+    bool warn_found = wf != NULL && wf->len + wf->n_dropped > 0;
+    if ((f == NULL || f->len == 0) && !warn_found) {
         return;
     }
     hp_buf_printf(out, ",\"auditAnnotations\":{\"decision\":\"%s\",\"mode\":\"%s\",\"profile\":",
                   decision_label(res), hp_mode_name(res->mode));
     hp_buf_put_json_string(out, profile, strlen(profile));
+    put_warn_annotations(out, res);
+    if (f == NULL || f->len == 0) {
+        hp_buf_putc(out, '}');
+        return;
+    }
     hp_buf_puts(out, ",\"findings\":\"[");
     /* Room for the closing bracket and the omitted-count element. */
     size_t room = ADM_MAX_FINDINGS_ANNOTATION - 40;
@@ -327,7 +433,9 @@ enum hp_err adm_response_encode(const struct adm_request *r, const struct hp_adm
     bool unreadable = res->skip == HP_SKIP_UNREADABLE;
     if (denied) {
         hp_buf_puts(out, ",\"status\":{\"code\":403,\"reason\":\"Forbidden\",\"message\":");
-        if (unreadable) {
+        if (res->skip == HP_SKIP_BAD_LABEL) {
+            put_bad_label_message(out, r, res->bad_label);
+        } else if (unreadable) {
             put_unreadable_message(out, r, profile);
         } else {
             put_message(out, r, profile, res->findings);
@@ -341,7 +449,7 @@ enum hp_err adm_response_encode(const struct adm_request *r, const struct hp_adm
         put_unreadable(&t, r);
         hp_buf_puts(out, "\"]");
     } else if (res->findings != NULL) {
-        put_warnings(out, res->findings, res->mode);
+        put_warnings(out, res, denied);
     }
     put_annotations(out, res, profile);
     hp_buf_puts(out, "}}");

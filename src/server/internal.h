@@ -30,6 +30,11 @@
 struct srv_config {
     struct hp_config config;
     char profile[32];
+    /* The same file loaded once per profile (its own profile replaced, as
+     * --profile does), for namespaces whose hardpod.dev labels choose one:
+     * the file's checks, exemptions and customKinds apply on top of the
+     * label's profile. */
+    struct hp_config by_profile[HP_PROFILE_NONE + 1];
     unsigned refs; /* under the server's config lock */
 };
 
@@ -60,6 +65,45 @@ enum hp_err srv_config_load(const struct hp_server_options *o, struct hp_error *
 /* Releases the server's own reference to the current config, which is freed
  * with the last request that holds it; none is current afterwards. */
 void srv_config_drop(void);
+
+/* ---- request targets (route.c) ---------------------------------------------- */
+
+enum srv_route_kind {
+    SRV_ROUTE_VALIDATE,
+    SRV_ROUTE_HEALTHZ,
+    SRV_ROUTE_READYZ,
+    SRV_ROUTE_METRICS,
+    SRV_ROUTE_NOT_FOUND,
+};
+
+/* The labels whose value a path may say is not a profile. */
+#define SRV_LABEL_ENFORCE "hardpod.dev/enforce"
+#define SRV_LABEL_WARN "hardpod.dev/warn"
+
+/* What a request target names. For the admission paths, the namespace's
+ * labels as the webhook configuration passes them on: hardpod.dev/enforce
+ * (has_enforce, enforce), hardpod.dev/warn (has_warn, warn), or a label
+ * whose value names no profile (bad_label). */
+struct srv_route {
+    enum srv_route_kind kind;
+    bool admission; /* the path is /validate or under it (on the TLS listener) */
+    bool has_enforce;
+    enum hp_profile enforce;
+    bool has_warn;
+    enum hp_profile warn;
+    const char *bad_label; /* SRV_LABEL_ENFORCE, SRV_LABEL_WARN or NULL (static) */
+    char why[192];         /* SRV_ROUTE_NOT_FOUND: the message for the client */
+};
+
+/* Parses url (the path libmicrohttpd hands over, without the query) into
+ * out. plain: the plain metrics listener, which serves no admission path.
+ * The admission paths are exactly /validate, then optionally
+ * /enforce/PROFILE, then optionally /warn/PROFILE (a profile name as
+ * hp_profile_lookup knows it), or /validate/invalid/enforce and
+ * /validate/invalid/warn. Anything else, under /validate or not, is
+ * SRV_ROUTE_NOT_FOUND (returns false) with out->why saying what the paths
+ * are. */
+bool srv_route_parse(const char *url, bool plain, struct srv_route *out);
 
 /* ---- request handling (routes.c) ----------------------------------------------- */
 

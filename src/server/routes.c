@@ -20,17 +20,9 @@
 #include <strings.h>
 #include <time.h>
 
-enum route {
-    ROUTE_VALIDATE,
-    ROUTE_HEALTHZ,
-    ROUTE_READYZ,
-    ROUTE_METRICS,
-    ROUTE_NOT_FOUND,
-};
-
 struct request {
     bool started; /* the access handler has seen it */
-    enum route route;
+    struct srv_route route;
     struct hp_buf body;
     size_t received; /* body bytes that arrived, kept or dropped */
     bool too_large;
@@ -150,23 +142,6 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned int stat
     return send_error_ex(conn, status, msg, allow, admission, false);
 }
 
-static enum route route_of(const char *url, bool plain)
-{
-    if (strcmp(url, "/validate") == 0) {
-        return plain ? ROUTE_NOT_FOUND : ROUTE_VALIDATE;
-    }
-    if (strcmp(url, "/healthz") == 0) {
-        return ROUTE_HEALTHZ;
-    }
-    if (strcmp(url, "/readyz") == 0) {
-        return ROUTE_READYZ;
-    }
-    if (strcmp(url, "/metrics") == 0) {
-        return ROUTE_METRICS;
-    }
-    return ROUTE_NOT_FOUND;
-}
-
 static bool json_content_type(const char *ct)
 {
     if (ct == NULL) {
@@ -179,12 +154,12 @@ static bool json_content_type(const char *ct)
     return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
 }
 
-static enum MHD_Result serve_get(struct MHD_Connection *conn, enum route route)
+static enum MHD_Result serve_get(struct MHD_Connection *conn, enum srv_route_kind route)
 {
-    if (route == ROUTE_HEALTHZ) {
+    if (route == SRV_ROUTE_HEALTHZ) {
         return send_json_msg(conn, MHD_HTTP_OK, "status", "ok", NULL);
     }
-    if (route == ROUTE_READYZ) {
+    if (route == SRV_ROUTE_READYZ) {
         if (atomic_load(&srv_state.ready)) {
             return send_json_msg(conn, MHD_HTTP_OK, "status", "ready", NULL);
         }
@@ -214,7 +189,8 @@ static double seconds_since(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-static void log_review(const struct hp_admission_result *res, double secs)
+static void log_review(const struct hp_admission_result *res, const struct srv_route *route,
+                       double secs)
 {
     if (!hp_log_enabled(HP_LOG_INFO)) {
         return;
@@ -238,6 +214,10 @@ static void log_review(const struct hp_admission_result *res, double secs)
         HP_LOG_S("user", res->username),
         HP_LOG_S("decision", hp_decision_name(res->decision)),
         HP_LOG_S("mode", hp_mode_name(res->mode)),
+        HP_LOG_S("profile", res->profile),
+        HP_LOG_S("enforceLabel", route->has_enforce ? hp_profile_name(route->enforce) : NULL),
+        HP_LOG_S("warnLabel", route->has_warn ? hp_profile_name(route->warn) : NULL),
+        HP_LOG_S("badLabel", route->bad_label),
         HP_LOG_B("dryRun", res->dry_run),
         HP_LOG_S("skipped", res->skip == HP_SKIP_NONE ? NULL : hp_skip_name(res->skip)),
         HP_LOG_I("durationMicros", (int64_t)(secs * 1e6)),
@@ -369,11 +349,36 @@ static bool charge(struct MHD_Connection *conn, struct request *rq, size_t need,
     return false;
 }
 
+/* The context of one review: the config, and what the namespace's labels
+ * chose (route). The label's profile replaces the config's; its checks,
+ * exemptions and customKinds still apply (cfg->by_profile). */
+static struct hp_admission_ctx review_ctx(const struct srv_config *cfg,
+                                          const struct srv_route *route)
+{
+    static const enum hp_mode enforce = HP_MODE_ENFORCE;
+    struct hp_admission_ctx ctx = {
+        .config = &cfg->config,
+        .profile_name = cfg->profile,
+        .now = (int64_t)time(NULL),
+        .bad_label = route->bad_label,
+    };
+    if (route->has_enforce) {
+        ctx.config = &cfg->by_profile[route->enforce];
+        ctx.profile_name = hp_profile_name(route->enforce);
+        ctx.mode = &enforce;
+    }
+    if (route->has_warn) {
+        ctx.warn = &cfg->by_profile[route->warn].policy;
+        ctx.warn_name = hp_profile_name(route->warn);
+    }
+    return ctx;
+}
+
 /* Parses the prepared body and answers. */
 static enum MHD_Result decide_prepared(struct MHD_Connection *conn, struct request *rq)
 {
     struct srv_config *cfg = srv_config_get();
-    struct hp_admission_ctx ctx = {&cfg->config, cfg->profile, (int64_t)time(NULL)};
+    struct hp_admission_ctx ctx = review_ctx(cfg, &rq->route);
     struct hp_admission_result res;
     struct hp_buf out;
     struct hp_error err;
@@ -387,7 +392,7 @@ static enum MHD_Result decide_prepared(struct MHD_Connection *conn, struct reque
     } else {
         double secs = seconds_since(&rq->start);
         count_review(&res, secs);
-        log_review(&res, secs);
+        log_review(&res, &rq->route, secs);
         ret = send_buf(conn, MHD_HTTP_OK, &out, NULL);
     }
     /* The tree is charged to this request: free it with the request, not
@@ -473,32 +478,32 @@ static enum MHD_Result start(struct MHD_Connection *conn, const char *url, const
         *req_cls = rq;
     }
     rq->started = true;
-    rq->route = route_of(url, plain);
+    srv_route_parse(url, plain, &rq->route);
+    enum srv_route_kind route = rq->route.kind;
     MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv_state.opts->request_timeout);
     char why[160];
     unsigned bad = srv_framing_check(conn, version, rq->target_ok, why, sizeof(why));
     if (bad != 0) {
         rq->responded = true;
         /* framing that cannot be trusted: nothing more is read on this connection */
-        return send_error_ex(conn, bad, why, NULL, rq->route == ROUTE_VALIDATE, true);
+        return send_error_ex(conn, bad, why, NULL, rq->route.admission, true);
     }
-    if (rq->route == ROUTE_NOT_FOUND) {
+    if (route == SRV_ROUTE_NOT_FOUND) {
+        /* Under /validate too: never an allow, and the API server reports
+         * the failed call (failurePolicy decides). */
         rq->responded = true;
-        return send_error(conn, MHD_HTTP_NOT_FOUND,
-                          "not found: the routes are POST /validate, "
-                          "GET /healthz, GET /readyz and GET /metrics",
-                          NULL, false);
+        return send_error(conn, MHD_HTTP_NOT_FOUND, rq->route.why, NULL, false);
     }
     bool is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    if (rq->route == ROUTE_VALIDATE ? strcmp(method, "POST") != 0 : !is_get) {
+    if (route == SRV_ROUTE_VALIDATE ? strcmp(method, "POST") != 0 : !is_get) {
         rq->responded = true;
-        const char *allow = rq->route == ROUTE_VALIDATE ? "POST" : "GET, HEAD";
+        const char *allow = route == SRV_ROUTE_VALIDATE ? "POST" : "GET, HEAD";
         char msg[96];
         snprintf(msg, sizeof(msg), "method %.16s is not allowed here; use %s", method, allow);
         return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, msg, allow,
-                          rq->route == ROUTE_VALIDATE);
+                          route == SRV_ROUTE_VALIDATE);
     }
-    if (rq->route != ROUTE_VALIDATE) {
+    if (route != SRV_ROUTE_VALIDATE) {
         return MHD_YES;
     }
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
@@ -631,10 +636,10 @@ enum MHD_Result srv_handle(void *cls, struct MHD_Connection *conn, const char *u
         return no_memory(conn, rq, rq->wait.need, true);
     }
     rq->responded = true;
-    if (rq->route == ROUTE_VALIDATE) {
+    if (rq->route.kind == SRV_ROUTE_VALIDATE) {
         return review(conn, rq);
     }
-    return serve_get(conn, rq->route);
+    return serve_get(conn, rq->route.kind);
 }
 
 void srv_completed(void *cls, struct MHD_Connection *conn, void **req_cls,

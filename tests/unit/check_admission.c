@@ -122,7 +122,8 @@ static struct json_object *strict_parse(const char *text, size_t len)
 /* Handles body; on success checks that the output is one strict JSON value. */
 static enum hp_err run(struct env *e, const char *body, size_t len)
 {
-    struct hp_admission_ctx ctx = {&e->cfg, "hardened", 1767225600}; /* 2026-01-01 */
+    struct hp_admission_ctx ctx = {
+        .config = &e->cfg, .profile_name = "hardened", .now = 1767225600}; /* 2026-01-01 */
     json_object_put(e->resp);
     e->resp = NULL;
     hp_error_clear(&e->err);
@@ -435,7 +436,7 @@ START_TEST(test_admission_custom_kinds_whole_body)
     hp_admission_body_init(&b);
     ck_assert_int_eq(hp_admission_prepare(&e.a, &e.cfg, body, len, &b, &err), HP_OK);
     ck_assert(b.whole && b.text.len == len);
-    struct hp_admission_ctx ctx = {&e.cfg, "hardened", 1767225600};
+    struct hp_admission_ctx ctx = {.config = &e.cfg, .profile_name = "hardened", .now = 1767225600};
     ck_assert_int_eq(hp_admission_handle_body(&e.a, &ctx, &b, &e.res, &e.out, &err), HP_OK);
     ck_assert_int_eq(e.res.decision, HP_DECISION_DENIED);
     ck_assert_msg(strstr(hp_buf_str(&e.out),
@@ -725,6 +726,189 @@ static char *many_containers(size_t n, bool privileged)
     json_object_put(r);
     return body;
 }
+
+/* ---- the namespace's hardpod.dev labels (the webhook path) ------------------ */
+
+#define NO_LABEL -1
+#define RO_FALSE CSC ".readOnlyRootFilesystem=false"
+#define DENY_RO                                                                                    \
+    "readOnlyRootFilesystem: container \"app\" must set securityContext.readOnlyRootFilesystem="   \
+    "true (it is false) (spec.containers[0].securityContext.readOnlyRootFilesystem)"
+
+struct lcase {
+    const char *name;
+    const char *config; /* YAML; NULL: the defaults */
+    const char *patch;
+    const char *update; /* non-NULL: an UPDATE (see build) */
+    int enforce;        /* enum hp_profile of hardpod.dev/enforce, or NO_LABEL */
+    int warn;           /* of hardpod.dev/warn, or NO_LABEL */
+    const char *bad;    /* the label that names no profile, or NULL */
+    enum hp_decision decision;
+    const char *message;    /* the exact status message; NULL: allowed */
+    const char *warnings;   /* exact, joined by '\n' */
+    const char *annotation; /* auditAnnotations.warnDecision; NULL: none */
+};
+
+static const struct lcase lcases[] = {
+    {"no label: the config's profile (hardened) denies", NULL, RO_FALSE, NULL, NO_LABEL, NO_LABEL,
+     NULL, HP_DECISION_DENIED, VIOLATES DENY_RO, "", NULL},
+    {"enforce psa-baseline admits what hardened denies", NULL, RO_FALSE, NULL,
+     HP_PROFILE_PSA_BASELINE, NO_LABEL, NULL, HP_DECISION_ALLOWED, NULL, "", NULL},
+    {"enforce psa-baseline still denies a privileged container", NULL, PRIV, NULL,
+     HP_PROFILE_PSA_BASELINE, NO_LABEL, NULL, HP_DECISION_DENIED,
+     "Pod \"shop/web\" violates hardpod policy \"psa-baseline\": " DENY_PRIV, "", NULL},
+    {"enforce none admits a privileged container", NULL, PRIV, NULL, HP_PROFILE_NONE, NO_LABEL,
+     NULL, HP_DECISION_ALLOWED, NULL, "", NULL},
+    {"enforce hardened overrides the config's audit mode", "mode: audit\n", RO_FALSE, NULL,
+     HP_PROFILE_HARDENED, NO_LABEL, NULL, HP_DECISION_DENIED, VIOLATES DENY_RO, "", NULL},
+    {"enforce hardened overrides namespaceModes",
+     "namespaceModes:\n  - {namespace: shop, mode: audit}\n", RO_FALSE, NULL, HP_PROFILE_HARDENED,
+     NO_LABEL, NULL, HP_DECISION_DENIED, VIOLATES DENY_RO, "", NULL},
+    {"warn hardened over enforce psa-baseline: the findings are warnings", NULL, RO_FALSE, NULL,
+     HP_PROFILE_PSA_BASELINE, HP_PROFILE_HARDENED, NULL, HP_DECISION_WARNED, NULL,
+     "hardened would deny: " DENY_RO, "would-deny"},
+    {"warn psa-baseline over enforce psa-baseline: nothing found", NULL, RO_FALSE, NULL,
+     HP_PROFILE_PSA_BASELINE, HP_PROFILE_PSA_BASELINE, NULL, HP_DECISION_ALLOWED, NULL, "", NULL},
+    {"no warnings from warn when enforce denies", NULL, RO_FALSE AND PRIV, NULL,
+     HP_PROFILE_PSA_BASELINE, HP_PROFILE_HARDENED, NULL, HP_DECISION_DENIED,
+     "Pod \"shop/web\" violates hardpod policy \"psa-baseline\": " DENY_PRIV, "", "would-deny"},
+    {"warn alone: the config's profile and mode still decide", "mode: audit\n", RO_FALSE, NULL,
+     NO_LABEL, HP_PROFILE_PSA_BASELINE, NULL, HP_DECISION_WARNED, NULL, "would deny: " DENY_RO,
+     "allowed"},
+    {"warn alone in enforce mode: denied by the config's profile", NULL, RO_FALSE, NULL, NO_LABEL,
+     HP_PROFILE_PSA_RESTRICTED, NULL, HP_DECISION_DENIED, VIOLATES DENY_RO, "", "allowed"},
+    {"the config's check overrides apply on top of the label's profile",
+     "checks:\n  readOnlyRootFilesystem: off\n", RO_FALSE, NULL, HP_PROFILE_HARDENED, NO_LABEL,
+     NULL, HP_DECISION_ALLOWED, NULL, "", NULL},
+    {"a check the config turns on applies under the label's profile too",
+     "checks:\n  readOnlyRootFilesystem: warn\n", RO_FALSE, NULL, HP_PROFILE_PSA_BASELINE, NO_LABEL,
+     NULL, HP_DECISION_WARNED, NULL, DENY_RO, NULL},
+    {"warn repeats no finding that enforce already reported",
+     "checks:\n  readOnlyRootFilesystem: warn\n", RO_FALSE, NULL, HP_PROFILE_HARDENED,
+     HP_PROFILE_HARDENED, NULL, HP_DECISION_WARNED, NULL, DENY_RO, "warned"},
+    {"exemptions apply under the label's profile",
+     "exemptions:\n  - {namespace: shop, reason: legacy}\n", RO_FALSE, NULL, HP_PROFILE_HARDENED,
+     NO_LABEL, NULL, HP_DECISION_WARNED, NULL, "exempt: legacy: " DENY_RO, NULL},
+    {"a bad enforce label denies a clean Pod", NULL, "", NULL, NO_LABEL, NO_LABEL,
+     "hardpod.dev/enforce", HP_DECISION_DENIED,
+     "Pod \"shop/web\" is refused by hardpod: the label hardpod.dev/enforce of namespace \"shop\" "
+     "is not a hardpod profile offered in this cluster (hardpod's profiles: hardened, "
+     "psa-restricted, psa-baseline, none); every Pod and workload there is refused until the "
+     "label is corrected or removed",
+     "", NULL},
+    {"a bad warn label denies in audit mode too", "mode: audit\n", "", NULL, NO_LABEL, NO_LABEL,
+     "hardpod.dev/warn", HP_DECISION_DENIED,
+     "Pod \"shop/web\" is refused by hardpod: the label hardpod.dev/warn of namespace \"shop\" "
+     "is not a hardpod profile offered in this cluster (hardpod's profiles: hardened, "
+     "psa-restricted, psa-baseline, none); every Pod and workload there is refused until the "
+     "label is corrected or removed",
+     "", NULL},
+    {"a bad label lets a metadata-only update through", NULL, "",
+     UPDATE AND O "metadata.labels.x=\"1\"", NO_LABEL, NO_LABEL, "hardpod.dev/enforce",
+     HP_DECISION_ALLOWED, NULL, "", NULL},
+};
+
+START_TEST(test_admission_namespace_labels)
+{
+    const struct lcase *c = &lcases[_i];
+    struct hp_config by_profile[HP_PROFILE_NONE + 1];
+    struct env e;
+    env_init(&e, c->config);
+    for (int p = 0; p <= HP_PROFILE_NONE; p++) {
+        const enum hp_profile profile = (enum hp_profile)p;
+        const char *text = c->config != NULL ? c->config : "";
+        struct hp_error err;
+        hp_config_init(&by_profile[p]);
+        ck_assert_int_eq(
+            hp_config_parse(text, strlen(text), "test.yaml", &profile, &by_profile[p], &err),
+            HP_OK);
+    }
+    static const enum hp_mode enforce = HP_MODE_ENFORCE;
+    struct hp_admission_ctx ctx = {
+        .config = &e.cfg, .profile_name = "hardened", .now = 1767225600, .bad_label = c->bad};
+    if (c->enforce != NO_LABEL) {
+        ctx.config = &by_profile[c->enforce];
+        ctx.profile_name = hp_profile_name((enum hp_profile)c->enforce);
+        ctx.mode = &enforce;
+    }
+    if (c->warn != NO_LABEL) {
+        ctx.warn = &by_profile[c->warn].policy;
+        ctx.warn_name = hp_profile_name((enum hp_profile)c->warn);
+    }
+    char *body = build(c->patch, c->update);
+    enum hp_err rc = hp_admission_handle(&e.a, &ctx, body, strlen(body), &e.res, &e.out, &e.err);
+    ck_assert_msg(rc == HP_OK, "%s: %s", c->name, e.err.msg);
+    struct json_object *resp = strict_parse(hp_buf_str(&e.out), e.out.len);
+    ck_assert_msg(resp != NULL, "%s: response is not JSON: %s", c->name, hp_buf_str(&e.out));
+    ck_assert_msg(e.res.decision == c->decision, "%s: decision %s, expected %s\n%s", c->name,
+                  hp_decision_name(e.res.decision), hp_decision_name(c->decision),
+                  hp_buf_str(&e.out));
+    const char *msg = str_at(resp, "response.status.message");
+    if (c->message == NULL) {
+        ck_assert_msg(msg == NULL, "%s: unexpected message %s", c->name, msg);
+    } else {
+        ck_assert_msg(msg != NULL && strcmp(msg, c->message) == 0,
+                      "%s:\nexpected message: %s\nactual:           %s", c->name, c->message,
+                      msg != NULL ? msg : "(none)");
+    }
+    char warnings[4096];
+    warnings_of(resp, warnings, sizeof(warnings));
+    ck_assert_msg(strcmp(warnings, c->warnings) == 0, "%s:\nexpected warnings: %s\nactual:    %s",
+                  c->name, c->warnings, warnings);
+    const char *wd = str_at(resp, "response.auditAnnotations.warnDecision");
+    ck_assert_msg((wd == NULL && c->annotation == NULL) ||
+                      (wd != NULL && c->annotation != NULL && strcmp(wd, c->annotation) == 0),
+                  "%s: warnDecision %s, expected %s", c->name, wd ? wd : "(none)",
+                  c->annotation ? c->annotation : "(none)");
+    json_object_put(resp);
+    free(body);
+    for (int p = 0; p <= HP_PROFILE_NONE; p++) {
+        hp_config_cleanup(&by_profile[p]);
+    }
+    env_cleanup(&e);
+}
+END_TEST
+
+/* The warn profile's warnings share the response's cap of 64 with the
+ * enforced ones, and what does not fit is counted. */
+START_TEST(test_admission_warn_label_cap)
+{
+    struct env e;
+    env_init(&e, NULL);
+    struct hp_policy hardened;
+    hp_policy_init(&hardened, HP_PROFILE_HARDENED);
+    struct hp_config baseline;
+    hp_config_init(&baseline);
+    hp_policy_cleanup(&baseline.policy);
+    hp_policy_init(&baseline.policy, HP_PROFILE_PSA_BASELINE);
+    static const enum hp_mode enforce = HP_MODE_ENFORCE;
+    struct hp_admission_ctx ctx = {.config = &baseline,
+                                   .profile_name = "psa-baseline",
+                                   .now = 1767225600,
+                                   .mode = &enforce,
+                                   .warn = &hardened,
+                                   .warn_name = "hardened"};
+    char *body = many_containers(70, false);
+    ck_assert_int_eq(hp_admission_handle(&e.a, &ctx, body, strlen(body), &e.res, &e.out, &e.err),
+                     HP_OK);
+    struct json_object *resp = strict_parse(hp_buf_str(&e.out), e.out.len);
+    ck_assert_ptr_nonnull(resp);
+    struct json_object *w = at(resp, "response.warnings");
+    ck_assert_uint_eq(json_object_array_length(w), 64);
+    const char *last = json_object_get_string(json_object_array_get_idx(w, 63));
+    ck_assert_msg(strncmp(last, "... and at most ", 16) == 0 &&
+                      strstr(last, " more findings under hardened") != NULL,
+                  "last warning: %s", last);
+    ck_assert_msg(
+        strncmp(json_object_get_string(json_object_array_get_idx(w, 0)), "hardened ", 9) == 0,
+        "first warning: %s", json_object_get_string(json_object_array_get_idx(w, 0)));
+    json_object_put(resp);
+    free(body);
+    hp_config_cleanup(&baseline);
+    hp_policy_cleanup(&hardened);
+    env_cleanup(&e);
+}
+END_TEST
 
 START_TEST(test_admission_warning_count_cap)
 {
@@ -1056,6 +1240,9 @@ int main(void)
                         (int)(sizeof(schema_cases) / sizeof(schema_cases[0])));
     tcase_add_test(tc, test_admission_warning_truncation);
     tcase_add_test(tc, test_admission_warning_count_cap);
+    tcase_add_loop_test(tc, test_admission_namespace_labels, 0,
+                        (int)(sizeof(lcases) / sizeof(lcases[0])));
+    tcase_add_test(tc, test_admission_warn_label_cap);
     tcase_add_test(tc, test_admission_message_and_annotation_caps);
     tcase_add_test(tc, test_admission_escaping);
     tcase_add_test(tc, test_admission_escaping_every_ascii_byte);

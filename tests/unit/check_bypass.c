@@ -199,7 +199,7 @@ static void check_admission(const char *name, struct fixture *fx)
     struct hp_admission_result res;
     struct hp_error err;
     hp_error_clear(&err);
-    struct hp_admission_ctx ctx = {&cfg, "hardened", 1767225600};
+    struct hp_admission_ctx ctx = {.config = &cfg, .profile_name = "hardened", .now = 1767225600};
     enum hp_err rc = hp_admission_handle(&a, &ctx, body, strlen(body), &res, &out, &err);
     if (fx->admission_invalid) {
         ck_assert_msg(rc == HP_ERR_INVALID, "%s: the admission path accepted the body", name);

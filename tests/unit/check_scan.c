@@ -561,7 +561,8 @@ START_TEST(test_pruned_path_answers_like_full_parse)
     struct hp_config config;
     hp_config_init(&config);
     ck_assert_int_eq(hp_config_parse(policy, strlen(policy), "policy", NULL, &config, NULL), HP_OK);
-    struct hp_admission_ctx ctx = {&config, "hardened", 1700000000};
+    struct hp_admission_ctx ctx = {
+        .config = &config, .profile_name = "hardened", .now = 1700000000};
     struct hp_admission fast, full;
     hp_admission_init(&fast);
     hp_admission_init(&full);
