@@ -33,6 +33,10 @@ int hp_cmd_serve(int argc, char **argv);
  * certificate (0 valid, 1 expiring or expired, 2 errors). */
 int hp_cmd_certs(int argc, char **argv);
 
+/* `hardpod webhook-config [flags]`: writes the webhook configuration with
+ * one webhook per namespace label choice; 0 written, 2 errors. */
+int hp_cmd_webhook_config(int argc, char **argv);
+
 /* `hardpod certs inspect FILE`: 0 valid, 1 expires within --warn-days or expired, 2 errors. */
 int hp_cmd_certs_inspect(int argc, char **argv);
 

@@ -13,6 +13,7 @@
 #include "hardpod/file.h"
 #include "hardpod/time.h"
 #include "hardpod/tls.h"
+#include "hardpod/webhook.h"
 
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -112,8 +113,12 @@ static void print_help(FILE *out)
             "  --ca-key FILE           that CA's private key (PEM, unencrypted)\n"
             "  --webhook-config FILE   also write DIR/webhook-config.yaml from the template\n"
             "                          FILE, replacing ${CA_BUNDLE} with the caBundle,\n"
-            "                          ${SERVICE} with NAME and ${NAMESPACE} with NS; FILE\n"
-            "                          must contain ${CA_BUNDLE}\n"
+            "                          ${SERVICE} with NAME and ${NAMESPACE} with NS (FILE\n"
+            "                          must contain ${CA_BUNDLE}), with one webhook per\n"
+            "                          choice of the namespace labels hardpod.dev/enforce\n"
+            "                          and hardpod.dev/warn over every profile, as\n"
+            "                          `hardpod webhook-config` writes it (see its --help to\n"
+            "                          offer fewer profiles)\n"
             "  -h, --help              show this help\n\n"
             "example:\n"
             "  hardpod certs --service hardpod --namespace hardpod-system --out ./certs \\\n"
@@ -317,16 +322,21 @@ static int write_webhook_config(const struct gen_args *a, const char *tmpl, cons
 {
     struct hp_error err;
     const struct hp_tls_template_vars v = {.ca_bundle = bundle, .service = a->service, .ns = a->ns};
+    const struct hp_webhook_gen g = {.source = a->webhook_config,
+                                     .profiles = HP_WEBHOOK_ALL_PROFILES};
+    char *filled = NULL;
     char *text = NULL;
     size_t len = 0;
     int rc = 0;
 
     if (hp_tls_template_render(a->webhook_config, tmpl, &v, warn_unknown, (void *)a->webhook_config,
-                               &text, &len, &err) != HP_OK) {
+                               &filled, &len, &err) != HP_OK ||
+        hp_webhook_config_generate(filled, len, &g, &text, &len, &err) != HP_OK) {
         rc = failure("--webhook-config %s", err.msg);
     } else if (hp_file_replace(dest, text, len, 0644, &err) != HP_OK) {
         rc = failure("%s", err.msg);
     }
+    free(filled);
     free(text);
     return rc;
 }

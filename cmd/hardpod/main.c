@@ -27,6 +27,8 @@ static const struct command commands[] = {
     {"serve", hp_cmd_serve, "run the HTTPS validating admission webhook"},
     {"audit", hp_cmd_audit, "check manifests against the policy, without a cluster"},
     {"certs", hp_cmd_certs, "make the webhook's CA and serving certificate, or inspect one"},
+    {"webhook-config", hp_cmd_webhook_config,
+     "write the webhook configuration, one webhook per namespace label choice"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "list the commands, or show one command's help"},
 };
@@ -112,7 +114,7 @@ static void print_usage(FILE *out)
                  "hardpod is a Kubernetes admission webhook that hardens pods, and a CLI that\n"
                  "applies the same policy to manifests.\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++) {
-        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
     }
     fprintf(out, "\nRun 'hardpod COMMAND --help' for the flags of a command.\n");
 }
