@@ -276,6 +276,7 @@ def run_checks(tmp):
     for overlay, docs in rendered.items():
         check_overlay(overlay, docs, tmp)
     check_commented_rules()
+    check_cert_manager_generated(tmp)
 
     # The two webhook configurations differ only in how the CA gets there.
     ss = find(rendered.get("overlays/self-signed", []), "ValidatingWebhookConfiguration", "hardpod")
@@ -286,10 +287,13 @@ def run_checks(tmp):
             w["clientConfig"].pop("caBundle", None)
         for w in b:
             for e in w.get("namespaceSelector", {}).get("matchExpressions", []):
-                e["values"] = [v for v in e.get("values", []) if v != "cert-manager"]
+                if e.get("key") == "kubernetes.io/metadata.name":
+                    e["values"] = [v for v in e.get("values", []) if v != "cert-manager"]
+        diff = [(x.get("name"), y.get("name")) for x, y in zip(a, b) if x != y]
         check(a == b, "self-signed and cert-manager webhook configurations match apart from the CA "
-              "and cert-manager's namespace",
-              json.dumps(a, sort_keys=True), json.dumps(b, sort_keys=True))
+              "and cert-manager's namespace", f"{len(a)} and {len(b)} webhooks", *diff[:3],
+              *[json.dumps(x, sort_keys=True)[:800] for pair in zip(a, b) if pair[0] != pair[1]
+                for x in pair][:2])
         ann = cm[0]["metadata"].get("annotations", {})
         check(ann.get("cert-manager.io/inject-ca-from") == "hardpod-system/hardpod"
               and all("caBundle" not in w["clientConfig"] for w in cm[0]["webhooks"]),
@@ -334,24 +338,55 @@ def commented_rules(path):
 
 
 def check_commented_rules():
-    """Uncommented, the custom-resource rules of both webhook files are valid
-    rules of the API model, the same in both, and cover every built-in kind."""
-    files = ["deploy/webhook/webhook.yaml.in", "deploy/overlays/cert-manager/webhook.yaml"]
-    got = [commented_rules(os.path.join(SOURCE, f)) for f in files]
-    for f, rules in zip(files, got):
-        if not check(isinstance(rules, list) and rules, f"{f}: commented-out custom-resource rules",
-                     rules):
-            continue
-        for i, rule in enumerate(rules):
-            errors = []
-            check_object(rule, k8s.V1RuleWithOperations, f"rules[{i}]", errors)
-            check(not errors and rule.get("operations") == ["CREATE", "UPDATE"],
-                  f"{f}: commented-out rule {i} is a valid CREATE/UPDATE rule", *errors)
-        res = {(g, r) for rule in rules for g in rule.get("apiGroups", [])
-               for r in rule.get("resources", [])}
-        check(res == CUSTOM_RESOURCES, f"{f}: the commented-out rules cover every built-in custom kind",
-              sorted(res))
-    check(got[0] == got[1], "the commented-out rules are the same in both webhook files", *got)
+    """Uncommented, the template's custom-resource rules are valid rules of
+    the API model and cover every built-in kind."""
+    f = "deploy/webhook/webhook.yaml.in"
+    rules = commented_rules(os.path.join(SOURCE, f))
+    if not check(isinstance(rules, list) and rules, f"{f}: commented-out custom-resource rules", rules):
+        return
+    for i, rule in enumerate(rules):
+        errors = []
+        check_object(rule, k8s.V1RuleWithOperations, f"rules[{i}]", errors)
+        check(not errors and rule.get("operations") == ["CREATE", "UPDATE"],
+              f"{f}: commented-out rule {i} is a valid CREATE/UPDATE rule", *errors)
+    res = {(g, r) for rule in rules for g in rule.get("apiGroups", [])
+           for r in rule.get("resources", [])}
+    check(res == CUSTOM_RESOURCES, f"{f}: the commented-out rules cover every built-in custom kind",
+          sorted(res))
+
+
+def check_cert_manager_generated(tmp):
+    """deploy/overlays/cert-manager/webhook.yaml is what `hardpod webhook-config`
+    writes from the template today (the overlay's comment gives the command)."""
+    out = os.path.join(tmp, "cert-manager-webhook.yaml")
+    r = run([HP_BIN, "webhook-config", "--template", "deploy/webhook/webhook.yaml.in",
+             "--service", SERVICE, "--namespace", NAMESPACE, "--inject-ca-from", "hardpod-system/hardpod",
+             "--out", out], cwd=SOURCE)
+    if not check(r.returncode == 0, "hardpod webhook-config writes cert-manager's form", r.stderr):
+        return
+    committed = open(os.path.join(SOURCE, "deploy/overlays/cert-manager/webhook.yaml")).read()
+    check(open(out).read() == committed,
+          "deploy/overlays/cert-manager/webhook.yaml is up to date with the template (generate it "
+          "again with the command in deploy/overlays/cert-manager/kustomization.yaml)")
+
+
+# The profiles a namespace label may name, and what each template webhook
+# becomes: one webhook per (enforce, warn) choice plus three for bad values.
+PROFILES = ["hardened", "psa-restricted", "psa-baseline", "none"]
+
+
+def label_variants(base):
+    """{name: path} of the webhooks generated from template webhook base."""
+    out = {}
+    for e in [None] + PROFILES:
+        for w in [None] + PROFILES:
+            prefix = (f"enforce-{e}." if e else "") + (f"warn-{w}." if w else "")
+            path = "/validate" + (f"/enforce/{e}" if e else "") + (f"/warn/{w}" if w else "")
+            out[prefix + base] = path
+    out["invalid-enforce." + base] = "/validate/invalid/enforce"
+    out["invalid-warn." + base] = "/validate/invalid/warn"
+    out["invalid-warn.enforce-set." + base] = "/validate/invalid/warn"
+    return out
 
 
 def check_overlay(overlay, docs, tmp):
@@ -411,20 +446,21 @@ def check_overlay(overlay, docs, tmp):
                  f"{p}: one ValidatingWebhookConfiguration hardpod"):
         return
     hooks = {w["name"]: w for w in vwc[0]["webhooks"]}
-    check(sorted(hooks) == ["pods.hardpod.dev", "workloads.hardpod.dev"],
-          f"{p}: webhooks pods.hardpod.dev and workloads.hardpod.dev", sorted(hooks))
-    # audit mode never denies, so nothing there fails closed
-    want_policy = {"pods.hardpod.dev": "Ignore" if overlay == "overlays/audit" else "Fail",
-                   "workloads.hardpod.dev": "Ignore"}
+    want_hooks = {**label_variants("pods.hardpod.dev"), **label_variants("workloads.hardpod.dev")}
+    check(sorted(hooks) == sorted(want_hooks) and len(vwc[0]["webhooks"]) == len(want_hooks),
+          f"{p}: the {len(want_hooks)} webhooks of pods.hardpod.dev and workloads.hardpod.dev, one "
+          "per namespace label choice", sorted(set(hooks) ^ set(want_hooks)))
+    # audit mode never denies (unlabelled), so nothing there fails closed
     want_excluded = set(EXCLUDED) | ({"cert-manager"} if overlay == "overlays/cert-manager" else set())
-    selectors = [json.dumps(w.get("namespaceSelector"), sort_keys=True) for w in hooks.values()]
-    check(len(set(selectors)) == 1, f"{p}: both webhooks have the same namespaceSelector", *selectors)
     for name, w in hooks.items():
-        check(w.get("failurePolicy") == want_policy.get(name),
-              f"{p}: {name} failurePolicy {want_policy.get(name)}", w.get("failurePolicy"))
+        kind = "pods" if name.endswith("pods.hardpod.dev") else "workloads"
+        want_policy = "Ignore" if overlay == "overlays/audit" or kind == "workloads" else "Fail"
+        check(w.get("failurePolicy") == want_policy,
+              f"{p}: {name} failurePolicy {want_policy}", w.get("failurePolicy"))
         svc_ref = w["clientConfig"].get("service", {})
-        check(svc_ref == {"name": SERVICE, "namespace": NAMESPACE, "path": "/validate", "port": 443},
-              f"{p}: {name} calls service hardpod.hardpod-system:443/validate", svc_ref)
+        want_ref = {"name": SERVICE, "namespace": NAMESPACE, "path": want_hooks.get(name), "port": 443}
+        check(svc_ref == want_ref, f"{p}: {name} calls service hardpod.hardpod-system:443"
+              f"{want_hooks.get(name)}", svc_ref)
         check(w.get("admissionReviewVersions") == ["v1", "v1beta1"] and w.get("sideEffects") == "None"
               and w.get("timeoutSeconds") == 5 and w.get("matchPolicy") == "Equivalent",
               f"{p}: {name} v1+v1beta1, sideEffects None, timeout 5, matchPolicy Equivalent")
@@ -436,17 +472,23 @@ def check_overlay(overlay, docs, tmp):
               f"{p}: {name} namespaceSelector excludes exactly {sorted(want_excluded)}", w.get("namespaceSelector"))
         if "caBundle" in w["clientConfig"]:
             check("$" not in w["clientConfig"]["caBundle"], f"{p}: {name} caBundle is filled in")
-    pods = hooks.get("pods.hardpod.dev", {})
-    res = {(g, r, tuple(rule.get("apiVersions", [])), tuple(sorted(rule.get("operations", []))))
-           for rule in pods.get("rules", []) for g in rule["apiGroups"] for r in rule["resources"]}
-    check(res == {("", "pods", ("v1",), ("CREATE", "UPDATE")),
-                  ("", "pods/ephemeralcontainers", ("v1",), ("CREATE", "UPDATE"))},
-          f"{p}: pods.hardpod.dev covers pods and pods/ephemeralcontainers, CREATE UPDATE", res)
-    wl = hooks.get("workloads.hardpod.dev", {})
-    res = {(g, r) for rule in wl.get("rules", []) for g in rule["apiGroups"] for r in rule["resources"]}
-    want = {("apps", r) for r in ("deployments", "replicasets", "statefulsets", "daemonsets")} | \
-           {("batch", "jobs"), ("batch", "cronjobs"), ("", "replicationcontrollers"), ("", "podtemplates")}
-    check(res == want, f"{p}: workloads.hardpod.dev covers every pod-template kind", sorted(res))
+        if kind == "pods":
+            twin = hooks.get(name[:-len("pods.hardpod.dev")] + "workloads.hardpod.dev", {})
+            check(json.dumps(w.get("namespaceSelector"), sort_keys=True)
+                  == json.dumps(twin.get("namespaceSelector"), sort_keys=True),
+                  f"{p}: {name} has the namespaceSelector of its workloads twin")
+            res = {(g, r, tuple(rule.get("apiVersions", [])), tuple(sorted(rule.get("operations", []))),
+                    rule.get("scope")) for rule in w.get("rules", []) for g in rule["apiGroups"]
+                   for r in rule["resources"]}
+            check(res == {("", "pods", ("v1",), ("CREATE", "UPDATE"), "Namespaced"),
+                          ("", "pods/ephemeralcontainers", ("v1",), ("CREATE", "UPDATE"), "Namespaced")},
+                  f"{p}: {name} covers pods and pods/ephemeralcontainers, CREATE UPDATE", res)
+        else:
+            res = {(g, r) for rule in w.get("rules", []) for g in rule["apiGroups"] for r in rule["resources"]}
+            want = {("apps", r) for r in ("deployments", "replicasets", "statefulsets", "daemonsets")} | \
+                   {("batch", "jobs"), ("batch", "cronjobs"), ("", "replicationcontrollers"), ("", "podtemplates")}
+            check(res == want and all(rule.get("scope") == "Namespaced" for rule in w.get("rules", [])),
+                  f"{p}: {name} covers every pod-template kind, Namespaced", sorted(res))
 
 
 def dockerfile_entrypoint_cmd(path):
