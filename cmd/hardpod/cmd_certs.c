@@ -317,6 +317,8 @@ static void warn_unknown(void *ctx, size_t line, const char *text, size_t len)
             (const char *)ctx, line, (int)len, text);
 }
 
+/* Fills tmpl with bundle and writes the webhook configuration to dest; with
+ * dest NULL only checks that it can be written (before anything is rotated). */
 static int write_webhook_config(const struct gen_args *a, const char *tmpl, const char *bundle,
                                 const char *dest)
 {
@@ -329,11 +331,11 @@ static int write_webhook_config(const struct gen_args *a, const char *tmpl, cons
     size_t len = 0;
     int rc = 0;
 
-    if (hp_tls_template_render(a->webhook_config, tmpl, &v, warn_unknown, (void *)a->webhook_config,
-                               &filled, &len, &err) != HP_OK ||
+    if (hp_tls_template_render(a->webhook_config, tmpl, &v, dest != NULL ? warn_unknown : NULL,
+                               (void *)a->webhook_config, &filled, &len, &err) != HP_OK ||
         hp_webhook_config_generate(filled, len, &g, &text, &len, &err) != HP_OK) {
         rc = failure("--webhook-config %s", err.msg);
-    } else if (hp_file_replace(dest, text, len, 0644, &err) != HP_OK) {
+    } else if (dest != NULL && hp_file_replace(dest, text, len, 0644, &err) != HP_OK) {
         rc = failure("%s", err.msg);
     }
     free(filled);
@@ -460,6 +462,8 @@ static int run_generate(const struct gen_args *a)
     if (rc == 0 && a->webhook_config != NULL) {
         if (hp_tls_template_load(a->webhook_config, &tmpl, &err) != HP_OK) {
             rc = failure("--webhook-config %s", err.msg);
+        } else {
+            rc = write_webhook_config(a, tmpl, "", NULL);
         }
     }
     if (rc == 0 && hp_file_mkdir_p(a->out, 0700, &err) != HP_OK) {

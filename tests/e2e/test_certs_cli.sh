@@ -140,21 +140,28 @@ expect_rc "certs --webhook-config" 0 \
   certs --service "$SVC" --namespace "$NS" --out "$OUT" --ip 127.0.0.1 \
   --webhook-config "$E2E_TMP/webhook.yaml.in"
 check_contains "--webhook-config: stdout names the file" "$out" "wrote: $OUT/webhook-config.yaml"
-want=$(
-  cat <<EOF
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingWebhookConfiguration
-metadata:
-  name: $SVC
-webhooks:
-  - name: pods.$SVC.$NS.svc
-    clientConfig:
-      service: {name: $SVC, namespace: $NS, path: /validate}
-      caBundle: "$bundle"
-EOF
-)
-check "--webhook-config: every placeholder is filled" "$want" \
-  "$(cat "$OUT/webhook-config.yaml" 2>/dev/null)"
+# Written as `hardpod webhook-config` writes it: every placeholder filled, and
+# the template's webhook once per namespace label choice (5 x 5 + 3).
+check "--webhook-config: every placeholder is filled, one webhook per label choice" \
+  "28 webhooks; names pods.$SVC.$NS.svc ... invalid-warn.enforce-set.pods.$SVC.$NS.svc; service $SVC.$NS; caBundle ok" \
+  "$(python3 - "$OUT/webhook-config.yaml" "$bundle" <<'PY'
+import sys, yaml
+d = yaml.safe_load(open(sys.argv[1]))
+w = d["webhooks"]
+svc = {(h["clientConfig"]["service"]["name"], h["clientConfig"]["service"]["namespace"]) for h in w}
+ok = all(h["clientConfig"]["caBundle"] == sys.argv[2] for h in w)
+print(f"{len(w)} webhooks; names {w[0]['name']} ... {w[-1]['name']}; "
+      f"service {'/'.join('.'.join(s) for s in svc)}; caBundle {'ok' if ok else 'wrong'}")
+PY
+)"
+sed 's|path: /validate|path: /other|' "$E2E_TMP/webhook.yaml.in" >"$E2E_TMP/otherpath.yaml.in"
+serial_before=$(serial_of "$OUT/tls.crt")
+expect_rc "--webhook-config with another path: exit 2" 2 \
+  certs --service "$SVC" --namespace "$NS" --out "$OUT" --webhook-config "$E2E_TMP/otherpath.yaml.in"
+check_contains "--webhook-config with another path: says which" "$err" \
+  "webhooks[0] (pods.$SVC.$NS.svc): clientConfig.service.path must be /validate"
+check "--webhook-config with another path: the certificate is not rotated" "$serial_before" \
+  "$(serial_of "$OUT/tls.crt")"
 printf 'kind: ValidatingWebhookConfiguration\nname: ${SERVICE}\n' >"$E2E_TMP/nobundle.yaml.in"
 serial_before=$(serial_of "$OUT/tls.crt")
 expect_rc "--webhook-config without \${CA_BUNDLE}: exit 2" 2 \
