@@ -11,7 +11,8 @@ calls them the way the API server does:
 - matching: every rule's operations, apiGroups, apiVersions, resources (with
   `*`, `*/*`, `pods/*`, `*/status` and `resource/subresource`) and scope;
   namespaceSelector against the namespace's labels, which always include
-  kubernetes.io/metadata.name; objectSelector against the object's and the old
+  kubernetes.io/metadata.name (for a Namespace itself, its own labels; for
+  other cluster-scoped objects the selector always matches); objectSelector against the object's and the old
   object's labels (either may match); matchPolicy Equivalent sends a request for
   an equivalent group/version of the same resource, converted to the version
   the rule names (requestKind/requestResource keep the original);
@@ -164,6 +165,14 @@ class Dispatcher:
         if namespaced and not selector_matches(hook.get("namespaceSelector"),
                                                self.namespace_labels(req.namespace)):
             return None
+        if req.group == "" and req.resource == "namespaces" and not req.subresource:
+            # A Namespace is matched on its own labels (the new object's, or
+            # the old one's on DELETE), with the name label the API server sets.
+            obj = req.object or req.old or {}
+            labels = dict((obj.get("metadata") or {}).get("labels") or {})
+            labels["kubernetes.io/metadata.name"] = req.name
+            if not selector_matches(hook.get("namespaceSelector"), labels):
+                return None
         labels = [((o or {}).get("metadata") or {}).get("labels") or {} for o in (req.object, req.old) if o]
         if not any(selector_matches(hook.get("objectSelector"), lb) for lb in labels or [{}]):
             return None

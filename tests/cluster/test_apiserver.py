@@ -94,5 +94,28 @@ check(names(Request("UPDATE", skipped, "shop", "apps", "v1", "deployments", "Dep
 check(names(Request("CREATE", skipped, "shop", "apps", "v1", "deployments", "Deployment")),
       [("deploy.exact", "apps", "v1")], "dispatch: objectSelector excludes a labelled object")
 
+# hardpod's label webhooks: selectors that exclude one another pick one each.
+LABEL_VWC = {"webhooks": [
+    {"name": name, "namespaceSelector": {"matchExpressions": [dict(e, key="hardpod.dev/enforce")]},
+     "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["pods"],
+                "scope": "Namespaced"}]}
+    for name, e in (("pods.example", {"operator": "DoesNotExist"}),
+                    ("enforce-psa-baseline.pods.example", {"operator": "In", "values": ["psa-baseline"]}))]}
+d = Dispatcher(LABEL_VWC, {"shop": {}, "legacy": {"hardpod.dev/enforce": "psa-baseline"}}, lambda *a: [])
+check(names(Request("CREATE", pod, "legacy", "", "v1", "pods", "Pod")),
+      [("enforce-psa-baseline.pods.example", "", "v1")], "dispatch: a labelled namespace picks its webhook")
+check(names(Request("CREATE", pod, "shop", "", "v1", "pods", "Pod")), [("pods.example", "", "v1")],
+      "dispatch: an unlabelled namespace picks the DoesNotExist webhook")
+NS_VWC = {"webhooks": [{"name": "ns.example", "namespaceSelector": {"matchExpressions": [
+    {"key": "team", "operator": "In", "values": ["a"]}]},
+    "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["namespaces"],
+               "scope": "*"}]}]}
+d = Dispatcher(NS_VWC, {}, lambda *a: [])
+check(names(Request("CREATE", {"metadata": {"name": "n1", "labels": {"team": "a"}}}, "", "", "v1", "namespaces",
+                    "Namespace")), [("ns.example", "", "v1")],
+      "dispatch: a Namespace is matched on its own labels")
+check(names(Request("CREATE", {"metadata": {"name": "n2"}}, "", "", "v1", "namespaces", "Namespace")), [],
+      "dispatch: a Namespace without the label does not match")
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed or not passed else 0)

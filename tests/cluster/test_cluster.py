@@ -26,6 +26,13 @@ prints "N passed, N failed".
   6. the memory and CPU limits that the Deployment sets are the container's
      cgroup limits, and it stayed under them (no OOM kill, no restart, no
      liveness failure) through all of the above;
+  8. namespace labels: in a namespace labelled hardpod.dev/enforce: psa-baseline
+     a root Pod that hardened denies is admitted (by
+     enforce-psa-baseline.pods.hardpod.dev) while it is denied in shop, and a
+     privileged one is still denied; with hardpod.dev/warn: hardened as well,
+     hardened's findings come back as warnings; a label value that names no
+     profile is refused naming the label; each request matches exactly one
+     webhook (in every overlay: the label's enforcement holds in audit too);
   7. (self-signed overlay) the hostile memory mix of tests/faults/test_memory.sh
      sent straight to one replica: under its memory limit, never OOM-killed;
   3. with every replica gone: Pods are rejected (pods webhook, failurePolicy
@@ -146,6 +153,7 @@ class Cluster:
         self.serial = 0
         self.lock = threading.Lock()
         namespaces = {"default": {}, "shop": {"team": "shop"}, "kube-system": {}, "cert-manager": {}}
+        namespaces.update(LABELLED)
         for ns in find(objects, "Namespace"):
             namespaces[ns["metadata"]["name"]] = ns["metadata"].get("labels", {})
         vwc = find(objects, "ValidatingWebhookConfiguration", "hardpod")[0]
@@ -270,6 +278,19 @@ class Stream:
 
 # --- scenarios ----------------------------------------------------------------------------
 
+# Namespaces with hardpod.dev labels (scenario 8).
+LABELLED = {
+    "baseline-team": {"hardpod.dev/enforce": "psa-baseline"},
+    "moving-team": {"hardpod.dev/enforce": "psa-baseline", "hardpod.dev/warn": "hardened"},
+    "typo-team": {"hardpod.dev/enforce": "restricted"},
+}
+
+
+def privileged_pod(name, namespace):
+    pod = root_pod(name, namespace)
+    pod["spec"]["containers"][0]["securityContext"] = {"privileged": True}
+    return pod
+
 def scenario_verdicts(cl, audit):
     r = cl.api.admit(pod_create(hardened_pod("good", "shop")))
     check(r.allowed and r.called == ["pods.hardpod.dev"] and not r.errors,
@@ -299,6 +320,46 @@ def scenario_verdicts(cl, audit):
     check([(h["name"], m[1]) for h, m in sent] == [("workloads.hardpod.dev", "v1")],
           "1. matchPolicy Equivalent: apps/v1beta2 deployments are sent as apps/v1",
           [(h["name"], m) for h, m in sent])
+
+
+def scenario_labels(cl, audit):
+    def admit(obj):
+        req = pod_create(obj)
+        matched = [h["name"] for h, _ in cl.api.matching(req)]
+        return cl.api.admit(req), matched
+
+    r, m = admit(root_pod("legacy", "baseline-team"))
+    check(r.allowed and r.called == ["enforce-psa-baseline.pods.hardpod.dev"] and not r.errors
+          and m == r.called,
+          "8. enforce psa-baseline: a root Pod that hardened denies is admitted, by the one webhook "
+          "enforce-psa-baseline.pods.hardpod.dev", m, r.kubectl())
+    r2, m2 = admit(root_pod("legacy", "shop"))
+    if audit:
+        check(r2.allowed and m2 == ["pods.hardpod.dev"] and any(w.startswith("would deny: ") for w in r2.warnings),
+              "8. audit: the same Pod in unlabelled shop gets hardened's would-be denials", m2,
+              r2.kubectl())
+    else:
+        check(not r2.allowed and m2 == ["pods.hardpod.dev"] and 'hardpod policy "hardened"' in r2.message,
+              "8. the same Pod in unlabelled shop is denied by pods.hardpod.dev (hardened)", m2,
+              r2.kubectl())
+    r, m = admit(privileged_pod("priv", "baseline-team"))
+    check(not r.allowed and 'hardpod policy "psa-baseline": privileged:' in r.message and len(m) == 1,
+          "8. enforce psa-baseline: a privileged Pod is still denied", m, r.kubectl())
+    r, m = admit(root_pod("legacy", "moving-team"))
+    check(r.allowed and m == ["enforce-psa-baseline.warn-hardened.pods.hardpod.dev"]
+          and any(w.startswith("hardened would deny: runAsNonRoot:") for w in r.warnings),
+          "8. enforce psa-baseline + warn hardened: admitted, hardened's findings as warnings", m,
+          r.kubectl())
+    note(next((w for w in r.warnings if w.startswith("hardened would deny")), "(none)")[:200])
+    r, m = admit(hardened_pod("good", "typo-team"))
+    check(not r.allowed and m == ["invalid-enforce.pods.hardpod.dev"]
+          and "the label hardpod.dev/enforce of namespace" in r.message,
+          "8. hardpod.dev/enforce: restricted (not a hardpod profile): refused, naming the label", m,
+          r.kubectl())
+    r = cl.api.admit(deployment_create(root_deployment("legacy", "baseline-team")))
+    check(r.allowed and r.called == ["enforce-psa-baseline.workloads.hardpod.dev"],
+          "8. enforce psa-baseline: a root Deployment is admitted by its workloads webhook", r.called,
+          r.kubectl())
 
 
 def scenario_excluded(cl, excluded):
@@ -566,6 +627,7 @@ def main():
               "the process: uid/gid 65532 with fsGroup, no capabilities, no_new_privs, seccomp filter",
               {k: fields.get(k) for k in ("Uid", "Gid", "Groups", "CapEff", "NoNewPrivs", "Seccomp")})
         scenario_verdicts(cl, audit)
+        scenario_labels(cl, audit)
         scenario_excluded(cl, excluded)
         scenario_rotation(args, cl, overlay, certs_dir, audit)
         scenario_sigterm(cl, audit)
