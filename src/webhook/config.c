@@ -266,9 +266,9 @@ static enum hp_err add_variant(const char *src, struct json_object *list, struct
     }
     if (n + strlen(base) > NAME_MAX_LEN) {
         return hp_error_set(err, HP_ERR_INVALID,
-                            "%s: webhook %s: the name %s%s would be longer than %d bytes; "
-                            "shorten the template's name",
-                            src, base, name, base, NAME_MAX_LEN);
+                            "%s: webhook names would be longer than %d bytes: \"%.40s...\" "
+                            "with the prefix \"%s\" is %zu; shorten the template's name",
+                            src, NAME_MAX_LEN, base, name, n + strlen(base));
     }
     snprintf(name + n, sizeof(name) - n, "%s", base);
     struct json_object *v = copy(w);

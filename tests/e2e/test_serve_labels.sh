@@ -25,6 +25,33 @@ post() {
 }
 get() { json_get "$1" <<<"$BODY"; }
 
+# --- hardpod webhook-config: its flags --------------------------------------------
+T=$HP_SOURCE_DIR/deploy/webhook/webhook.yaml.in
+WH=(webhook-config --template "$T" --service hardpod --namespace hardpod-system)
+expect_rc "webhook-config --help: exit 0" 0 "$HP_BIN" webhook-config --help
+expect_text "webhook-config --help: names the labels" out "hardpod.dev/enforce and"
+expect_rc "webhook-config without a CA: exit 2" 2 "$HP_BIN" "${WH[@]}"
+expect_text "webhook-config without a CA: says what to give" err \
+  "give exactly one of --ca-bundle-file and --inject-ca-from"
+expect_rc "webhook-config --profiles restricted: exit 2" 2 "$HP_BIN" "${WH[@]}" \
+  --inject-ca-from hardpod-system/hardpod --profiles hardened,restricted
+expect_text "webhook-config --profiles restricted: names it" err \
+  '--profiles: "restricted" is not a profile'
+expect_rc "webhook-config --profiles with --no-labels: exit 2" 2 "$HP_BIN" "${WH[@]}" \
+  --inject-ca-from hardpod-system/hardpod --profiles hardened --no-labels
+expect_rc "webhook-config --inject-ca-from without a slash: exit 2" 2 "$HP_BIN" "${WH[@]}" \
+  --inject-ca-from hardpod
+expect_rc "webhook-config --ca-bundle-file of a key: exit 2" 2 "$HP_BIN" "${WH[@]}" \
+  --ca-bundle-file "$CERTS/tls.key"
+expect_rc "webhook-config to stdout: exit 0" 0 "$HP_BIN" "${WH[@]}" \
+  --inject-ca-from hardpod-system/hardpod --profiles psa-baseline
+check "webhook-config --profiles psa-baseline: 2 x (2 x 2 + 3) webhooks" 14 \
+  "$(grep -c '^  - name: ' <<<"$out")"
+expect_rc "webhook-config --no-labels: exit 0" 0 "$HP_BIN" "${WH[@]}" \
+  --inject-ca-from hardpod-system/hardpod --no-labels
+check "webhook-config --no-labels: the template's two webhooks" \
+  "pods.hardpod.dev workloads.hardpod.dev" "$(sed -n 's/^  - name: //p' <<<"$out" | tr '\n' ' ' | sed 's/ $//')"
+
 # --- the default config (hardened, enforce) and the plain listener -------------
 PLAIN_PORT=$(free_port)
 start_server "${TLS[@]}" --metrics-listen "127.0.0.1:$PLAIN_PORT" || exit 1
