@@ -56,7 +56,7 @@ struct hp_admission {
 
 /* Heap the findings of a hardpod.dev/warn profile may take: they only become
  * warnings, of which a response shows HP_ADMISSION_MAX_WARNINGS at most. */
-#define HP_ADMISSION_WARN_FINDINGS_BYTES (256u * 1024u)
+#define HP_ADMISSION_WARN_FINDINGS_BYTES ((size_t)256 * 1024)
 
 void hp_admission_init(struct hp_admission *a);
 void hp_admission_cleanup(struct hp_admission *a);

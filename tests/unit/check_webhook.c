@@ -263,7 +263,7 @@ START_TEST(test_webhook_refused_templates)
     /* A name the prefixes would take past 253 bytes. */
     char name[260];
     memset(name, 'a', 230);
-    strcpy(name + 230, ".example.dev");
+    snprintf(name + 230, sizeof(name) - 230, ".example.dev");
     char text[4096];
     const char *at = strstr(TEMPLATE, "pods.example.dev");
     snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - TEMPLATE), TEMPLATE, name,
