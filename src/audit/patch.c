@@ -1040,8 +1040,11 @@ static bool has(const struct aud_entry *e, const struct hp_finding *f)
  * patched in turn, or listed. Three rounds at most. */
 static void verify(struct plan *p, const struct aud_entry *e, const struct hp_eval_input *in)
 {
+    /* The copy of the object, and the patch's own tree (a few nodes per
+     * finding), are charged while both are alive: the peak of the step. */
     struct aud_json_counts c = {0};
     count(p->obj, &c);
+    count(p->root, &c);
     size_t cost = aud_json_cost(&c);
     if (!hp_manifest_budget_charge(&p->cx->budget, cost)) {
         review(p, "the patched resource was not evaluated again: it does not fit in --max-memory");
