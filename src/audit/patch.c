@@ -299,7 +299,7 @@ static char *kestrel_moved(const char *value, bool urls, long *from)
             *from = port;
             const char *to = port == 80 ? "8080" : "8443";
             /* The last ":80" of the part, or a URL without a port. */
-            char num[8];
+            char num[24]; /* room for any long */
             snprintf(num, sizeof(num), ":%ld", port);
             const char *at = NULL;
             for (const char *q = strstr(part, num); q != NULL; q = strstr(q + 1, num)) {
