@@ -1394,22 +1394,10 @@ static const struct hp_image_facts *know_nothing(void *arg, const char *image)
     return NULL;
 }
 
-#define SC                                                                                         \
-    "{\"allowPrivilegeEscalation\":false,\"privileged\":false,\"readOnlyRootFilesystem\":true,"    \
-    "\"capabilities\":{\"drop\":[\"ALL\"]}}"
-#define RES                                                                                        \
-    "{\"requests\":{\"cpu\":\"100m\",\"memory\":\"64Mi\"},\"limits\":{\"cpu\":\"1\",\"memory\":"   \
-    "\"128Mi\"}}"
-
-/* A Pod that passes hardened: every combined case patches it. */
-static const char base_pod[] =
-    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"shop\"},"
-    "\"spec\":{\"securityContext\":{\"runAsNonRoot\":true,\"runAsUser\":10001,\"runAsGroup\":10001,"
-    "\"seccompProfile\":{\"type\":\"RuntimeDefault\"}},"
-    "\"initContainers\":[{\"name\":\"init\",\"image\":\"busybox\",\"securityContext\":" SC
-    ",\"resources\":" RES "}],"
-    "\"containers\":[{\"name\":\"app\",\"image\":\"nginx\",\"securityContext\":" SC
-    ",\"resources\":" RES "}]}}";
+#define SC PP_HARDENED_SC
+#define RES PP_HARDENED_RES
+/* A Pod that passes hardened: every case patches it. */
+static const char *const base_pod = PP_HARDENED_POD;
 
 #define C0 "spec.containers[0]"
 #define I0 "spec.initContainers[0]"

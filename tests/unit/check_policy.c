@@ -20,21 +20,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define SC                                                                                         \
-    "{\"allowPrivilegeEscalation\":false,\"privileged\":false,\"readOnlyRootFilesystem\":true,"    \
-    "\"capabilities\":{\"drop\":[\"ALL\"]}}"
-#define RES                                                                                        \
-    "{\"requests\":{\"cpu\":\"100m\",\"memory\":\"64Mi\"},\"limits\":{\"cpu\":\"1\",\"memory\":"   \
-    "\"128Mi\"}}"
-
-static const char base_pod[] =
-    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"shop\"},"
-    "\"spec\":{\"securityContext\":{\"runAsNonRoot\":true,\"runAsUser\":10001,\"runAsGroup\":10001,"
-    "\"seccompProfile\":{\"type\":\"RuntimeDefault\"}},"
-    "\"initContainers\":[{\"name\":\"init\",\"image\":\"busybox\",\"securityContext\":" SC
-    ",\"resources\":" RES "}],"
-    "\"containers\":[{\"name\":\"app\",\"image\":\"nginx\",\"securityContext\":" SC
-    ",\"resources\":" RES "}]}}";
+#define SC PP_HARDENED_SC
+#define RES PP_HARDENED_RES
+/* A Pod that passes hardened: every case patches it. */
+static const char *const base_pod = PP_HARDENED_POD;
 
 #define DEBUG_CTR "[{\"name\":\"debug\",\"image\":\"busybox\",\"securityContext\":" SC "}]"
 

@@ -7,6 +7,25 @@
 
 #include <json-c/json.h>
 
+/* A container securityContext and resources that pass hardened, and a Pod
+ * (an init container and a container, both named) that passes it. */
+#define PP_HARDENED_SC                                                                             \
+    "{\"allowPrivilegeEscalation\":false,\"privileged\":false,\"readOnlyRootFilesystem\":true,"    \
+    "\"capabilities\":{\"drop\":[\"ALL\"]}}"
+#define PP_HARDENED_RES                                                                            \
+    "{\"requests\":{\"cpu\":\"100m\",\"memory\":\"64Mi\"},\"limits\":{\"cpu\":\"1\",\"memory\":"   \
+    "\"128Mi\"}}"
+#define PP_HARDENED_POD                                                                            \
+    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"shop\"}" \
+    ","                                                                                            \
+    "\"spec\":{\"securityContext\":{\"runAsNonRoot\":true,\"runAsUser\":10001,\"runAsGroup\":"     \
+    "10001,"                                                                                       \
+    "\"seccompProfile\":{\"type\":\"RuntimeDefault\"}},"                                           \
+    "\"initContainers\":[{\"name\":\"init\",\"image\":\"busybox\","                                \
+    "\"securityContext\":" PP_HARDENED_SC ",\"resources\":" PP_HARDENED_RES "}],"                  \
+    "\"containers\":[{\"name\":\"app\",\"image\":\"nginx\",\"securityContext\":" PP_HARDENED_SC    \
+    ",\"resources\":" PP_HARDENED_RES "}]}}"
+
 /* Applies "path=json" (set, creating objects on the way) or "-path" (delete)
  * to obj. Paths are dotted with [N] indexes: "spec.containers[0].name". */
 void pp_apply(struct json_object *obj, const char *patch);
