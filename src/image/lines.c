@@ -83,6 +83,20 @@ static enum img_cmd cmd_of(const char *s, size_t n)
 /* ---- splitting an instruction (BuildKit's splitCommand) ---- */
 
 /* BuildKit's extractBuilderFlags: leading words that start with "--". */
+/* Appends the word w to c's flags. */
+static void push_flag(struct img_cmdline *c, const struct hp_buf *w)
+{
+    struct img_words *f = &c->flags;
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 4;
+        f->start = hp_xrealloc(f->start, f->cap * sizeof(size_t));
+        f->len = hp_xrealloc(f->len, f->cap * sizeof(size_t));
+    }
+    f->start[f->n] = f->all.len;
+    f->len[f->n++] = w->len;
+    hp_buf_append(&f->all, w->data, w->len);
+}
+
 static void split_flags(char esc, const char *s, size_t n, struct img_cmdline *c)
 {
     enum { SPACES, WORD, QUOTE } phase = SPACES;
@@ -123,15 +137,7 @@ static void split_flags(char esc, const char *s, size_t n, struct img_cmdline *c
                     goto out;
                 }
                 if (blank_ok || w.len > 0) {
-                    struct img_words *f = &c->flags;
-                    if (f->n == f->cap) {
-                        f->cap = f->cap ? f->cap * 2 : 4;
-                        f->start = hp_xrealloc(f->start, f->cap * sizeof(size_t));
-                        f->len = hp_xrealloc(f->len, f->cap * sizeof(size_t));
-                    }
-                    f->start[f->n] = f->all.len;
-                    f->len[f->n++] = w.len;
-                    hp_buf_append(&f->all, w.data, w.len);
+                    push_flag(c, &w);
                 }
                 hp_buf_reset(&w);
                 blank_ok = false;
@@ -161,19 +167,10 @@ static void split_flags(char esc, const char *s, size_t n, struct img_cmdline *c
     c->args = s + n;
     c->args_len = 0;
     goto out;
-push_last : {
-    struct img_words *f = &c->flags;
-    if (f->n == f->cap) {
-        f->cap = f->cap ? f->cap * 2 : 4;
-        f->start = hp_xrealloc(f->start, f->cap * sizeof(size_t));
-        f->len = hp_xrealloc(f->len, f->cap * sizeof(size_t));
-    }
-    f->start[f->n] = f->all.len;
-    f->len[f->n++] = w.len;
-    hp_buf_append(&f->all, w.data, w.len);
+push_last:
+    push_flag(c, &w);
     c->args = s + n;
     c->args_len = 0;
-}
 out:
     hp_buf_cleanup(&w);
 }
